@@ -1,0 +1,60 @@
+"""Serving a Flask app with gunicorn. The worker class is chosen here, once, for every daemon.
+
+gthread: one process (leader-bound state lives in it), a thread per connection. Streams (scheduler,
+executor and agent subscriptions) each hold a thread, so `threads` must cover the expected number
+of long-lived subscribers plus concurrent short calls.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+WORKER_CLASS = "gthread"
+
+
+class _Server(BaseApplication):  # type: ignore[misc]
+    def __init__(self, app: Any, options: dict[str, Any]) -> None:
+        self.application = app
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        return self.application
+
+
+def serve(
+    app: Any,
+    bind: str,
+    threads: int,
+    *,
+    on_starting: Any = None,
+    post_worker_init: Any = None,
+    graceful_timeout: float = 5.0,
+) -> None:
+    """Run gunicorn in the foreground with one worker process."""
+    options: dict[str, Any] = {
+        "bind": bind,
+        "workers": 1,
+        "worker_class": WORKER_CLASS,
+        "threads": threads,
+        "worker_connections": max(1000, threads * 2),
+        "timeout": 60,
+        "graceful_timeout": graceful_timeout,
+        "keepalive": 75,
+        "accesslog": None,
+        "loglevel": "warning",
+        "limit_request_line": 8190,
+        "limit_request_fields": 100,
+        "limit_request_field_size": 8190,
+    }
+    if on_starting is not None:
+        options["on_starting"] = on_starting
+    if post_worker_init is not None:
+        options["post_worker_init"] = post_worker_init
+    _Server(app, options).run()
