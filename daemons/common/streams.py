@@ -29,7 +29,7 @@ class EventStream:
         self.stream_id = stream_id
         self.heartbeat_interval = heartbeat_interval
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._on_close = on_close
+        self.on_close = on_close
         self.closed = False
 
     def send(self, event: dict[str, Any]) -> None:
@@ -41,10 +41,24 @@ class EventStream:
             self.closed = True
             self._queue.put(_CLOSE)
 
+    def pending(self) -> list[dict[str, Any]]:
+        """Take every queued event without waiting (diagnostics and tests)."""
+        out: list[dict[str, Any]] = []
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return out
+            if item is _CLOSE:
+                self._queue.put(_CLOSE)
+                return out
+            out.append(item)
+
     def records(self, first: dict[str, Any] | None = None) -> Iterator[bytes]:
         try:
             if first is not None:
-                yield encode_json(first)
+                # A heartbeat right behind it, so line-splitting clients see it at once.
+                yield encode_json(first) + _HEARTBEAT_RECORD
             while True:
                 try:
                     item = self._queue.get(timeout=self.heartbeat_interval)
@@ -71,5 +85,5 @@ class EventStream:
                 yield b"".join(batch)
         finally:
             self.closed = True
-            if self._on_close is not None:
-                self._on_close(self)
+            if self.on_close is not None:
+                self.on_close(self)

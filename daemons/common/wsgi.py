@@ -35,7 +35,7 @@ def serve(
     *,
     on_starting: Any = None,
     post_worker_init: Any = None,
-    graceful_timeout: float = 5.0,
+    graceful_timeout: int = 5,
 ) -> None:
     """Run gunicorn in the foreground with one worker process."""
     options: dict[str, Any] = {

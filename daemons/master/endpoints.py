@@ -1,0 +1,237 @@
+"""Read-only operator endpoints (`/master/state` …) and the few old-style writes (teardown).
+
+Every path is served with and without the `/master` prefix and, where Mesos has one, with the
+legacy `.json` suffix. The rendered `/master/state` is cached per state version: pollers share
+one rendering, and the lock is held only while the dict is built, not while it is serialised.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from daemons.common.errors import BadRequest, Redirect, ServiceUnavailable
+from daemons.master import state_json
+from daemons.master.http import master, require_leader
+from daemons.master.master import Master
+
+bp = Blueprint("endpoints", __name__)
+
+JSON = dict[str, Any]
+_JSONP = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$.]{0,63}$")
+
+
+class RenderCache:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._entries: dict[str, tuple[int, bytes]] = {}
+
+    def get(self, m: Master, name: str, render: Callable[[Master], JSON]) -> bytes:
+        version = m.version
+        with self._lock:
+            hit = self._entries.get(name)
+            if hit is not None and hit[0] == version:
+                return hit[1]
+            with m.lock:
+                version = m.version
+                body = render(m)
+            data = json.dumps(body, separators=(",", ":")).encode()
+            self._entries[name] = (version, data)
+            return data
+
+
+_cache = RenderCache()
+
+
+def _json_bytes(data: bytes) -> Response:
+    callback = request.args.get("jsonp")
+    if callback:
+        if not _JSONP.match(callback):
+            raise BadRequest("Invalid 'jsonp' callback name")
+        return Response(callback.encode() + b"(" + data + b");", mimetype="text/javascript")
+    return Response(data, mimetype="application/json")
+
+
+def _json(body: JSON) -> Response:
+    return _json_bytes(json.dumps(body, separators=(",", ":")).encode())
+
+
+def _both(rule: str) -> list[str]:
+    return [f"/master{rule}", rule]
+
+
+def _routes(*rules: str) -> Callable[[Callable[[], Response]], Callable[[], Response]]:
+    def register(view: Callable[[], Response]) -> Callable[[], Response]:
+        for rule in rules:
+            for path in _both(rule):
+                bp.add_url_rule(
+                    path, f"{view.__name__}{path}".replace(".", "_"), view, methods=["GET"]
+                )
+        return view
+
+    return register
+
+
+@_routes("/state", "/state.json")
+def state() -> Response:
+    m = master()
+    require_leader(m)
+    return _json_bytes(_cache.get(m, "state", state_json.state))
+
+
+@_routes("/state-summary")
+def state_summary() -> Response:
+    m = master()
+    require_leader(m)
+    return _json_bytes(_cache.get(m, "summary", state_json.state_summary))
+
+
+def _int_arg(name: str, default: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise BadRequest(f"'{name}' must be an integer") from None
+    if value < 0:
+        raise BadRequest(f"'{name}' must not be negative")
+    return value
+
+
+@_routes("/tasks", "/tasks.json")
+def tasks() -> Response:
+    m = master()
+    require_leader(m)
+    limit, offset = _int_arg("limit", 100), _int_arg("offset", 0)
+    order = request.args.get("order", "desc")
+    if order not in ("asc", "desc"):
+        raise BadRequest("'order' must be 'asc' or 'desc'")
+    framework_id, task_id = request.args.get("framework_id"), request.args.get("task_id")
+    with m.lock:
+        selected = [
+            t
+            for f in [*m.frameworks.values(), *m.completed_frameworks]
+            if framework_id in (None, f.framework_id)
+            for t in [*f.tasks.values(), *f.completed_tasks]
+            if task_id in (None, t.task_id)
+        ]
+        selected.sort(
+            key=lambda t: float((t.statuses or [{}])[0].get("timestamp") or 0.0),
+            reverse=order == "desc",
+        )
+        body = {"tasks": [state_json.task_json(t) for t in selected[offset : offset + limit]]}
+    return _json(body)
+
+
+@_routes("/slaves", "/slaves.json")
+def slaves() -> Response:
+    m = master()
+    require_leader(m)
+    wanted = request.args.get("slave_id")
+    with m.lock:
+        body = {
+            "slaves": [
+                state_json.agent_json(m, a)
+                for a in m.agents.values()
+                if wanted in (None, a.agent_id) and a.unreachable_since is None
+            ],
+            "recovered_slaves": [],
+        }
+    return _json(body)
+
+
+@_routes("/frameworks", "/frameworks.json")
+def frameworks() -> Response:
+    m = master()
+    require_leader(m)
+    wanted = request.args.get("framework_id")
+    with m.lock:
+        body = {
+            "frameworks": [
+                state_json.framework_json(m, f)
+                for f in m.frameworks.values()
+                if wanted in (None, f.framework_id)
+            ],
+            "completed_frameworks": [
+                state_json.framework_json(m, f)
+                for f in m.completed_frameworks
+                if wanted in (None, f.framework_id)
+            ],
+            "unregistered_frameworks": [],
+        }
+    return _json(body)
+
+
+@_routes("/redirect")
+def redirect() -> Response:
+    m = master()
+    info = m.master_info if m.is_leader else m.leader_info
+    if not info:
+        raise ServiceUnavailable("No leading master")
+    address = info.get("address") or {}
+    raise Redirect(f"//{address.get('hostname', info.get('hostname'))}:{info.get('port')}")
+
+
+@_routes("/health")
+def health() -> Response:
+    return Response(b"", status=200, headers={"Content-Length": "0"})
+
+
+@_routes("/flags")
+def flags() -> Response:
+    return _json({"flags": state_json.flags(master())})
+
+
+@_routes("/roles", "/roles.json")
+def roles() -> Response:
+    m = master()
+    require_leader(m)
+    with m.lock:
+        names = {"*"} | set(m.config.weights)
+        for f in m.frameworks.values():
+            names.update(f.roles)
+        body = {
+            "roles": [
+                {
+                    "name": r,
+                    "weight": m.config.weights.get(r, 1.0),
+                    "frameworks": sorted(
+                        f.framework_id for f in m.frameworks.values() if r in f.roles
+                    ),
+                }
+                for r in sorted(names)
+            ]
+        }
+    return _json(body)
+
+
+@bp.get("/version")
+def version() -> Response:
+    return _json(state_json.version_info())
+
+
+@bp.get("/metrics/snapshot")
+def metrics() -> Response:
+    return _json(master().metrics())
+
+
+@bp.route("/master/teardown", methods=["POST"])
+@bp.route("/teardown", methods=["POST"])
+def teardown() -> Response:
+    m = master()
+    require_leader(m)
+    framework_id = request.form.get("frameworkId")
+    if not framework_id:
+        raise BadRequest("Missing 'frameworkId' in the form body")
+    with m.lock:
+        framework = m.frameworks.get(framework_id)
+        if framework is None:
+            raise BadRequest(f"No framework found with specified ID '{framework_id}'")
+        m.remove_framework(framework, "REASON_FRAMEWORK_REMOVED")
+    return Response(b"", status=200, headers={"Content-Length": "0"})

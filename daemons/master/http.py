@@ -1,0 +1,40 @@
+"""Shared HTTP pieces of the master's blueprints: leader guard and streaming responses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from flask import Response, current_app, request
+
+from daemons.common.body import JSON_TYPE
+from daemons.common.errors import Redirect, ServiceUnavailable
+from daemons.master.master import Master
+
+
+def master() -> Master:
+    value: Master = current_app.extensions["master"]
+    return value
+
+
+def require_leader(m: Master) -> None:
+    """A standby answers 307 to the leader, 503 while there is none (reference §1.1)."""
+    if m.is_leader:
+        return
+    info = m.leader_info
+    if not info:
+        raise ServiceUnavailable("No leading master; try again later")
+    address = info.get("address") or {}
+    host = address.get("hostname") or info.get("hostname")
+    port = address.get("port") or info.get("port")
+    raise Redirect(f"//{host}:{port}{request.full_path.rstrip('?')}")
+
+
+def stream_response(records: Iterator[bytes], stream_id: str) -> Response:
+    response = Response(records, status=200, mimetype=JSON_TYPE, direct_passthrough=True)
+    response.headers["Mesos-Stream-Id"] = stream_id
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def accepted() -> Response:
+    return Response(b"", status=202, headers={"Content-Length": "0"})

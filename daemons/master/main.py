@@ -1,0 +1,68 @@
+"""Entry point of `dcos-mesos-master`: `--config FILE` runs it; `check-config FILE` validates."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from daemons.common import config as config_loader
+from daemons.common.wsgi import serve
+from daemons.master.app import create_app
+from daemons.master.config import MasterConfig
+from daemons.master.service import MasterService
+
+log = logging.getLogger("daemons.master")
+
+
+def _fatal(reason: str) -> None:
+    log.critical("exiting: %s", reason)
+    logging.shutdown()
+    os._exit(1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="dcos-mesos-master")
+    parser.add_argument("--config", help="TOML config file")
+    parser.add_argument("--log-level", default="INFO")
+    sub = parser.add_subparsers(dest="command")
+    check = sub.add_parser("check-config", help="validate a config file and exit")
+    check.add_argument("file")
+    args = parser.parse_args(argv)
+    if args.command == "check-config":
+        try:
+            config_loader.load(MasterConfig, args.file)
+        except config_loader.ConfigError as err:
+            for problem in err.problems:
+                print(problem, file=sys.stderr)
+            return 1
+        return 0
+    if not args.config:
+        parser.error("--config is required")
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    try:
+        config = config_loader.load(MasterConfig, args.config)
+    except config_loader.ConfigError as err:
+        for problem in err.problems:
+            log.error("config: %s", problem)
+        return 1
+    service = MasterService(config, _fatal)
+
+    def post_worker_init(worker: object) -> None:
+        service.start()
+
+    serve(
+        create_app(service.master),
+        f"{config.ip}:{config.port}",
+        config.threads,
+        post_worker_init=post_worker_init,
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,443 @@
+"""The leading master's state machine: frameworks, agents, offers, tasks.
+
+`Master` owns the records in `model.py` and the DRF allocator, all under one lock. Every public
+method is one call from a framework, an agent or a timer; it changes the records and pushes
+events into subscribers' streams (never blocking on I/O). The clock comes in through `clock`, ids
+through `ids`, so tests drive it directly.
+
+Framework-side calls are in `scheduler_calls.py`, agent-side ones in `agent_calls.py`; this module
+holds the state, the shared transitions (task updates, releasing resources) and the timers.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from daemons.common import resources as res
+from daemons.common.resources import Resources
+from daemons.common.streams import EventStream
+from daemons.master.allocation import Allocator
+from daemons.master.config import MasterConfig
+from daemons.master.ids import IdGenerator
+from daemons.master.model import (
+    JSON,
+    PARTITION_AWARE_STATES,
+    Agent,
+    Framework,
+    Offer,
+    Task,
+    is_terminal,
+)
+
+log = logging.getLogger(__name__)
+
+VERSION = "1.11.0"
+Clock = Callable[[], float]
+
+
+def id_json(value: str) -> JSON:
+    return {"value": value}
+
+
+class Master:
+    def __init__(self, config: MasterConfig, clock: Clock, ids: IdGenerator) -> None:
+        self.config = config
+        self.clock = clock
+        self.ids = ids
+        self.lock = threading.RLock()
+        self.start_time = clock()
+        self.elected_time: float | None = None
+        self.leader_info: JSON | None = None
+        self.is_leader = False
+        self.frameworks: dict[str, Framework] = {}
+        self.completed_frameworks: list[Framework] = []
+        self.agents: dict[str, Agent] = {}
+        self.offers: dict[str, Offer] = {}
+        self.operator_streams: set[EventStream] = set()
+        self.allocator = self._new_allocator()
+        self.version = 0  # bumped on every change; keys the cache of rendered state
+        self.counters: dict[str, int] = {}
+        self._rng = random.Random()
+        # Set to ask the allocation loop for a round now (new framework, decline, revive, ...).
+        self.wake = threading.Event()
+
+    def _new_allocator(self) -> Allocator:
+        return Allocator(
+            weights=dict(self.config.weights),
+            min_allocatable_resources=self.config.min_allocatable(),
+        )
+
+    # --- small shared helpers --------------------------------------------------------------
+
+    def changed(self) -> None:
+        self.version += 1
+
+    def count(self, name: str, n: int = 1) -> None:
+        self.counters[name] = self.counters.get(name, 0) + n
+
+    @property
+    def master_info(self) -> JSON:
+        return self.ids.master_info(self.config, VERSION)
+
+    def send_framework(self, framework: Framework, event: JSON) -> None:
+        if framework.stream is not None and framework.connected:
+            framework.stream.send(event)
+
+    def send_agent(self, agent: Agent, event: JSON) -> bool:
+        if agent.stream is None or agent.stream.closed:
+            return False
+        agent.stream.send(event)
+        return True
+
+    def send_operators(self, event: JSON) -> None:
+        for stream in list(self.operator_streams):
+            stream.send(event)
+
+    # --- status updates ---------------------------------------------------------------------
+
+    def status_for(self, framework: Framework | None, status: JSON) -> JSON:
+        """Frameworks without PARTITION_AWARE see TASK_LOST for the newer partition states."""
+        partition_state = status.get("state") in PARTITION_AWARE_STATES
+        if framework is not None and not framework.partition_aware and partition_state:
+            status = dict(status, state="TASK_LOST")
+        return status
+
+    def master_status(
+        self,
+        task_id: str,
+        state: str,
+        reason: str,
+        message: str,
+        agent_id: str | None = None,
+    ) -> JSON:
+        status: JSON = {
+            "task_id": id_json(task_id),
+            "state": state,
+            "source": "SOURCE_MASTER",
+            "reason": reason,
+            "message": message,
+            "timestamp": self.clock(),
+        }
+        if agent_id:
+            status["agent_id"] = id_json(agent_id)
+        return status
+
+    def forward_update(self, framework: Framework | None, status: JSON) -> None:
+        if framework is None:
+            return
+        self.send_framework(
+            framework, {"type": "UPDATE", "update": {"status": self.status_for(framework, status)}}
+        )
+
+    def apply_status(self, task: Task, status: JSON) -> None:
+        """Record a task's new state; release its resources exactly once when it turns terminal."""
+        state = str(status.get("state", ""))
+        was_terminal = task.terminal
+        if was_terminal and not is_terminal(state):
+            return  # terminal states never change
+        entry: JSON = {"state": state, "timestamp": status.get("timestamp", self.clock())}
+        for key in ("container_status", "healthy", "labels"):
+            if key in status:
+                entry[key] = status[key]
+        if not task.statuses or task.statuses[-1].get("state") != state:
+            task.statuses.append(entry)
+        task.latest_status = status
+        if was_terminal:
+            return
+        previous = task.state
+        task.state = state
+        self.send_operators(
+            {
+                "type": "TASK_UPDATED",
+                "task_updated": {
+                    "framework_id": id_json(task.framework_id),
+                    "status": status,
+                    "state": state,
+                },
+            }
+        )
+        self.count(f"tasks_{state.lower()[5:]}")
+        if previous != state:
+            self.changed()
+        if is_terminal(state):
+            self.release_task(task)
+
+    def release_task(self, task: Task) -> None:
+        framework = self.frameworks.get(task.framework_id)
+        agent = self.agents.get(task.agent_id)
+        if agent is not None and task.resources and not task.resources.is_empty():
+            self.allocator.recover(
+                task.framework_id, task.agent_id, task.role, task.resources, self.clock()
+            )
+        if framework is not None:
+            framework.tasks.pop(task.task_id, None)
+            framework.completed_tasks.append(task)
+            while len(framework.completed_tasks) > self.config.max_completed_tasks_per_framework:
+                framework.completed_tasks.popleft()
+        if agent is not None:
+            agent.tasks.pop((task.framework_id, task.task_id), None)
+        self.changed()
+
+    # --- offers -----------------------------------------------------------------------------
+
+    def remove_offer(self, offer: Offer, refuse_seconds: float | None = None) -> None:
+        """Take an offer back; its resources return to the allocator (with a filter if given)."""
+        self.offers.pop(offer.offer_id, None)
+        framework = self.frameworks.get(offer.framework_id)
+        if framework is not None:
+            framework.offers.pop(offer.offer_id, None)
+        agent = self.agents.get(offer.agent_id)
+        if agent is not None:
+            agent.offers.discard(offer.offer_id)
+        if not offer.resources.is_empty():
+            self.allocator.recover(
+                offer.framework_id,
+                offer.agent_id,
+                offer.role,
+                offer.resources,
+                self.clock(),
+                refuse_seconds,
+            )
+        self.changed()
+
+    def rescind_offer(self, offer: Offer) -> None:
+        framework = self.frameworks.get(offer.framework_id)
+        if framework is not None:
+            self.send_framework(
+                framework, {"type": "RESCIND", "rescind": {"offer_id": id_json(offer.offer_id)}}
+            )
+        self.remove_offer(offer)
+        self.count("offers_rescinded")
+
+    def rescind_offers(self, offers: Iterable[str]) -> None:
+        for offer_id in list(offers):
+            offer = self.offers.get(offer_id)
+            if offer is not None:
+                self.rescind_offer(offer)
+
+    def allocate(self, agent_ids: list[str] | None = None) -> int:
+        """One allocation round; sends OFFERS events. Returns the number of offers made."""
+        with self.lock:
+            if not self.is_leader:
+                return 0
+            now = self.clock()
+            allocations = self.allocator.allocate(now, agent_ids=agent_ids, rng=self._rng)
+            by_framework: dict[str, list[JSON]] = {}
+            for allocation in allocations:
+                framework = self.frameworks.get(allocation.framework_id)
+                agent = self.agents.get(allocation.agent_id)
+                if framework is None or agent is None or not framework.connected:
+                    self.allocator.recover(
+                        allocation.framework_id,
+                        allocation.agent_id,
+                        allocation.role,
+                        allocation.resources,
+                        now,
+                    )
+                    continue
+                offer = Offer(
+                    offer_id=self.ids.offer_id(),
+                    framework_id=framework.framework_id,
+                    agent_id=agent.agent_id,
+                    role=allocation.role,
+                    resources=allocation.flat,
+                    created=now,
+                    by_role=dict(allocation.resources),
+                )
+                self.offers[offer.offer_id] = offer
+                framework.offers[offer.offer_id] = offer
+                agent.offers.add(offer.offer_id)
+                by_framework.setdefault(framework.framework_id, []).append(
+                    self.offer_json(offer, agent, framework)
+                )
+            for framework_id, offers in by_framework.items():
+                self.send_framework(
+                    self.frameworks[framework_id], {"type": "OFFERS", "offers": {"offers": offers}}
+                )
+            if allocations:
+                self.count("offers_sent", len(allocations))
+                self.changed()
+            return len(allocations)
+
+    def offer_json(self, offer: Offer, agent: Agent, framework: Framework) -> JSON:
+        multi_role = "MULTI_ROLE" in framework.capabilities
+        executor_ids = sorted(
+            {
+                e.executor_id
+                for e in agent.executors.values()
+                if e.framework_id == offer.framework_id
+            }
+        )
+        body: JSON = {
+            "id": id_json(offer.offer_id),
+            "framework_id": id_json(offer.framework_id),
+            "agent_id": id_json(offer.agent_id),
+            "hostname": agent.hostname,
+            "url": {
+                "scheme": "http",
+                "address": {"hostname": agent.hostname, "ip": agent.ip, "port": agent.port},
+                "path": "/slave(1)",
+            },
+            "resources": res.by_role_to_v1(offer.by_role, offer.role if multi_role else None),
+            "attributes": agent.info.get("attributes", []),
+            "executor_ids": [id_json(e) for e in executor_ids],
+        }
+        if multi_role:
+            body["allocation_info"] = {"role": offer.role}
+        return body
+
+    # --- timers -----------------------------------------------------------------------------
+
+    def tick(self) -> None:
+        """Expire offers, fail over frameworks and mark agents unreachable; called every second."""
+        with self.lock:
+            if not self.is_leader:
+                return
+            now = self.clock()
+            if self.config.offer_timeout > 0:
+                for offer in list(self.offers.values()):
+                    if now - offer.created >= self.config.offer_timeout:
+                        self.rescind_offer(offer)
+            for framework in list(self.frameworks.values()):
+                if (
+                    not framework.connected
+                    and framework.disconnected_at is not None
+                    and now - framework.disconnected_at >= framework.failover_timeout
+                ):
+                    log.info("framework failover timeout framework=%s", framework.framework_id)
+                    self.remove_framework(framework, "REASON_FRAMEWORK_REMOVED")
+            for agent in list(self.agents.values()):
+                if (
+                    agent.disconnected_at is not None
+                    and agent.unreachable_since is None
+                    and now - agent.disconnected_at >= self.config.agent_reregister_timeout
+                ):
+                    self.mark_unreachable(agent)
+
+    def mark_unreachable(self, agent: Agent) -> None:
+        log.warning("agent unreachable agent=%s", agent.agent_id)
+        now = self.clock()
+        agent.unreachable_since = now
+        for task in list(agent.tasks.values()):
+            framework = self.frameworks.get(task.framework_id)
+            status = self.master_status(
+                task.task_id,
+                "TASK_UNREACHABLE",
+                "REASON_AGENT_REMOVED",
+                "Agent did not re-register in time",
+                agent.agent_id,
+            )
+            task.unreachable_time = now
+            mapped = self.status_for(framework, status)
+            if mapped["state"] == "TASK_LOST":
+                self.apply_status(task, mapped)
+            else:
+                task.state = "TASK_UNREACHABLE"
+                task.latest_status = status
+            self.forward_update(framework, status)
+        self.changed()
+
+    # --- frameworks -------------------------------------------------------------------------
+
+    def remove_framework(self, framework: Framework, reason: str) -> None:
+        """Kill its tasks, shut down its executors, forget its offers; keep it as completed."""
+        now = self.clock()
+        for offer_id in list(framework.offers):
+            offer = self.offers.get(offer_id)
+            if offer is not None:
+                self.remove_offer(offer)
+        agents_touched: set[str] = set()
+        for task in list(framework.tasks.values()):
+            agents_touched.add(task.agent_id)
+            status = self.master_status(
+                task.task_id, "TASK_KILLED", reason, "Framework removed", task.agent_id
+            )
+            self.apply_status(task, status)
+        for executor in list(framework.executors.values()):
+            agents_touched.add(executor.agent_id)
+            self.release_executor(framework, executor.agent_id, executor.executor_id)
+        for agent_id in agents_touched:
+            agent = self.agents.get(agent_id)
+            if agent is not None:
+                self.send_agent(
+                    agent,
+                    {
+                        "type": "SHUTDOWN_FRAMEWORK",
+                        "shutdown_framework": {"framework_id": id_json(framework.framework_id)},
+                    },
+                )
+        if framework.stream is not None:
+            framework.stream.close()
+        framework.stream = None
+        framework.active = framework.connected = False
+        framework.unregistered_time = now
+        self.frameworks.pop(framework.framework_id, None)
+        self.allocator.remove_framework(framework.framework_id)
+        self.completed_frameworks.append(framework)
+        del self.completed_frameworks[: -self.config.max_completed_frameworks]
+        self.send_operators(
+            {
+                "type": "FRAMEWORK_REMOVED",
+                "framework_removed": {"framework_info": framework.info},
+            }
+        )
+        self.count("frameworks_removed")
+        self.changed()
+
+    def release_executor(self, framework: Framework, agent_id: str, executor_id: str) -> None:
+        executor = framework.executors.pop((agent_id, executor_id), None)
+        agent = self.agents.get(agent_id)
+        if agent is not None:
+            agent.executors.pop((framework.framework_id, executor_id), None)
+        if executor is not None and agent is not None and not executor.resources.is_empty():
+            self.allocator.recover(
+                framework.framework_id, agent_id, executor.role, executor.resources, self.clock()
+            )
+        self.changed()
+
+    # --- leadership -------------------------------------------------------------------------
+
+    def elect(self) -> None:
+        with self.lock:
+            if self.is_leader:
+                return
+            log.info("elected leading master id=%s", self.ids.master_id)
+            self.is_leader = True
+            self.elected_time = self.clock()
+            self.changed()
+
+    def demote(self) -> None:
+        with self.lock:
+            was = self.is_leader
+            self.is_leader = False
+            if was:
+                for framework in self.frameworks.values():
+                    if framework.stream is not None:
+                        framework.stream.close()
+                for agent in self.agents.values():
+                    if agent.stream is not None:
+                        agent.stream.close()
+            self.changed()
+
+    def agent_allocation(self, agent: Agent) -> dict[str, dict[str, Resources]]:
+        """framework -> role -> resources held on this agent (tasks and executors)."""
+        out: dict[str, dict[str, Resources]] = {}
+        for task in agent.tasks.values():
+            if task.terminal:
+                continue
+            roles = out.setdefault(task.framework_id, {})
+            roles[task.role] = roles.get(task.role, res.EMPTY) + task.resources
+        for executor in agent.executors.values():
+            roles = out.setdefault(executor.framework_id, {})
+            roles[executor.role] = roles.get(executor.role, res.EMPTY) + executor.resources
+        return out
+
+    def metrics(self) -> dict[str, Any]:
+        from daemons.master.metrics import snapshot
+
+        with self.lock:
+            return snapshot(self)

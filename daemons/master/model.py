@@ -1,0 +1,178 @@
+"""The master's in-memory records: agents, frameworks, tasks, offers, executors.
+
+Plain mutable records, owned by `Master` and only touched under its lock. Wire JSON (TaskInfo,
+FrameworkInfo, agent_info) is kept as received so that renderers can echo what clients sent.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from daemons.common.resources import EMPTY, Resources
+from daemons.common.streams import EventStream
+
+JSON = dict[str, Any]
+
+TERMINAL_STATES = frozenset(
+    {
+        "TASK_FINISHED",
+        "TASK_FAILED",
+        "TASK_KILLED",
+        "TASK_ERROR",
+        "TASK_DROPPED",
+        "TASK_GONE",
+        "TASK_GONE_BY_OPERATOR",
+        "TASK_LOST",
+    }
+)
+# States a framework without PARTITION_AWARE never sees: they become TASK_LOST (reference §1.6).
+PARTITION_AWARE_STATES = frozenset(
+    {"TASK_DROPPED", "TASK_UNREACHABLE", "TASK_GONE", "TASK_GONE_BY_OPERATOR", "TASK_UNKNOWN"}
+)
+ALL_TASK_STATES = (
+    "TASK_STAGING",
+    "TASK_STARTING",
+    "TASK_RUNNING",
+    "TASK_KILLING",
+    "TASK_FINISHED",
+    "TASK_KILLED",
+    "TASK_FAILED",
+    "TASK_LOST",
+    "TASK_ERROR",
+    "TASK_DROPPED",
+    "TASK_UNREACHABLE",
+    "TASK_GONE",
+    "TASK_GONE_BY_OPERATOR",
+    "TASK_UNKNOWN",
+)
+
+
+def is_terminal(state: str) -> bool:
+    return state in TERMINAL_STATES
+
+
+@dataclass
+class Task:
+    task_id: str
+    framework_id: str
+    agent_id: str
+    executor_id: str  # "" for command tasks (their executor id equals the task id on the agent)
+    name: str
+    role: str
+    resources: Resources
+    info: JSON
+    state: str = "TASK_STAGING"
+    statuses: list[JSON] = field(default_factory=list)
+    latest_status: JSON | None = None
+    unreachable_time: float | None = None
+
+    @property
+    def terminal(self) -> bool:
+        return is_terminal(self.state)
+
+
+@dataclass
+class Executor:
+    executor_id: str
+    framework_id: str
+    agent_id: str
+    role: str
+    resources: Resources
+    info: JSON
+
+
+@dataclass
+class Offer:
+    offer_id: str
+    framework_id: str
+    agent_id: str
+    role: str
+    resources: Resources  # all reservations together
+    created: float
+    by_role: dict[str, Resources] = field(default_factory=dict)  # "*" = unreserved part
+
+
+@dataclass
+class Framework:
+    framework_id: str
+    info: JSON
+    roles: tuple[str, ...]
+    capabilities: frozenset[str]
+    registered_time: float
+    stream: EventStream | None = None
+    active: bool = False
+    connected: bool = False
+    recovered: bool = False  # known from an agent's tasks, not (yet) subscribed to this master
+    reregistered_time: float | None = None
+    unregistered_time: float | None = None
+    disconnected_at: float | None = None
+    suppressed_roles: set[str] = field(default_factory=set)
+    tasks: dict[str, Task] = field(default_factory=dict)
+    completed_tasks: deque[Task] = field(default_factory=deque)
+    offers: dict[str, Offer] = field(default_factory=dict)
+    executors: dict[tuple[str, str], Executor] = field(default_factory=dict)
+
+    @property
+    def failover_timeout(self) -> float:
+        value = self.info.get("failover_timeout", 0.0)
+        return float(value) if isinstance(value, (int, float)) else 0.0
+
+    @property
+    def partition_aware(self) -> bool:
+        return "PARTITION_AWARE" in self.capabilities
+
+    def used(self) -> Resources:
+        out = EMPTY
+        for task in self.tasks.values():
+            if not task.terminal:
+                out = out + task.resources
+        for executor in self.executors.values():
+            out = out + executor.resources
+        return out
+
+    def offered(self) -> Resources:
+        out = EMPTY
+        for offer in self.offers.values():
+            out = out + offer.resources
+        return out
+
+
+@dataclass
+class Agent:
+    agent_id: str
+    info: JSON  # agent_info as sent, with id filled in
+    hostname: str
+    port: int
+    total: dict[str, Resources]  # role -> reserved (or "*" unreserved) quantities
+    registered_time: float
+    version: str = ""
+    boot_id: str = ""
+    stream: EventStream | None = None
+    active: bool = True
+    disconnected_at: float | None = None
+    unreachable_since: float | None = None
+    reregistered_time: float | None = None
+    tasks: dict[tuple[str, str], Task] = field(default_factory=dict)  # (framework, task) -> Task
+    executors: dict[tuple[str, str], Executor] = field(default_factory=dict)
+    offers: set[str] = field(default_factory=set)
+
+    @property
+    def pid(self) -> str:
+        return f"slave(1)@{self.ip}:{self.port}"
+
+    @property
+    def ip(self) -> str:
+        address = self.info.get("address") or {}
+        ip = address.get("ip") if isinstance(address, dict) else None
+        return str(ip or self.hostname)
+
+    def used(self) -> Resources:
+        out = EMPTY
+        for task in self.tasks.values():
+            if not task.terminal:
+                out = out + task.resources
+        for executor in self.executors.values():
+            out = out + executor.resources
+        return out

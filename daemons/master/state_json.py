@@ -1,0 +1,384 @@
+"""Renderers of the master's records into the operator JSON clients read.
+
+Two families: the flat "state" JSON (`/master/state`, `/master/state-summary`, `/master/tasks`,
+ids as strings, resources as maps — reference §3.2/§3.3) and the v1 operator objects (`/api/v1`
+GET_*, nested ids and resource lists — §3.4). Call them under the master's lock.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from daemons.common import resources as res
+from daemons.master.master import VERSION, Master, id_json
+from daemons.master.model import JSON, Agent, Executor, Framework, Task
+
+BUILD = {"build_date": "2026-11-25", "build_time": 1795996800.0, "build_user": "pydcos"}
+
+
+def _state_map(value: res.Resources) -> JSON:
+    return res.to_state_map(value)
+
+
+def flags(master: Master) -> dict[str, str]:
+    c = master.config
+    return {
+        "allocation_interval": f"{c.allocation_interval}secs",
+        "cluster": c.cluster,
+        "hostname": c.advertised_hostname,
+        "ip": c.ip,
+        "port": str(c.port),
+        "offer_timeout": f"{c.offer_timeout}secs" if c.offer_timeout else "",
+        "work_dir": c.work_dir,
+        "zk": c.zk.split("@")[-1],
+        "min_allocatable_resources": c.min_allocatable_resources,
+        "agent_reregister_timeout": f"{c.agent_reregister_timeout}secs",
+    }
+
+
+def task_json(task: Task) -> JSON:
+    body: JSON = {
+        "id": task.task_id,
+        "name": task.name,
+        "framework_id": task.framework_id,
+        "executor_id": task.executor_id,
+        "slave_id": task.agent_id,
+        "state": task.state,
+        "resources": _state_map(task.resources),
+        "role": task.role,
+        "statuses": task.statuses,
+    }
+    info = task.info
+    for key in ("labels", "discovery", "container", "health_check", "kill_policy"):
+        if key in info:
+            body[key] = info[key]["labels"] if key == "labels" else info[key]
+    if isinstance(info.get("command"), dict) and info["command"].get("user"):
+        body["user"] = info["command"]["user"]
+    if task.unreachable_time is not None:
+        body["unreachable_time"] = {"nanoseconds": int(task.unreachable_time * 1e9)}
+    return body
+
+
+def executor_json(executor: Executor) -> JSON:
+    info = executor.info
+    command = info.get("command") or {}
+    return {
+        "executor_id": executor.executor_id,
+        "name": info.get("name", ""),
+        "framework_id": executor.framework_id,
+        "command": {
+            "shell": command.get("shell", True),
+            "value": command.get("value", ""),
+            "argv": command.get("arguments", []),
+            "uris": command.get("uris", []),
+        },
+        "resources": _state_map(executor.resources),
+        "role": executor.role,
+        "labels": (info.get("labels") or {}).get("labels", []),
+        "type": info.get("type", "CUSTOM"),
+        "slave_id": executor.agent_id,
+    }
+
+
+def framework_json(master: Master, framework: Framework, full: bool = True) -> JSON:
+    info = framework.info
+    used, offered = framework.used(), framework.offered()
+    body: JSON = {
+        "id": framework.framework_id,
+        "name": info.get("name", ""),
+        "pid": None,
+        "used_resources": _state_map(used),
+        "offered_resources": _state_map(offered),
+        "resources": _state_map(used + offered),
+        "capabilities": sorted(framework.capabilities),
+        "hostname": info.get("hostname", ""),
+        "webui_url": info.get("webui_url", ""),
+        "active": framework.active,
+        "connected": framework.connected,
+        "recovered": framework.recovered,
+        "user": info.get("user", ""),
+        "failover_timeout": framework.failover_timeout,
+        "checkpoint": bool(info.get("checkpoint", False)),
+        "registered_time": framework.registered_time,
+        "unregistered_time": framework.unregistered_time or 0,
+        "principal": info.get("principal"),
+        "labels": (info.get("labels") or {}).get("labels", []),
+    }
+    if framework.reregistered_time is not None:
+        body["reregistered_time"] = framework.reregistered_time
+    if "MULTI_ROLE" in framework.capabilities:
+        body["roles"] = list(framework.roles)
+    else:
+        body["role"] = framework.roles[0]
+    if body["principal"] is None:
+        del body["principal"]
+    if not full:
+        return body
+    tasks = [t for t in framework.tasks.values() if t.state != "TASK_UNREACHABLE"]
+    body["tasks"] = [task_json(t) for t in tasks]
+    body["unreachable_tasks"] = [
+        task_json(t) for t in framework.tasks.values() if t.state == "TASK_UNREACHABLE"
+    ]
+    body["completed_tasks"] = [task_json(t) for t in framework.completed_tasks]
+    body["offers"] = [
+        {
+            "id": o.offer_id,
+            "framework_id": o.framework_id,
+            "slave_id": o.agent_id,
+            "resources": _state_map(o.resources),
+        }
+        for o in framework.offers.values()
+    ]
+    body["executors"] = [executor_json(e) for e in framework.executors.values()]
+    return body
+
+
+def _attributes(agent: Agent) -> JSON:
+    out: JSON = {}
+    for attribute in agent.info.get("attributes") or []:
+        if not isinstance(attribute, dict) or "name" not in attribute:
+            continue
+        kind = attribute.get("type", "TEXT")
+        if kind == "SCALAR":
+            out[attribute["name"]] = (attribute.get("scalar") or {}).get("value")
+        elif kind == "RANGES":
+            ranges = (attribute.get("ranges") or {}).get("range") or []
+            out[attribute["name"]] = res.format_ranges(
+                tuple((r["begin"], r["end"]) for r in ranges)
+            )
+        elif kind == "SET":
+            out[attribute["name"]] = (
+                "{" + ",".join((attribute.get("set") or {}).get("item", [])) + "}"
+            )
+        else:
+            out[attribute["name"]] = (attribute.get("text") or {}).get("value", "")
+    return out
+
+
+def agent_json(master: Master, agent: Agent) -> JSON:
+    total = res.flatten(agent.total)
+    used = agent.used()
+    offered = res.total(master.offers[o].resources for o in agent.offers if o in master.offers)
+    reserved = {r: _state_map(v) for r, v in agent.total.items() if r != res.UNRESERVED}
+    body: JSON = {
+        "id": agent.agent_id,
+        "hostname": agent.hostname,
+        "port": agent.port,
+        "pid": agent.pid,
+        "attributes": _attributes(agent),
+        "registered_time": agent.registered_time,
+        "resources": _state_map(total),
+        "used_resources": _state_map(used),
+        "offered_resources": _state_map(offered),
+        "reserved_resources": reserved,
+        "unreserved_resources": _state_map(agent.total.get(res.UNRESERVED, res.EMPTY)),
+        "active": agent.active,
+        "deactivated": False,
+        "version": agent.version or VERSION,
+        "capabilities": ["MULTI_ROLE", "HIERARCHICAL_ROLE", "RESERVATION_REFINEMENT"],
+    }
+    if agent.reregistered_time is not None:
+        body["reregistered_time"] = agent.reregistered_time
+    return body
+
+
+def _leader(master: Master) -> tuple[str, JSON]:
+    info = master.leader_info or (master.master_info if master.is_leader else None)
+    if not info:
+        return "", {}
+    leader_info = {
+        "id": info.get("id"),
+        "pid": info.get("pid"),
+        "port": info.get("port"),
+        "hostname": info.get("hostname"),
+    }
+    return str(info.get("pid", "")), leader_info
+
+
+def state(master: Master) -> JSON:
+    c = master.config
+    leader, leader_info = _leader(master)
+    registered = [a for a in master.agents.values() if a.unreachable_since is None]
+    return {
+        "version": VERSION,
+        **BUILD,
+        "start_time": master.start_time,
+        "elected_time": master.elected_time or 0,
+        "id": master.ids.master_id,
+        "pid": f"master@{c.ip}:{c.port}",
+        "hostname": c.advertised_hostname,
+        "capabilities": ["AGENT_UPDATE", "AGENT_DRAINING", "QUOTA_V2"],
+        "activated_slaves": sum(1 for a in registered if a.active),
+        "deactivated_slaves": sum(1 for a in registered if not a.active),
+        "unreachable_slaves": sum(1 for a in master.agents.values() if a.unreachable_since),
+        "leader": leader,
+        "leader_info": leader_info,
+        "cluster": c.cluster,
+        "flags": flags(master),
+        "slaves": [agent_json(master, a) for a in registered],
+        "recovered_slaves": [],
+        "frameworks": [framework_json(master, f) for f in master.frameworks.values()],
+        "completed_frameworks": [framework_json(master, f) for f in master.completed_frameworks],
+        "orphan_tasks": [],
+        "unregistered_frameworks": [],
+    }
+
+
+def _task_counts(tasks: Any) -> dict[str, int]:
+    counts = {s: 0 for s in _SUMMARY_STATES}
+    for task in tasks:
+        if task.state in counts:
+            counts[task.state] += 1
+    return counts
+
+
+_SUMMARY_STATES = (
+    "TASK_STAGING",
+    "TASK_STARTING",
+    "TASK_RUNNING",
+    "TASK_KILLING",
+    "TASK_FINISHED",
+    "TASK_KILLED",
+    "TASK_FAILED",
+    "TASK_LOST",
+    "TASK_ERROR",
+    "TASK_UNREACHABLE",
+)
+
+
+def state_summary(master: Master) -> JSON:
+    slaves = []
+    for agent in master.agents.values():
+        body = agent_json(master, agent)
+        body.update(_task_counts(agent.tasks.values()))
+        body["framework_ids"] = sorted({t.framework_id for t in agent.tasks.values()})
+        slaves.append(body)
+    frameworks = []
+    for framework in master.frameworks.values():
+        body = framework_json(master, framework, full=False)
+        body.update(_task_counts([*framework.tasks.values(), *framework.completed_tasks]))
+        body["slave_ids"] = sorted({t.agent_id for t in framework.tasks.values()})
+        frameworks.append(body)
+    return {
+        "hostname": master.config.advertised_hostname,
+        "cluster": master.config.cluster,
+        "slaves": slaves,
+        "frameworks": frameworks,
+    }
+
+
+# --- v1 operator objects ----------------------------------------------------------------------
+
+
+def _nanos(seconds: float | None) -> JSON:
+    return {"nanoseconds": int((seconds or 0.0) * 1e9)}
+
+
+def v1_task(task: Task) -> JSON:
+    body: JSON = {
+        k: v for k, v in task.info.items() if k not in ("slave_id", "executor", "command")
+    }
+    body.update(
+        {
+            "name": task.name,
+            "task_id": id_json(task.task_id),
+            "framework_id": id_json(task.framework_id),
+            "agent_id": id_json(task.agent_id),
+            "state": task.state,
+            "resources": res.to_v1(task.resources, allocation_role=task.role),
+            "statuses": [
+                {
+                    "task_id": id_json(task.task_id),
+                    "state": s.get("state"),
+                    "timestamp": s.get("timestamp"),
+                    **({"healthy": s["healthy"]} if "healthy" in s else {}),
+                    **(
+                        {"container_status": s["container_status"]}
+                        if "container_status" in s
+                        else {}
+                    ),
+                }
+                for s in task.statuses
+            ],
+        }
+    )
+    if task.executor_id:
+        body["executor_id"] = id_json(task.executor_id)
+    return body
+
+
+def v1_framework(framework: Framework) -> JSON:
+    return {
+        "framework_info": framework.info,
+        "active": framework.active,
+        "connected": framework.connected,
+        "recovered": framework.recovered,
+        "registered_time": _nanos(framework.registered_time),
+        "reregistered_time": _nanos(framework.reregistered_time),
+        "unregistered_time": _nanos(framework.unregistered_time),
+        "offers": [],
+        "inverse_offers": [],
+        "allocated_resources": res.to_v1(framework.used()),
+        "offered_resources": res.to_v1(framework.offered()),
+    }
+
+
+def v1_agent(master: Master, agent: Agent) -> JSON:
+    offered = res.total(master.offers[o].resources for o in agent.offers if o in master.offers)
+    return {
+        "agent_info": agent.info,
+        "active": agent.active,
+        "deactivated": False,
+        "version": agent.version or VERSION,
+        "pid": agent.pid,
+        "registered_time": _nanos(agent.registered_time),
+        "reregistered_time": _nanos(agent.reregistered_time),
+        "total_resources": res.by_role_to_v1(agent.total),
+        "allocated_resources": res.to_v1(agent.used()),
+        "offered_resources": res.to_v1(offered),
+        "capabilities": [{"type": "MULTI_ROLE"}, {"type": "HIERARCHICAL_ROLE"}],
+    }
+
+
+def get_agents(master: Master) -> JSON:
+    return {"agents": [v1_agent(master, a) for a in master.agents.values()], "recovered_agents": []}
+
+
+def get_frameworks(master: Master) -> JSON:
+    return {
+        "frameworks": [v1_framework(f) for f in master.frameworks.values()],
+        "completed_frameworks": [v1_framework(f) for f in master.completed_frameworks],
+    }
+
+
+def get_tasks(master: Master) -> JSON:
+    tasks: list[JSON] = []
+    unreachable: list[JSON] = []
+    completed: list[JSON] = []
+    for framework in [*master.frameworks.values(), *master.completed_frameworks]:
+        for task in framework.tasks.values():
+            (unreachable if task.state == "TASK_UNREACHABLE" else tasks).append(v1_task(task))
+        completed.extend(v1_task(t) for t in framework.completed_tasks)
+    return {"tasks": tasks, "unreachable_tasks": unreachable, "completed_tasks": completed}
+
+
+def get_executors(master: Master) -> JSON:
+    executors = [
+        {"executor_info": e.info, "agent_id": id_json(e.agent_id)}
+        for f in master.frameworks.values()
+        for e in f.executors.values()
+    ]
+    return {"executors": executors}
+
+
+def get_state(master: Master) -> JSON:
+    return {
+        "get_tasks": get_tasks(master),
+        "get_executors": get_executors(master),
+        "get_frameworks": get_frameworks(master),
+        "get_agents": get_agents(master),
+    }
+
+
+def version_info() -> JSON:
+    return {"version": VERSION, **BUILD}

@@ -1,0 +1,391 @@
+"""The master's state machine driven directly: offers, launches, updates, kills, failover."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from daemons.common.errors import BadRequest, Forbidden
+from daemons.master import scheduler_calls
+from tests.unit.master.factories import (
+    add_agent,
+    agent_update,
+    call,
+    command_task,
+    events,
+    launch,
+    make_master,
+    subscribe,
+)
+
+
+def first_offer(master, stream):
+    master.allocate()
+    offers = events(stream, "OFFERS")
+    assert offers, "expected an OFFERS event"
+    return offers[0]["offers"]["offers"][0]
+
+
+def test_offer_carries_agent_resources_and_ids():
+    master, _ = make_master()
+    agent_id, _ = add_agent(master, cpus=4, mem=4096)
+    fid, stream = subscribe(master)
+    offer = first_offer(master, stream)
+    assert offer["agent_id"] == {"value": agent_id}
+    assert offer["framework_id"] == {"value": fid}
+    assert offer["id"]["value"].startswith("m1-O")
+    by_name = {r["name"]: r for r in offer["resources"]}
+    assert by_name["cpus"]["scalar"]["value"] == 4.0
+    assert by_name["mem"]["scalar"]["value"] == 4096.0
+    assert by_name["ports"]["ranges"]["range"] == [{"begin": 31000, "end": 32000}]
+
+
+def test_launch_update_acknowledge_finish_releases_resources_once():
+    master, _ = make_master()
+    agent_id, agent_stream = add_agent(master)
+    agent_stream.pending()
+    fid, stream = subscribe(master)
+    offer = first_offer(master, stream)
+    launch(master, fid, stream, offer, command_task("t1", agent_id, cpus=1, mem=128))
+    run = events(agent_stream, "RUN_TASK")
+    assert run[0]["run_task"]["task"]["task_id"] == {"value": "t1"}
+    assert run[0]["run_task"]["framework_info"]["id"] == {"value": fid}
+    agent = master.agents[agent_id]
+    assert agent.used().scalar("cpus") == 1.0
+
+    uid = agent_update(master, agent_id, agent_stream, fid, "t1", "TASK_RUNNING")
+    update = events(stream, "UPDATE")[0]["update"]["status"]
+    assert update["state"] == "TASK_RUNNING"
+    assert update["uuid"] == uid and update["agent_id"] == {"value": agent_id}
+
+    call(
+        master,
+        fid,
+        stream,
+        "ACKNOWLEDGE",
+        acknowledge={"agent_id": {"value": agent_id}, "task_id": {"value": "t1"}, "uuid": uid},
+    )
+    ack = events(agent_stream, "ACKNOWLEDGE")[0]["acknowledge"]
+    assert ack == {"framework_id": {"value": fid}, "task_id": {"value": "t1"}, "uuid": uid}
+
+    agent_update(master, agent_id, agent_stream, fid, "t1", "TASK_FINISHED")
+    assert agent.used().scalar("cpus") == 0.0
+    # A retried (duplicate) terminal update is forwarded again but releases nothing twice.
+    agent_update(master, agent_id, agent_stream, fid, "t1", "TASK_FINISHED")
+    framework = master.frameworks[fid]
+    assert [t.task_id for t in framework.completed_tasks] == ["t1"]
+    assert [e["update"]["status"]["state"] for e in events(stream, "UPDATE")] == [
+        "TASK_FINISHED",
+        "TASK_FINISHED",
+    ]
+    assert master.allocator.available(agent_id)["*"].scalar("cpus") == 4.0
+
+
+def test_terminal_state_never_changes():
+    master, _ = make_master()
+    agent_id, agent_stream = add_agent(master)
+    fid, stream = subscribe(master)
+    launch(master, fid, stream, first_offer(master, stream), command_task("t1", agent_id))
+    agent_update(master, agent_id, agent_stream, fid, "t1", "TASK_FAILED")
+    agent_update(master, agent_id, agent_stream, fid, "t1", "TASK_RUNNING")
+    task = master.frameworks[fid].completed_tasks[0]
+    assert task.state == "TASK_FAILED"
+
+
+def test_task_over_offer_gets_task_error_and_nothing_is_launched():
+    master, _ = make_master()
+    agent_id, agent_stream = add_agent(master, cpus=1)
+    agent_stream.pending()
+    fid, stream = subscribe(master)
+    launch(master, fid, stream, first_offer(master, stream), command_task("big", agent_id, cpus=2))
+    status = events(stream, "UPDATE")[0]["update"]["status"]
+    assert (status["state"], status["reason"]) == ("TASK_ERROR", "REASON_TASK_INVALID")
+    assert events(agent_stream, "RUN_TASK") == []
+    assert master.agents[agent_id].used().is_empty()
+
+
+def test_duplicate_task_id_and_missing_command_are_task_errors():
+    master, _ = make_master()
+    agent_id, _ = add_agent(master)
+    fid, stream = subscribe(master)
+    bad = command_task("t2", agent_id)
+    del bad["command"]
+    launch(
+        master,
+        fid,
+        stream,
+        first_offer(master, stream),
+        command_task("t1", agent_id),
+        command_task("t1", agent_id),
+        bad,
+    )
+    states = [e["update"]["status"] for e in events(stream, "UPDATE")]
+    assert [(s["task_id"]["value"], s["state"]) for s in states] == [
+        ("t1", "TASK_ERROR"),
+        ("t2", "TASK_ERROR"),
+    ]
+    assert "duplicate" in states[0]["message"]
+
+
+def test_accept_of_unknown_offer_drops_tasks_as_lost_for_old_frameworks():
+    master, _ = make_master()
+    agent_id, _ = add_agent(master)
+    fid, stream = subscribe(master)
+    launch(master, fid, stream, {"id": {"value": "nope"}}, command_task("t1", agent_id))
+    status = events(stream, "UPDATE")[0]["update"]["status"]
+    # Not PARTITION_AWARE: TASK_DROPPED is reported as TASK_LOST.
+    assert (status["state"], status["reason"]) == ("TASK_LOST", "REASON_INVALID_OFFERS")
+
+
+def test_offer_is_usable_once():
+    master, _ = make_master()
+    agent_id, agent_stream = add_agent(master)
+    agent_stream.pending()
+    fid, stream = subscribe(master, capabilities=[{"type": "PARTITION_AWARE"}])
+    offer = first_offer(master, stream)
+    launch(master, fid, stream, offer, command_task("t1", agent_id))
+    launch(master, fid, stream, offer, command_task("t2", agent_id))
+    status = events(stream, "UPDATE")[0]["update"]["status"]
+    assert (status["task_id"]["value"], status["state"]) == ("t2", "TASK_DROPPED")
+    assert len(events(agent_stream, "RUN_TASK")) == 1
+
+
+def test_decline_with_filter_is_respected_until_it_expires():
+    master, clock = make_master()
+    add_agent(master)
+    fid, stream = subscribe(master)
+    offer = first_offer(master, stream)
+    call(
+        master,
+        fid,
+        stream,
+        "DECLINE",
+        decline={"offer_ids": [offer["id"]], "filters": {"refuse_seconds": 30}},
+    )
+    assert master.allocate() == 0
+    clock.advance(31)
+    assert master.allocate() == 1
+
+
+def test_revive_clears_filters_and_suppress_stops_offers():
+    master, _ = make_master()
+    add_agent(master)
+    fid, stream = subscribe(master)
+    offer = first_offer(master, stream)
+    call(master, fid, stream, "SUPPRESS", suppress={})
+    call(master, fid, stream, "DECLINE", decline={"offer_ids": [offer["id"]]})
+    assert master.allocate() == 0
+    call(master, fid, stream, "REVIVE", revive={})
+    assert master.allocate() == 1
+
+
+def test_kill_known_task_goes_to_agent_unknown_task_answers_lost():
+    master, _ = make_master()
+    agent_id, agent_stream = add_agent(master)
+    fid, stream = subscribe(master)
+    launch(master, fid, stream, first_offer(master, stream), command_task("t1", agent_id))
+    agent_stream.pending()
+    call(master, fid, stream, "KILL", kill={"task_id": {"value": "t1"}})
+    kill = events(agent_stream, "KILL_TASK")[0]["kill_task"]
+    assert kill["task_id"] == {"value": "t1"} and kill["framework_id"] == {"value": fid}
+    call(master, fid, stream, "KILL", kill={"task_id": {"value": "ghost"}})
+    status = events(stream, "UPDATE")[-1]["update"]["status"]
+    assert (status["task_id"]["value"], status["state"]) == ("ghost", "TASK_LOST")
+
+
+def test_reconcile_explicit_and_implicit():
+    master, _ = make_master()
+    agent_id, agent_stream = add_agent(master)
+    fid, stream = subscribe(master)
+    launch(master, fid, stream, first_offer(master, stream), command_task("t1", agent_id))
+    agent_update(master, agent_id, agent_stream, fid, "t1", "TASK_RUNNING")
+    stream.pending()
+    call(master, fid, stream, "RECONCILE", reconcile={"tasks": []})
+    implicit = [e["update"]["status"] for e in events(stream, "UPDATE")]
+    assert [(s["task_id"]["value"], s["state"]) for s in implicit] == [("t1", "TASK_RUNNING")]
+    assert implicit[0]["reason"] == "REASON_RECONCILIATION" and "uuid" not in implicit[0]
+    call(
+        master,
+        fid,
+        stream,
+        "RECONCILE",
+        reconcile={"tasks": [{"task_id": {"value": "t1"}}, {"task_id": {"value": "gone"}}]},
+    )
+    explicit = [e["update"]["status"] for e in events(stream, "UPDATE")]
+    assert [(s["task_id"]["value"], s["state"]) for s in explicit] == [
+        ("t1", "TASK_RUNNING"),
+        ("gone", "TASK_LOST"),
+    ]
+
+
+def test_teardown_kills_tasks_and_shuts_down_framework_on_agents():
+    master, _ = make_master()
+    agent_id, agent_stream = add_agent(master)
+    fid, stream = subscribe(master)
+    launch(master, fid, stream, first_offer(master, stream), command_task("t1", agent_id))
+    agent_stream.pending()
+    call(master, fid, stream, "TEARDOWN")
+    assert fid not in master.frameworks
+    assert master.completed_frameworks[0].framework_id == fid
+    assert events(agent_stream, "SHUTDOWN_FRAMEWORK")
+    assert master.agents[agent_id].used().is_empty()
+    assert stream.closed
+
+
+def test_disconnected_framework_keeps_tasks_within_failover_timeout():
+    master, clock = make_master()
+    agent_id, _ = add_agent(master)
+    fid, stream = subscribe(master, failover_timeout=60)
+    launch(master, fid, stream, first_offer(master, stream), command_task("t1", agent_id))
+    scheduler_calls.disconnected(master, fid, stream)
+    with pytest.raises(Forbidden):
+        call(master, fid, stream, "REVIVE", revive={})
+    clock.advance(30)
+    master.tick()
+    fid2, _stream2 = subscribe(master, framework_id=fid, failover_timeout=60)
+    assert fid2 == fid
+    assert "t1" in master.frameworks[fid].tasks
+    clock.advance(120)
+    master.tick()
+    assert fid in master.frameworks  # re-subscribed: no failover
+
+
+def test_framework_removed_after_failover_timeout():
+    master, clock = make_master()
+    agent_id, agent_stream = add_agent(master)
+    fid, stream = subscribe(master, failover_timeout=5)
+    launch(master, fid, stream, first_offer(master, stream), command_task("t1", agent_id))
+    scheduler_calls.disconnected(master, fid, stream)
+    agent_stream.pending()
+    clock.advance(6)
+    master.tick()
+    assert fid not in master.frameworks
+    assert events(agent_stream, "SHUTDOWN_FRAMEWORK")
+
+
+def test_stream_id_rules():
+    master, _ = make_master()
+    fid, _stream = subscribe(master)
+    body = {"type": "TEARDOWN", "framework_id": {"value": fid}}
+    with pytest.raises(BadRequest, match="Mesos-Stream-Id"):
+        scheduler_calls.handle(master, "TEARDOWN", body, None)
+    with pytest.raises(BadRequest, match="didn't match"):
+        scheduler_calls.handle(master, "TEARDOWN", body, "wrong")
+    with pytest.raises(BadRequest, match="cannot be found"):
+        scheduler_calls.handle(
+            master, "TEARDOWN", {"type": "TEARDOWN", "framework_id": {"value": "x"}}, "s"
+        )
+    assert fid in master.frameworks
+
+
+def test_malformed_uuid_is_rejected_and_nothing_is_sent():
+    master, _ = make_master()
+    agent_id, agent_stream = add_agent(master)
+    fid, stream = subscribe(master)
+    agent_stream.pending()
+    for bad in ("not base64!", base64.b64encode(b"short").decode(), 7):
+        with pytest.raises(BadRequest, match=r"(?i)uuid"):
+            call(
+                master,
+                fid,
+                stream,
+                "ACKNOWLEDGE",
+                acknowledge={
+                    "agent_id": {"value": agent_id},
+                    "task_id": {"value": "t"},
+                    "uuid": bad,
+                },
+            )
+    assert events(agent_stream) == []
+
+
+def test_agent_reregistration_keeps_id_and_adopts_tasks():
+    master, _ = make_master()
+    agent_id, agent_stream = add_agent(master)
+    fid, stream = subscribe(master)
+    launch(master, fid, stream, first_offer(master, stream), command_task("t1", agent_id))
+    agent_update(master, agent_id, agent_stream, fid, "t1", "TASK_RUNNING")
+    task = master.frameworks[fid].tasks["t1"]
+    reported = {
+        "task_id": {"value": "t1"},
+        "framework_id": {"value": fid},
+        "name": "t1",
+        "state": "TASK_RUNNING",
+        "resources": task.info["resources"],
+    }
+    again, _ = add_agent(master, agent_info={"id": {"value": agent_id}}, tasks=[reported])
+    assert again == agent_id and len(master.agents) == 1
+    assert master.agents[agent_id].used().scalar("cpus") == 1.0
+    # What is in use is not offered again.
+    assert master.allocator.available(agent_id)["*"].scalar("cpus") == 3.0
+
+
+def test_agent_reregistration_without_a_task_loses_it():
+    master, _ = make_master()
+    agent_id, agent_stream = add_agent(master)
+    fid, stream = subscribe(master)
+    launch(master, fid, stream, first_offer(master, stream), command_task("t1", agent_id))
+    agent_update(master, agent_id, agent_stream, fid, "t1", "TASK_RUNNING")
+    stream.pending()
+    add_agent(master, agent_info={"id": {"value": agent_id}}, tasks=[])
+    status = events(stream, "UPDATE")[0]["update"]["status"]
+    assert (status["task_id"]["value"], status["state"]) == ("t1", "TASK_LOST")
+
+
+def test_new_master_accepts_agent_with_unknown_id_and_recovers_framework():
+    master, _ = make_master()
+    reported = {
+        "task_id": {"value": "t9"},
+        "framework_id": {"value": "old-fw"},
+        "state": "TASK_RUNNING",
+        "resources": [{"name": "cpus", "type": "SCALAR", "scalar": {"value": 1}}],
+    }
+    agent_id, _ = add_agent(master, agent_info={"id": {"value": "old-S3"}}, tasks=[reported])
+    assert agent_id == "old-S3"
+    framework = master.frameworks["old-fw"]
+    assert framework.recovered and not framework.connected
+    fid, _ = subscribe(master, framework_id="old-fw")
+    assert fid == "old-fw" and "t9" in master.frameworks[fid].tasks
+
+
+def test_multi_role_offers_carry_allocation_info():
+    master, _ = make_master()
+    add_agent(master)
+    _, stream = subscribe(master, roles=["analytics"], capabilities=[{"type": "MULTI_ROLE"}])
+    offer = first_offer(master, stream)
+    assert offer["allocation_info"] == {"role": "analytics"}
+    assert all(r["allocation_info"] == {"role": "analytics"} for r in offer["resources"])
+
+
+def test_offer_timeout_rescinds():
+    master, clock = make_master(offer_timeout=10.0)
+    add_agent(master)
+    _fid, stream = subscribe(master)
+    offer = first_offer(master, stream)
+    clock.advance(11)
+    master.tick()
+    rescind = events(stream, "RESCIND")[0]["rescind"]
+    assert rescind["offer_id"] == offer["id"]
+    assert not master.offers
+
+
+def test_state_and_summary_render():
+    from daemons.master import state_json
+
+    master, _ = make_master()
+    agent_id, agent_stream = add_agent(master)
+    fid, stream = subscribe(master)
+    launch(master, fid, stream, first_offer(master, stream), command_task("t1", agent_id))
+    agent_update(master, agent_id, agent_stream, fid, "t1", "TASK_RUNNING")
+    state = state_json.state(master)
+    assert state["slaves"][0]["pid"] == "slave(1)@a1:5051"
+    framework = state["frameworks"][0]
+    assert framework["tasks"][0]["state"] == "TASK_RUNNING"
+    assert framework["completed_tasks"] == [] and state["completed_frameworks"] == []
+    assert framework["used_resources"]["cpus"] == 1.0
+    summary = state_json.state_summary(master)
+    assert summary["slaves"][0]["TASK_RUNNING"] == 1
+    assert summary["frameworks"][0]["slave_ids"] == [agent_id]
+    tasks = state_json.get_tasks(master)
+    assert tasks["tasks"][0]["task_id"] == {"value": "t1"}
