@@ -137,10 +137,18 @@ EMPTY = Resources()
 
 
 def total(resources: Iterable[Resources]) -> Resources:
-    out = EMPTY
+    """Sum of many values in one pass (one normalisation at the end, not one per addition)."""
+    scalars: dict[str, float] = {}
+    ranges: dict[str, list[Range]] = {}
+    sets: dict[str, set[str]] = {}
     for r in resources:
-        out = out + r
-    return out
+        for k, v in r.scalars.items():
+            scalars[k] = scalars.get(k, 0.0) + v
+        for k, rv in r.ranges.items():
+            ranges.setdefault(k, []).extend(rv)
+        for k, sv in r.sets.items():
+            sets.setdefault(k, set()).update(sv)
+    return Resources.of(scalars, ranges, sets)
 
 
 def flatten(by_role: Mapping[str, Resources]) -> Resources:

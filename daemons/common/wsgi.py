@@ -35,6 +35,7 @@ def serve(
     *,
     on_starting: Any = None,
     post_worker_init: Any = None,
+    worker_exit: Any = None,
     graceful_timeout: int = 5,
 ) -> None:
     """Run gunicorn in the foreground with one worker process."""
@@ -57,4 +58,6 @@ def serve(
         options["on_starting"] = on_starting
     if post_worker_init is not None:
         options["post_worker_init"] = post_worker_init
+    if worker_exit is not None:
+        options["worker_exit"] = worker_exit
     _Server(app, options).run()

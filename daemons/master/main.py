@@ -55,11 +55,17 @@ def main(argv: list[str] | None = None) -> int:
     def post_worker_init(worker: object) -> None:
         service.start()
 
+    def worker_exit(server: object, worker: object) -> None:
+        # Closing the ZK session deletes our json.info_ node at once: a standby takes over in
+        # milliseconds instead of after the session timeout.
+        service.stop()
+
     serve(
         create_app(service.master),
         f"{config.ip}:{config.port}",
         config.threads,
         post_worker_init=post_worker_init,
+        worker_exit=worker_exit,
     )
     return 0
 

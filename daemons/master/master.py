@@ -146,9 +146,10 @@ class Master:
         if not task.statuses or task.statuses[-1].get("state") != state:
             task.statuses.append(entry)
         task.latest_status = status
+        task.json_cache = None
+        self.changed()
         if was_terminal:
             return
-        previous = task.state
         task.state = state
         self.send_operators(
             {
@@ -161,8 +162,6 @@ class Master:
             }
         )
         self.count(f"tasks_{state.lower()[5:]}")
-        if previous != state:
-            self.changed()
         if is_terminal(state):
             self.release_task(task)
 
@@ -338,6 +337,7 @@ class Master:
             else:
                 task.state = "TASK_UNREACHABLE"
                 task.latest_status = status
+                task.json_cache = None
             self.forward_update(framework, status)
         self.changed()
 

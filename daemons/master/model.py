@@ -10,7 +10,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from daemons.common.resources import EMPTY, Resources
+from daemons.common.resources import Resources, total
 from daemons.common.streams import EventStream
 
 JSON = dict[str, Any]
@@ -67,6 +67,8 @@ class Task:
     statuses: list[JSON] = field(default_factory=list)
     latest_status: JSON | None = None
     unreachable_time: float | None = None
+    # The rendered state-JSON of this task; dropped whenever the task changes.
+    json_cache: JSON | None = field(default=None, repr=False, compare=False)
 
     @property
     def terminal(self) -> bool:
@@ -124,19 +126,13 @@ class Framework:
         return "PARTITION_AWARE" in self.capabilities
 
     def used(self) -> Resources:
-        out = EMPTY
-        for task in self.tasks.values():
-            if not task.terminal:
-                out = out + task.resources
-        for executor in self.executors.values():
-            out = out + executor.resources
-        return out
+        return total(
+            [t.resources for t in self.tasks.values() if not t.terminal]
+            + [e.resources for e in self.executors.values()]
+        )
 
     def offered(self) -> Resources:
-        out = EMPTY
-        for offer in self.offers.values():
-            out = out + offer.resources
-        return out
+        return total(o.resources for o in self.offers.values())
 
 
 @dataclass
@@ -169,10 +165,7 @@ class Agent:
         return str(ip or self.hostname)
 
     def used(self) -> Resources:
-        out = EMPTY
-        for task in self.tasks.values():
-            if not task.terminal:
-                out = out + task.resources
-        for executor in self.executors.values():
-            out = out + executor.resources
-        return out
+        return total(
+            [t.resources for t in self.tasks.values() if not t.terminal]
+            + [e.resources for e in self.executors.values()]
+        )

@@ -37,6 +37,12 @@ def flags(master: Master) -> dict[str, str]:
 
 
 def task_json(task: Task) -> JSON:
+    if task.json_cache is None:
+        task.json_cache = _render_task(task)
+    return task.json_cache
+
+
+def _render_task(task: Task) -> JSON:
     body: JSON = {
         "id": task.task_id,
         "name": task.name,
@@ -46,7 +52,7 @@ def task_json(task: Task) -> JSON:
         "state": task.state,
         "resources": _state_map(task.resources),
         "role": task.role,
-        "statuses": task.statuses,
+        "statuses": list(task.statuses),
     }
     info = task.info
     for key in ("labels", "discovery", "container", "health_check", "kill_policy"):
