@@ -30,7 +30,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tools.processes import (  # noqa: E402
+from tools.processes import (
     free_port,
     start_daemon,
     start_zookeeper,
@@ -49,7 +49,8 @@ def machine_line() -> str:
                 break
     except OSError:
         pass
-    return f"{model}, {os.cpu_count()} cpus, kernel {platform.release()}, Python {sys.version.split()[0]}"
+    python = sys.version.split()[0]
+    return f"{model}, {os.cpu_count()} cpus, kernel {platform.release()}, Python {python}"
 
 
 def resources(cpus: float, mem: float) -> list[dict[str, Any]]:
