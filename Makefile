@@ -1,0 +1,67 @@
+# PyDCOS developer commands. On a fresh Debian 12 machine, as root:
+#   make local        start a local cluster on loopback (make local-stop stops it)
+#   make test         install everything, lint, typecheck and run the whole suite (CI: .ci/run)
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+SRC := $(wildcard daemons tests bench tools)
+PYTEST_ARGS ?=
+LOCAL_ARGS ?=
+
+.PHONY: help deps lint format typecheck test unit integration bench local local-stop local-status clean
+
+help:
+	@echo "make local | local-stop | local-status   a PyDCOS cluster on 127.0.0.1 (master :5050)"
+	@echo "make test                               deps + lint + typecheck + unit and integration tests"
+	@echo "make deps | lint | format | typecheck | unit | integration | bench | clean"
+
+deps:
+	@bash scripts/bootstrap.sh
+
+lint: deps
+	$(PY) -m ruff check $(SRC)
+	$(PY) -m ruff format --check $(SRC)
+
+format: deps
+	$(PY) -m ruff check --fix $(SRC)
+	$(PY) -m ruff format $(SRC)
+
+typecheck: deps
+	$(PY) -m mypy
+
+# pytest exits 5 when it collected no test: that fails `make test` (a suite that ran nothing).
+test: deps lint typecheck
+	@echo "$(PY) -m pytest tests/unit tests/integration -q $(PYTEST_ARGS)"
+	@rc=0; $(PY) -m pytest tests/unit tests/integration -q $(PYTEST_ARGS) || rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; exit $$rc
+
+unit: deps
+	$(PY) -m pytest tests/unit -q $(PYTEST_ARGS)
+
+integration: deps
+	$(PY) -m pytest tests/integration -q $(PYTEST_ARGS)
+
+# Each benchmark runs alone; one that takes --quick gets it here.
+bench: deps
+	@shopt -s nullglob; for b in bench/*.py; do \
+		flag=; grep -q -- '--quick' "$$b" && flag=--quick; \
+		echo "== $$b $$flag"; $(PY) "$$b" $$flag; \
+	done
+
+local: deps
+	$(PY) -m tools.localcluster up $(LOCAL_ARGS)
+
+# Stopping needs only the standard library: it works before `make deps` too.
+local-stop:
+	@$$( [ -x $(PY) ] && echo $(PY) || echo python3 ) -m tools.localcluster down $(LOCAL_ARGS)
+
+local-status:
+	@$$( [ -x $(PY) ] && echo $(PY) || echo python3 ) -m tools.localcluster status $(LOCAL_ARGS)
+
+clean: local-stop
+	rm -rf .local .mypy_cache .ruff_cache .pytest_cache .hypothesis build dist *.egg-info
+	find . -path ./.venv -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Install everything the test suite and the local cluster need, on Debian 12 as root.
+#
+#  1. Debian packages (apt-get update only when one is missing): ZooKeeper (pulls a JRE),
+#     util-linux (nsenter, unshare, setsid), procps, iproute2, make; python3-venv when the
+#     machine's python3 cannot make a venv.
+#  2. .venv made with the machine's python3 (3.11), requirements-dev.txt, pymesos
+#     (scripts/install-pymesos.sh) and this project in editable mode.
+#
+# Idempotent and quiet: step 2 is skipped while .venv/.bootstrap-stamp matches the hash of the
+# files that define it; output is shown only when a step fails.
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+root=$(pwd)
+venv=${VENV:-$root/.venv}
+python=${PYTHON:-python3}
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+debian_packages=(zookeeper util-linux procps iproute2 make)
+
+run() {  # run a step quietly; on failure print its output and stop
+    local what=$1
+    shift
+    if ! "$@" >>"$log" 2>&1; then
+        echo "bootstrap: $what failed:" >&2
+        tail -n 80 "$log" >&2
+        exit 1
+    fi
+}
+
+installed() {
+    [ "$(dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null)" = installed ]
+}
+
+# --- 1. Debian packages ------------------------------------------------------------------------
+if ! "$python" -c 'import ensurepip, venv' 2>/dev/null; then
+    debian_packages+=(python3-venv)
+fi
+missing=()
+for pkg in "${debian_packages[@]}"; do
+    installed "$pkg" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "bootstrap: missing Debian packages (${missing[*]}); run as root" >&2
+        exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    run "apt-get update" apt-get update -q
+    run "apt-get install ${missing[*]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# --- 2. The virtualenv -------------------------------------------------------------------------
+# One bootstrap at a time (two `make` runs at once, or a test calling `make local`).
+exec 9<"$root/scripts/bootstrap.sh"
+flock 9
+stamp_inputs=(requirements.txt requirements-dev.txt pyproject.toml scripts/install-pymesos.sh
+              scripts/bootstrap.sh)
+want=$( (cat "${stamp_inputs[@]}"; "$python" -c 'import sys; print(sys.version)') | sha256sum |
+       cut -d' ' -f1)
+stamp=$venv/.bootstrap-stamp
+
+if [ -x "$venv/bin/python" ] && ! "$venv/bin/python" -c 'import sys' 2>/dev/null; then
+    # A venv whose interpreter is gone (python3 moved or was upgraded) cannot be repaired in place.
+    run "removing a broken $venv" rm -rf "$venv"
+fi
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+    exit 0
+fi
+
+if [ ! -x "$venv/bin/python" ]; then
+    run "creating $venv with $python" "$python" -m venv "$venv"
+fi
+pip=("$venv/bin/python" -m pip --disable-pip-version-check --no-input -q)
+run "pip install -r requirements-dev.txt" "${pip[@]}" install -r requirements-dev.txt
+run "installing pymesos" bash scripts/install-pymesos.sh "$venv/bin/python"
+run "pip install -e ." "${pip[@]}" install --no-deps -e .
+run "checking imports" "$venv/bin/python" -c \
+    'import flask, gunicorn, kazoo, dnslib, paramiko, numpy, requests, pymesos, mesoshttp, tomli_w'
+echo "$want" >"$stamp"

@@ -1,0 +1,144 @@
+"""`make local` / `make local-stop` start and stop a whole cluster and leave nothing behind.
+
+Each test runs the cluster from its own state folder on free ports (`LOCAL_ARGS`), so it never
+touches a developer's `.local/` cluster on the default ports.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import socket
+import subprocess
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tools import localcluster, processes
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _three_free_ports() -> int:
+    """A base port such that base, base+1 and base+2 are free on 127.0.0.1."""
+    for _ in range(200):
+        base = random.randrange(20000, 30000)
+        socks = []
+        try:
+            for port in (base, base + 1, base + 2):
+                sock = socket.socket()
+                socks.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for sock in socks:
+                sock.close()
+    raise RuntimeError("no three consecutive free ports")
+
+
+@dataclass
+class LocalRun:
+    state_dir: Path
+    base_port: int
+    zk_port: int
+
+    @property
+    def args(self) -> str:
+        return f"--state-dir {self.state_dir} --base-port {self.base_port} --zk-port {self.zk_port}"
+
+    @property
+    def cluster(self) -> localcluster.Cluster:
+        return localcluster.Cluster(self.state_dir, self.base_port, self.zk_port)
+
+    def make(self, target: str, timeout: float = 240.0) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            ["make", "--no-print-directory", target, f"LOCAL_ARGS={self.args}"],
+            cwd=REPO_ROOT,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+
+    def recorded_pids(self) -> dict[str, int]:
+        out = {}
+        for name in self.cluster.components:
+            path = self.cluster.pid_file(name)
+            if path.exists():
+                out[name] = int(path.read_text())
+        return out
+
+    def assert_nothing_left(self) -> None:
+        cluster = self.cluster
+        for name in cluster.components:
+            assert localcluster.running_pid(cluster, name) is None, f"{name} still runs"
+            assert not processes.port_in_use("127.0.0.1", cluster.port(name)), name
+        assert localcluster.strays(cluster) == []
+        for agent in localcluster.AGENTS:
+            assert processes.cgroups_named(cluster.cgroups_root(agent)) == []
+
+
+@pytest.fixture
+def local_run(tmp_path: Path) -> Iterator[LocalRun]:
+    run = LocalRun(tmp_path / "local", _three_free_ports(), processes.free_port())
+    try:
+        yield run
+    finally:
+        localcluster.main(["down", "--state-dir", str(run.state_dir)])
+
+
+def _active_agents(master_url: str) -> list[dict[str, object]]:
+    with urllib.request.urlopen(f"{master_url}/master/slaves", timeout=5) as resp:
+        body = json.load(resp)
+    return [a for a in body["slaves"] if a.get("active")]
+
+
+def test_local_up_twice_then_stop_leaves_nothing(local_run: LocalRun) -> None:
+    started = local_run.make("local")
+    assert started.returncode == 0, started.stdout + started.stderr
+    master_url = f"http://127.0.0.1:{local_run.base_port}"
+    assert master_url in started.stdout
+    assert len(_active_agents(master_url)) == 2
+    pids = local_run.recorded_pids()
+    assert set(pids) == {"zookeeper", "master", "agent-1", "agent-2"}
+
+    again = local_run.make("local")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert again.stdout.count("already running") == 4
+    assert local_run.recorded_pids() == pids
+
+    status = local_run.make("local-status")
+    assert status.returncode == 0, status.stdout + status.stderr
+
+    stopped = local_run.make("local-stop", timeout=120)
+    assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+    local_run.assert_nothing_left()
+    assert local_run.recorded_pids() == {}
+
+
+def test_local_stop_cleans_up_after_a_failed_start(local_run: LocalRun) -> None:
+    # The master's port is taken, so `up` starts ZooKeeper and then fails with a clear message.
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", local_run.base_port))
+        blocker.listen()
+        failed = local_run.make("local")
+    assert failed.returncode != 0
+    assert f"port 127.0.0.1:{local_run.base_port} is already in use" in failed.stderr
+    assert "zookeeper" in local_run.recorded_pids()
+
+    stopped = local_run.make("local-stop", timeout=120)
+    assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+    local_run.assert_nothing_left()
+
+
+def test_local_stop_with_nothing_running_is_a_no_op(local_run: LocalRun) -> None:
+    stopped = local_run.make("local-stop")
+    assert stopped.returncode == 0, stopped.stdout + stopped.stderr
+    status = local_run.make("local-status")
+    assert status.returncode != 0  # make reports the 3 ("not running") as a failure
+    assert "stopped" in status.stdout

@@ -1,0 +1,268 @@
+"""`make local`: PyDCOS on loopback — ZooKeeper, one master and two agents, in the background.
+
+    python -m tools.localcluster up       # start what is not running, wait for both agents
+    python -m tools.localcluster status   # what runs, and the agents the master sees
+    python -m tools.localcluster down     # stop everything, containers included
+
+Everything lives under one state folder (default `.local/` in the repo): configs, ZooKeeper data,
+work dirs, `pids/<name>.pid` and `logs/<name>.log`. Default ports: ZooKeeper 2181, master 5050,
+agents 5051 and 5052 (`--base-port` moves the master and agents, `--zk-port` ZooKeeper, so tests can
+run a second cluster beside a developer's). Each agent's containers go in cgroups under its own
+`cgroups_root`, `pydcos-local-<agent>` (`pydcos-local-<hash>-<agent>` for other state folders);
+`down` kills what is left in them after the agents stop, since an agent's own shutdown leaves
+its tasks running by design.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+import urllib.request
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from tools import processes
+
+DEFAULT_STATE_DIR = processes.REPO_ROOT / ".local"
+DEFAULT_BASE_PORT = 5050
+DEFAULT_ZK_PORT = 2181
+HOST = "127.0.0.1"
+AGENTS = ("agent-1", "agent-2")
+AGENT_RESOURCES = {
+    "agent-1": "cpus:8;mem:12288;disk:20000;ports:[31000-32000]",
+    "agent-2": "cpus:8;mem:12288;disk:20000;ports:[32001-33000]",
+}
+REGISTER_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class Cluster:
+    state_dir: Path
+    base_port: int = DEFAULT_BASE_PORT
+    zk_port: int = DEFAULT_ZK_PORT
+
+    @property
+    def components(self) -> tuple[str, ...]:
+        return ("zookeeper", "master", *AGENTS)
+
+    @property
+    def master_url(self) -> str:
+        return f"http://{HOST}:{self.base_port}"
+
+    @property
+    def zk_url(self) -> str:
+        return f"zk://{HOST}:{self.zk_port}/mesos"
+
+    def cgroups_root(self, agent: str) -> str:
+        """The agent's `cgroups_root`: a plain name (no '/'), unique to this state folder."""
+        if self.state_dir == DEFAULT_STATE_DIR:
+            return f"pydcos-local-{agent}"
+        digest = hashlib.sha256(str(self.state_dir).encode()).hexdigest()[:8]
+        return f"pydcos-local-{digest}-{agent}"
+
+    def port(self, name: str) -> int:
+        if name == "zookeeper":
+            return self.zk_port
+        if name == "master":
+            return self.base_port
+        return self.base_port + 1 + AGENTS.index(name)
+
+    def pid_file(self, name: str) -> Path:
+        return self.state_dir / "pids" / f"{name}.pid"
+
+    def log_file(self, name: str) -> Path:
+        return self.state_dir / "logs" / f"{name}.log"
+
+    def config_file(self, name: str) -> Path:
+        if name == "zookeeper":
+            return self.state_dir / "zookeeper" / "zoo.cfg"
+        return self.state_dir / name / f"{name}.toml"
+
+    def config(self, name: str) -> dict[str, Any]:
+        common = {
+            "ip": HOST,
+            "port": self.port(name),
+            "hostname": HOST,
+            "work_dir": str(self.state_dir / name / "work"),
+        }
+        if name == "master":
+            return {"zk": self.zk_url, **common}
+        return {
+            "master": self.zk_url,
+            **common,
+            "resources": AGENT_RESOURCES[name],
+            "cgroups_root": self.cgroups_root(name),
+        }
+
+
+# --- what runs -----------------------------------------------------------------------------------
+
+
+def running_pid(cluster: Cluster, name: str) -> int | None:
+    """The recorded PID of `name` if that process still runs with this cluster's config."""
+    try:
+        pid = int(cluster.pid_file(name).read_text().strip())
+    except (OSError, ValueError):
+        return None
+    if processes.pid_alive(pid) and str(cluster.config_file(name)) in processes.cmdline(pid):
+        return pid
+    return None
+
+
+def strays(cluster: Cluster) -> list[int]:
+    """Processes whose command line names a path in the state folder (lost PID files, tasks).
+
+    Paths under `logs/` do not count, so a developer's `tail -f .local/logs/...` is left alone.
+    """
+    prefix = str(cluster.state_dir) + "/"
+    logs = str(cluster.state_dir / "logs") + "/"
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        pid = int(entry.name)
+        args = processes.cmdline(pid)
+        named = any(a.startswith(prefix) and not a.startswith(logs) for a in args)
+        if named and processes.pid_alive(pid):
+            found.append(pid)
+    return found
+
+
+def active_agents(cluster: Cluster) -> int | None:
+    """Agents the master reports active, or None when the master does not answer."""
+    try:
+        with urllib.request.urlopen(f"{cluster.master_url}/master/slaves", timeout=2) as resp:
+            body = json.load(resp)
+    except (OSError, ValueError):
+        return None
+    return sum(1 for agent in body.get("slaves", []) if agent.get("active"))
+
+
+# --- commands ------------------------------------------------------------------------------------
+
+
+def start(cluster: Cluster, name: str) -> int:
+    if processes.port_in_use(HOST, cluster.port(name)):
+        raise processes.StartFailed(
+            f"{name}: port {HOST}:{cluster.port(name)} is already in use by another program"
+        )
+    if name == "zookeeper":
+        return processes.start_zookeeper(
+            cluster.state_dir / "zookeeper", cluster.zk_port, cluster.log_file(name)
+        )
+    module = "daemons.master.main" if name == "master" else "daemons.agent.main"
+    return processes.start_daemon(
+        module, cluster.config(name), cluster.config_file(name), cluster.log_file(name)
+    )
+
+
+def up(cluster: Cluster) -> int:
+    for folder in ("pids", "logs"):
+        (cluster.state_dir / folder).mkdir(parents=True, exist_ok=True)
+    for name in cluster.components:
+        pid = running_pid(cluster, name)
+        if pid is not None:
+            print(f"{name}: already running (pid {pid})")
+            continue
+        try:
+            pid = start(cluster, name)
+        except (processes.StartFailed, OSError) as err:
+            print(f"{name}: failed to start: {err}", file=sys.stderr)
+            print("stop what did start with: make local-stop", file=sys.stderr)
+            return 1
+        cluster.pid_file(name).write_text(f"{pid}\n")
+        print(f"{name}: started (pid {pid}, port {cluster.port(name)})")
+
+    deadline = time.monotonic() + REGISTER_TIMEOUT
+    while (active_agents(cluster) or 0) < len(AGENTS):
+        if time.monotonic() > deadline:
+            print(f"agents did not register within {REGISTER_TIMEOUT:.0f}s", file=sys.stderr)
+            for name in ("master", *AGENTS):
+                print(f"--- {cluster.log_file(name)}", file=sys.stderr)
+                print(processes.log_tail(cluster.log_file(name), 30), file=sys.stderr)
+            return 1
+        time.sleep(0.25)
+    print(f"PyDCOS is up: {len(AGENTS)} agents registered. Master: {cluster.master_url}")
+    return 0
+
+
+def down(cluster: Cluster) -> int:
+    for name in reversed(cluster.components):
+        pid = running_pid(cluster, name)
+        if pid is not None:
+            processes.stop_pid(pid, grace=10.0)
+            print(f"{name}: stopped (pid {pid})")
+        cluster.pid_file(name).unlink(missing_ok=True)
+        if name in AGENTS:  # the agent is down: its containers go next
+            killed = processes.kill_cgroups(cluster.cgroups_root(name))
+            if killed:
+                print(f"{name}: killed {len(killed)} container processes")
+    for pid in strays(cluster):
+        what = " ".join(processes.cmdline(pid))[:100]
+        processes.stop_pid(pid, grace=5.0)
+        print(f"stray process stopped (pid {pid}: {what})")
+    return 0
+
+
+def status(cluster: Cluster) -> int:
+    up_count = 0
+    for name in cluster.components:
+        pid = running_pid(cluster, name)
+        state = f"running (pid {pid})" if pid is not None else "stopped"
+        up_count += pid is not None
+        print(f"{name:10} {HOST}:{cluster.port(name):<5} {state}")
+    agents = active_agents(cluster)
+    if agents is not None:
+        print(f"master {cluster.master_url}: {agents} active agents")
+    return 0 if up_count == len(cluster.components) else 3
+
+
+# --- entry point ---------------------------------------------------------------------------------
+
+
+def load_cluster(args: argparse.Namespace) -> Cluster:
+    """The ports of a cluster that runs from this folder, else those given, else the defaults."""
+    state_dir = Path(args.state_dir).resolve()
+    recorded: dict[str, Any] = {}
+    saved = state_dir / "cluster.json"
+    if saved.exists():
+        recorded = json.loads(saved.read_text())
+    previous = Cluster(state_dir, **recorded)
+    if any(running_pid(previous, name) is not None for name in previous.components):
+        differs = (args.base_port not in (None, previous.base_port)) or (
+            args.zk_port not in (None, previous.zk_port)
+        )
+        if differs:
+            print(f"note: a cluster runs from {state_dir}: using its ports", file=sys.stderr)
+        return previous
+    return Cluster(
+        state_dir,
+        base_port=args.base_port or recorded.get("base_port") or DEFAULT_BASE_PORT,
+        zk_port=args.zk_port or recorded.get("zk_port") or DEFAULT_ZK_PORT,
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="localcluster", description=__doc__.split("\n")[0])
+    parser.add_argument("command", choices=("up", "down", "status"))
+    parser.add_argument("--state-dir", default=str(DEFAULT_STATE_DIR), help="default: .local/")
+    parser.add_argument("--base-port", type=int, help="master port; agents use the next ones")
+    parser.add_argument("--zk-port", type=int, help="ZooKeeper client port (default 2181)")
+    args = parser.parse_args(argv)
+    cluster = load_cluster(args)
+    if args.command == "up":
+        cluster.state_dir.mkdir(parents=True, exist_ok=True)
+        record = {k: v for k, v in asdict(cluster).items() if k != "state_dir"}
+        (cluster.state_dir / "cluster.json").write_text(json.dumps(record) + "\n")
+        return up(cluster)
+    if args.command == "down":
+        return down(cluster)
+    return status(cluster)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
