@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import sys
+from types import FrameType
 
 from daemons.common import config as config_loader
 from daemons.common.wsgi import serve
@@ -54,6 +56,17 @@ def main(argv: list[str] | None = None) -> int:
 
     def post_worker_init(worker: object) -> None:
         service.start()
+        previous = signal.getsignal(signal.SIGTERM)
+
+        def on_term(signum: int, frame: FrameType | None) -> None:
+            # Step down first (ZK node gone, streams closed) so gunicorn's graceful stop does
+            # not wait on long-lived subscriptions and a standby takes over at once.
+            service.stop()
+            service.master.demote()
+            if callable(previous):
+                previous(signum, frame)
+
+        signal.signal(signal.SIGTERM, on_term)
 
     def worker_exit(server: object, worker: object) -> None:
         # Closing the ZK session deletes our json.info_ node at once: a standby takes over in
