@@ -26,6 +26,10 @@ def require_leader(m: Master) -> None:
     address = info.get("address") or {}
     host = address.get("hostname") or info.get("hostname")
     port = address.get("port") or info.get("port")
+    if (address.get("ip"), port) == (m.config.ip, m.config.port):
+        # The "leader" is a previous run of this very master whose ZK session has not expired
+        # yet: redirecting to ourselves would loop, so ask the client to retry.
+        raise ServiceUnavailable("The previous leader's session has not expired yet; retry")
     raise Redirect(f"//{host}:{port}{request.full_path.rstrip('?')}")
 
 
