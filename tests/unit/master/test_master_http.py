@@ -245,3 +245,11 @@ def test_redirect_and_tasks_params(client):
     assert client.get("/master/tasks?limit=-1").status_code == 400
     assert client.get("/master/tasks?offset=x").status_code == 400
     assert client.get("/master/state?jsonp=alert(1)").status_code == 400
+
+
+def test_standby_whose_leader_entry_is_itself_answers_503_not_a_redirect_loop(master):
+    master.is_leader = False
+    master.leader_info = {"address": {"hostname": "127.0.0.1", "ip": "127.0.0.1", "port": 5050}}
+    response = create_app(master).test_client().get("/master/state")
+    assert response.status_code == 503
+    assert "session" in response.get_json()["message"]
