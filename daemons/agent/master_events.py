@@ -1,0 +1,348 @@
+"""What the agent does with each event the master sends (docs/agent-protocol.md, events table).
+
+RUN_TASK launches (the built-in command executor for `command` tasks, the framework's executor,
+started once per executor id, otherwise); KILL_TASK asks the executor (TASK_LOST for a task this
+agent does not have); SHUTDOWN_EXECUTOR/SHUTDOWN_FRAMEWORK send SHUTDOWN and destroy after the
+grace period; MESSAGE goes to the executor; ACKNOWLEDGE advances the task's update stream.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections import deque
+from typing import TYPE_CHECKING, Any
+
+from daemons.agent import launcher
+from daemons.agent.checkpoint import CheckpointError
+from daemons.agent.containerizer.model import ContainerSpec
+from daemons.agent.model import Executor, ExecutorKind, ExecutorState, Framework, Task, Termination
+from daemons.agent.protocol import InvalidCall, exited_executor, id_json, id_of, safe_id
+
+if TYPE_CHECKING:
+    from daemons.agent.agent import Agent
+
+log = logging.getLogger(__name__)
+
+JSON = dict[str, Any]
+
+
+def handle_event(agent: Agent, event: JSON) -> None:
+    kind = str(event.get("type"))
+    payload = event.get(kind.lower())
+    handler = _HANDLERS.get(kind)
+    if handler is None or not isinstance(payload, dict):
+        log.warning("ignoring master event type=%s", kind)
+        return
+    try:
+        handler(agent, payload)
+    except InvalidCall as err:
+        log.warning("ignoring malformed master event type=%s error=%s", kind, err)
+    except CheckpointError as err:
+        log.error("checkpoint failed handling master event type=%s error=%s", kind, err)
+
+
+# --- RUN_TASK ------------------------------------------------------------------------------
+
+
+def ensure_framework(agent: Agent, framework_info: JSON) -> Framework:
+    fid = safe_id(id_of(framework_info, "id"), "framework id")
+    framework = agent.frameworks.get(fid)
+    if framework is None:
+        framework = Framework(fid, framework_info)
+        framework.completed_executors = deque(
+            maxlen=agent.config.max_completed_executors_per_framework
+        )
+        agent.frameworks[fid] = framework
+    framework.info = framework_info
+    framework.terminating = False
+    return framework
+
+
+def run_task(agent: Agent, payload: JSON) -> None:
+    framework_info, task = payload.get("framework_info"), payload.get("task")
+    if not isinstance(framework_info, dict) or not isinstance(task, dict):
+        raise InvalidCall("RUN_TASK needs framework_info and task")
+    task_id = safe_id(id_of(task, "task_id"), "task id")
+    with agent.lock:
+        framework = ensure_framework(agent, framework_info)
+        fid = framework.framework_id
+        if isinstance(task.get("executor"), dict):
+            kind = ExecutorKind.CUSTOM
+            info = {**task["executor"], "framework_id": id_json(fid)}
+        else:
+            kind = ExecutorKind.COMMAND
+            info = launcher.command_executor_info(task, fid, agent.command_argv)
+        try:
+            eid = safe_id(id_of(info, "executor_id"), "executor id")
+        except InvalidCall as err:
+            agent.agent_update(fid, task_id, "TASK_ERROR", "REASON_TASK_INVALID", str(err))
+            return
+        if framework.find_task(task_id) is not None:
+            log.warning("ignoring duplicate RUN_TASK framework=%s task=%s", fid, task_id)
+            return
+        executor = framework.executors.get(eid)
+        if executor is None or not executor.live:
+            launch_executor(agent, framework, info, kind, [task])
+        elif executor.state is ExecutorState.TERMINATING:
+            agent.agent_update(
+                fid, task_id, "TASK_LOST", "REASON_EXECUTOR_TERMINATED", "Executor terminating"
+            )
+        else:
+            add_task(agent, executor, task)
+            if executor.stream is not None and executor.state is ExecutorState.RUNNING:
+                deliver(executor, executor.tasks[task_id])
+
+
+def add_task(agent: Agent, executor: Executor, task_info: JSON) -> None:
+    task = Task(
+        info=task_info, framework_id=executor.framework_id, executor_id=executor.executor_id
+    )
+    agent.add_task(executor, task)
+    if agent.agent_id is not None:
+        agent.checkpoints.write_task(
+            agent.agent_id,
+            executor.framework_id,
+            executor.executor_id,
+            executor.container_id,
+            task_info,
+        )
+
+
+def deliver(executor: Executor, task: Task) -> None:
+    """LAUNCH a task on the executor's stream."""
+    assert executor.stream is not None
+    executor.stream.send({"type": "LAUNCH", "launch": {"task": task.info}})
+    task.launched = True
+
+
+def launch_executor(
+    agent: Agent, framework: Framework, info: JSON, kind: ExecutorKind, tasks: list[JSON]
+) -> None:
+    """Make the sandbox, checkpoint, start the container; its tasks wait for the SUBSCRIBE."""
+    config = agent.config
+    fid, eid = framework.framework_id, str(info["executor_id"]["value"])
+    cid = str(uuid.uuid4())
+    command = tasks[0].get("command") if kind is ExecutorKind.COMMAND else info.get("command")
+    executor = Executor(
+        framework_id=fid,
+        executor_id=eid,
+        info=info,
+        kind=kind,
+        container_id=cid,
+        directory=launcher.sandbox_path(agent.work_dir, agent.agent_id or "", fid, eid, cid),
+        user=launcher.run_as_user(
+            config.task_user, config.allow_framework_user, framework.info, command
+        ),
+        resources=list(info.get("resources") or []) if kind is ExecutorKind.CUSTOM else [],
+    )
+    framework.executors[eid] = executor
+    try:
+        agent.make_sandbox(executor)
+        if agent.agent_id is not None:
+            agent.checkpoints.write_framework(agent.agent_id, fid, framework.info)
+            agent.checkpoints.write_executor(agent.agent_id, fid, eid, info)
+        agent.checkpoint_run(executor)
+        for task in tasks:
+            add_task(agent, executor, task)
+        limits = launcher.container_limits(kind, info.get("resources"), tasks)
+        spec = ContainerSpec(
+            container_id=cid,
+            sandbox=executor.directory,
+            argv=launcher.executor_argv(kind, info, agent.command_argv),
+            environment=launcher.executor_environment(
+                base=agent.base_environment,
+                agent=agent.facts(),
+                framework_info=framework.info,
+                executor_info=info,
+                kind=kind,
+                directory=executor.directory,
+                task=tasks[0] if kind is ExecutorKind.COMMAND else None,
+            ),
+            user=executor.user,
+            cpus=limits.cpus,
+            mem_mb=limits.mem_mb,
+            pids_max=config.pids_max or None,
+        )
+        handle = agent.containerizer.launch(spec)
+    except Exception as err:  # any launch failure becomes TASK_FAILED with its message
+        log.exception("launch failed framework=%s executor=%s", fid, eid)
+        _launch_failed(agent, executor, tasks, err)
+        return
+    executor.pid = int(handle.pid)
+    agent.checkpoint_run(executor)
+    agent.counters["executors_launched"] += 1
+    agent.monitor.watch(cid)
+    timer = threading.Timer(
+        config.executor_registration_timeout, registration_timed_out, (agent, fid, eid, cid)
+    )
+    timer.daemon = True
+    timer.start()
+    executor.timer = timer
+    log.info("launched executor framework=%s executor=%s container=%s", fid, eid, cid)
+
+
+def _launch_failed(agent: Agent, executor: Executor, tasks: list[JSON], err: Exception) -> None:
+    executor.state = ExecutorState.TERMINATED
+    for task in tasks:
+        tid = str(task["task_id"]["value"])
+        if tid not in executor.tasks:
+            executor.tasks[tid] = Task(task, executor.framework_id, executor.executor_id)
+        agent.agent_update(
+            executor.framework_id,
+            tid,
+            "TASK_FAILED",
+            "REASON_CONTAINER_LAUNCH_FAILED",
+            f"Failed to launch container: {err}",
+            executor,
+        )
+    try:
+        agent.checkpoint_run(executor, completed=True)
+    except CheckpointError as cerr:
+        log.error("checkpoint failed error=%s", cerr)
+    agent.send_master(exited_executor(executor.framework_id, executor.executor_id, -1))
+    agent.maybe_complete_executor(executor)
+
+
+def registration_timed_out(agent: Agent, fid: str, eid: str, cid: str) -> None:
+    with agent.lock:
+        executor = agent.executor(fid, eid)
+        if executor is None or executor.container_id != cid:
+            return
+        if executor.state is not ExecutorState.REGISTERING:
+            return
+        timeout = agent.config.executor_registration_timeout
+        log.warning("executor did not subscribe within %ss executor=%s", timeout, eid)
+        agent.terminate_executor(
+            executor,
+            Termination(
+                "TASK_FAILED",
+                "REASON_EXECUTOR_REGISTRATION_TIMEOUT",
+                f"Executor did not register within {timeout}s",
+            ),
+        )
+
+
+# --- RUN_TASK_GROUP ------------------------------------------------------------------------
+
+
+def run_task_group(agent: Agent, payload: JSON) -> None:
+    """Not supported yet: every member fails at once and the group's executor is released."""
+    framework_info, executor_info = payload.get("framework_info"), payload.get("executor")
+    tasks = ((payload.get("task_group") or {}).get("tasks")) or []
+    if not isinstance(framework_info, dict) or not isinstance(executor_info, dict):
+        raise InvalidCall("RUN_TASK_GROUP needs framework_info and executor")
+    fid, eid = id_of(framework_info, "id"), id_of(executor_info, "executor_id")
+    log.warning("task groups are not supported yet framework=%s executor=%s", fid, eid)
+    with agent.lock:
+        for task in tasks:
+            agent.agent_update(
+                fid,
+                id_of(task, "task_id"),
+                "TASK_FAILED",
+                "REASON_CONTAINER_LAUNCH_FAILED",
+                "Task groups (the default executor) are not supported by this agent yet",
+            )
+    agent.send_master(exited_executor(fid, eid, -1))
+
+
+# --- KILL_TASK, SHUTDOWN_EXECUTOR, SHUTDOWN_FRAMEWORK ----------------------------------------
+
+
+def kill_task(agent: Agent, payload: JSON) -> None:
+    fid, tid = id_of(payload, "framework_id"), id_of(payload, "task_id")
+    with agent.lock:
+        framework = agent.frameworks.get(fid)
+        found = framework.find_task(tid) if framework is not None else None
+        if found is None:
+            log.warning("kill of unknown task framework=%s task=%s", fid, tid)
+            agent.agent_update(fid, tid, "TASK_LOST", "REASON_TASK_UNKNOWN", "Cannot find task")
+            return
+        executor, task = found
+        if task.terminal:
+            return
+        if not task.launched and executor.state is not ExecutorState.RECOVERING:
+            agent.agent_update(
+                fid,
+                tid,
+                "TASK_KILLED",
+                "REASON_TASK_KILLED_DURING_LAUNCH",
+                "Killed before delivery to the executor",
+                executor,
+            )
+            if not executor.unfinished():
+                agent.shutdown_executor(
+                    executor, Termination("TASK_KILLED", "REASON_TASK_KILLED_DURING_LAUNCH")
+                )
+            return
+        kill: JSON = {"task_id": id_json(tid)}
+        if isinstance(payload.get("kill_policy"), dict):
+            kill["kill_policy"] = payload["kill_policy"]
+        if executor.stream is not None:
+            executor.stream.send({"type": "KILL", "kill": kill})
+        else:
+            executor.pending_kills[tid] = kill  # delivered when the executor (re)subscribes
+
+
+def shutdown_executor(agent: Agent, payload: JSON) -> None:
+    fid, eid = id_of(payload, "framework_id"), id_of(payload, "executor_id")
+    with agent.lock:
+        executor = agent.executor(fid, eid)
+        if executor is None:
+            log.info("shutdown of unknown executor framework=%s executor=%s", fid, eid)
+            return
+        agent.shutdown_executor(
+            executor, Termination("TASK_KILLED", "REASON_EXECUTOR_TERMINATED", "Executor shut down")
+        )
+
+
+def shutdown_framework(agent: Agent, payload: JSON) -> None:
+    fid = id_of(payload, "framework_id")
+    with agent.lock:
+        framework = agent.frameworks.get(fid)
+        if framework is None:
+            return
+        framework.terminating = True
+        for executor in list(framework.executors.values()):
+            agent.shutdown_executor(
+                executor,
+                Termination("TASK_KILLED", "REASON_FRAMEWORK_REMOVED", "Framework shut down"),
+            )
+            agent.maybe_complete_executor(executor)
+        if not framework.executors and fid in agent.frameworks:
+            agent.updates.cleanup(fid)
+            del agent.frameworks[fid]
+            agent.completed_frameworks.append(framework)
+
+
+# --- MESSAGE, ACKNOWLEDGE --------------------------------------------------------------------
+
+
+def message(agent: Agent, payload: JSON) -> None:
+    fid, eid = id_of(payload, "framework_id"), id_of(payload, "executor_id")
+    with agent.lock:
+        executor = agent.executor(fid, eid)
+        if executor is None or executor.stream is None:
+            log.info("dropping message for executor=%s (not connected)", eid)
+            return
+        executor.stream.send({"type": "MESSAGE", "message": {"data": payload.get("data", "")}})
+
+
+def acknowledge(agent: Agent, payload: JSON) -> None:
+    fid, tid = id_of(payload, "framework_id"), id_of(payload, "task_id")
+    uuid_text = payload.get("uuid")
+    if not isinstance(uuid_text, str):
+        raise InvalidCall("ACKNOWLEDGE needs a uuid")
+    agent.acknowledged(fid, tid, uuid_text)
+
+
+_HANDLERS = {
+    "RUN_TASK": run_task,
+    "RUN_TASK_GROUP": run_task_group,
+    "KILL_TASK": kill_task,
+    "SHUTDOWN_EXECUTOR": shutdown_executor,
+    "SHUTDOWN_FRAMEWORK": shutdown_framework,
+    "MESSAGE": message,
+    "ACKNOWLEDGE": acknowledge,
+}

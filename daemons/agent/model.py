@@ -1,0 +1,116 @@
+"""The agent's runtime records: frameworks, their executors, and the executors' tasks.
+
+Mutable, guarded by the agent's lock. A task lives in its executor's `tasks` until it is
+terminal *and* its terminal update is acknowledged, then moves to `completed_tasks`; an executor
+lives in its framework's `executors` until its container has exited and none of its tasks await an
+acknowledgement, then moves to `completed_executors`.
+"""
+
+from __future__ import annotations
+
+import enum
+import threading
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from daemons.agent.protocol import is_terminal
+
+if TYPE_CHECKING:
+    from daemons.common.streams import EventStream
+
+JSON = dict[str, Any]
+
+
+class ExecutorState(enum.Enum):
+    REGISTERING = "REGISTERING"  # container launched, executor not yet subscribed
+    RECOVERING = "RECOVERING"  # found after an agent restart, waiting for it to re-subscribe
+    RUNNING = "RUNNING"
+    TERMINATING = "TERMINATING"  # shut down or destroyed; the container has not exited yet
+    TERMINATED = "TERMINATED"
+
+
+class ExecutorKind(enum.Enum):
+    COMMAND = "command"  # built-in command executor, one per command task (id = task id)
+    CUSTOM = "custom"  # the framework's ExecutorInfo.command
+    DEFAULT = "default"  # task groups
+
+
+@dataclass
+class Task:
+    info: JSON  # v1 TaskInfo as the master sent it
+    framework_id: str
+    executor_id: str
+    state: str = "TASK_STAGING"
+    statuses: list[JSON] = field(default_factory=list)
+    launched: bool = False  # handed to the executor (LAUNCH sent)
+
+    @property
+    def task_id(self) -> str:
+        return str(self.info["task_id"]["value"])
+
+    @property
+    def terminal(self) -> bool:
+        return is_terminal(self.state)
+
+
+@dataclass
+class Termination:
+    """Why the agent is ending an executor: the state and reason its unfinished tasks get."""
+
+    state: str = "TASK_FAILED"
+    reason: str = "REASON_EXECUTOR_TERMINATED"
+    message: str = "Executor terminated"
+
+
+@dataclass
+class Executor:
+    framework_id: str
+    executor_id: str
+    info: JSON  # v1 ExecutorInfo (framework_id set)
+    kind: ExecutorKind
+    container_id: str
+    directory: Path
+    user: str
+    resources: list[JSON]  # v1: what the master accounts for this executor and its tasks
+    state: ExecutorState = ExecutorState.REGISTERING
+    pid: int | None = None
+    stream: EventStream | None = None
+    tasks: dict[str, Task] = field(default_factory=dict)
+    completed_tasks: deque[Task] = field(default_factory=lambda: deque(maxlen=200))
+    pending_kills: dict[str, JSON] = field(default_factory=dict)
+    termination: Termination | None = None
+    timer: threading.Timer | None = None
+    exit_status: int | None = None
+
+    @property
+    def live(self) -> bool:
+        return self.state is not ExecutorState.TERMINATED
+
+    def queued(self) -> list[Task]:
+        return [t for t in self.tasks.values() if not t.launched]
+
+    def unfinished(self) -> list[Task]:
+        return [t for t in self.tasks.values() if not t.terminal]
+
+    def cancel_timer(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+
+
+@dataclass
+class Framework:
+    framework_id: str
+    info: JSON  # v1 FrameworkInfo (id set)
+    executors: dict[str, Executor] = field(default_factory=dict)
+    completed_executors: deque[Executor] = field(default_factory=lambda: deque(maxlen=150))
+    terminating: bool = False
+
+    def find_task(self, task_id: str) -> tuple[Executor, Task] | None:
+        for executor in self.executors.values():
+            task = executor.tasks.get(task_id)
+            if task is not None:
+                return executor, task
+        return None

@@ -1,0 +1,292 @@
+"""What the agent tells about itself: the SUBSCRIBE payload, `/state` (reference §3.5),
+`/metrics/snapshot`, `/version`, `/flags` and `/health`.
+
+The JSON builders run under the agent's lock and only read the records.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+from flask import Blueprint, Response, jsonify
+
+from daemons.agent.config import attributes_state_map
+from daemons.agent.model import Executor, ExecutorKind, ExecutorState, Framework, Task
+from daemons.agent.protocol import VERSION, framework_roles, id_json
+from daemons.common import resources as res
+
+if TYPE_CHECKING:
+    from daemons.agent.agent import Agent
+
+JSON = dict[str, Any]
+
+bp = Blueprint("agent_state", __name__)
+
+_TASK_EXTRAS = ("labels", "discovery", "container", "health_check", "kill_policy", "check")
+
+
+# --- the SUBSCRIBE payload (docs/agent-protocol.md) ----------------------------------------
+
+
+def task_v1(agent: Agent, executor: Executor, task: Task) -> JSON:
+    info = task.info
+    out: JSON = {
+        "task_id": id_json(task.task_id),
+        "framework_id": id_json(task.framework_id),
+        "agent_id": id_json(agent.agent_id or ""),
+        "name": info.get("name", ""),
+        "state": task.state,
+        "resources": list(info.get("resources") or []),
+        "statuses": [
+            {"task_id": id_json(task.task_id), **s} for s in task.statuses if "state" in s
+        ],
+    }
+    if executor.kind is not ExecutorKind.COMMAND:
+        out["executor_id"] = id_json(executor.executor_id)
+    for key in _TASK_EXTRAS:
+        if key in info:
+            out[key] = info[key]
+    return out
+
+
+def subscribe_payload(agent: Agent) -> JSON:
+    frameworks: list[JSON] = []
+    executors: list[JSON] = []
+    tasks: list[JSON] = []
+    for framework in agent.frameworks.values():
+        if not framework.executors:
+            continue
+        frameworks.append({**framework.info, "id": id_json(framework.framework_id)})
+        for executor in framework.executors.values():
+            # Mesos never reports command executors: the master does not know them.
+            if executor.live and executor.kind is not ExecutorKind.COMMAND:
+                executors.append(executor.info)
+            tasks.extend(task_v1(agent, executor, t) for t in executor.tasks.values())
+    return {
+        "agent_info": agent.agent_info(),
+        "version": VERSION,
+        "boot_id": agent.boot_id,
+        "frameworks": frameworks,
+        "executors": executors,
+        "tasks": tasks,
+    }
+
+
+# --- /state ------------------------------------------------------------------------------
+
+
+def _resources_map(items: Any) -> JSON:
+    return res.to_state_map(res.flatten(res.from_v1(items or [])))
+
+
+def task_state_json(agent: Agent, executor: Executor, task: Task) -> JSON:
+    info = task.info
+    out: JSON = {
+        "id": task.task_id,
+        "name": info.get("name", ""),
+        "framework_id": task.framework_id,
+        "executor_id": "" if executor.kind is ExecutorKind.COMMAND else executor.executor_id,
+        "slave_id": agent.agent_id or "",
+        "state": task.state,
+        "resources": _resources_map(info.get("resources")),
+        "role": _role(info.get("resources"), agent, task.framework_id),
+        "statuses": task.statuses,
+    }
+    for key in ("labels", "discovery", "container", "command"):
+        if key in info:
+            out[key] = info[key]
+    return out
+
+
+def _role(items: Any, agent: Agent, framework_id: str) -> str:
+    for item in items or []:
+        info = item.get("allocation_info") if isinstance(item, dict) else None
+        if isinstance(info, dict) and isinstance(info.get("role"), str):
+            return str(info["role"])
+    framework = agent.frameworks.get(framework_id)
+    return framework_roles(framework.info)[0] if framework is not None else "*"
+
+
+def executor_resources(executor: Executor) -> list[JSON]:
+    """The executor's own resources plus those of its live tasks."""
+    items = list(executor.resources)
+    for task in executor.tasks.values():
+        if not task.terminal:
+            items.extend(task.info.get("resources") or [])
+    return items
+
+
+def executor_state_json(agent: Agent, executor: Executor) -> JSON:
+    info = executor.info
+    out: JSON = {
+        "id": executor.executor_id,
+        "name": info.get("name", ""),
+        "source": info.get("source", ""),
+        "container": executor.container_id,
+        "directory": str(executor.directory),
+        "resources": _resources_map(executor_resources(executor)),
+        "role": _role(executor.resources, agent, executor.framework_id),
+        "tasks": [
+            task_state_json(agent, executor, t) for t in executor.tasks.values() if t.launched
+        ],
+        "queued_tasks": [
+            task_state_json(agent, executor, t) for t in executor.tasks.values() if not t.launched
+        ],
+        "completed_tasks": [task_state_json(agent, executor, t) for t in executor.completed_tasks],
+    }
+    if "labels" in info:
+        out["labels"] = info["labels"]
+    if executor.kind is ExecutorKind.DEFAULT:
+        out["type"] = "DEFAULT"
+    return out
+
+
+def framework_state_json(agent: Agent, framework: Framework) -> JSON:
+    info = framework.info
+    out: JSON = {
+        "id": framework.framework_id,
+        "name": info.get("name", ""),
+        "user": info.get("user", ""),
+        "failover_timeout": info.get("failover_timeout", 0.0),
+        "checkpoint": bool(info.get("checkpoint", False)),
+        "hostname": info.get("hostname", ""),
+        "role": framework_roles(info)[0],
+        "capabilities": [c.get("type") for c in info.get("capabilities") or []],
+        "executors": [executor_state_json(agent, e) for e in framework.executors.values()],
+        "completed_executors": [
+            executor_state_json(agent, e) for e in framework.completed_executors
+        ],
+    }
+    if isinstance(info.get("roles"), list):
+        out["roles"] = info["roles"]
+    if info.get("principal"):
+        out["principal"] = info["principal"]
+    return out
+
+
+def flags(agent: Agent) -> JSON:
+    values = dataclasses.asdict(agent.config)
+    return {k: str(v).lower() if isinstance(v, bool) else str(v) for k, v in values.items()}
+
+
+def version_json(agent: Agent) -> JSON:
+    return {
+        "version": VERSION,
+        "build_date": "",
+        "build_time": agent.start_time,
+        "build_user": "pydcos",
+        "git_sha": "",
+        "git_tag": VERSION,
+    }
+
+
+def state_json(agent: Agent) -> JSON:
+    reserved = {r: res.to_state_map(v) for r, v in agent.resources.items() if r != res.UNRESERVED}
+    unreserved = agent.resources.get(res.UNRESERVED, res.EMPTY)
+    master = agent.link.master_info or {}
+    return {
+        **version_json(agent),
+        "start_time": agent.start_time,
+        "id": agent.agent_id or "",
+        "pid": agent.config.pid,
+        "hostname": agent.config.advertised_hostname,
+        "capabilities": ["MULTI_ROLE", "HIERARCHICAL_ROLE", "RESERVATION_REFINEMENT"],
+        "resources": res.to_state_map(res.flatten(agent.resources)),
+        "reserved_resources": reserved,
+        "unreserved_resources": res.to_state_map(unreserved),
+        "reserved_resources_full": {
+            r: res.to_v1(v, r) for r, v in agent.resources.items() if r != res.UNRESERVED
+        },
+        "unreserved_resources_full": res.to_v1(unreserved),
+        "attributes": attributes_state_map(agent.attributes),
+        "master_hostname": master.get("hostname", ""),
+        "flags": flags(agent),
+        "frameworks": [framework_state_json(agent, f) for f in agent.frameworks.values()],
+        "completed_frameworks": [
+            framework_state_json(agent, f) for f in agent.completed_frameworks
+        ],
+    }
+
+
+# --- /metrics/snapshot -------------------------------------------------------------------
+
+
+def metrics(agent: Agent, now: float) -> JSON:
+    live_tasks = [
+        t for f in agent.frameworks.values() for e in f.executors.values() for t in e.tasks.values()
+    ]
+    executors = [e for f in agent.frameworks.values() for e in f.executors.values()]
+    out: JSON = {
+        "slave/registered": 1.0 if agent.link.connected else 0.0,
+        "slave/uptime_secs": now - agent.start_time,
+        "slave/frameworks_active": float(len(agent.frameworks)),
+        "slave/recovery_errors": float(agent.counters["recovery_errors"]),
+        "slave/valid_status_updates": float(agent.counters["valid_status_updates"]),
+        "slave/checkpoint_errors": float(agent.counters["checkpoint_errors"]),
+        "slave/executors_terminated": float(agent.counters["executors_terminated"]),
+        "slave/status_updates_pending": float(sum(1 for _ in agent.updates.pending())),
+    }
+    for state in ("STAGING", "STARTING", "RUNNING", "KILLING"):
+        count = sum(1 for t in live_tasks if t.state == f"TASK_{state}")
+        out[f"slave/tasks_{state.lower()}"] = float(count)
+    for state in ("FINISHED", "FAILED", "KILLED", "LOST", "ERROR", "GONE", "DROPPED"):
+        out[f"slave/tasks_{state.lower()}"] = float(agent.counters[f"TASK_{state}"])
+    for phase in (ExecutorState.REGISTERING, ExecutorState.RUNNING, ExecutorState.TERMINATING):
+        count = sum(1 for e in executors if e.state is phase)
+        out[f"slave/executors_{phase.value.lower()}"] = float(count)
+    total = res.flatten(agent.resources)
+    used_items: list[JSON] = []
+    for executor in executors:
+        if executor.live:
+            used_items.extend(executor_resources(executor))
+    used = res.flatten(res.from_v1(used_items))
+    for name in ("cpus", "mem", "disk", "gpus"):
+        t, u = total.scalar(name), used.scalar(name)
+        out[f"slave/{name}_total"] = t
+        out[f"slave/{name}_used"] = u
+        out[f"slave/{name}_percent"] = u / t if t else 0.0
+    return out
+
+
+# --- endpoints -----------------------------------------------------------------------------
+
+
+def _agent() -> Agent:
+    from daemons.agent.agent import current_agent
+
+    return current_agent()
+
+
+@bp.get("/state")
+@bp.get("/state.json")
+@bp.get("/slave(1)/state")
+@bp.get("/slave(1)/state.json")
+def state() -> Response:
+    agent = _agent()
+    with agent.lock:
+        return jsonify(state_json(agent))
+
+
+@bp.get("/metrics/snapshot")
+def metrics_snapshot() -> Response:
+    agent = _agent()
+    with agent.lock:
+        return jsonify(metrics(agent, agent.clock()))
+
+
+@bp.get("/version")
+def version() -> Response:
+    return jsonify(version_json(_agent()))
+
+
+@bp.get("/flags")
+@bp.get("/slave(1)/flags")
+def flags_endpoint() -> Response:
+    return jsonify({"flags": flags(_agent())})
+
+
+@bp.get("/health")
+@bp.get("/slave(1)/health")
+def health() -> Response:
+    return Response(b"", status=200)

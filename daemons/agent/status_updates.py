@@ -1,0 +1,158 @@
+"""The status-update manager: one ordered stream of updates per task, delivered at least once.
+
+Pure: no I/O, no clock. The caller passes `now`, and a `persist` callback that writes a stream's
+snapshot durably (it runs *before* the change is visible, so an update is checkpointed before the
+agent acknowledges it to the executor, and an ACK is checkpointed before the next update goes out).
+
+Per task (Mesos' TaskStatusUpdateStream):
+- only the head update is in flight; it is sent at once, then again after `initial`, `2*initial`,
+  ... capped at `maximum` seconds, until the master's ACKNOWLEDGE for its uuid arrives;
+- an update whose uuid was seen before is a duplicate and is dropped;
+- an ACKNOWLEDGE for anything but the head's uuid is ignored (duplicate or unexpected);
+- once a terminal update is acknowledged the stream is terminated and rejects later updates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from daemons.agent.protocol import is_terminal
+
+JSON = dict[str, Any]
+_SEEN_LIMIT = 512  # uuids remembered per task for duplicate detection
+
+
+@dataclass
+class TaskStream:
+    framework_id: str
+    task_id: str
+    pending: list[JSON] = field(default_factory=list)  # oldest first; [0] is in flight
+    seen: list[str] = field(default_factory=list)
+    terminated: bool = False
+    latest_state: str | None = None  # of the last update accepted (acknowledged or not)
+    next_send: float | None = None
+    backoff: float = 0.0
+
+    def snapshot(self) -> JSON:
+        return {
+            "framework_id": self.framework_id,
+            "task_id": self.task_id,
+            "pending": self.pending,
+            "seen": self.seen,
+            "terminated": self.terminated,
+            "latest_state": self.latest_state,
+        }
+
+    @staticmethod
+    def from_snapshot(data: JSON) -> TaskStream:
+        return TaskStream(
+            framework_id=str(data["framework_id"]),
+            task_id=str(data["task_id"]),
+            pending=list(data.get("pending") or []),
+            seen=[str(u) for u in data.get("seen") or []],
+            terminated=bool(data.get("terminated")),
+            latest_state=data.get("latest_state"),
+        )
+
+
+Persist = Callable[[TaskStream], None]
+
+
+def _nothing(_: TaskStream) -> None:
+    return None
+
+
+class StatusUpdateManager:
+    def __init__(self, initial: float, maximum: float, persist: Persist = _nothing) -> None:
+        self.initial = initial
+        self.maximum = maximum
+        self.persist = persist
+        self._streams: dict[tuple[str, str], TaskStream] = {}
+
+    def update(self, framework_id: str, status: JSON, now: float) -> bool:
+        """Queue an update; False when it is a duplicate or the stream is terminated."""
+        task_id = str(status["task_id"]["value"])
+        uuid = str(status["uuid"])
+        stream = self._streams.get((framework_id, task_id)) or TaskStream(framework_id, task_id)
+        if uuid in stream.seen or stream.terminated:
+            return False
+        candidate = TaskStream(
+            framework_id,
+            task_id,
+            pending=[*stream.pending, status],
+            seen=[*stream.seen, uuid][-_SEEN_LIMIT:],
+            terminated=False,
+            latest_state=str(status.get("state")),
+            next_send=stream.next_send,
+            backoff=stream.backoff,
+        )
+        self.persist(candidate)
+        if not stream.pending:
+            candidate.next_send, candidate.backoff = now, self.initial
+        self._streams[(framework_id, task_id)] = candidate
+        return True
+
+    def acknowledge(self, framework_id: str, task_id: str, uuid: str, now: float) -> JSON | None:
+        """Drop the head if `uuid` is its uuid; returns the acknowledged status, else None."""
+        stream = self._streams.get((framework_id, task_id))
+        if stream is None or not stream.pending or stream.pending[0].get("uuid") != uuid:
+            return None
+        acked = stream.pending[0]
+        rest = stream.pending[1:]
+        candidate = TaskStream(
+            framework_id,
+            task_id,
+            pending=rest,
+            seen=stream.seen,
+            terminated=is_terminal(str(acked.get("state"))),
+            latest_state=stream.latest_state,
+            next_send=now if rest else None,
+            backoff=self.initial,
+        )
+        self.persist(candidate)
+        self._streams[(framework_id, task_id)] = candidate
+        return acked
+
+    def due(self, now: float) -> list[tuple[str, JSON]]:
+        """Heads whose (re)send time has come; schedules each one's next retry."""
+        out: list[tuple[str, JSON]] = []
+        for stream in self._streams.values():
+            if stream.pending and stream.next_send is not None and stream.next_send <= now:
+                out.append((stream.framework_id, stream.pending[0]))
+                stream.next_send = now + stream.backoff
+                stream.backoff = min(stream.backoff * 2, self.maximum)
+        return out
+
+    def next_deadline(self) -> float | None:
+        times = [s.next_send for s in self._streams.values() if s.pending and s.next_send]
+        return min(times, default=None)
+
+    def resume(self, now: float) -> None:
+        """After (re)subscribing: send every head now, with the backoff reset."""
+        for stream in self._streams.values():
+            if stream.pending:
+                stream.next_send, stream.backoff = now, self.initial
+
+    def recover(self, stream: TaskStream, now: float) -> None:
+        """Adopt a checkpointed stream (after a restart); its head goes out on `resume`."""
+        stream.next_send = now if stream.pending else None
+        stream.backoff = self.initial
+        self._streams[(stream.framework_id, stream.task_id)] = stream
+
+    def get(self, framework_id: str, task_id: str) -> TaskStream | None:
+        return self._streams.get((framework_id, task_id))
+
+    def forget(self, framework_id: str, task_id: str) -> None:
+        self._streams.pop((framework_id, task_id), None)
+
+    def cleanup(self, framework_id: str) -> None:
+        """A removed framework's updates can never be acknowledged: drop them."""
+        for key in [k for k in self._streams if k[0] == framework_id]:
+            del self._streams[key]
+
+    def pending(self) -> Iterator[tuple[str, JSON]]:
+        for stream in self._streams.values():
+            for status in stream.pending:
+                yield stream.framework_id, status
