@@ -67,7 +67,8 @@ def rss_kib(pid: int) -> int:
 
 
 def family(pid: int) -> list[int]:
-    """The pid and its descendants (gunicorn arbiter + worker)."""
+    """The agent's own processes: the pid and its descendants that run the agent (gunicorn
+    arbiter + worker), not the executors and tasks it started."""
     out = [pid]
     for child in Path("/proc").iterdir():
         if not child.name.isdigit():
@@ -76,9 +77,16 @@ def family(pid: int) -> list[int]:
             ppid = int(Path(child, "stat").read_text().rsplit(")", 1)[1].split()[1])
         except (OSError, ValueError, IndexError):
             continue
-        if ppid == pid:
+        if ppid == pid and b"daemons.agent.main" in _cmdline(int(child.name)):
             out.extend(family(int(child.name)))
     return out
+
+
+def _cmdline(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
 
 
 def container_pids(root: str) -> list[int]:
@@ -100,6 +108,7 @@ class Launcher:
         self.launched = 0
         self.accept_at: dict[str, float] = {}
         self.running_at: dict[str, float] = {}
+        self.starting_at: dict[str, float] = {}
         self.failed: dict[str, str] = {}
         self.done = threading.Event()
         self.lock = threading.Lock()
@@ -114,6 +123,8 @@ class Launcher:
             status = event.status
             now = time.perf_counter()
             with self.lock:
+                if status.state == "TASK_STARTING":
+                    self.starting_at.setdefault(status.task_id, now)
                 if status.state == "TASK_RUNNING" and status.task_id not in self.running_at:
                     self.running_at[status.task_id] = now
                 elif status.is_terminal:
@@ -204,6 +215,12 @@ def main() -> int:
         if latencies:
             p50 = statistics.median(latencies)
             p99 = sorted(latencies)[int(0.99 * (len(latencies) - 1))]
+            starting = sorted(
+                launcher.starting_at[t] - launcher.accept_at[t] for t in launcher.starting_at
+            )
+            if starting:
+                s50 = statistics.median(starting)
+                print(f"{'per task accept->STARTING p50 s':<44} {s50:>10.2f} {'':>16}")
             print(f"{'per task accept->RUNNING p50 s':<44} {p50:>10.2f} {'':>16}")
             print(f"{'per task accept->RUNNING p99 s':<44} {p99:>10.2f} {'<= 5':>16}")
         print(

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
 JSON = dict[str, Any]
 IDLE_WAKEUP = 1.0
+# Due updates go to the master in batches of at most this many (one UPDATES call each).
+BATCH = 256
 
 
 def update_call(agent_id: str, framework_id: str, status: JSON) -> JSON:
@@ -24,6 +26,20 @@ def update_call(agent_id: str, framework_id: str, status: JSON) -> JSON:
         "type": "UPDATE",
         "agent_id": id_json(agent_id),
         "update": {"status": status, "framework_id": id_json(framework_id)},
+    }
+
+
+def updates_call(agent_id: str, due: list[tuple[str, JSON]]) -> JSON:
+    """Several updates in one call; the master applies them in order (docs/agent-protocol.md)."""
+    return {
+        "type": "UPDATES",
+        "agent_id": id_json(agent_id),
+        "updates": {
+            "updates": [
+                {"status": status, "framework_id": id_json(framework_id)}
+                for framework_id, status in due
+            ]
+        },
     }
 
 
@@ -64,5 +80,9 @@ class StatusForwarder:
     def _run(self) -> None:
         while (batch := self._due()) is not None:
             agent_id, due = batch
-            for framework_id, status in due:
+            if len(due) == 1:
+                framework_id, status = due[0]
                 self.agent.link.send(update_call(agent_id, framework_id, status))
+                continue
+            for start in range(0, len(due), BATCH):
+                self.agent.link.send(updates_call(agent_id, due[start : start + BATCH]))

@@ -32,6 +32,6 @@ def agent_link() -> Response:
         m.wake.set()
         return stream_response(stream.records(first), stream.stream_id)
     agent_calls.handle(m, kind, body, stream_id)
-    if kind == "UPDATE":
+    if kind in ("UPDATE", "UPDATES"):
         m.wake.set()
     return accepted()

@@ -244,7 +244,22 @@ def handle(master: Master, kind: str, body: JSON, stream_id: str | None) -> None
 
 
 def _update(master: Master, agent: Agent, body: JSON) -> None:
-    payload = _payload(body, "update")
+    _apply_update(master, agent, _payload(body, "update"))
+
+
+def _updates(master: Master, agent: Agent, body: JSON) -> None:
+    """Many UPDATEs in one call (a burst of launches): validated first, applied in order."""
+    payload = _payload(body, "updates")
+    items = payload.get("updates")
+    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+        raise BadRequest("Failed to validate call: 'updates.updates' must be a list of objects")
+    for item in items:
+        _validate_update(item)
+    for item in items:
+        _apply_update(master, agent, item)
+
+
+def _validate_update(payload: JSON) -> tuple[JSON, str, str]:
     status = payload.get("status")
     if not isinstance(status, dict):
         raise BadRequest("Failed to validate call: Expecting 'update.status' to be present")
@@ -252,6 +267,11 @@ def _update(master: Master, agent: Agent, body: JSON) -> None:
     if status.get("state") not in ALL_TASK_STATES:
         raise BadRequest(f"Failed to validate call: unknown task state {status.get('state')!r}")
     framework_id = parse_id(payload.get("framework_id"), "update.framework_id", required=True)
+    return status, task_id, framework_id
+
+
+def _apply_update(master: Master, agent: Agent, payload: JSON) -> None:
+    status, task_id, framework_id = _validate_update(payload)
     status = dict(status, agent_id=id_json(agent.agent_id))
     framework = master.frameworks.get(framework_id)
     task = framework.tasks.get(task_id) if framework is not None else None
@@ -296,6 +316,7 @@ def _exited_executor(master: Master, agent: Agent, body: JSON) -> None:
 
 _HANDLERS: dict[str, Any] = {
     "UPDATE": _update,
+    "UPDATES": _updates,
     "MESSAGE": _message,
     "EXITED_EXECUTOR": _exited_executor,
 }

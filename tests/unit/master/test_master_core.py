@@ -389,3 +389,38 @@ def test_state_and_summary_render():
     assert summary["frameworks"][0]["slave_ids"] == [agent_id]
     tasks = state_json.get_tasks(master)
     assert tasks["tasks"][0]["task_id"] == {"value": "t1"}
+
+
+def test_batched_updates_apply_in_order_and_a_bad_item_changes_nothing():
+    from daemons.master import agent_calls
+
+    master, _ = make_master()
+    agent_id, agent_stream = add_agent(master)
+    fid, stream = subscribe(master)
+    offer = first_offer(master, stream)
+    launch(master, fid, stream, offer, command_task("t1", agent_id), command_task("t2", agent_id))
+
+    def item(task_id, state):
+        return {
+            "status": {"task_id": {"value": task_id}, "state": state},
+            "framework_id": {"value": fid},
+        }
+
+    def updates(*items):
+        body = {
+            "type": "UPDATES",
+            "agent_id": {"value": agent_id},
+            "updates": {"updates": list(items)},
+        }
+        agent_calls.handle(master, "UPDATES", body, agent_stream.stream_id)
+
+    with pytest.raises(BadRequest):
+        updates(item("t1", "TASK_RUNNING"), item("t2", "TASK_BOGUS"))
+    assert master.frameworks[fid].tasks["t1"].state == "TASK_STAGING"
+    updates(item("t1", "TASK_RUNNING"), item("t2", "TASK_RUNNING"), item("t1", "TASK_FINISHED"))
+    seen = [
+        (e["update"]["status"]["task_id"]["value"], e["update"]["status"]["state"])
+        for e in events(stream, "UPDATE")
+    ]
+    assert seen == [("t1", "TASK_RUNNING"), ("t2", "TASK_RUNNING"), ("t1", "TASK_FINISHED")]
+    assert "t1" not in master.frameworks[fid].tasks
