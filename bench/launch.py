@@ -155,6 +155,14 @@ class Launcher:
         self.client.launch([offer.id], tasks, refuse_seconds=3600)
 
 
+def free_base_port() -> int:
+    """A master port whose two successors (the agents) are free too, below the ephemeral range."""
+    for base in range(20000, 30000, 7):
+        if not any(processes.port_in_use("127.0.0.1", base + i) for i in range(3)):
+            return base
+    raise RuntimeError("no free port range for the local cluster")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--count", type=int, default=1000)
@@ -168,9 +176,7 @@ def main() -> int:
         print("needs root (cgroups, namespaces)", file=sys.stderr)
         return 2
     state = Path(tempfile.mkdtemp(prefix="bench-launch-"))
-    cluster = localcluster.Cluster(
-        state, base_port=processes.free_port(), zk_port=processes.free_port()
-    )
+    cluster = localcluster.Cluster(state, base_port=free_base_port(), zk_port=processes.free_port())
     print(f"# {machine_line()}")
     launcher = Launcher(args.count)
     try:
