@@ -1,0 +1,348 @@
+"""The containerizer against the real kernel: cgroups, namespaces, users, OOM, recovery.
+
+Needs root and cgroups. Every test runs under its own cgroups root and sandbox directory, and the
+fixture destroys whatever is left and removes both, even when the test fails.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from daemons.agent.containerizer import (
+    MEMORY_LIMITATION,
+    ContainerizerConfig,
+    ContainerNotFound,
+    ContainerSpec,
+    ContainerTermination,
+    InvalidSpec,
+)
+from daemons.agent.containerizer.cgroups import detect
+from daemons.agent.containerizer.containerizer import Containerizer
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.skipif(os.geteuid() != 0, reason="needs root for cgroups and namespaces"),
+]
+
+PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
+
+
+class Harness:
+    def __init__(self, root: str, sandboxes: Path) -> None:
+        self.config = ContainerizerConfig(cgroups_root=root)
+        self.containerizer = Containerizer(self.config)
+        self.hierarchy = detect(root)
+        self.sandboxes = sandboxes
+
+    def spec(self, argv: list[str], **overrides: Any) -> ContainerSpec:
+        cid = overrides.pop("container_id", f"c-{uuid.uuid4()}")
+        spec = ContainerSpec(cid, self.sandboxes / cid, argv, ENV, "nobody", 0.5, 64.0, 64)
+        return dataclasses.replace(spec, **overrides)
+
+    def cgroup(self, controller: str, cid: str) -> Path:
+        mounts = {Path(d).parts[-3]: Path(d) for d in self.hierarchy.directories(cid)}
+        return next(p for name, p in mounts.items() if controller in name.split(","))
+
+
+@pytest.fixture
+def harness() -> Iterator[Harness]:
+    root = f"pydcos-test-{uuid.uuid4().hex[:8]}"
+    sandboxes = Path(tempfile.mkdtemp(prefix="pydcos-containers-"))
+    sandboxes.chmod(0o755)  # the task user must be able to reach its sandbox
+    h = Harness(root, sandboxes)
+    try:
+        yield h
+    finally:
+        for cid in h.hierarchy.container_ids():
+            h.containerizer.destroy(cid)
+        leftovers = h.hierarchy.container_ids()
+        for directory in h.hierarchy.directories("x"):
+            os.rmdir(Path(directory).parent)
+        shutil.rmtree(sandboxes)
+        assert leftovers == [], "a test left cgroups behind"
+
+
+def eventually(predicate: Callable[[], object], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_limits_are_written_and_everything_is_removed(harness: Harness) -> None:
+    cz = harness.containerizer
+    spec = harness.spec(["sleep", "3600"], cpus=0.5, mem_mb=64, pids_max=50)
+    handle = cz.launch(spec)
+    cid = spec.container_id
+    cpu = harness.cgroup("cpu", cid)
+    assert (cpu / "cpu.shares").read_text().strip() == "512"
+    assert (cpu / "cpu.cfs_period_us").read_text().strip() == "100000"
+    assert (cpu / "cpu.cfs_quota_us").read_text().strip() == "50000"
+    memory = harness.cgroup("memory", cid)
+    assert (memory / "memory.limit_in_bytes").read_text().strip() == str(64 << 20)
+    assert (harness.cgroup("pids", cid) / "pids.max").read_text().strip() == "50"
+    for directory in harness.hierarchy.directories(cid):
+        assert (Path(directory) / "cgroup.procs").read_text().split() == [str(handle.pid)]
+    usage = cz.usage(cid)
+    assert usage["mem_limit_bytes"] == 64 << 20
+    assert usage["cpus_limit"] == 0.5
+    assert usage["processes"] == 1
+    assert cz.containers() == [cid]
+    assert cz.wait(cid, timeout=0.1) is None
+    cz.destroy(cid)
+    assert cz.containers() == []
+    assert not any(Path(d).exists() for d in harness.hierarchy.directories(cid))
+    with pytest.raises(ContainerNotFound):
+        cz.usage(cid)
+    assert (spec.sandbox / "stdout").exists()
+    assert spec.sandbox.stat().st_uid == 65534
+
+
+def test_namespaces_user_and_hostname(harness: Harness) -> None:
+    script = (
+        "ls /proc | grep -E '^[0-9]+$' > procs; hostname > host; id -u > uid; "
+        "grep NoNewPrivs /proc/self/status > nnp; touch ready; exec sleep 3600"
+    )
+    spec = harness.spec(["/bin/sh", "-c", script])
+    handle = harness.containerizer.launch(spec)
+    eventually(lambda: (spec.sandbox / "ready").exists())
+    seen = set((spec.sandbox / "procs").read_text().split())
+    assert "1" in seen and len(seen) <= 4, seen  # sh, ls, grep (and its subshell): nothing else
+    hostname = (spec.sandbox / "host").read_text().strip()
+    assert hostname == spec.container_id and hostname != socket.gethostname()
+    assert (spec.sandbox / "uid").read_text().strip() == "65534"
+    assert (spec.sandbox / "nnp").read_text().split() == ["NoNewPrivs:", "1"]
+    status = dict(
+        line.split(":", 1) for line in Path(f"/proc/{handle.pid}/status").read_text().splitlines()
+    )
+    assert status["Uid"].split() == ["65534"] * 4
+    assert status["Gid"].split() == ["65534"] * 4
+    assert status["NoNewPrivs"].strip() == "1"
+    assert status["CapEff"].strip() == "0000000000000000"
+    assert status["NSpid"].split() == [str(handle.pid), "1"]  # pid 1 inside
+    for ns in ("pid", "mnt", "uts", "ipc"):
+        assert os.readlink(f"/proc/{handle.pid}/ns/{ns}") != os.readlink(f"/proc/self/ns/{ns}")
+    assert os.readlink(f"/proc/{handle.pid}/ns/net") == os.readlink("/proc/self/ns/net")
+    assert os.getsid(handle.pid) == handle.pid  # a session of its own
+    harness.containerizer.destroy(spec.container_id)
+
+
+def test_memory_limit_kills_only_the_offender(harness: Harness) -> None:
+    cz = harness.containerizer
+    hog = harness.spec([PYTHON, "-c", "b = b'x' * (256 << 20)"], mem_mb=64)
+    neighbour = harness.spec(["sleep", "3600"], mem_mb=64)
+    cz.launch(neighbour)
+    cz.launch(hog)
+    termination = cz.wait(hog.container_id, timeout=30)
+    assert termination is not None
+    assert termination.limitation == MEMORY_LIMITATION
+    assert termination.status is not None and os.WTERMSIG(termination.status) == signal.SIGKILL
+    assert "Memory limit exceeded" in termination.message
+    assert cz.limitation(hog.container_id) == MEMORY_LIMITATION
+    assert cz.wait(neighbour.container_id, timeout=0.2) is None  # untouched
+    assert cz.limitation(neighbour.container_id) is None
+    assert cz.containers() == [neighbour.container_id]  # the exited one cleaned up on wait
+    cz.destroy(hog.container_id)  # fine on an exited container
+    cz.destroy(neighbour.container_id)
+
+
+def test_cfs_quota_caps_a_busy_loop(harness: Harness) -> None:
+    spec = harness.spec(["/bin/sh", "-c", "while :; do :; done"], cpus=0.5)
+    cz = harness.containerizer
+    cz.launch(spec)
+    time.sleep(0.3)
+    before, start = cz.usage(spec.container_id), time.monotonic()
+    time.sleep(1.5)
+    after, wall = cz.usage(spec.container_id), time.monotonic() - start
+    keys = ("cpus_user_time_secs", "cpus_system_time_secs")
+    used = sum(after[k] - before[k] for k in keys)
+    assert used / wall <= 0.6  # 0.5 cores plus tick rounding
+    cz.destroy(spec.container_id)
+
+
+def _wait_in_thread(cz: Containerizer, cid: str) -> list[ContainerTermination | None]:
+    result: list[ContainerTermination | None] = []
+    threading.Thread(target=lambda: result.append(cz.wait(cid)), daemon=True).start()
+    return result
+
+
+def test_destroy_escalates_to_sigkill_after_the_grace_period(harness: Harness) -> None:
+    cz = harness.containerizer
+    spec = harness.spec(["/bin/sh", "-c", "trap '' TERM; sleep 3600 & sleep 3600 & wait"])
+    cz.launch(spec)
+    eventually(lambda: len(harness.hierarchy.procs(spec.container_id)) == 3)
+    waited = _wait_in_thread(cz, spec.container_id)
+    start = time.monotonic()
+    cz.destroy(spec.container_id, grace_period=0.5)
+    assert 0.5 <= time.monotonic() - start < 5
+    eventually(lambda: waited)
+    assert waited[0] is not None and waited[0].status == signal.SIGKILL
+    assert cz.containers() == []
+
+
+def test_destroy_returns_early_when_sigterm_is_obeyed(harness: Harness) -> None:
+    cz = harness.containerizer
+    spec = harness.spec(["/bin/sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.05; done"])
+    cz.launch(spec)
+    time.sleep(0.2)
+    start = time.monotonic()
+    cz.destroy(spec.container_id, grace_period=10)
+    assert time.monotonic() - start < 3
+    assert cz.containers() == []
+
+
+def test_fork_bomb_is_held_by_pids_max(harness: Harness) -> None:
+    cz = harness.containerizer
+    bomb = "b() { b | b & }; b; sleep 3600"
+    spec = harness.spec(["/bin/sh", "-c", bomb], pids_max=16, cpus=0.2)
+    cz.launch(spec)
+    pids = harness.cgroup("pids", spec.container_id)
+    eventually(lambda: int((pids / "pids.events").read_text().split()[1]) > 0)  # forks refused
+    assert int((pids / "pids.current").read_text()) <= 16
+    assert subprocess.run(["true"], check=False).returncode == 0  # the host still forks
+    cz.destroy(spec.container_id)
+    assert cz.containers() == []
+
+
+def test_recover_after_an_agent_restart(harness: Harness) -> None:
+    spec = harness.spec(["sleep", "3600"])
+    handle = harness.containerizer.launch(spec)
+    restarted = Containerizer(harness.config)
+    cid = spec.container_id
+    assert restarted.recover(cid, os.getpid()) is None  # wrong pid: not attached...
+    assert restarted.containers() == [cid]  # ...and a running container is left alone
+    recovered = restarted.recover(cid, handle.pid)
+    assert recovered is not None and recovered.pid == handle.pid
+    assert restarted.wait(cid, timeout=0.1) is None
+    os.kill(handle.pid, signal.SIGKILL)
+    termination = restarted.wait(cid, timeout=10)
+    assert termination is not None and termination.status is None  # not our child
+    assert termination.limitation is None
+    assert restarted.containers() == []
+    harness.containerizer.destroy(cid)  # the first object reaps its zombie
+
+
+def test_recover_of_a_dead_container_removes_its_empty_cgroups(harness: Harness) -> None:
+    spec = harness.spec(["/bin/sh", "-c", "exit 0"])
+    handle = harness.containerizer.launch(spec)
+    eventually(lambda: not harness.hierarchy.procs(spec.container_id))
+    restarted = Containerizer(harness.config)
+    assert restarted.recover(spec.container_id, handle.pid) is None
+    assert restarted.containers() == []
+    harness.containerizer.destroy(spec.container_id)
+
+
+AGENT = """
+import sys, pathlib
+from daemons.agent.containerizer import Containerizer, ContainerizerConfig, ContainerSpec
+cz = Containerizer(ContainerizerConfig(cgroups_root=sys.argv[1]))
+spec = ContainerSpec(sys.argv[2], pathlib.Path(sys.argv[3]), ["sleep", "3600"],
+                     {"PATH": "/usr/bin:/bin"}, "nobody", 0.1, 32, 16)
+print(cz.launch(spec).pid, flush=True)
+sys.stdin.read()
+"""
+
+
+def test_containers_survive_sigkill_of_the_agent(harness: Harness) -> None:
+    cid = f"c-{uuid.uuid4()}"
+    agent = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            AGENT,
+            harness.config.cgroups_root,
+            cid,
+            str(harness.sandboxes / cid),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert agent.stdout is not None
+        pid = int(agent.stdout.readline())
+    finally:
+        agent.kill()  # SIGKILL, no cleanup of any kind
+        agent.wait()
+    time.sleep(0.2)
+    os.kill(pid, 0)  # still running
+    assert harness.containerizer.recover(cid, pid) is not None
+    harness.containerizer.destroy(cid)
+    assert harness.containerizer.containers() == []
+
+
+def test_shell_join_path_used_where_threads_cannot_move(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cz = harness.containerizer
+    monkeypatch.setattr(cz._hierarchy, "thread_join_files", lambda cid: None)
+    spec = harness.spec(["sleep", "3600"], pids_max=1)
+    handle = cz.launch(spec)
+    eventually(lambda: Path(f"/proc/{handle.pid}/comm").read_text().strip() == "sleep")
+    for directory in harness.hierarchy.directories(spec.container_id):
+        assert (Path(directory) / "cgroup.procs").read_text().split() == [str(handle.pid)]
+    cz.destroy(spec.container_id)
+
+
+def test_a_missing_program_exits_127(harness: Harness) -> None:
+    spec = harness.spec(["/nonexistent/program"])
+    harness.containerizer.launch(spec)
+    termination = harness.containerizer.wait(spec.container_id, timeout=10)
+    assert termination is not None and termination.status == 127 << 8
+    assert "No such file" in (spec.sandbox / "stderr").read_text()
+
+
+def test_bad_specs_are_refused_without_leftovers(harness: Harness) -> None:
+    cz = harness.containerizer
+    for bad in (
+        harness.spec(["true"], container_id="../escape"),
+        harness.spec(["true"], user="no-such-user-pydcos"),
+        harness.spec([], container_id="empty-argv"),
+        harness.spec(["true"], cpus=0),
+    ):
+        with pytest.raises(InvalidSpec):
+            cz.launch(bad)
+    running = harness.spec(["sleep", "3600"])
+    cz.launch(running)
+    with pytest.raises(InvalidSpec, match="already exists"):
+        cz.launch(running)
+    with pytest.raises(ContainerNotFound):
+        cz.wait("never-launched")
+    cz.destroy("never-launched")  # no error
+    cz.destroy(running.container_id)
+    assert cz.containers() == []
+
+
+def test_without_isolation_a_plain_session(tmp_path: Path) -> None:
+    cz = Containerizer(ContainerizerConfig(isolation=False))
+    spec = ContainerSpec("plain", tmp_path / "sb", ["/bin/sh", "-c", "echo hi; exit 4"], ENV,
+                         "nobody", 0.1, 32, None)  # fmt: skip
+    cz.launch(spec)
+    termination = cz.wait("plain", timeout=10)
+    assert termination is not None and os.WEXITSTATUS(termination.status or 0) == 4
+    assert (spec.sandbox / "stdout").read_text() == "hi\n"
+    sleeper = ContainerSpec("sleeper", tmp_path / "sb2", ["sleep", "3600"], ENV, "nobody", 0.1,
+                            32, None)  # fmt: skip
+    handle = cz.launch(sleeper)
+    assert cz.usage("sleeper")["processes"] == 1
+    assert cz.containers() == ["sleeper"]
+    cz.destroy("sleeper", grace_period=1)
+    with pytest.raises(ProcessLookupError):
+        os.kill(handle.pid, 0)
+    cz.destroy("plain")
