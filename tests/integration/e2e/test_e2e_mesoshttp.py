@@ -1,0 +1,94 @@
+"""mesoshttp (requests + `iter_lines()` framing) against a real master and agent: subscribe,
+accept an offer with a command task, see it run and finish (mesoshttp acknowledges itself)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from e2e_cluster import wait_for
+from mesoshttp.client import MesosClient
+
+JSON = dict[str, Any]
+
+
+class OneTaskFramework:
+    """Accepts the first offer with one command task; declines every other offer."""
+
+    def __init__(self, client: MesosClient, task_id: str, command: str) -> None:
+        self.client = client
+        self.task_id, self.command = task_id, command
+        self.lock = threading.Lock()
+        self.launched = False
+        self.driver: Any = None
+        self.updates: list[JSON] = []
+        self.errors: list[str] = []
+        client.on(MesosClient.SUBSCRIBED, self.subscribed)
+        client.on(MesosClient.OFFERS, self.offers)
+        client.on(MesosClient.UPDATE, self.update)
+        client.on(MesosClient.ERROR, self.errors.append)
+
+    def subscribed(self, driver: Any) -> None:
+        self.driver = driver
+
+    def offers(self, offers: list[Any]) -> None:
+        for offer in offers:
+            with self.lock:
+                launch, self.launched = not self.launched, True
+            if not launch:
+                offer.decline({"filters": {"refuse_seconds": 5.0}})
+                continue
+            body = offer.get_offer()
+            offer.accept(
+                [
+                    {
+                        "name": self.task_id,
+                        "task_id": {"value": self.task_id},
+                        "agent_id": body["agent_id"],
+                        "resources": [
+                            {"name": "cpus", "type": "SCALAR", "scalar": {"value": 0.1}},
+                            {"name": "mem", "type": "SCALAR", "scalar": {"value": 32.0}},
+                        ],
+                        "command": {"value": self.command},
+                    }
+                ]
+            )
+
+    def update(self, update: JSON) -> None:
+        with self.lock:
+            self.updates.append(update["status"])
+
+    def states(self) -> list[str]:
+        with self.lock:
+            return [s["state"] for s in self.updates]
+
+
+def test_mesoshttp_framework_runs_a_command_task(cluster: Any) -> None:
+    c = cluster(agents=1)
+    client = MesosClient(mesos_urls=[c.master.url], frameworkName="mesoshttp-e2e", max_reconnect=1)
+    framework = OneTaskFramework(client, "hello", "echo hello-from-mesoshttp")
+    thread = threading.Thread(target=client.register, name="mesoshttp", daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: "TASK_FINISHED" in framework.states(), 30, "TASK_FINISHED")
+        assert framework.states()[-2:] == ["TASK_RUNNING", "TASK_FINISHED"], framework.states()
+        assert framework.errors == []
+        finished = framework.updates[-1]
+        assert finished["agent_id"] == {"value": c.agent_ids()[0]}
+        # mesoshttp acknowledged every update: none is retried by the agent (it would be after
+        # status_update_retry_max = 2 s), so each uuid arrived exactly once.
+        time.sleep(3.0)
+        uuids = [s["uuid"] for s in framework.updates]
+        assert len(uuids) == len(set(uuids)), framework.updates
+        framework_id = client.frameworkId
+        (state,) = [f for f in c.state()["frameworks"] if f["id"] == framework_id]
+        assert [t["state"] for t in state["completed_tasks"]] == ["TASK_FINISHED"]
+    finally:
+        # stop first: the stream that the TEARDOWN closes must not be retried.
+        client.stop = True
+        if framework.driver is not None:
+            framework.driver.tearDown()
+        thread.join(15)
+    assert not thread.is_alive()
+    assert [f["id"] for f in c.state()["completed_frameworks"]] == [framework_id]
