@@ -132,8 +132,9 @@ def subscribe(master: Master, body: JSON, stream: EventStream) -> tuple[Agent, J
         agent.stream = stream
         agent.active = True
         agent.disconnected_at = agent.unreachable_since = None
-        _adopt(master, agent, payload)
+        removed = _adopt(master, agent, payload)
         master.allocator.add_agent(agent.agent_id, total, master.agent_allocation(agent))
+        _resend_shutdowns_and_kills(agent, removed)
         master.send_operators(
             {"type": "AGENT_ADDED", "agent_added": {"agent": {"agent_info": agent.info}}}
         )
@@ -151,8 +152,36 @@ def subscribe(master: Master, body: JSON, stream: EventStream) -> tuple[Agent, J
         return agent, first
 
 
-def _adopt(master: Master, agent: Agent, payload: JSON) -> None:
-    """Take the agent's word for its frameworks, executors and tasks; lose what it lacks."""
+def _resend_shutdowns_and_kills(agent: Agent, removed: set[str]) -> None:
+    """What the agent may have missed while away (Mesos' reconcileKnownSlave): shut down the
+    frameworks removed meanwhile and kill the tasks a framework asked to kill. These events
+    queue behind SUBSCRIBED on the new stream."""
+    assert agent.stream is not None
+    for framework_id in sorted(removed):
+        agent.stream.send(
+            {
+                "type": "SHUTDOWN_FRAMEWORK",
+                "shutdown_framework": {"framework_id": id_json(framework_id)},
+            }
+        )
+    for framework_id, task_id in sorted(agent.killed_tasks):
+        if (framework_id, task_id) in agent.tasks:
+            agent.stream.send(
+                {
+                    "type": "KILL_TASK",
+                    "kill_task": {
+                        "framework_id": id_json(framework_id),
+                        "task_id": id_json(task_id),
+                    },
+                }
+            )
+
+
+def _adopt(master: Master, agent: Agent, payload: JSON) -> set[str]:
+    """Take the agent's word for its frameworks, executors and tasks; lose what it lacks.
+    Returns the ids of frameworks already removed that the agent still runs something of."""
+    removed_ids = {f.framework_id for f in master.completed_frameworks}
+    removed: set[str] = set()
     infos: dict[str, JSON] = {}
     for info in payload.get("frameworks") or []:
         if isinstance(info, dict) and isinstance(info.get("id"), dict):
@@ -161,6 +190,9 @@ def _adopt(master: Master, agent: Agent, payload: JSON) -> None:
     for raw in payload.get("tasks") or []:
         task = _task_from_agent(raw, agent.agent_id) if isinstance(raw, dict) else None
         if task is None or task.terminal:
+            continue
+        if task.framework_id in removed_ids:
+            removed.add(task.framework_id)
             continue
         reported.add((task.framework_id, task.task_id))
         framework = _recovered_framework(
@@ -185,6 +217,9 @@ def _adopt(master: Master, agent: Agent, payload: JSON) -> None:
             resources = parse_resources(raw.get("resources"))
         except (BadRequest, ValueError):
             continue
+        if framework_id in removed_ids:
+            removed.add(framework_id)
+            continue
         framework = _recovered_framework(master, infos.get(framework_id, {}), framework_id)
         executor = Executor(
             executor_id, framework_id, agent.agent_id, framework.roles[0], resources, raw
@@ -204,6 +239,7 @@ def _adopt(master: Master, agent: Agent, payload: JSON) -> None:
             agent.tasks.pop(key, None)
             master.apply_status(task, status)
             master.forward_update(owner, status)
+    return removed
 
 
 def disconnected(master: Master, agent_id: str, stream: EventStream) -> None:

@@ -179,6 +179,7 @@ class Master:
                 framework.completed_tasks.popleft()
         if agent is not None:
             agent.tasks.pop((task.framework_id, task.task_id), None)
+            agent.killed_tasks.discard((task.framework_id, task.task_id))
         self.changed()
 
     # --- offers -----------------------------------------------------------------------------

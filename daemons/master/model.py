@@ -153,6 +153,9 @@ class Agent:
     tasks: dict[tuple[str, str], Task] = field(default_factory=dict)  # (framework, task) -> Task
     executors: dict[tuple[str, str], Executor] = field(default_factory=dict)
     offers: set[str] = field(default_factory=set)
+    # Kills asked for while the agent may not have heard them: sent again on re-registration
+    # (Mesos' `killedTasks`), dropped when the task ends.
+    killed_tasks: set[tuple[str, str]] = field(default_factory=set)
 
     @property
     def pid(self) -> str:

@@ -249,8 +249,11 @@ def _kill(master: Master, framework: Framework, body: JSON) -> None:
     }
     if isinstance(payload.get("kill_policy"), dict):
         event["kill_task"]["kill_policy"] = payload["kill_policy"]
-    if agent is None or not master.send_agent(agent, event):
-        log.info("kill of a task on a disconnected agent task=%s", task_id)
+    if agent is None:
+        return
+    agent.killed_tasks.add((framework.framework_id, task_id))
+    if not master.send_agent(agent, event):
+        log.info("kill of a task on a disconnected agent, sent on re-registration task=%s", task_id)
     master.count("tasks_kill_requested")
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import signal
 from typing import Any
 
-import pytest
 from e2e_cluster import pids_running, wait_for
 from frameworks_pymesos import (
     RecordingScheduler,
@@ -156,12 +155,6 @@ def _restart_agent_after(c: Any, agent: Any, agent_id: str, while_down: Any) -> 
     wait_for(reregistered, 30, f"agent {agent_id} to re-register")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="master drops a KILL for a task whose agent is disconnected instead of remembering "
-    "it and re-sending KILL_TASK when the agent re-registers (Mesos' Slave::killedTasks): "
-    "daemons/master/scheduler_calls.py _kill, `if agent is None or not master.send_agent(...)`",
-)
 def test_kill_sent_while_the_agent_is_down_is_delivered_when_it_re_registers(
     cluster: Any,
 ) -> None:
@@ -179,13 +172,6 @@ def test_kill_sent_while_the_agent_is_down_is_delivered_when_it_re_registers(
         wait_for(lambda: not processes.pid_alive(pid), 10, f"pid {pid} to exit")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an agent re-registering with tasks of a framework torn down while it was away "
-    "resurrects that framework (daemons/master/agent_calls.py _adopt -> _recovered_framework "
-    "ignores master.completed_frameworks) instead of being sent SHUTDOWN_FRAMEWORK; the task "
-    "keeps running and shows TASK_RUNNING next to its TASK_KILLED completed copy",
-)
 def test_teardown_while_the_agent_is_down_shuts_its_tasks_down_when_it_re_registers(
     cluster: Any,
 ) -> None:

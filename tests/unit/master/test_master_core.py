@@ -424,3 +424,48 @@ def test_batched_updates_apply_in_order_and_a_bad_item_changes_nothing():
     ]
     assert seen == [("t1", "TASK_RUNNING"), ("t2", "TASK_RUNNING"), ("t1", "TASK_FINISHED")]
     assert "t1" not in master.frameworks[fid].tasks
+
+
+def test_kill_while_agent_away_is_resent_when_it_reregisters():
+    from daemons.master import agent_calls
+
+    master, _ = make_master()
+    agent_id, agent_stream = add_agent(master)
+    fid, stream = subscribe(master)
+    launch(master, fid, stream, first_offer(master, stream), command_task("t1", agent_id))
+    agent_update(master, agent_id, agent_stream, fid, "t1", "TASK_RUNNING")
+    task = master.frameworks[fid].tasks["t1"]
+    agent_calls.disconnected(master, agent_id, agent_stream)
+    call(master, fid, stream, "KILL", kill={"task_id": {"value": "t1"}})
+    reported = {
+        "task_id": {"value": "t1"},
+        "framework_id": {"value": fid},
+        "state": "TASK_RUNNING",
+        "resources": task.info["resources"],
+    }
+    _, new_stream = add_agent(master, agent_info={"id": {"value": agent_id}}, tasks=[reported])
+    kills = events(new_stream, "KILL_TASK")
+    assert [k["kill_task"]["task_id"]["value"] for k in kills] == ["t1"]
+
+
+def test_agent_back_with_tasks_of_a_removed_framework_gets_shutdown_not_resurrection():
+    from daemons.master import agent_calls
+
+    master, _ = make_master()
+    agent_id, agent_stream = add_agent(master)
+    fid, stream = subscribe(master)
+    launch(master, fid, stream, first_offer(master, stream), command_task("t1", agent_id))
+    resources = master.frameworks[fid].tasks["t1"].info["resources"]
+    agent_calls.disconnected(master, agent_id, agent_stream)
+    call(master, fid, stream, "TEARDOWN")
+    reported = {
+        "task_id": {"value": "t1"},
+        "framework_id": {"value": fid},
+        "state": "TASK_RUNNING",
+        "resources": resources,
+    }
+    _, new_stream = add_agent(master, agent_info={"id": {"value": agent_id}}, tasks=[reported])
+    assert fid not in master.frameworks
+    shutdowns = events(new_stream, "SHUTDOWN_FRAMEWORK")
+    assert [s["shutdown_framework"]["framework_id"]["value"] for s in shutdowns] == [fid]
+    assert master.agents[agent_id].used().is_empty()
