@@ -77,9 +77,25 @@ def family(pid: int) -> list[int]:
             ppid = int(Path(child, "stat").read_text().rsplit(")", 1)[1].split()[1])
         except (OSError, ValueError, IndexError):
             continue
-        if ppid == pid and b"daemons.agent.main" in _cmdline(int(child.name)):
+        if ppid == pid and b"daemons." in _cmdline(int(child.name)):
             out.extend(family(int(child.name)))
     return out
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def pids_of(cluster: localcluster.Cluster, name: str) -> list[int]:
+    pid = localcluster.running_pid(cluster, name)
+    return family(pid) if pid else []
 
 
 def _cmdline(pid: int) -> bytes:
@@ -236,8 +252,24 @@ def main() -> int:
         print(f"{'agent RSS growth per task MiB':<44} {agent_growth_mib:>10.3f} {'':>16}")
         print(f"{'total per task MiB':<44} {per_task_mib + agent_growth_mib:>10.2f} {'<= 10':>16}")
         print(f"{'wall s (subscribe -> all RUNNING)':<44} {wall:>10.1f} {'':>16}")
+        for label, times in (("STARTING", launcher.starting_at), ("RUNNING", launcher.running_at)):
+            offsets = sorted(t - first_accept for t in times.values())
+            if offsets:
+                deciles = " ".join(
+                    f"{offsets[int(q * (len(offsets) - 1))]:.1f}"
+                    for q in (0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
+                )
+                print(
+                    f"# {label} seconds after first accept (min p10 p25 p50 p75 p90 max): {deciles}"
+                )
         if not finished:
             print(f"# timed out after {args.timeout:.0f} s")
+        cpu = {
+            name: cpu_seconds(pids_of(cluster, name)) for name in ("master", *localcluster.AGENTS)
+        }
+        cpu["framework (this process)"] = cpu_seconds([os.getpid()])
+        cpu["containers (executors+tasks)"] = cpu_seconds(pids)
+        print("# CPU seconds used so far: " + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items()))
         client.close(teardown=True)
     finally:
         localcluster.down(cluster)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import queue
 import shutil
 import threading
 import time
@@ -46,6 +47,10 @@ def current_agent() -> Agent:
     return agent
 
 
+# Master events handled on the link's own thread (they never wait on a launch).
+_INLINE_EVENTS = frozenset({"ACKNOWLEDGE", "HEARTBEAT", "ERROR"})
+
+
 class Agent:
     def __init__(
         self,
@@ -66,6 +71,7 @@ class Agent:
         self.work_dir = Path(config.work_dir)
         self.checkpoints = Checkpoints(self.work_dir)
         self.lock = threading.RLock()
+        self._events: queue.SimpleQueue[JSON | None] = queue.SimpleQueue()
         self.changed = threading.Condition(self.lock)
         self.agent_id: str | None = None
         self.frameworks: dict[str, Framework] = {}
@@ -104,6 +110,7 @@ class Agent:
 
         waiting = recovery.recover(self)
         self.forwarder.start()
+        threading.Thread(target=self._event_loop, name="master-events", daemon=True).start()
         threading.Thread(
             target=recovery.await_reregistration,
             args=(self, waiting),
@@ -114,6 +121,7 @@ class Agent:
     def stop(self) -> None:
         """Leave executors running (they are recovered on the next start); close streams."""
         self.link.stop()
+        self._events.put(None)
         self.forwarder.stop()
         with self.lock:
             for framework in self.frameworks.values():
@@ -147,9 +155,25 @@ class Agent:
         log.warning("disconnected from the master")
 
     def _master_event(self, event: JSON) -> None:
+        """ACKNOWLEDGE and HEARTBEAT are handled at once on the link's thread; everything that
+        touches executors (RUN_TASK, KILL_TASK, SHUTDOWN_*, MESSAGE) goes, in arrival order, to
+        the `master-events` thread. A burst of launches then never holds up the acknowledgements
+        that let the next status updates of running tasks go out (head-of-line blocking)."""
         from daemons.agent.master_events import handle_event
 
-        handle_event(self, event)
+        if event.get("type") in _INLINE_EVENTS:
+            handle_event(self, event)
+        else:
+            self._events.put(event)
+
+    def _event_loop(self) -> None:
+        from daemons.agent.master_events import handle_event
+
+        while (event := self._events.get()) is not None:
+            try:
+                handle_event(self, event)
+            except Exception:  # one bad event must not stop the agent's event handling
+                log.exception("master event failed type=%s", event.get("type"))
 
     def send_master(self, call: JSON) -> None:
         """Best-effort call (MESSAGE, EXITED_EXECUTOR) from a thread of its own."""

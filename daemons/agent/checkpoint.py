@@ -12,8 +12,12 @@ Layout (Mesos' `meta/` tree, JSON instead of protobuf):
           runs/<cid>/tasks/<tid>/task.info        the TaskInfo
           runs/<cid>/tasks/<tid>/task.updates     the status-update stream (status_updates.py)
 
-Every write goes to a temporary file, is fsynced, renamed over the target, and the directory is
-fsynced: a crash leaves either the old or the new file, never a torn one.
+Every write goes to a temporary file that is renamed over the target, so a crash of the agent
+process leaves either the old or the new file, never a torn one. Only the status-update streams
+(and the agent's identity) are also fsynced, file and directory: they hold what the agent has
+acknowledged to executors. The other files describe running containers, which a host crash ends
+anyway (a new boot id makes a fresh agent whose old tasks are gone), so fsyncing them would buy
+nothing and cost two disk flushes per file on the launch path.
 """
 
 from __future__ import annotations
@@ -42,22 +46,24 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_bytes(path: Path, data: bytes) -> None:
+def write_bytes(path: Path, data: bytes, sync: bool = True) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if sync:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
-        _fsync_dir(path.parent)
+        if sync:
+            _fsync_dir(path.parent)
     except OSError as err:
         raise CheckpointError(f"cannot checkpoint {path}: {err.strerror or err}") from None
 
 
-def write_json(path: Path, data: Any) -> None:
-    write_bytes(path, json.dumps(data, separators=(",", ":")).encode("ascii"))
+def write_json(path: Path, data: Any, sync: bool = True) -> None:
+    write_bytes(path, json.dumps(data, separators=(",", ":")).encode("ascii"), sync)
 
 
 def read_json(path: Path) -> Any:
@@ -143,18 +149,18 @@ class Checkpoints:
         return self.run_dir(agent_id, fid, eid, cid) / "tasks" / tid
 
     def write_framework(self, agent_id: str, fid: str, info: JSON) -> None:
-        write_json(self.framework_dir(agent_id, fid) / "framework.info", info)
+        write_json(self.framework_dir(agent_id, fid) / "framework.info", info, sync=False)
 
     def write_executor(self, agent_id: str, fid: str, eid: str, info: JSON) -> None:
-        write_json(self.executor_dir(agent_id, fid, eid) / "executor.info", info)
+        write_json(self.executor_dir(agent_id, fid, eid) / "executor.info", info, sync=False)
 
     def write_run(self, agent_id: str, fid: str, eid: str, cid: str, run: JSON) -> None:
-        write_json(self.run_dir(agent_id, fid, eid, cid) / "run.info", run)
+        write_json(self.run_dir(agent_id, fid, eid, cid) / "run.info", run, sync=False)
         write_symlink(self.executor_dir(agent_id, fid, eid) / "runs" / "latest", cid)
 
     def write_task(self, agent_id: str, fid: str, eid: str, cid: str, info: JSON) -> None:
         tid = str(info["task_id"]["value"])
-        write_json(self.task_dir(agent_id, fid, eid, cid, tid) / "task.info", info)
+        write_json(self.task_dir(agent_id, fid, eid, cid, tid) / "task.info", info, sync=False)
 
     def write_updates(
         self, agent_id: str, fid: str, eid: str, cid: str, tid: str, snapshot: JSON

@@ -15,6 +15,7 @@ Every call method is thread-safe and raises `NotSubscribed` while there is no li
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
@@ -50,6 +51,7 @@ class SchedulerClient(Subscription[Event]):
         *,
         on_event: Callable[[Event], None] | None = None,
         auto_acknowledge: bool = True,
+        acknowledge_in_background: bool = True,
         heartbeat_misses: float = 3.0,
         backoff: Backoff | None = None,
         subscribe_timeout: float = 10.0,
@@ -66,6 +68,12 @@ class SchedulerClient(Subscription[Event]):
         self._detector = detector_for(master) if isinstance(master, str) else master
         self._framework_info = dict(framework_info)
         self._auto_acknowledge = auto_acknowledge
+        # Auto-acknowledgements go out from a thread of their own, in order, so that event
+        # delivery never waits on a round trip per update (a burst of launches means thousands).
+        self._ack_queue: queue.SimpleQueue[TaskStatus | None] | None = (
+            queue.SimpleQueue() if acknowledge_in_background else None
+        )
+        self._ack_thread: threading.Thread | None = None
         self._heartbeat_misses = heartbeat_misses
         self._suppressed: set[str] = set()
         self._state_lock = threading.Lock()
@@ -117,6 +125,23 @@ class SchedulerClient(Subscription[Event]):
     def _acknowledge_quietly(self, status: TaskStatus) -> None:
         if status.uuid is None:
             return  # master-generated (e.g. reconciliation): never acknowledged
+        if self._ack_queue is not None:
+            with self._state_lock:
+                if self._ack_thread is None:
+                    self._ack_thread = threading.Thread(
+                        target=self._acknowledger, name="acknowledger", daemon=True
+                    )
+                    self._ack_thread.start()
+            self._ack_queue.put(status)
+            return
+        self._send_acknowledgement(status)
+
+    def _acknowledger(self) -> None:
+        assert self._ack_queue is not None
+        while (status := self._ack_queue.get()) is not None:
+            self._send_acknowledgement(status)
+
+    def _send_acknowledgement(self, status: TaskStatus) -> None:
         try:
             self.acknowledge(status)
         except MesosClientError as err:
@@ -216,6 +241,7 @@ class SchedulerClient(Subscription[Event]):
         """Stop; with `teardown` first remove the framework (otherwise it can fail over)."""
         # Stop first, so the stream the master closes after TEARDOWN is not re-subscribed.
         self._stop.set()
+        self._flush_acknowledgements()
         if teardown and self.is_subscribed:
             try:
                 self.teardown()
@@ -223,3 +249,11 @@ class SchedulerClient(Subscription[Event]):
                 log.warning("teardown failed error=%s", err)
         super().close()
         self._detector.close()
+
+    def _flush_acknowledgements(self, timeout: float = 10.0) -> None:
+        """Send what is queued before the connection goes (the last ACKs must not be lost)."""
+        if self._ack_queue is None or self._ack_thread is None:
+            return
+        self._ack_queue.put(None)
+        self._ack_thread.join(timeout)
+        self._ack_thread = None
