@@ -119,44 +119,67 @@ def container_pids(root: str) -> list[int]:
 
 
 class Launcher:
-    def __init__(self, count: int) -> None:
+    """The benchmark's framework. `window` = 0 launches everything as offers come (a burst);
+    otherwise at most `window` launches are in flight (accepted, not yet RUNNING), the way
+    Marathon's launch tokens pace it, and offers are held until the window has room."""
+
+    def __init__(self, count: int, window: int) -> None:
         self.count = count
+        self.window = window
         self.launched = 0
         self.accept_at: dict[str, float] = {}
         self.running_at: dict[str, float] = {}
         self.starting_at: dict[str, float] = {}
         self.failed: dict[str, str] = {}
+        self.held: dict[str, Any] = {}
         self.done = threading.Event()
-        self.lock = threading.Lock()
         self.client: SchedulerClient | None = None
 
+    def in_flight(self) -> int:
+        return self.launched - len(self.running_at) - len(self.failed)
+
     def on_event(self, event: Any) -> None:
-        assert self.client is not None
         if isinstance(event, Offers):
             for offer in event.offers:
-                self.use(offer)
+                self.held[offer.id] = offer
+            self.use_held()
         elif isinstance(event, Update):
             status = event.status
             now = time.perf_counter()
-            with self.lock:
-                if status.state == "TASK_STARTING":
-                    self.starting_at.setdefault(status.task_id, now)
-                if status.state == "TASK_RUNNING" and status.task_id not in self.running_at:
-                    self.running_at[status.task_id] = now
-                elif status.is_terminal:
-                    self.failed[status.task_id] = f"{status.state} {status.message}"
-                if len(self.running_at) + len(self.failed) >= self.count:
-                    self.done.set()
+            if status.state == "TASK_STARTING":
+                self.starting_at.setdefault(status.task_id, now)
+            if status.state == "TASK_RUNNING" and status.task_id not in self.running_at:
+                self.running_at[status.task_id] = now
+            elif status.is_terminal:
+                self.failed[status.task_id] = f"{status.state} {status.message}"
+            if len(self.running_at) + len(self.failed) >= self.count:
+                self.done.set()
+            self.use_held()
 
-    def use(self, offer: Any) -> None:
+    def use_held(self) -> None:
+        assert self.client is not None
+        for offer_id, offer in list(self.held.items()):
+            room = self.count - self.launched
+            if self.window:
+                room = min(room, self.window - self.in_flight())
+            if self.launched >= self.count:
+                del self.held[offer_id]
+                self.client.decline([offer_id], refuse_seconds=3600)
+                continue
+            if room <= 0:
+                return
+            del self.held[offer_id]
+            self.use(offer, room)
+
+    def use(self, offer: Any, room: int) -> None:
         assert self.client is not None
         flat = offer.raw["resources"]
         cpus = sum(r["scalar"]["value"] for r in flat if r["name"] == "cpus")
         mem = sum(r["scalar"]["value"] for r in flat if r["name"] == "mem")
         tasks = []
         # Spread over the two agents: at most half of the tasks from one offer.
-        cap = self.launched + (self.count + 1) // 2
-        while self.launched < min(self.count, cap) and cpus >= 0.01 - 1e-9 and mem >= 16:
+        cap = self.launched + min(room, (self.count + 1) // 2)
+        while self.launched < cap and cpus >= 0.01 - 1e-9 and mem >= 16:
             task_id = f"sleep-{self.launched}"
             tasks.append(command_task(task_id, task_id, offer.agent_id, 0.01, 16, "sleep 3600"))
             cpus -= 0.01
@@ -168,7 +191,8 @@ class Launcher:
         now = time.perf_counter()
         for task in tasks:
             self.accept_at[task["task_id"]["value"]] = now
-        self.client.launch([offer.id], tasks, refuse_seconds=3600)
+        # Paced: what is left comes back at the next allocation round (no filter).
+        self.client.launch([offer.id], tasks, refuse_seconds=0 if self.window else 3600)
 
 
 def free_base_port() -> int:
@@ -179,28 +203,19 @@ def free_base_port() -> int:
     raise RuntimeError("no free port range for the local cluster")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--count", type=int, default=1000)
-    parser.add_argument("--timeout", type=float, default=300.0)
-    parser.add_argument("--quick", action="store_true", help="50 tasks")
-    parser.add_argument("--no-floor", action="store_true")
-    args = parser.parse_args()
-    if args.quick:
-        args.count = 50
-    if os.geteuid() != 0:
-        print("needs root (cgroups, namespaces)", file=sys.stderr)
-        return 2
+def run_phase(count: int, window: int, timeout: float) -> dict[str, Any]:
+    """One fresh local cluster, one framework launching `count` sleeps; returns the figures."""
     state = Path(tempfile.mkdtemp(prefix="bench-launch-"))
     cluster = localcluster.Cluster(state, base_port=free_base_port(), zk_port=processes.free_port())
-    print(f"# {machine_line()}")
-    launcher = Launcher(args.count)
+    launcher = Launcher(count, window)
+    out: dict[str, Any] = {}
     try:
         if localcluster.up(cluster) != 0:
-            print("local cluster did not come up", file=sys.stderr)
-            return 1
+            raise RuntimeError("local cluster did not come up")
         agent_pids = [localcluster.running_pid(cluster, a) for a in localcluster.AGENTS]
         agent_rss_before = sum(rss_kib(p) for a in agent_pids if a for p in family(a))
+        cpu_before = {n: cpu_seconds(pids_of(cluster, n)) for n in ("master", *localcluster.AGENTS)}
+        framework_cpu_before = cpu_seconds([os.getpid()])
         client = SchedulerClient(
             f"127.0.0.1:{cluster.base_port}",
             {"user": "root", "name": "bench-launch", "failover_timeout": 60.0},
@@ -209,75 +224,103 @@ def main() -> int:
         launcher.client = client
         start = time.perf_counter()
         client.start()
-        finished = launcher.done.wait(args.timeout)
-        wall = time.perf_counter() - start
-        latencies = [
+        out["finished"] = launcher.done.wait(timeout)
+        out["wall"] = time.perf_counter() - start
+        latencies = sorted(
             launcher.running_at[t] - launcher.accept_at[t]
             for t in launcher.running_at
             if t in launcher.accept_at
-        ]
+        )
         first_accept = min(launcher.accept_at.values(), default=start)
         last_running = max(launcher.running_at.values(), default=start)
-        running = len(launcher.running_at)
+        out["running"] = len(launcher.running_at)
+        out["failed"] = dict(launcher.failed)
+        out["rate"] = out["running"] / max(last_running - first_accept, 1e-9)
+        if latencies:
+            out["p50"] = statistics.median(latencies)
+            out["p99"] = latencies[int(0.99 * (len(latencies) - 1))]
         time.sleep(2.0)  # let executors settle before measuring memory
         pids = [p for a in localcluster.AGENTS for p in container_pids(cluster.cgroups_root(a))]
-        container_pss = sum(pss_kib(p) for p in pids)
         agent_rss_after = sum(rss_kib(p) for a in agent_pids if a for p in family(a))
-        per_task_mib = container_pss / 1024 / max(running, 1)
-        agent_growth_mib = (agent_rss_after - agent_rss_before) / 1024 / max(running, 1)
-        rate = running / max(last_running - first_accept, 1e-9)
-        print(f"# {args.count} tasks requested; {running} RUNNING, {len(launcher.failed)} failed")
-        if launcher.failed:
-            print(f"# first failure: {next(iter(launcher.failed.items()))}")
-        print(f"{'metric':<44} {'PyDCOS':>10} {'anchor/target':>16}")
-        print(
-            f"{'launches/s (first accept -> last RUNNING)':<44} {rate:>10.1f} "
-            f"{'Mesos 33 / >=50':>16}"
-        )
-        if latencies:
-            p50 = statistics.median(latencies)
-            p99 = sorted(latencies)[int(0.99 * (len(latencies) - 1))]
-            starting = sorted(
-                launcher.starting_at[t] - launcher.accept_at[t] for t in launcher.starting_at
+        running = max(out["running"], 1)
+        out["pss_per_task"] = sum(pss_kib(p) for p in pids) / 1024 / running
+        out["agent_growth"] = (agent_rss_after - agent_rss_before) / 1024 / running
+        cpu = {
+            n: cpu_seconds(pids_of(cluster, n)) - cpu_before[n]
+            for n in ("master", *localcluster.AGENTS)
+        }
+        cpu["framework"] = cpu_seconds([os.getpid()]) - framework_cpu_before
+        cpu["containers"] = cpu_seconds(pids)
+        out["cpu"] = cpu
+        out["timeline"] = {
+            label: sorted(t - first_accept for t in times.values())
+            for label, times in (
+                ("STARTING", launcher.starting_at),
+                ("RUNNING", launcher.running_at),
             )
-            if starting:
-                s50 = statistics.median(starting)
-                print(f"{'per task accept->STARTING p50 s':<44} {s50:>10.2f} {'':>16}")
-            print(f"{'per task accept->RUNNING p50 s':<44} {p50:>10.2f} {'':>16}")
-            print(f"{'per task accept->RUNNING p99 s':<44} {p99:>10.2f} {'<= 5':>16}")
-        print(
-            f"{'container PSS per task MiB (executor+task)':<44} {per_task_mib:>10.2f} "
-            f"{'<= 10':>16}"
+        }
+        client.close(teardown=True)
+    finally:
+        localcluster.down(cluster)
+    return out
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--count", type=int, default=1000)
+    parser.add_argument("--window", type=int, default=100, help="in-flight launches, paced run")
+    parser.add_argument("--timeout", type=float, default=300.0)
+    parser.add_argument("--quick", action="store_true", help="50 tasks, window 10")
+    parser.add_argument("--no-floor", action="store_true")
+    args = parser.parse_args()
+    if args.quick:
+        args.count, args.window = 50, 10
+    if os.geteuid() != 0:
+        print("needs root (cgroups, namespaces)", file=sys.stderr)
+        return 2
+    print(f"# {machine_line()}")
+    phases = {
+        "burst": run_phase(args.count, 0, args.timeout),
+        f"window {args.window}": run_phase(args.count, args.window, args.timeout),
+    }
+    names = list(phases)
+    print(f"# {args.count} sleep tasks (cpus 0.01, mem 16) on 2 agents, isolation on")
+    print(f"{'metric':<42}" + "".join(f"{n:>12}" for n in names) + f"{'anchor/target':>18}")
+
+    def row(label: str, key: str, fmt: str, anchor: str = "") -> None:
+        cells = "".join(
+            f"{format(phases[n][key], fmt):>12}" if key in phases[n] else f"{'-':>12}"
+            for n in names
         )
-        print(f"{'agent RSS growth per task MiB':<44} {agent_growth_mib:>10.3f} {'':>16}")
-        print(f"{'total per task MiB':<44} {per_task_mib + agent_growth_mib:>10.2f} {'<= 10':>16}")
-        print(f"{'wall s (subscribe -> all RUNNING)':<44} {wall:>10.1f} {'':>16}")
-        for label, times in (("STARTING", launcher.starting_at), ("RUNNING", launcher.running_at)):
-            offsets = sorted(t - first_accept for t in times.values())
+        print(f"{label:<42}{cells}{anchor:>18}")
+
+    row("tasks RUNNING", "running", "d")
+    row("launches/s (first accept -> last RUNNING)", "rate", ".1f", "Mesos 33 / >=50")
+    row("per task accept->RUNNING p50 s", "p50", ".2f")
+    row("per task accept->RUNNING p99 s", "p99", ".2f", "<= 5")
+    row("container PSS per task MiB (executor+task)", "pss_per_task", ".2f", "<= 10")
+    row("agent RSS growth per task MiB", "agent_growth", ".3f")
+    row("wall s (subscribe -> all RUNNING)", "wall", ".1f")
+    for name, phase in phases.items():
+        if phase["failed"]:
+            example = next(iter(phase["failed"].items()))
+            print(f"# {name}: {len(phase['failed'])} failed, e.g. {example}")
+        for label, offsets in phase["timeline"].items():
             if offsets:
-                deciles = " ".join(
+                quantiles = " ".join(
                     f"{offsets[int(q * (len(offsets) - 1))]:.1f}"
                     for q in (0, 0.1, 0.25, 0.5, 0.75, 0.9, 1.0)
                 )
                 print(
-                    f"# {label} seconds after first accept (min p10 p25 p50 p75 p90 max): {deciles}"
+                    f"# {name}: {label} s after first accept (min p10 p25 p50 p75 p90 max): "
+                    f"{quantiles}"
                 )
-        if not finished:
-            print(f"# timed out after {args.timeout:.0f} s")
-        cpu = {
-            name: cpu_seconds(pids_of(cluster, name)) for name in ("master", *localcluster.AGENTS)
-        }
-        cpu["framework (this process)"] = cpu_seconds([os.getpid()])
-        cpu["containers (executors+tasks)"] = cpu_seconds(pids)
-        print("# CPU seconds used so far: " + ", ".join(f"{k} {v:.1f}" for k, v in cpu.items()))
-        client.close(teardown=True)
-    finally:
-        localcluster.down(cluster)
+        print(f"# {name}: CPU s " + ", ".join(f"{k} {v:.1f}" for k, v in phase["cpu"].items()))
     if not args.no_floor:
         floor = _floor_module().measure_floor(args.count)
-        ratio = rate / floor["launches_per_s"] if floor.get("launches_per_s") else float("nan")
-        print(f"{'raw floor launches/s (no PyDCOS)':<44} {floor['launches_per_s']:>10.1f}")
-        print(f"{'PyDCOS / floor':<44} {ratio:>10.3f}")
+        burst = phases["burst"]["rate"]
+        print(f"{'raw floor launches/s (no PyDCOS)':<42}{floor['launches_per_s']:>12.1f}")
+        print(f"{'PyDCOS burst / floor':<42}{burst / floor['launches_per_s']:>12.3f}")
     return 0
 
 
