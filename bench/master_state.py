@@ -5,8 +5,8 @@ over the agent protocol — each reporting `tasks_per_agent` running tasks of 10
 Mesos 1.7 benchmark did — then polls `/master/state` with 1 and 10 concurrent pollers while a
 probe measures other calls (`/health`, `/version`, `/master/slaves?slave_id=…`). Each poller
 count runs twice: with static state (every poll after the first is served from the render cache,
-like Mesos 1.7's batched responses), and with churn (a simulated agent sends status updates all
-the time, so most polls render anew). Every loop is bounded in count and time.
+like Mesos 1.7's batched responses), and with churn (a simulated agent sends a status update
+every 10 ms and pollers wait 30 ms between polls, so every poll renders anew). Every loop is bounded in count and time.
 
 Run: `.venv/bin/python bench/master_state.py [--quick]`.
 """
@@ -96,7 +96,12 @@ class SimulatedAgent:
                 },
                 "tasks": self.tasks,
                 "frameworks": [
-                    {"id": {"value": f"bench-fw-{f}"}, "name": f"bench-{f}", "user": "root"}
+                    {
+                        "id": {"value": f"bench-fw-{f}"},
+                        "name": f"bench-{f}",
+                        "user": "root",
+                        "failover_timeout": 3600.0,
+                    }
                     for f in range(10)
                 ],
             },
@@ -118,8 +123,8 @@ class SimulatedAgent:
             try:
                 if not response.read1(65536):
                     return
-            except OSError:
-                return
+            except (OSError, http.client.HTTPException):
+                return  # the master went away at the end of the run
         conn.close()
 
     def update(self, conn: http.client.HTTPConnection, task: int, state: str) -> None:
@@ -140,7 +145,10 @@ class SimulatedAgent:
             json.dumps(body),
             {"Content-Type": "application/json", "Mesos-Stream-Id": self.stream_id},
         )
-        conn.getresponse().read()
+        response = conn.getresponse()
+        response.read()
+        if response.status != 202:
+            raise RuntimeError(f"UPDATE answered {response.status}")
 
 
 def timed_get(conn: http.client.HTTPConnection, path: str) -> float:
@@ -175,6 +183,10 @@ def run_pollers(
             elapsed = timed_get(conn, "/master/state")
             with lock:
                 latencies.append(elapsed)
+            if churn is not None:
+                # Let the churner change the state before the next poll, so that every poll
+                # renders anew instead of being answered from the cache.
+                time.sleep(0.03)
         conn.close()
 
     def probe() -> None:

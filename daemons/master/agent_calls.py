@@ -203,7 +203,7 @@ def _adopt(master: Master, agent: Agent, payload: JSON) -> set[str]:
             if known.state != task.state and task.state != "TASK_STAGING":
                 known.state = task.state
             known.unreachable_time = None
-            known.json_cache = None
+            known.changed()
             agent.tasks[(task.framework_id, task.task_id)] = known
             continue
         framework.tasks[task.task_id] = task

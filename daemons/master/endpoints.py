@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, request
 
 from daemons.common.errors import BadRequest, Redirect, ServiceUnavailable
-from daemons.master import state_json
+from daemons.master import rawjson, state_json
 from daemons.master.http import master, require_leader
 from daemons.master.master import Master
 
@@ -27,21 +28,27 @@ _JSONP = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$.]{0,63}$")
 
 
 class RenderCache:
+    """One rendering serves every poller that asked before it began (Mesos 1.7 batches
+    concurrent `/state` requests the same way): a request waits for the render in progress,
+    then renders again only if the state changed and no render has started since it arrived."""
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._entries: dict[str, tuple[int, bytes]] = {}
+        # name -> (state version, monotonic time the render started, bytes)
+        self._entries: dict[str, tuple[int, float, bytes]] = {}
 
     def get(self, m: Master, name: str, render: Callable[[Master], JSON]) -> bytes:
-        version = m.version
+        arrived = time.monotonic()
         with self._lock:
             hit = self._entries.get(name)
-            if hit is not None and hit[0] == version:
-                return hit[1]
+            if hit is not None and (hit[0] == m.version or hit[1] >= arrived):
+                return hit[2]
+            started = time.monotonic()
             with m.lock:
                 version = m.version
                 body = render(m)
-            data = json.dumps(body, separators=(",", ":")).encode()
-            self._entries[name] = (version, data)
+            data = rawjson.dumps(body)
+            self._entries[name] = (version, started, data)
             return data
 
 
@@ -77,11 +84,15 @@ def _routes(*rules: str) -> Callable[[Callable[[], Response]], Callable[[], Resp
     return register
 
 
+def _raw_state(m: Master) -> JSON:
+    return state_json.state(m, raw=True)
+
+
 @_routes("/state", "/state.json")
 def state() -> Response:
     m = master()
     require_leader(m)
-    return _json_bytes(_cache.get(m, "state", state_json.state))
+    return _json_bytes(_cache.get(m, "state", _raw_state))
 
 
 @_routes("/state-summary")

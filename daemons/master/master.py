@@ -146,7 +146,7 @@ class Master:
         if not task.statuses or task.statuses[-1].get("state") != state:
             task.statuses.append(entry)
         task.latest_status = status
-        task.json_cache = None
+        task.changed()
         self.changed()
         if was_terminal:
             return
@@ -338,7 +338,7 @@ class Master:
             else:
                 task.state = "TASK_UNREACHABLE"
                 task.latest_status = status
-                task.json_cache = None
+                task.changed()
             self.forward_update(framework, status)
         self.changed()
 

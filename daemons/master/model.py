@@ -69,6 +69,12 @@ class Task:
     unreachable_time: float | None = None
     # The rendered state-JSON of this task; dropped whenever the task changes.
     json_cache: JSON | None = field(default=None, repr=False, compare=False)
+    json_bytes: bytes | None = field(default=None, repr=False, compare=False)
+
+    def changed(self) -> None:
+        """Drop the cached renderings (call after any change to the task)."""
+        self.json_cache = None
+        self.json_bytes = None
 
     @property
     def terminal(self) -> bool:

@@ -52,6 +52,8 @@ class MasterService:
             self._threads.append(thread)
 
     def _leadership_changed(self, is_leader: bool, leader: dict[str, Any] | None) -> None:
+        if self._stop.is_set():
+            return  # our own node went away because we are stopping
         self.master.leader_info = leader
         if is_leader:
             self.master.elect()
@@ -83,6 +85,8 @@ class MasterService:
                 log.exception("timer tick failed")
 
     def stop(self) -> None:
+        if self._stop.is_set():
+            return
         self._stop.set()
         self.master.wake.set()
         if self._contender is not None:

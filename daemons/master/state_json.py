@@ -7,11 +7,14 @@ GET_*, nested ids and resource lists — §3.4). Call them under the master's lo
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterable
 from typing import Any
 
 from daemons.common import resources as res
 from daemons.master.master import VERSION, Master, id_json
 from daemons.master.model import JSON, Agent, Executor, Framework, Task
+from daemons.master.rawjson import Raw
 
 BUILD = {"build_date": "2026-11-25", "build_time": 1795996800.0, "build_user": "pydcos"}
 
@@ -40,6 +43,19 @@ def task_json(task: Task) -> JSON:
     if task.json_cache is None:
         task.json_cache = _render_task(task)
     return task.json_cache
+
+
+def task_json_bytes(task: Task) -> bytes:
+    if task.json_bytes is None:
+        task.json_bytes = json.dumps(task_json(task), separators=(",", ":")).encode()
+    return task.json_bytes
+
+
+def _tasks(tasks: Iterable[Task], raw: bool) -> Any:
+    """A task list, as dicts or (for `rawjson.dumps`) as the tasks' cached bytes."""
+    if raw:
+        return Raw([task_json_bytes(t) for t in tasks])
+    return [task_json(t) for t in tasks]
 
 
 def _render_task(task: Task) -> JSON:
@@ -86,7 +102,9 @@ def executor_json(executor: Executor) -> JSON:
     }
 
 
-def framework_json(master: Master, framework: Framework, full: bool = True) -> JSON:
+def framework_json(
+    master: Master, framework: Framework, full: bool = True, raw: bool = False
+) -> JSON:
     info = framework.info
     used, offered = framework.used(), framework.offered()
     body: JSON = {
@@ -121,11 +139,11 @@ def framework_json(master: Master, framework: Framework, full: bool = True) -> J
     if not full:
         return body
     tasks = [t for t in framework.tasks.values() if t.state != "TASK_UNREACHABLE"]
-    body["tasks"] = [task_json(t) for t in tasks]
-    body["unreachable_tasks"] = [
-        task_json(t) for t in framework.tasks.values() if t.state == "TASK_UNREACHABLE"
-    ]
-    body["completed_tasks"] = [task_json(t) for t in framework.completed_tasks]
+    body["tasks"] = _tasks(tasks, raw)
+    body["unreachable_tasks"] = _tasks(
+        (t for t in framework.tasks.values() if t.state == "TASK_UNREACHABLE"), raw
+    )
+    body["completed_tasks"] = _tasks(framework.completed_tasks, raw)
     body["offers"] = [
         {
             "id": o.offer_id,
@@ -201,7 +219,8 @@ def _leader(master: Master) -> tuple[str, JSON]:
     return str(info.get("pid", "")), leader_info
 
 
-def state(master: Master) -> JSON:
+def state(master: Master, raw: bool = False) -> JSON:
+    """`/master/state`; with `raw`, task lists are `Raw` (serialise with `rawjson.dumps`)."""
     c = master.config
     leader, leader_info = _leader(master)
     registered = [a for a in master.agents.values() if a.unreachable_since is None]
@@ -223,8 +242,10 @@ def state(master: Master) -> JSON:
         "flags": flags(master),
         "slaves": [agent_json(master, a) for a in registered],
         "recovered_slaves": [],
-        "frameworks": [framework_json(master, f) for f in master.frameworks.values()],
-        "completed_frameworks": [framework_json(master, f) for f in master.completed_frameworks],
+        "frameworks": [framework_json(master, f, raw=raw) for f in master.frameworks.values()],
+        "completed_frameworks": [
+            framework_json(master, f, raw=raw) for f in master.completed_frameworks
+        ],
         "orphan_tasks": [],
         "unregistered_frameworks": [],
     }
