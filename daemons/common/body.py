@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 from flask import Request
+from gunicorn.http.errors import ParseException
 
 from daemons.common.errors import BadRequest, NotAcceptable, PayloadTooLarge, UnsupportedMediaType
 
@@ -94,7 +95,10 @@ def read_json_object(request: Request, max_bytes: int = MAX_BODY_BYTES) -> dict[
     length = request.content_length
     if length is not None and length > max_bytes:
         raise PayloadTooLarge(f"Request body of {length} bytes exceeds the limit of {max_bytes}")
-    raw = request.get_data(cache=True)
+    try:
+        raw = request.get_data(cache=True)
+    except (OSError, ParseException) as err:  # gunicorn: malformed chunked framing and the like
+        raise BadRequest(f"Malformed request body: {err}") from None
     if len(raw) > max_bytes:
         raise PayloadTooLarge(f"Request body exceeds the limit of {max_bytes} bytes")
     body = parse_json(raw)
