@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 
 JSON = dict[str, Any]
 COMMAND_EXECUTOR = Path(__file__).resolve().parent / "executors" / "command.py"
+DEFAULT_EXECUTOR = Path(__file__).resolve().parent / "executors" / "default.py"
 
 
 def current_agent() -> Agent:
@@ -101,6 +102,8 @@ class Agent:
         self.monitor = ContainerMonitor(containerizer, self._container_exited)
         script = config.command_executor or str(COMMAND_EXECUTOR)
         self.command_argv = [config.executor_python, "-I", "-S", script]
+        script = config.default_executor or str(DEFAULT_EXECUTOR)
+        self.default_argv = [config.executor_python, "-I", "-S", script]
 
     # --- lifecycle ---------------------------------------------------------------------
 

@@ -55,10 +55,12 @@ class AgentConfig:
     status_update_retry_initial: float = 10.0
     status_update_retry_max: float = 600.0
     zk_session_timeout: float = 10.0
-    # Interpreter (any Python 3.11, stdlib only, readable by task users) and script of the
-    # built-in command executor; an empty script means the one shipped with the agent.
+    # Interpreter (any Python 3.11, stdlib only, readable by task users) and scripts of the
+    # built-in command and default (task group) executors; empty means the one shipped with the
+    # agent.
     executor_python: str = "/usr/bin/python3"
     command_executor: str = ""
+    default_executor: str = ""
     max_completed_executors_per_framework: int = 150
     max_body_bytes: int = 4 * 1024 * 1024
     threads: int = 1100

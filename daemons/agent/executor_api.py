@@ -118,8 +118,7 @@ def subscribe(agent: Agent, fid: str, eid: str, payload: JSON) -> tuple[EventStr
                 "container_id": id_json(executor.container_id),
             },
         }
-        for task in executor.queued():
-            deliver(executor, task)
+        deliver(executor, executor.queued())
         for kill in executor.pending_kills.values():
             stream.send({"type": "KILL", "kill": kill})
         executor.pending_kills.clear()

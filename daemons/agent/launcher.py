@@ -25,7 +25,8 @@ from daemons.common import resources as res
 JSON = dict[str, Any]
 
 # Mesos' allowance for the built-in command executor itself: in the container's limits, never
-# accounted to the master (slave/constants.hpp DEFAULT_EXECUTOR_CPUS / DEFAULT_EXECUTOR_MEM).
+# accounted to the master (slave/constants.hpp DEFAULT_EXECUTOR_CPUS / DEFAULT_EXECUTOR_MEM). A
+# default executor gets it too for each of cpus and mem its ExecutorInfo does not declare.
 COMMAND_EXECUTOR_CPUS = 0.1
 COMMAND_EXECUTOR_MEM_MB = 32.0
 
@@ -56,10 +57,17 @@ def command_executor_info(task: JSON, framework_id: str, argv: Sequence[str]) ->
     }
 
 
-def executor_argv(kind: ExecutorKind, info: JSON, command_argv: Sequence[str]) -> list[str]:
-    """argv of the executor process: ours for command tasks, else from ExecutorInfo.command."""
+def group_executor_kind(info: JSON) -> ExecutorKind:
+    """The executor of a task group: the framework's for type CUSTOM, else the built-in default
+    executor (Mesos requires type DEFAULT or CUSTOM on LAUNCH_GROUP; ours accepts it unset)."""
+    return ExecutorKind.CUSTOM if info.get("type") == "CUSTOM" else ExecutorKind.DEFAULT
+
+
+def executor_argv(kind: ExecutorKind, info: JSON, builtin_argv: Sequence[str]) -> list[str]:
+    """argv of the executor process: `builtin_argv` for our command and default executors,
+    else from ExecutorInfo.command."""
     if kind is not ExecutorKind.CUSTOM:
-        return list(command_argv)
+        return list(builtin_argv)
     command = info.get("command") or {}
     value = command.get("value")
     if not isinstance(value, str) or not value:
@@ -72,13 +80,21 @@ def executor_argv(kind: ExecutorKind, info: JSON, command_argv: Sequence[str]) -
 
 
 def container_limits(kind: ExecutorKind, executor_resources: Any, tasks: Sequence[JSON]) -> Limits:
-    """cpus and mem the container may use: executor + tasks (+ the command executor's allowance)."""
-    total = res.flatten(res.from_v1(executor_resources if kind is ExecutorKind.CUSTOM else []))
+    """cpus and mem the container may use: executor + tasks (+ the built-in executor allowance).
+
+    command: tasks + 0.1 cpus + 32 MB (its ExecutorInfo is ours: only the task's resources);
+    custom: executor + tasks; default: executor + tasks, plus 0.1 cpus if the executor declares
+    no cpus and 32 MB if it declares no mem."""
+    own = res.flatten(res.from_v1(executor_resources if kind is not ExecutorKind.COMMAND else []))
+    total = own
     for task in tasks:
         total = total + res.flatten(res.from_v1(task.get("resources") or []))
     cpus, mem = total.scalar("cpus"), total.scalar("mem")
-    if kind is not ExecutorKind.CUSTOM:
-        cpus, mem = cpus + COMMAND_EXECUTOR_CPUS, mem + COMMAND_EXECUTOR_MEM_MB
+    builtin = kind is not ExecutorKind.CUSTOM
+    if builtin and not own.scalar("cpus") > 0:
+        cpus += COMMAND_EXECUTOR_CPUS
+    if builtin and not own.scalar("mem") > 0:
+        mem += COMMAND_EXECUTOR_MEM_MB
     return Limits(cpus=round(cpus, 3), mem_mb=round(mem, 3))
 
 

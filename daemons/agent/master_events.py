@@ -1,9 +1,11 @@
 """What the agent does with each event the master sends (docs/agent-protocol.md, events table).
 
 RUN_TASK launches (the built-in command executor for `command` tasks, the framework's executor,
-started once per executor id, otherwise); KILL_TASK asks the executor (TASK_LOST for a task this
-agent does not have); SHUTDOWN_EXECUTOR/SHUTDOWN_FRAMEWORK send SHUTDOWN and destroy after the
-grace period; MESSAGE goes to the executor; ACKNOWLEDGE advances the task's update stream.
+started once per executor id, otherwise); RUN_TASK_GROUP launches a group under one executor (the
+built-in default executor, or a CUSTOM one) or adds it to that executor if it runs already;
+KILL_TASK asks the executor (TASK_LOST for a task this agent does not have);
+SHUTDOWN_EXECUTOR/SHUTDOWN_FRAMEWORK send SHUTDOWN and destroy after the grace period; MESSAGE
+goes to the executor; ACKNOWLEDGE advances the task's update stream.
 """
 
 from __future__ import annotations
@@ -92,12 +94,15 @@ def run_task(agent: Agent, payload: JSON) -> None:
         else:
             add_task(agent, executor, task)
             if executor.stream is not None and executor.state is ExecutorState.RUNNING:
-                deliver(executor, executor.tasks[task_id])
+                deliver(executor, [executor.tasks[task_id]])
 
 
-def add_task(agent: Agent, executor: Executor, task_info: JSON) -> None:
+def add_task(agent: Agent, executor: Executor, task_info: JSON, group: str | None = None) -> None:
     task = Task(
-        info=task_info, framework_id=executor.framework_id, executor_id=executor.executor_id
+        info=task_info,
+        framework_id=executor.framework_id,
+        executor_id=executor.executor_id,
+        group=group,
     )
     agent.add_task(executor, task)
     if agent.agent_id is not None:
@@ -110,15 +115,33 @@ def add_task(agent: Agent, executor: Executor, task_info: JSON) -> None:
         )
 
 
-def deliver(executor: Executor, task: Task) -> None:
-    """LAUNCH a task on the executor's stream."""
+def deliver(executor: Executor, tasks: list[Task]) -> None:
+    """Hand tasks to the subscribed executor: LAUNCH for a single task, one LAUNCH_GROUP per
+    group. A default executor only understands LAUNCH_GROUP: its tasks whose group is not known
+    any more (recovered after an agent restart) go together as one group."""
     assert executor.stream is not None
-    executor.stream.send({"type": "LAUNCH", "launch": {"task": task.info}})
-    task.launched = True
+    groups: dict[str, list[Task]] = {}
+    for task in tasks:
+        group = task.group
+        if group is None and executor.kind is ExecutorKind.DEFAULT:
+            group = ""
+        if group is None:
+            executor.stream.send({"type": "LAUNCH", "launch": {"task": task.info}})
+        else:
+            groups.setdefault(group, []).append(task)
+        task.launched = True
+    for members in groups.values():
+        task_group = {"tasks": [t.info for t in members]}
+        executor.stream.send({"type": "LAUNCH_GROUP", "launch_group": {"task_group": task_group}})
 
 
 def launch_executor(
-    agent: Agent, framework: Framework, info: JSON, kind: ExecutorKind, tasks: list[JSON]
+    agent: Agent,
+    framework: Framework,
+    info: JSON,
+    kind: ExecutorKind,
+    tasks: list[JSON],
+    group: str | None = None,
 ) -> None:
     """Make the sandbox, checkpoint, start the container; its tasks wait for the SUBSCRIBE."""
     config = agent.config
@@ -135,7 +158,8 @@ def launch_executor(
         user=launcher.run_as_user(
             config.task_user, config.allow_framework_user, framework.info, command
         ),
-        resources=list(info.get("resources") or []) if kind is ExecutorKind.CUSTOM else [],
+        # What the master accounts for the executor itself: none for a command executor.
+        resources=list(info.get("resources") or []) if kind is not ExecutorKind.COMMAND else [],
     )
     framework.executors[eid] = executor
     try:
@@ -145,12 +169,13 @@ def launch_executor(
             agent.checkpoints.write_executor(agent.agent_id, fid, eid, info)
         agent.checkpoint_run(executor)
         for task in tasks:
-            add_task(agent, executor, task)
+            add_task(agent, executor, task, group)
         limits = launcher.container_limits(kind, info.get("resources"), tasks)
+        builtin = agent.default_argv if kind is ExecutorKind.DEFAULT else agent.command_argv
         spec = ContainerSpec(
             container_id=cid,
             sandbox=executor.directory,
-            argv=launcher.executor_argv(kind, info, agent.command_argv),
+            argv=launcher.executor_argv(kind, info, builtin),
             environment=launcher.executor_environment(
                 base=agent.base_environment,
                 agent=agent.facts(),
@@ -228,23 +253,55 @@ def registration_timed_out(agent: Agent, fid: str, eid: str, cid: str) -> None:
 
 
 def run_task_group(agent: Agent, payload: JSON) -> None:
-    """Not supported yet: every member fails at once and the group's executor is released."""
+    """Launch the group's executor with the group, or add the group to it if it runs already."""
     framework_info, executor_info = payload.get("framework_info"), payload.get("executor")
-    tasks = ((payload.get("task_group") or {}).get("tasks")) or []
+    tasks = (payload.get("task_group") or {}).get("tasks")
     if not isinstance(framework_info, dict) or not isinstance(executor_info, dict):
         raise InvalidCall("RUN_TASK_GROUP needs framework_info and executor")
-    fid, eid = id_of(framework_info, "id"), id_of(executor_info, "executor_id")
-    log.warning("task groups are not supported yet framework=%s executor=%s", fid, eid)
+    if not isinstance(tasks, list) or not tasks or not all(isinstance(t, dict) for t in tasks):
+        raise InvalidCall("RUN_TASK_GROUP needs task_group.tasks")
+    task_ids = [safe_id(id_of(task, "task_id"), "task id") for task in tasks]
     with agent.lock:
-        for task in tasks:
-            agent.agent_update(
-                fid,
-                id_of(task, "task_id"),
-                "TASK_FAILED",
-                "REASON_CONTAINER_LAUNCH_FAILED",
-                "Task groups (the default executor) are not supported by this agent yet",
-            )
-    agent.send_master(exited_executor(fid, eid, -1))
+        framework = ensure_framework(agent, framework_info)
+        fid = framework.framework_id
+        info = {**executor_info, "framework_id": id_json(fid)}
+        try:
+            eid = safe_id(id_of(info, "executor_id"), "executor id")
+        except InvalidCall as err:
+            for tid in task_ids:
+                agent.agent_update(fid, tid, "TASK_ERROR", "REASON_TASK_GROUP_INVALID", str(err))
+            return
+        if len(set(task_ids)) != len(task_ids) or any(framework.find_task(t) for t in task_ids):
+            log.warning("ignoring RUN_TASK_GROUP with known tasks framework=%s", fid)
+            return
+        executor = framework.executors.get(eid)
+        group = task_ids[0]
+        if executor is None or not executor.live:
+            kind = launcher.group_executor_kind(info)
+            launch_executor(agent, framework, info, kind, tasks, group)
+        elif executor.state is ExecutorState.TERMINATING:
+            for tid in task_ids:
+                agent.agent_update(
+                    fid, tid, "TASK_LOST", "REASON_EXECUTOR_TERMINATED", "Executor terminating"
+                )
+        else:
+            _add_group(agent, executor, tasks, group)
+
+
+def _add_group(agent: Agent, executor: Executor, tasks: list[JSON], group: str) -> None:
+    """A later group of a running executor: grow its container to hold it, then hand it over."""
+    for task in tasks:
+        add_task(agent, executor, task, group)
+    unfinished = [t.info for t in executor.unfinished()]
+    limits = launcher.container_limits(executor.kind, executor.resources, unfinished)
+    try:
+        agent.containerizer.update(
+            executor.container_id, limits.cpus, limits.mem_mb, agent.config.pids_max or None
+        )
+    except Exception:  # the containerizer's errors: the tasks still run, within the old limits
+        log.exception("resizing container failed container=%s", executor.container_id)
+    if executor.stream is not None and executor.state is ExecutorState.RUNNING:
+        deliver(executor, [executor.tasks[str(t["task_id"]["value"])] for t in tasks])
 
 
 # --- KILL_TASK, SHUTDOWN_EXECUTOR, SHUTDOWN_FRAMEWORK ----------------------------------------
@@ -263,14 +320,17 @@ def kill_task(agent: Agent, payload: JSON) -> None:
         if task.terminal:
             return
         if not task.launched and executor.state is not ExecutorState.RECOVERING:
-            agent.agent_update(
-                fid,
-                tid,
-                "TASK_KILLED",
-                "REASON_TASK_KILLED_DURING_LAUNCH",
-                "Killed before delivery to the executor",
-                executor,
-            )
+            # Mesos kills a queued task's whole group with it.
+            for member in executor.queued():
+                if member is task or (task.group is not None and member.group == task.group):
+                    agent.agent_update(
+                        fid,
+                        member.task_id,
+                        "TASK_KILLED",
+                        "REASON_TASK_KILLED_DURING_LAUNCH",
+                        "Killed before delivery to the executor",
+                        executor,
+                    )
             if not executor.unfinished():
                 agent.shutdown_executor(
                     executor, Termination("TASK_KILLED", "REASON_TASK_KILLED_DURING_LAUNCH")

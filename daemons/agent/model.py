@@ -34,7 +34,7 @@ class ExecutorState(enum.Enum):
 class ExecutorKind(enum.Enum):
     COMMAND = "command"  # built-in command executor, one per command task (id = task id)
     CUSTOM = "custom"  # the framework's ExecutorInfo.command
-    DEFAULT = "default"  # task groups
+    DEFAULT = "default"  # the built-in default executor of task groups (ExecutorInfo.type DEFAULT)
 
 
 @dataclass
@@ -44,7 +44,8 @@ class Task:
     executor_id: str
     state: str = "TASK_STAGING"
     statuses: list[JSON] = field(default_factory=list)
-    launched: bool = False  # handed to the executor (LAUNCH sent)
+    launched: bool = False  # handed to the executor (LAUNCH or LAUNCH_GROUP sent)
+    group: str | None = None  # tasks of one RUN_TASK_GROUP share it (their first task's id)
 
     @property
     def task_id(self) -> str:
@@ -89,7 +90,8 @@ class Executor:
         return self.state is not ExecutorState.TERMINATED
 
     def queued(self) -> list[Task]:
-        return [t for t in self.tasks.values() if not t.launched]
+        """Tasks still to hand to the executor (not those killed before that)."""
+        return [t for t in self.tasks.values() if not t.launched and not t.terminal]
 
     def unfinished(self) -> list[Task]:
         return [t for t in self.tasks.values() if not t.terminal]

@@ -127,12 +127,13 @@ def executor_state_json(agent: Agent, executor: Executor) -> JSON:
         "directory": str(executor.directory),
         "resources": _resources_map(executor_resources(executor)),
         "role": _role(executor.resources, agent, executor.framework_id),
+        # A task killed before it reached the executor is no longer queued.
         "tasks": [
-            task_state_json(agent, executor, t) for t in executor.tasks.values() if t.launched
+            task_state_json(agent, executor, t)
+            for t in executor.tasks.values()
+            if t.launched or t.terminal
         ],
-        "queued_tasks": [
-            task_state_json(agent, executor, t) for t in executor.tasks.values() if not t.launched
-        ],
+        "queued_tasks": [task_state_json(agent, executor, t) for t in executor.queued()],
         "completed_tasks": [task_state_json(agent, executor, t) for t in executor.completed_tasks],
     }
     if "labels" in info:

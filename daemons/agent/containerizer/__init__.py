@@ -18,6 +18,7 @@ Interface (the agent calls exactly this)::
         def __init__(self, config: ContainerizerConfig) -> None
         def launch(self, spec: ContainerSpec) -> ContainerHandle
         def recover(self, container_id: str, pid: int) -> ContainerHandle | None
+        def update(self, container_id: str, cpus: float, mem_mb: float, pids_max: int | None)
         def wait(self, container_id: str, timeout: float | None = None)
                 -> ContainerTermination | None
         def destroy(self, container_id: str, grace_period: float = 0.0) -> None
@@ -32,6 +33,8 @@ Semantics:
 - `recover(id, pid)` re-attaches (no parent needed) when `pid` is alive *and* in the container's
   cgroup; otherwise it returns None and removes the cgroups if they are empty (if they still hold
   processes it leaves them: `destroy(id)` kills them, and works without a handle).
+- `update` writes new limits into a running container's cgroups (a task group joining a default
+  executor); ContainerNotFound when its cgroups are gone; a no-op without isolation.
 - `wait` returns when every process of the container is gone (a pidfd on the top process, then
   the cgroup's procs), None on timeout. It collects the exit status (raw waitpid(2) status; None
   for recovered containers, whose parent is no longer us), reads the OOM-kill counter (v1

@@ -240,6 +240,27 @@ class Containerizer:
         except ProcessLookupError:
             return False
 
+    # --- update -------------------------------------------------------------------------------
+
+    def update(self, container_id: str, cpus: float, mem_mb: float, pids_max: int | None) -> None:
+        """New limits for a running container (more tasks joined its executor)."""
+        if self._hierarchy is None:
+            return
+        try:
+            limits = limits_for(
+                cpus, mem_mb, pids_max, self.config.cfs_enabled, self.config.cfs_period_us
+            )
+        except ValueError as err:
+            raise InvalidSpec(str(err)) from None
+        if not self._hierarchy.exists(container_id):
+            raise ContainerNotFound(container_id)
+        try:
+            self._hierarchy.apply(container_id, limits)
+        except FileNotFoundError:
+            raise ContainerNotFound(container_id) from None
+        except OSError as err:
+            raise LaunchFailed(f"cannot update the limits of {container_id}: {err}") from err
+
     # --- wait / destroy -----------------------------------------------------------------------
 
     def wait(self, container_id: str, timeout: float | None = None) -> ContainerTermination | None:

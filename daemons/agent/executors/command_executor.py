@@ -93,8 +93,11 @@ def kill_grace(kill: JSON, task: JSON | None) -> float:
     return DEFAULT_KILL_GRACE
 
 
+PROGRAM = "command-executor"  # what log lines start with (the default executor sets its own)
+
+
 def log(message: str) -> None:
-    sys.stderr.write(f"{time.strftime('%H:%M:%S')} command-executor: {message}\n")
+    sys.stderr.write(f"{time.strftime('%H:%M:%S')} {PROGRAM}: {message}\n")
     sys.stderr.flush()
 
 
@@ -137,7 +140,7 @@ class Executor:
         self.subscribe()
         while self.exit_code is None:
             now = time.monotonic()
-            timers = [t for t in (self.kill_at, self.retry_at, self.shutdown_by) if t is not None]
+            timers = self.deadlines()
             if self.lost_since is not None:
                 timers.append(self.lost_since + self.recovery_timeout)
             try:
@@ -153,6 +156,10 @@ class Executor:
             self.reap()
             self.on_timers(time.monotonic())
         return self.exit_code
+
+    def deadlines(self) -> list[float]:
+        """When the loop must wake up next (besides the recovery timeout)."""
+        return [t for t in (self.kill_at, self.retry_at, self.shutdown_by) if t is not None]
 
     def on_timers(self, now: float) -> None:
         if self.kill_at is not None and now >= self.kill_at:
@@ -176,7 +183,7 @@ class Executor:
     def subscribe(self) -> None:
         self.generation += 1
         subscribe = {
-            "unacknowledged_tasks": [self.task] if self.task and not self.task_acked else [],
+            "unacknowledged_tasks": self.unacknowledged_tasks(),
             "unacknowledged_updates": list(self.unacked.values()),
         }
         stream = None
@@ -195,6 +202,10 @@ class Executor:
             self.backoff = min(2 * self.backoff, self.backoff_max)
             return
         _thread.start_new_thread(self.read_stream, (stream, self.generation))
+
+    def unacknowledged_tasks(self) -> list[JSON]:
+        """Tasks none of whose updates the agent has acknowledged (SUBSCRIBE lists them)."""
+        return [self.task] if self.task and not self.task_acked else []
 
     def read_stream(self, stream: Connection, generation: int) -> None:
         """Reader thread: records into the inbox, then the reason the stream ended."""
@@ -360,7 +371,7 @@ class Executor:
                     self.exit_code = 0
 
 
-def main() -> int:
+def main(executor_class: type[Executor] = Executor) -> int:
     env = dict(os.environ)
     needed = ("MESOS_AGENT_ENDPOINT", "MESOS_FRAMEWORK_ID", "MESOS_EXECUTOR_ID")
     if missing := [name for name in needed if not env.get(name)]:
@@ -369,7 +380,7 @@ def main() -> int:
     sandbox = env.get("MESOS_SANDBOX") or env.get("MESOS_DIRECTORY")
     if sandbox and os.path.isdir(sandbox):
         os.chdir(sandbox)
-    return Executor(env).run()
+    return executor_class(env).run()
 
 
 if __name__ == "__main__":
