@@ -10,10 +10,12 @@ goes to the executor; ACKNOWLEDGE advances the task's update stream.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import uuid
 from collections import deque
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from daemons.agent import launcher
@@ -135,6 +137,16 @@ def deliver(executor: Executor, tasks: list[Task]) -> None:
         executor.stream.send({"type": "LAUNCH_GROUP", "launch_group": {"task_group": task_group}})
 
 
+@contextlib.contextmanager
+def _released(lock: Any) -> Iterator[None]:
+    """Let go of a held (R)Lock for a while; it is held again afterwards, even on error."""
+    lock.release()
+    try:
+        yield
+    finally:
+        lock.acquire()
+
+
 def launch_executor(
     agent: Agent,
     framework: Framework,
@@ -190,7 +202,12 @@ def launch_executor(
             mem_mb=limits.mem_mb,
             pids_max=config.pids_max or None,
         )
-        handle = agent.containerizer.launch(spec)
+        # The container is made without the agent's lock, so executor calls and the master's
+        # acknowledgements go on meanwhile. Nothing else can touch this executor in that
+        # window: task events are handled one at a time on this thread, and an executor that
+        # subscribes at once finds its record and queued tasks already in place.
+        with _released(agent.lock):
+            handle = agent.containerizer.launch(spec)
     except Exception as err:  # any launch failure becomes TASK_FAILED with its message
         log.exception("launch failed framework=%s executor=%s", fid, eid)
         _launch_failed(agent, executor, tasks, err)
