@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
+from flask import Blueprint, Response
 
-from flask import Blueprint, Response, request
-
-from daemons.common.body import read_call, require_json_accept
-from daemons.common.errors import BadRequest
-from daemons.common.streams import EventStream
 from daemons.master import agent_calls
-from daemons.master.http import accepted, master, require_leader, stream_response
+from daemons.master.http import accepted, master, new_stream, read_v1_call, stream_response
 
 bp = Blueprint("agent_link", __name__)
 
@@ -18,14 +13,9 @@ bp = Blueprint("agent_link", __name__)
 @bp.route("/api/v1/agent", methods=["POST"])
 def agent_link() -> Response:
     m = master()
-    require_leader(m)
-    kind, body = read_call(request, m.config.max_body_bytes)
-    stream_id = request.headers.get("Mesos-Stream-Id")
+    kind, body, stream_id = read_v1_call(m)
     if kind == "SUBSCRIBE":
-        if stream_id is not None:
-            raise BadRequest("Expecting 'Mesos-Stream-Id' to be absent on SUBSCRIBE")
-        require_json_accept(request)
-        stream = EventStream(str(uuid.uuid4()), m.config.heartbeat_interval)
+        stream = new_stream(m)
         agent, first = agent_calls.subscribe(m, body, stream)
         agent_id = agent.agent_id
         stream.on_close = lambda s: agent_calls.disconnected(m, agent_id, s)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from typing import Any
 
 from flask import Response, current_app, request
 
-from daemons.common.body import JSON_TYPE
-from daemons.common.errors import Redirect, ServiceUnavailable
+from daemons.common.body import JSON_TYPE, read_call, require_json_accept
+from daemons.common.errors import BadRequest, Redirect, ServiceUnavailable
+from daemons.common.streams import EventStream
 from daemons.master.master import Master
 
 
@@ -31,6 +34,23 @@ def require_leader(m: Master) -> None:
         # yet: redirecting to ourselves would loop, so ask the client to retry.
         raise ServiceUnavailable("The previous leader's session has not expired yet; retry")
     raise Redirect(f"//{host}:{port}{request.full_path.rstrip('?')}")
+
+
+def read_v1_call(m: Master) -> tuple[str, dict[str, Any], str | None]:
+    """The leader check, the body checks and the stream-id rule shared by the streaming APIs:
+    returns (type, body, Mesos-Stream-Id header)."""
+    require_leader(m)
+    kind, body = read_call(request, m.config.max_body_bytes)
+    stream_id = request.headers.get("Mesos-Stream-Id")
+    if kind == "SUBSCRIBE":
+        if stream_id is not None:
+            raise BadRequest("Expecting 'Mesos-Stream-Id' to be absent on SUBSCRIBE")
+        require_json_accept(request)
+    return kind, body, stream_id
+
+
+def new_stream(m: Master) -> EventStream:
+    return EventStream(str(uuid.uuid4()), m.config.heartbeat_interval)
 
 
 def stream_response(records: Iterator[bytes], stream_id: str) -> Response:

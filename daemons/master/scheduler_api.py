@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import uuid
+from flask import Blueprint, Response, jsonify
 
-from flask import Blueprint, Response, jsonify, request
-
-from daemons.common.body import read_call, require_json_accept
-from daemons.common.errors import BadRequest
-from daemons.common.streams import EventStream
 from daemons.master import scheduler_calls
-from daemons.master.http import accepted, master, require_leader, stream_response
+from daemons.master.http import accepted, master, new_stream, read_v1_call, stream_response
 
 bp = Blueprint("scheduler", __name__)
 
@@ -20,14 +15,9 @@ _WAKES_ALLOCATOR = frozenset({"ACCEPT", "DECLINE", "REVIVE", "UPDATE_FRAMEWORK",
 @bp.route("/api/v1/scheduler", methods=["POST"])
 def scheduler() -> Response:
     m = master()
-    require_leader(m)
-    kind, body = read_call(request, m.config.max_body_bytes)
-    stream_id = request.headers.get("Mesos-Stream-Id")
+    kind, body, stream_id = read_v1_call(m)
     if kind == "SUBSCRIBE":
-        if stream_id is not None:
-            raise BadRequest("Expecting 'Mesos-Stream-Id' to be absent on SUBSCRIBE")
-        require_json_accept(request)
-        stream = EventStream(str(uuid.uuid4()), m.config.heartbeat_interval)
+        stream = new_stream(m)
         framework, first = scheduler_calls.subscribe(m, body, stream)
         if framework is None:
             stream.close()
