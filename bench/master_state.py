@@ -6,7 +6,8 @@ Mesos 1.7 benchmark did — then polls `/master/state` with 1 and 10 concurrent 
 probe measures other calls (`/health`, `/version`, `/master/slaves?slave_id=…`). Each poller
 count runs twice: with static state (every poll after the first is served from the render cache,
 like Mesos 1.7's batched responses), and with churn (a simulated agent sends a status update
-every 10 ms and pollers wait 30 ms between polls, so every poll renders anew). Every loop is bounded in count and time.
+every 10 ms and pollers wait 30 ms between polls, so every poll renders anew).
+Every loop is bounded in count and time.
 
 Run: `.venv/bin/python bench/master_state.py [--quick]`.
 """
