@@ -25,7 +25,7 @@ from typing import Any
 
 from flask import current_app
 
-from daemons.agent import launcher, protocol
+from daemons.agent import builtin_executors, launcher, protocol
 from daemons.agent.checkpoint import CheckpointError, Checkpoints
 from daemons.agent.config import AgentConfig, agent_attributes, total_resources
 from daemons.agent.master_link import MasterLink
@@ -100,9 +100,14 @@ class Agent:
         )
         self.forwarder = StatusForwarder(self)
         self.monitor = ContainerMonitor(containerizer, self._container_exited)
-        script = config.command_executor or str(COMMAND_EXECUTOR)
+        builtin = (
+            builtin_executors.install(Path(config.libexec_dir))
+            if not (config.command_executor and config.default_executor)
+            else builtin_executors.SOURCE
+        )
+        script = config.command_executor or str(builtin / COMMAND_EXECUTOR.name)
         self.command_argv = [config.executor_python, "-I", "-S", script]
-        script = config.default_executor or str(DEFAULT_EXECUTOR)
+        script = config.default_executor or str(builtin / DEFAULT_EXECUTOR.name)
         self.default_argv = [config.executor_python, "-I", "-S", script]
 
     # --- lifecycle ---------------------------------------------------------------------

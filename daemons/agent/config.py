@@ -59,6 +59,9 @@ class AgentConfig:
     # built-in command and default (task group) executors; empty means the one shipped with the
     # agent.
     executor_python: str = "/usr/bin/python3"
+    # Where the built-in executors are copied to, readable by the task user (see
+    # builtin_executors.py); ignored when both executors below are set.
+    libexec_dir: str = "/var/lib/dcos/libexec"
     command_executor: str = ""
     default_executor: str = ""
     max_completed_executors_per_framework: int = 150

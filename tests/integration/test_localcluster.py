@@ -10,6 +10,7 @@ import json
 import random
 import socket
 import subprocess
+import sys
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -114,6 +115,37 @@ def test_local_up_twice_then_stop_leaves_nothing(local_run: LocalRun) -> None:
 
     status = local_run.make("local-status")
     assert status.returncode == 0, status.stdout + status.stderr
+
+    # A framework runs tasks on it: the example framework (our client) and a pymesos one.
+    example = subprocess.run(
+        [
+            sys.executable,
+            "examples/sleep_framework.py",
+            "--master",
+            master_url[7:],
+            "--tasks",
+            "2",
+            "--sleep",
+            "0.2",
+            "--timeout",
+            "60",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert example.returncode == 0, example.stdout + example.stderr
+    assert example.stdout.count("state=TASK_FINISHED") == 2, example.stdout
+    pymesos = subprocess.run(
+        [sys.executable, "-m", "tests.integration.e2e.pymesos_once", master_url[7:]],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert pymesos.returncode == 0, pymesos.stdout + pymesos.stderr
+    assert "TASK_FINISHED" in pymesos.stdout
 
     stopped = local_run.make("local-stop", timeout=120)
     assert stopped.returncode == 0, stopped.stdout + stopped.stderr

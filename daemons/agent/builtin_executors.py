@@ -1,0 +1,68 @@
+"""Where the built-in executors run from: a root-owned, world-readable copy of their files.
+
+Executors run as the task's (unprivileged) user, who may not be able to read the agent's own
+installation — a checkout under /root is mode 0700. At start the agent copies the stdlib-only
+executor files into `<libexec_dir>/<content hash>/` (directories 0755, files 0644), compiles them
+there (so every executor start loads cached bytecode), and runs them from that copy. The hash
+names the version: an upgrade adds a directory and never rewrites files a running executor uses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import logging
+import os
+import py_compile
+import shutil
+import tempfile
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+SOURCE = Path(__file__).resolve().parent / "executors"
+FILES = (
+    "command.py",
+    "command_executor.py",
+    "executor_wire.py",
+    "default.py",
+    "default_executor.py",
+)
+_DONE = ".installed"
+
+
+def _digest() -> str:
+    sha = hashlib.sha256()
+    for name in FILES:
+        sha.update(name.encode() + b"\0" + (SOURCE / name).read_bytes())
+    return sha.hexdigest()[:16]
+
+
+def install(libexec_dir: Path) -> Path:
+    """The directory to run the executors from; the source directory when it cannot copy."""
+    dest = libexec_dir / _digest()
+    if (dest / _DONE).exists():
+        return dest
+    try:
+        libexec_dir.mkdir(mode=0o755, parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=libexec_dir))
+        for name in FILES:
+            shutil.copyfile(SOURCE / name, staging / name)
+            os.chmod(staging / name, 0o644)
+            if name not in ("command.py", "default.py"):  # scripts are compiled on each run
+                cfile = importlib.util.cache_from_source(str(staging / name))
+                py_compile.compile(str(staging / name), cfile=cfile, doraise=True)
+                os.chmod(cfile, 0o644)
+        os.chmod(staging / "__pycache__", 0o755)
+        os.chmod(staging, 0o755)
+        (staging / _DONE).touch(mode=0o644)
+        try:
+            staging.rename(dest)
+        except OSError:  # another agent on this host installed the same version first
+            shutil.rmtree(staging, ignore_errors=True)
+        return dest
+    except OSError as err:
+        log.warning(
+            "cannot install executors into %s (%s); running them from %s", dest, err, SOURCE
+        )
+        return SOURCE
