@@ -116,7 +116,7 @@ def test_local_up_twice_then_stop_leaves_nothing(local_run: LocalRun) -> None:
     status = local_run.make("local-status")
     assert status.returncode == 0, status.stdout + status.stderr
 
-    # A framework runs tasks on it: the example framework (our client) and a pymesos one.
+    # Frameworks run tasks on it: the example one (our client), pymesos and mesoshttp.
     example = subprocess.run(
         [
             sys.executable,
@@ -146,6 +146,15 @@ def test_local_up_twice_then_stop_leaves_nothing(local_run: LocalRun) -> None:
     )
     assert pymesos.returncode == 0, pymesos.stdout + pymesos.stderr
     assert "TASK_FINISHED" in pymesos.stdout
+    mesoshttp = subprocess.run(
+        [sys.executable, "-m", "tests.integration.e2e.mesoshttp_once", master_url],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert mesoshttp.returncode == 0, mesoshttp.stdout + mesoshttp.stderr
+    assert "TASK_FINISHED" in mesoshttp.stdout
 
     stopped = local_run.make("local-stop", timeout=120)
     assert stopped.returncode == 0, stopped.stdout + stopped.stderr
