@@ -1,7 +1,6 @@
 """Framework-side calls of the v1 scheduler API, applied to the `Master` under its lock.
 
-Structural problems raise `BadRequest` (400, nothing changed); semantic problems with a task in an
-ACCEPT become a TASK_ERROR / TASK_DROPPED update to the framework, as Mesos does.
+Structural problems raise `BadRequest` (400, nothing changed). ACCEPT lives in `launches.py`.
 """
 
 from __future__ import annotations
@@ -11,34 +10,21 @@ import binascii
 import logging
 from typing import Any
 
-from daemons.common import resources as res
 from daemons.common.errors import BadRequest, Forbidden
-from daemons.common.resources import Resources
 from daemons.common.streams import EventStream
+from daemons.master.launches import accept
 from daemons.master.master import Master, id_json
-from daemons.master.model import JSON, Executor, Framework, Task
+from daemons.master.model import JSON, Framework, Task
 from daemons.master.validation import (
+    call_payload,
     framework_roles,
     parse_id,
-    parse_resources,
+    parse_offer_ids,
+    refuse_seconds,
     validate_framework_info,
-    validate_task_shape,
 )
 
 log = logging.getLogger(__name__)
-
-DEFAULT_REFUSE_SECONDS = 5.0
-
-
-def refuse_seconds(payload: JSON) -> float:
-    filters = payload.get("filters")
-    if not isinstance(filters, dict) or "refuse_seconds" not in filters:
-        return DEFAULT_REFUSE_SECONDS
-    value = filters["refuse_seconds"]
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        raise BadRequest("Failed to validate call: 'filters.refuse_seconds' must be a number")
-    return float(value)
-
 
 # --- SUBSCRIBE ------------------------------------------------------------------------------
 
@@ -173,36 +159,20 @@ def handle(master: Master, kind: str, body: JSON, stream_id: str | None) -> JSON
         return result
 
 
-def _payload(body: JSON, key: str, required: bool = True) -> JSON:
-    payload = body.get(key)
-    if payload is None and not required:
-        return {}
-    if not isinstance(payload, dict):
-        raise BadRequest(f"Failed to validate call: Expecting '{key}' to be present")
-    return payload
-
-
 def _teardown(master: Master, framework: Framework, body: JSON) -> None:
     log.info("framework teardown framework=%s", framework.framework_id)
     master.remove_framework(framework, "REASON_FRAMEWORK_REMOVED")
 
 
 def _decline(master: Master, framework: Framework, body: JSON) -> None:
-    payload = _payload(body, "decline")
-    offer_ids = _offer_ids(payload)
+    payload = call_payload(body, "decline")
+    offer_ids = parse_offer_ids(payload)
     seconds = refuse_seconds(payload)
     for offer_id in offer_ids:
         offer = framework.offers.get(offer_id)
         if offer is not None:
             master.remove_offer(offer, seconds)
     master.count("offers_declined", len(offer_ids))
-
-
-def _offer_ids(payload: JSON) -> list[str]:
-    raw = payload.get("offer_ids")
-    if not isinstance(raw, list):
-        raise BadRequest("Failed to validate call: Expecting 'offer_ids' to be a list")
-    return [parse_id(o, "offer_ids[]", required=True) for o in raw]
 
 
 def _roles(payload: JSON) -> tuple[str, ...]:
@@ -216,21 +186,21 @@ def _roles(payload: JSON) -> tuple[str, ...]:
 
 
 def _revive(master: Master, framework: Framework, body: JSON) -> None:
-    roles = _roles(_payload(body, "revive", required=False))
+    roles = _roles(call_payload(body, "revive", required=False))
     master.allocator.revive(framework.framework_id, roles)
     framework.suppressed_roles -= set(roles or framework.roles)
     master.changed()
 
 
 def _suppress(master: Master, framework: Framework, body: JSON) -> None:
-    roles = _roles(_payload(body, "suppress", required=False))
+    roles = _roles(call_payload(body, "suppress", required=False))
     master.allocator.suppress(framework.framework_id, roles)
     framework.suppressed_roles |= set(roles or framework.roles)
     master.changed()
 
 
 def _kill(master: Master, framework: Framework, body: JSON) -> None:
-    payload = _payload(body, "kill")
+    payload = call_payload(body, "kill")
     task_id = parse_id(payload.get("task_id"), "kill.task_id", required=True)
     task = framework.tasks.get(task_id)
     if task is None:
@@ -258,7 +228,7 @@ def _kill(master: Master, framework: Framework, body: JSON) -> None:
 
 
 def _shutdown(master: Master, framework: Framework, body: JSON) -> None:
-    payload = _payload(body, "shutdown")
+    payload = call_payload(body, "shutdown")
     executor_id = parse_id(payload.get("executor_id"), "shutdown.executor_id", required=True)
     agent_id = parse_id(payload.get("agent_id"), "shutdown.agent_id", required=True)
     agent = master.agents.get(agent_id)
@@ -288,7 +258,7 @@ def decode_uuid(value: Any) -> bytes:
 
 
 def _acknowledge(master: Master, framework: Framework, body: JSON) -> None:
-    payload = _payload(body, "acknowledge")
+    payload = call_payload(body, "acknowledge")
     agent_id = parse_id(payload.get("agent_id"), "acknowledge.agent_id", required=True)
     task_id = parse_id(payload.get("task_id"), "acknowledge.task_id", required=True)
     decode_uuid(payload.get("uuid"))
@@ -310,7 +280,7 @@ def _acknowledge(master: Master, framework: Framework, body: JSON) -> None:
 
 
 def _reconcile(master: Master, framework: Framework, body: JSON) -> None:
-    payload = _payload(body, "reconcile", required=False)
+    payload = call_payload(body, "reconcile", required=False)
     entries = payload.get("tasks") or []
     if not isinstance(entries, list):
         raise BadRequest("Failed to validate call: 'reconcile.tasks' must be a list")
@@ -357,7 +327,7 @@ def _reconciliation_status(master: Master, task: Task) -> JSON:
 
 
 def _message(master: Master, framework: Framework, body: JSON) -> None:
-    payload = _payload(body, "message")
+    payload = call_payload(body, "message")
     agent_id = parse_id(payload.get("agent_id"), "message.agent_id", required=True)
     executor_id = parse_id(payload.get("executor_id"), "message.executor_id", required=True)
     data = payload.get("data", "")
@@ -383,7 +353,7 @@ def _noop(master: Master, framework: Framework, body: JSON) -> None:
 
 
 def _update_framework(master: Master, framework: Framework, body: JSON) -> JSON:
-    payload = _payload(body, "update_framework")
+    payload = call_payload(body, "update_framework")
     info = validate_framework_info(payload.get("framework_info"))
     roles = framework_roles(info)
     suppressed = payload.get("suppressed_roles") or []
@@ -397,253 +367,9 @@ def _update_framework(master: Master, framework: Framework, body: JSON) -> JSON:
     return {}
 
 
-def _accept(master: Master, framework: Framework, body: JSON) -> None:
-    payload = _payload(body, "accept")
-    offer_ids = _offer_ids(payload)
-    seconds = refuse_seconds(payload)
-    operations = payload.get("operations") or []
-    if not isinstance(operations, list) or not all(isinstance(o, dict) for o in operations):
-        raise BadRequest("Failed to validate call: 'accept.operations' must be a list of objects")
-    offers = [framework.offers.get(o) for o in offer_ids]
-    agent_ids = {o.agent_id for o in offers if o is not None}
-    invalid = (
-        not offer_ids
-        or any(o is None for o in offers)
-        or len(agent_ids) != 1
-        or len(set(offer_ids)) != len(offer_ids)
-    )
-    if invalid:
-        for offer in offers:
-            if offer is not None:
-                master.remove_offer(offer)
-        _drop_all(master, framework, operations, "Offers are invalid or no longer exist")
-        return
-    live = [o for o in offers if o is not None]
-    agent = master.agents[live[0].agent_id]
-    available: dict[str, Resources] = {}
-    for offer in live:
-        available[offer.role] = available.get(offer.role, res.EMPTY) + offer.resources
-        master.offers.pop(offer.offer_id, None)
-        framework.offers.pop(offer.offer_id, None)
-        agent.offers.discard(offer.offer_id)
-    default_role = live[0].role
-    for operation in operations:
-        kind = operation.get("type")
-        if kind == "LAUNCH":
-            launch = operation.get("launch") or {}
-            for info in launch.get("task_infos") or []:
-                _launch(master, framework, agent, available, default_role, info, None)
-        elif kind == "LAUNCH_GROUP":
-            group = operation.get("launch_group") or {}
-            tasks = (group.get("task_group") or {}).get("tasks") or []
-            _launch_group(master, framework, agent, available, default_role, group, tasks)
-        else:
-            log.info("offer operation not supported, ignored type=%s", kind)
-    now = master.clock()
-    for role, leftover in available.items():
-        if not leftover.is_empty():
-            master.allocator.recover(
-                framework.framework_id, agent.agent_id, role, leftover, now, seconds
-            )
-    master.count("offers_accepted", len(live))
-    master.changed()
-
-
-def _drop_all(master: Master, framework: Framework, operations: list[JSON], why: str) -> None:
-    for operation in operations:
-        infos: list[Any] = []
-        if operation.get("type") == "LAUNCH":
-            infos = (operation.get("launch") or {}).get("task_infos") or []
-        elif operation.get("type") == "LAUNCH_GROUP":
-            group = operation.get("launch_group") or {}
-            infos = (group.get("task_group") or {}).get("tasks") or []
-        for info in infos:
-            task_id = (info.get("task_id") or {}).get("value") if isinstance(info, dict) else None
-            if isinstance(task_id, str):
-                master.forward_update(
-                    framework,
-                    master.master_status(task_id, "TASK_DROPPED", "REASON_INVALID_OFFERS", why),
-                )
-
-
-def _task_error(master: Master, framework: Framework, task_id: str, message: str) -> None:
-    master.forward_update(
-        framework, master.master_status(task_id, "TASK_ERROR", "REASON_TASK_INVALID", message)
-    )
-    master.count("tasks_error")
-
-
-def _task_role(info: JSON, default_role: str) -> str:
-    for item in info.get("resources") or []:
-        if isinstance(item, dict):
-            allocation = item.get("allocation_info")
-            if isinstance(allocation, dict) and isinstance(allocation.get("role"), str):
-                return str(allocation["role"])
-    return default_role
-
-
-def _prepare_task(
-    master: Master,
-    framework: Framework,
-    agent: Any,
-    info: Any,
-    default_role: str,
-    group_executor: JSON | None,
-) -> tuple[Task, Resources, Executor | None] | str:
-    """Validate one TaskInfo; returns the task and what it consumes, or an error message."""
-    problem = validate_task_shape(info, agent.agent_id, group_executor is not None)
-    if problem is not None:
-        return problem
-    task_id = info["task_id"]["value"]
-    if task_id in framework.tasks:
-        return f"Task has duplicate ID: {task_id}"
-    try:
-        task_resources = parse_resources(info.get("resources"))
-    except ValueError as err:
-        return f"Task resources are invalid: {err}"
-    role = _task_role(info, default_role)
-    executor_info = group_executor or info.get("executor")
-    consumed = task_resources
-    executor: Executor | None = None
-    executor_id = ""
-    if isinstance(executor_info, dict):
-        executor_id = parse_id(executor_info.get("executor_id"), "executor_id", required=False)
-        if not executor_id:
-            return "ExecutorInfo is missing 'executor_id'"
-        if (framework.framework_id, executor_id) not in agent.executors:
-            try:
-                executor_resources = parse_resources(executor_info.get("resources"))
-            except ValueError as err:
-                return f"Executor resources are invalid: {err}"
-            consumed = consumed + executor_resources
-            executor = Executor(
-                executor_id=executor_id,
-                framework_id=framework.framework_id,
-                agent_id=agent.agent_id,
-                role=role,
-                resources=executor_resources,
-                info=dict(executor_info, framework_id=id_json(framework.framework_id)),
-            )
-    task = Task(
-        task_id=task_id,
-        framework_id=framework.framework_id,
-        agent_id=agent.agent_id,
-        executor_id=executor_id,
-        name=str(info.get("name", "")),
-        role=role,
-        resources=task_resources,
-        info=dict(info),
-    )
-    return task, consumed, executor
-
-
-def _admit(master: Master, framework: Framework, agent: Any, task: Task) -> None:
-    task.statuses.append({"state": "TASK_STAGING", "timestamp": master.clock()})
-    framework.tasks[task.task_id] = task
-    agent.tasks[(framework.framework_id, task.task_id)] = task
-    master.count("tasks_staging")
-    master.send_operators({"type": "TASK_ADDED", "task_added": {"task": {"task_id": task.task_id}}})
-
-
-def _register_executor(master: Master, framework: Framework, agent: Any, ex: Executor) -> None:
-    framework.executors[(agent.agent_id, ex.executor_id)] = ex
-    agent.executors[(framework.framework_id, ex.executor_id)] = ex
-
-
-def _launch(
-    master: Master,
-    framework: Framework,
-    agent: Any,
-    available: dict[str, Resources],
-    default_role: str,
-    info: Any,
-    group_executor: JSON | None,
-) -> None:
-    prepared = _prepare_task(master, framework, agent, info, default_role, group_executor)
-    if isinstance(prepared, str):
-        task_id = info.get("task_id", {}).get("value", "") if isinstance(info, dict) else ""
-        _task_error(master, framework, str(task_id), prepared)
-        return
-    task, consumed, executor = prepared
-    pool = available.get(task.role, res.EMPTY)
-    if not pool.contains(consumed):
-        _task_error(master, framework, task.task_id, "Task uses more resources than offered")
-        return
-    available[task.role] = pool - consumed
-    if executor is not None:
-        _register_executor(master, framework, agent, executor)
-    _admit(master, framework, agent, task)
-    task_info = dict(task.info, agent_id=id_json(agent.agent_id))
-    master.send_agent(
-        agent,
-        {"type": "RUN_TASK", "run_task": {"framework_info": framework.info, "task": task_info}},
-    )
-
-
-def _launch_group(
-    master: Master,
-    framework: Framework,
-    agent: Any,
-    available: dict[str, Resources],
-    default_role: str,
-    group: JSON,
-    tasks: list[Any],
-) -> None:
-    executor_info = group.get("executor")
-    if not isinstance(executor_info, dict) or not tasks:
-        _drop_group(master, framework, tasks, "LAUNCH_GROUP needs an executor and tasks")
-        return
-    prepared: list[tuple[Task, Resources, Executor | None]] = []
-    scratch = dict(available)
-    for info in tasks:
-        result = _prepare_task(master, framework, agent, info, default_role, executor_info)
-        if isinstance(result, str):
-            _drop_group(master, framework, tasks, result)
-            return
-        task, consumed, executor = result
-        if prepared and executor is not None:  # the executor is counted once, with the first
-            consumed = consumed - executor.resources
-            executor = None
-        pool = scratch.get(task.role, res.EMPTY)
-        if not pool.contains(consumed):
-            _drop_group(master, framework, tasks, "Task group uses more resources than offered")
-            return
-        scratch[task.role] = pool - consumed
-        prepared.append((task, consumed, executor))
-    available.clear()
-    available.update(scratch)
-    task_infos = []
-    for task, _, executor in prepared:
-        if executor is not None:
-            _register_executor(master, framework, agent, executor)
-        _admit(master, framework, agent, task)
-        task_infos.append(dict(task.info, agent_id=id_json(agent.agent_id)))
-    master.send_agent(
-        agent,
-        {
-            "type": "RUN_TASK_GROUP",
-            "run_task_group": {
-                "framework_info": framework.info,
-                "executor": dict(executor_info, framework_id=id_json(framework.framework_id)),
-                "task_group": {"tasks": task_infos},
-            },
-        },
-    )
-
-
-def _drop_group(master: Master, framework: Framework, tasks: list[Any], why: str) -> None:
-    for info in tasks:
-        task_id = info.get("task_id", {}).get("value") if isinstance(info, dict) else None
-        if isinstance(task_id, str):
-            master.forward_update(
-                framework,
-                master.master_status(task_id, "TASK_ERROR", "REASON_TASK_GROUP_INVALID", why),
-            )
-
-
 _HANDLERS: dict[str, Any] = {
     "TEARDOWN": _teardown,
-    "ACCEPT": _accept,
+    "ACCEPT": accept,
     "DECLINE": _decline,
     "ACCEPT_INVERSE_OFFERS": _noop,
     "DECLINE_INVERSE_OFFERS": _noop,

@@ -112,3 +112,34 @@ def validate_task_shape(info: Any, agent_id: str, in_group: bool) -> str | None:
     if not info.get("resources"):
         return "Task uses no resources"
     return None
+
+
+# --- parts of scheduler calls ---------------------------------------------------------------
+
+DEFAULT_REFUSE_SECONDS = 5.0
+
+
+def refuse_seconds(payload: JSON) -> float:
+    filters = payload.get("filters")
+    if not isinstance(filters, dict) or "refuse_seconds" not in filters:
+        return DEFAULT_REFUSE_SECONDS
+    value = filters["refuse_seconds"]
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise BadRequest("Failed to validate call: 'filters.refuse_seconds' must be a number")
+    return float(value)
+
+
+def call_payload(body: JSON, key: str, required: bool = True) -> JSON:
+    payload = body.get(key)
+    if payload is None and not required:
+        return {}
+    if not isinstance(payload, dict):
+        raise BadRequest(f"Failed to validate call: Expecting '{key}' to be present")
+    return payload
+
+
+def parse_offer_ids(payload: JSON) -> list[str]:
+    raw = payload.get("offer_ids")
+    if not isinstance(raw, list):
+        raise BadRequest("Failed to validate call: Expecting 'offer_ids' to be a list")
+    return [parse_id(o, "offer_ids[]", required=True) for o in raw]
