@@ -8,6 +8,7 @@ from typing import Any
 from daemons.common import resources as res
 from daemons.common.errors import BadRequest, Forbidden
 from daemons.common.streams import EventStream
+from daemons.master import state_json
 from daemons.master.master import Master, id_json
 from daemons.master.model import ALL_TASK_STATES, JSON, Agent, Executor, Framework, Task
 from daemons.master.validation import parse_id, parse_resources
@@ -136,7 +137,7 @@ def subscribe(master: Master, body: JSON, stream: EventStream) -> tuple[Agent, J
         master.allocator.add_agent(agent.agent_id, total, master.agent_allocation(agent))
         _resend_shutdowns_and_kills(agent, removed)
         master.send_operators(
-            {"type": "AGENT_ADDED", "agent_added": {"agent": {"agent_info": agent.info}}}
+            {"type": "AGENT_ADDED", "agent_added": {"agent": state_json.v1_agent(master, agent)}}
         )
         master.count("agents_registered" if event_type == "AGENT_ADDED" else "agents_reregistered")
         master.changed()

@@ -12,6 +12,7 @@ from typing import Any
 from daemons.common import resources as res
 from daemons.common.errors import BadRequest
 from daemons.common.resources import Resources
+from daemons.master import state_json
 from daemons.master.master import Master, id_json
 from daemons.master.model import JSON, Executor, Framework, Task
 from daemons.master.validation import (
@@ -172,7 +173,7 @@ def _admit(master: Master, framework: Framework, agent: Any, task: Task) -> None
     framework.tasks[task.task_id] = task
     agent.tasks[(framework.framework_id, task.task_id)] = task
     master.count("tasks_staging")
-    master.send_operators({"type": "TASK_ADDED", "task_added": {"task": {"task_id": task.task_id}}})
+    master.send_operators({"type": "TASK_ADDED", "task_added": {"task": state_json.v1_task(task)}})
 
 
 def _register_executor(master: Master, framework: Framework, agent: Any, ex: Executor) -> None:

@@ -12,6 +12,7 @@ from typing import Any
 
 from daemons.common.errors import BadRequest, Forbidden
 from daemons.common.streams import EventStream
+from daemons.master import state_json
 from daemons.master.launches import accept
 from daemons.master.master import Master, id_json
 from daemons.master.model import JSON, Framework, Task
@@ -92,7 +93,7 @@ def subscribe(master: Master, body: JSON, stream: EventStream) -> tuple[Framewor
         master.send_operators(
             {
                 "type": event_type,
-                event_type.lower(): {"framework": {"framework_info": framework.info}},
+                event_type.lower(): {"framework": state_json.v1_framework(framework)},
             }
         )
         master.changed()

@@ -469,3 +469,60 @@ def test_agent_back_with_tasks_of_a_removed_framework_gets_shutdown_not_resurrec
     shutdowns = events(new_stream, "SHUTDOWN_FRAMEWORK")
     assert [s["shutdown_framework"]["framework_id"]["value"] for s in shutdowns] == [fid]
     assert master.agents[agent_id].used().is_empty()
+
+
+def test_operator_stream_sees_agents_frameworks_and_tasks_in_v1_shapes():
+    import uuid
+
+    from daemons.common.streams import EventStream
+
+    master, _ = make_master()
+    operator = EventStream(str(uuid.uuid4()), 15.0)
+    master.operator_streams.add(operator)
+    agent_id, agent_stream = add_agent(master)
+    fid, stream = subscribe(master)
+    launch(master, fid, stream, first_offer(master, stream), command_task("t1", agent_id))
+    agent_update(master, agent_id, agent_stream, fid, "t1", "TASK_RUNNING")
+    seen = {e["type"]: e for e in events(operator)}
+    # pymesos' operator driver reads exactly these keys.
+    assert seen["AGENT_ADDED"]["agent_added"]["agent"]["agent_info"]["id"] == {"value": agent_id}
+    framework = seen["FRAMEWORK_ADDED"]["framework_added"]["framework"]
+    assert framework["framework_info"]["id"] == {"value": fid}
+    task = seen["TASK_ADDED"]["task_added"]["task"]
+    assert task["task_id"] == {"value": "t1"} and task["agent_id"] == {"value": agent_id}
+    updated = seen["TASK_UPDATED"]["task_updated"]
+    assert updated["state"] == "TASK_RUNNING" and updated["framework_id"] == {"value": fid}
+
+
+def test_exited_executor_releases_its_resources_and_sends_failure():
+    from daemons.master import agent_calls
+
+    master, _ = make_master()
+    agent_id, agent_stream = add_agent(master)
+    fid, stream = subscribe(master)
+    task = command_task("t1", agent_id)
+    del task["command"]
+    task["executor"] = {
+        "executor_id": {"value": "ex1"},
+        "command": {"value": "./my-executor"},
+        "resources": [{"name": "cpus", "type": "SCALAR", "scalar": {"value": 0.5}}],
+    }
+    launch(master, fid, stream, first_offer(master, stream), task)
+    assert master.agents[agent_id].used().scalar("cpus") == 1.5
+    body = {
+        "type": "EXITED_EXECUTOR",
+        "agent_id": {"value": agent_id},
+        "exited_executor": {
+            "framework_id": {"value": fid},
+            "executor_id": {"value": "ex1"},
+            "status": 256,
+        },
+    }
+    agent_calls.handle(master, "EXITED_EXECUTOR", body, agent_stream.stream_id)
+    failure = events(stream, "FAILURE")[0]["failure"]
+    assert failure == {
+        "agent_id": {"value": agent_id},
+        "executor_id": {"value": "ex1"},
+        "status": 256,
+    }
+    assert master.agents[agent_id].used().scalar("cpus") == 1.0  # the task's share remains
