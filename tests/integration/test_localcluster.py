@@ -99,6 +99,19 @@ def _active_agents(master_url: str) -> list[dict[str, object]]:
     return [a for a in body["slaves"] if a.get("active")]
 
 
+def _run_framework(*args: str) -> str:
+    """Run a framework program to completion; its stdout (it must exit 0)."""
+    done = subprocess.run(
+        [sys.executable, *args],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
 def test_local_up_twice_then_stop_leaves_nothing(local_run: LocalRun) -> None:
     started = local_run.make("local")
     assert started.returncode == 0, started.stdout + started.stderr
@@ -117,44 +130,14 @@ def test_local_up_twice_then_stop_leaves_nothing(local_run: LocalRun) -> None:
     assert status.returncode == 0, status.stdout + status.stderr
 
     # Frameworks run tasks on it: the example one (our client), pymesos and mesoshttp.
-    example = subprocess.run(
-        [
-            sys.executable,
-            "examples/sleep_framework.py",
-            "--master",
-            master_url[7:],
-            "--tasks",
-            "2",
-            "--sleep",
-            "0.2",
-            "--timeout",
-            "60",
-        ],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=90,
+    address = master_url.removeprefix("http://")
+    example = _run_framework(
+        "examples/sleep_framework.py", "--master", address, "--tasks", "2", "--sleep", "0.2"
     )
-    assert example.returncode == 0, example.stdout + example.stderr
-    assert example.stdout.count("state=TASK_FINISHED") == 2, example.stdout
-    pymesos = subprocess.run(
-        [sys.executable, "-m", "tests.integration.e2e.pymesos_once", master_url[7:]],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
-    assert pymesos.returncode == 0, pymesos.stdout + pymesos.stderr
-    assert "TASK_FINISHED" in pymesos.stdout
-    mesoshttp = subprocess.run(
-        [sys.executable, "-m", "tests.integration.e2e.mesoshttp_once", master_url],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=90,
-    )
-    assert mesoshttp.returncode == 0, mesoshttp.stdout + mesoshttp.stderr
-    assert "TASK_FINISHED" in mesoshttp.stdout
+    assert example.count("state=TASK_FINISHED") == 2, example
+    assert "TASK_FINISHED" in _run_framework("-m", "tests.integration.e2e.pymesos_once", address)
+    mesoshttp = _run_framework("-m", "tests.integration.e2e.mesoshttp_once", master_url)
+    assert "TASK_FINISHED" in mesoshttp
 
     stopped = local_run.make("local-stop", timeout=120)
     assert stopped.returncode == 0, stopped.stdout + stopped.stderr
