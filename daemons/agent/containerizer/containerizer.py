@@ -9,6 +9,7 @@ gone" imply "every process gone": the kernel kills the rest when its pid 1 exits
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -305,7 +306,16 @@ class Containerizer:
                 record.popen.poll()  # reap, so that pid 1's exit empties the pid namespace
             return not hierarchy.procs(cid)
 
-        # A pid 1 without a SIGTERM handler ignores it (pid_namespaces(7)): it waits for SIGKILL.
+        # The top process (an executor) is asked first, alone, for half the grace period: it
+        # ends its tasks itself and reports them killed, which a SIGTERM reaching the tasks at
+        # the same moment would race with (they would look failed). Then everything left gets
+        # SIGTERM. A pid 1 without a SIGTERM handler ignores it (pid_namespaces(7)).
+        if grace > 0 and record is not None and record.pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(record.pid, signal.SIGTERM)
+            if wait_until(gone, grace / 2):
+                return
+            grace /= 2
         if grace > 0 and hierarchy.signal_all(cid, signal.SIGTERM) and wait_until(gone, grace):
             return
         hierarchy.kill_all(cid)
