@@ -141,8 +141,11 @@ def agent() -> Iterator[FakeAgent]:
     fake.close()
 
 
-@pytest.fixture
-def start(agent: FakeAgent, tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[str]]]:
+@contextlib.contextmanager
+def executor_starter(
+    agent: FakeAgent, tmp_path: Path, script: Path
+) -> Iterator[Callable[..., subprocess.Popen[str]]]:
+    """Starts executors (`script`) against `agent`; kills them and their tasks at the end."""
     started: list[subprocess.Popen[str]] = []
 
     def run(**env: str) -> subprocess.Popen[str]:
@@ -160,18 +163,30 @@ def start(agent: FakeAgent, tmp_path: Path) -> Iterator[Callable[..., subprocess
             **env,
         }
         process = subprocess.Popen(
-            [PYTHON, "-I", "-S", str(SCRIPT)], env=environment, text=True, start_new_session=True
+            [PYTHON, "-I", "-S", str(script)], env=environment, text=True, start_new_session=True
         )
         started.append(process)
         agent.wait_for(lambda: bool(agent.subscribes))
         return process
 
-    yield run
+    try:
+        yield run
+    finally:
+        _stop_all(started, agent)
+
+
+def _stop_all(started: list[subprocess.Popen[str]], agent: FakeAgent) -> None:
     for process in started:
         if process.poll() is None:
             os.killpg(process.pid, 9)
         process.wait()
     _kill_tasks_of(f"MESOS_AGENT_ENDPOINT=127.0.0.1:{agent.port}".encode())
+
+
+@pytest.fixture
+def start(agent: FakeAgent, tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[str]]]:
+    with executor_starter(agent, tmp_path, SCRIPT) as run:
+        yield run
 
 
 def _kill_tasks_of(marker: bytes) -> None:

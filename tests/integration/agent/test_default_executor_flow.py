@@ -5,7 +5,6 @@ KILL with its policy, SHUTDOWN, LAUNCH refused, re-subscription listing unacknow
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -13,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_command_executor_flow import PYTHON, FakeAgent, _kill_tasks_of
+from test_command_executor_flow import FakeAgent, executor_starter
 
 import daemons.agent.executors
 
@@ -32,35 +31,8 @@ def agent() -> Iterator[FakeAgent]:
 
 @pytest.fixture
 def start(agent: FakeAgent, tmp_path: Path) -> Iterator[Callable[..., subprocess.Popen[str]]]:
-    started: list[subprocess.Popen[str]] = []
-
-    def run(**env: str) -> subprocess.Popen[str]:
-        environment = {
-            "PATH": "/usr/bin:/bin",
-            "MESOS_AGENT_ENDPOINT": f"127.0.0.1:{agent.port}",
-            "MESOS_FRAMEWORK_ID": "fw-1",
-            "MESOS_EXECUTOR_ID": "ex-1",
-            "MESOS_SANDBOX": str(tmp_path),
-            "MESOS_DIRECTORY": str(tmp_path),
-            "MESOS_CHECKPOINT": "1",
-            "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD": "5secs",
-            "MESOS_RECOVERY_TIMEOUT": "15mins",
-            "MESOS_SUBSCRIPTION_BACKOFF_MAX": "200ms",
-            **env,
-        }
-        process = subprocess.Popen(
-            [PYTHON, "-I", "-S", str(SCRIPT)], env=environment, text=True, start_new_session=True
-        )
-        started.append(process)
-        agent.wait_for(lambda: bool(agent.subscribes))
-        return process
-
-    yield run
-    for process in started:
-        if process.poll() is None:
-            os.killpg(process.pid, 9)
-        process.wait()
-    _kill_tasks_of(f"MESOS_AGENT_ENDPOINT=127.0.0.1:{agent.port}".encode())
+    with executor_starter(agent, tmp_path, SCRIPT) as run:
+        yield run
 
 
 def group(*tasks: tuple[str, JSON]) -> JSON:
