@@ -17,8 +17,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import os
-import platform
 import random
 import resource
 import statistics
@@ -32,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from daemons.common.resources import parse_text
 from daemons.master.allocation import Allocation, Allocator
+from tools.machine import machine_line
 
 INT_MAX = 2**31 - 1
 ALLOCATION_INTERVAL = 1.0
@@ -142,22 +141,6 @@ def run_depth(agents: int, frameworks: int, step: int = 10, repeat: int = 5) -> 
             )
         now += ALLOCATION_INTERVAL
     return {"best_ms": best_ms, "filters": allocator.filter_count()}
-
-
-def machine_line() -> str:
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    return (
-        f"machine: {model}, {os.cpu_count()} CPUs; kernel {platform.release()}; "
-        f"Python {platform.python_version()} ({sys.executable}); load average {load}"
-    )
 
 
 def run_child(*args: str) -> dict[str, Any] | str:

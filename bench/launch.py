@@ -17,7 +17,6 @@ import argparse
 import contextlib
 import importlib.util
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -32,18 +31,9 @@ sys.path.insert(0, str(REPO))
 from daemons.mesos_client import SchedulerClient, command_task  # noqa: E402
 from daemons.mesos_client.events import Offers, Update  # noqa: E402
 from tools import localcluster, processes  # noqa: E402
+from tools.machine import machine_line  # noqa: E402
 
 ANCHOR_LAUNCHES_PER_S = 33.0
-
-
-def machine_line() -> str:
-    model = "unknown CPU"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            model = line.split(":", 1)[1].strip()
-            break
-    python = sys.version.split()[0]
-    return f"{model}, {os.cpu_count()} cpus, kernel {platform.release()}, Python {python}"
 
 
 def pss_kib(pid: int) -> int:

@@ -18,8 +18,6 @@ import argparse
 import base64
 import http.client
 import json
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -31,6 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tools.machine import machine_line
 from tools.processes import (
     free_port,
     start_daemon,
@@ -39,19 +38,6 @@ from tools.processes import (
 )
 
 ANCHOR = {1: 0.1, 10: 0.4}
-
-
-def machine_line() -> str:
-    model = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    python = sys.version.split()[0]
-    return f"{model}, {os.cpu_count()} cpus, kernel {platform.release()}, Python {python}"
 
 
 def resources(cpus: float, mem: float) -> list[dict[str, Any]]:

@@ -11,16 +11,9 @@ from daemons.common.streams import EventStream
 from daemons.master import state_json
 from daemons.master.master import Master, id_json
 from daemons.master.model import ALL_TASK_STATES, JSON, Agent, Executor, Framework, Task
-from daemons.master.validation import parse_id, parse_resources
+from daemons.master.validation import call_payload, parse_id, parse_resources
 
 log = logging.getLogger(__name__)
-
-
-def _payload(body: JSON, key: str) -> JSON:
-    payload = body.get(key)
-    if not isinstance(payload, dict):
-        raise BadRequest(f"Failed to validate call: Expecting '{key}' to be present")
-    return payload
 
 
 def _agent_info(payload: JSON) -> tuple[JSON, dict[str, res.Resources]]:
@@ -95,7 +88,7 @@ def _task_from_agent(raw: JSON, agent_id: str) -> Task | None:
 
 
 def subscribe(master: Master, body: JSON, stream: EventStream) -> tuple[Agent, JSON]:
-    payload = _payload(body, "subscribe")
+    payload = call_payload(body, "subscribe")
     info, total = _agent_info(payload)
     agent_id = parse_id(info.get("id"), "agent_info.id", required=False) or parse_id(
         body.get("agent_id"), "agent_id", required=False
@@ -281,12 +274,12 @@ def handle(master: Master, kind: str, body: JSON, stream_id: str | None) -> None
 
 
 def _update(master: Master, agent: Agent, body: JSON) -> None:
-    _apply_update(master, agent, _payload(body, "update"))
+    _apply_update(master, agent, call_payload(body, "update"))
 
 
 def _updates(master: Master, agent: Agent, body: JSON) -> None:
     """Many UPDATEs in one call (a burst of launches): validated first, applied in order."""
-    payload = _payload(body, "updates")
+    payload = call_payload(body, "updates")
     items = payload.get("updates")
     if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
         raise BadRequest("Failed to validate call: 'updates.updates' must be a list of objects")
@@ -319,7 +312,7 @@ def _apply_update(master: Master, agent: Agent, payload: JSON) -> None:
 
 
 def _message(master: Master, agent: Agent, body: JSON) -> None:
-    payload = _payload(body, "message")
+    payload = call_payload(body, "message")
     framework_id = parse_id(payload.get("framework_id"), "message.framework_id", required=True)
     executor_id = parse_id(payload.get("executor_id"), "message.executor_id", required=True)
     framework = master.frameworks.get(framework_id)
@@ -338,7 +331,7 @@ def _message(master: Master, agent: Agent, body: JSON) -> None:
 
 
 def _exited_executor(master: Master, agent: Agent, body: JSON) -> None:
-    payload = _payload(body, "exited_executor")
+    payload = call_payload(body, "exited_executor")
     framework_id = parse_id(payload.get("framework_id"), "framework_id", required=True)
     executor_id = parse_id(payload.get("executor_id"), "executor_id", required=True)
     status: Any = payload.get("status", 0)

@@ -7,6 +7,7 @@ FrameworkInfo, agent_info) is kept as received so that renderers can echo what c
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,6 +52,11 @@ ALL_TASK_STATES = (
 
 def is_terminal(state: str) -> bool:
     return state in TERMINAL_STATES
+
+
+def held(tasks: Iterable[Task], executors: Iterable[Executor]) -> Resources:
+    """What live tasks and their executors hold (a framework's or an agent's used resources)."""
+    return total([t.resources for t in tasks if not t.terminal] + [e.resources for e in executors])
 
 
 @dataclass
@@ -132,10 +138,7 @@ class Framework:
         return "PARTITION_AWARE" in self.capabilities
 
     def used(self) -> Resources:
-        return total(
-            [t.resources for t in self.tasks.values() if not t.terminal]
-            + [e.resources for e in self.executors.values()]
-        )
+        return held(self.tasks.values(), self.executors.values())
 
     def offered(self) -> Resources:
         return total(o.resources for o in self.offers.values())
@@ -174,7 +177,4 @@ class Agent:
         return str(ip or self.hostname)
 
     def used(self) -> Resources:
-        return total(
-            [t.resources for t in self.tasks.values() if not t.terminal]
-            + [e.resources for e in self.executors.values()]
-        )
+        return held(self.tasks.values(), self.executors.values())
