@@ -26,6 +26,8 @@ from typing import Any
 import pytest
 
 import daemons.agent.executors
+from daemons.agent import builtin_executors
+from daemons.agent.config import AgentConfig
 
 pytestmark = pytest.mark.integration
 
@@ -371,7 +373,9 @@ def test_in_a_real_container_as_nobody(agent: FakeAgent) -> None:
         "MESOS_CHECKPOINT": "1",
         "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD": "1secs",
     }
-    spec = ContainerSpec("exec-1", sandbox / "run", ["/usr/bin/python3", "-I", "-S", str(SCRIPT)],
+    # Run the copy the agent runs (readable by nobody wherever this checkout lives).
+    script = builtin_executors.install(Path(AgentConfig.libexec_dir)) / SCRIPT.name
+    spec = ContainerSpec("exec-1", sandbox / "run", ["/usr/bin/python3", "-I", "-S", str(script)],
                          env, "nobody", 0.5, 64, 64)  # fmt: skip
     try:
         handle = containerizer.launch(spec)
