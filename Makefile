@@ -1,4 +1,5 @@
 # PyDCOS developer commands. On a fresh Debian 12 machine, as root:
+#   make cluster      a real cluster on test hosts, installed by Ansible (make cluster-destroy)
 #   make local        start a local cluster on loopback (make local-stop stops it)
 #   make test         install everything, lint, typecheck and run the whole suite (CI: .ci/run)
 
@@ -11,13 +12,19 @@ PY := $(VENV)/bin/python
 SRC := $(wildcard daemons tests bench tools)
 PYTEST_ARGS ?=
 LOCAL_ARGS ?=
+MASTERS ?= 1
+AGENTS ?= 2
+PUBLIC_AGENTS ?= 0
 
-.PHONY: help deps lint format typecheck test unit integration bench local local-stop local-status clean
+.PHONY: help deps lint format typecheck test unit integration molecule bench local local-stop \
+	local-status clean release cluster cluster-destroy
 
 help:
+	@echo "make cluster [MASTERS=1|3] [AGENTS=N]     a cluster on nspawn test hosts, via ansible-playbook"
+	@echo "make cluster-destroy                     remove it, every node and trace"
 	@echo "make local | local-stop | local-status   a PyDCOS cluster on 127.0.0.1 (master :5050)"
 	@echo "make test                               deps + lint + typecheck + unit and integration tests"
-	@echo "make deps | lint | format | typecheck | unit | integration | bench | clean"
+	@echo "make deps | lint | format | typecheck | unit | integration | molecule | bench | release | clean"
 
 deps:
 	@bash scripts/bootstrap.sh
@@ -44,6 +51,21 @@ unit: deps
 
 integration: deps
 	$(PY) -m pytest tests/integration -q $(PYTEST_ARGS)
+
+# The Molecule lifecycle alone (make test runs it too, from tests/integration/test_molecule.py).
+molecule: deps
+	cd tests && PATH="$(abspath $(VENV))/bin:$$PATH" molecule test -s cluster
+
+# The wheelhouse the roles install on nodes (build/release; skipped when sources are unchanged).
+release: deps
+	$(PY) -m tools.release build
+
+cluster: deps
+	$(PY) -m tools.cluster up --masters $(MASTERS) --agents $(AGENTS) --public-agents $(PUBLIC_AGENTS)
+
+# Needs only the standard library and the host tools: works before `make deps` too.
+cluster-destroy:
+	@$$( [ -x $(PY) ] && echo $(PY) || echo python3 ) -m tools.cluster down
 
 # Each benchmark runs alone; one that takes --quick gets it here.
 bench: deps

@@ -2,8 +2,10 @@
 # Install everything the test suite and the local cluster need, on Debian 12 as root.
 #
 #  1. Debian packages (apt-get update only when one is missing): ZooKeeper (pulls a JRE),
-#     util-linux (nsenter, unshare, setsid), procps, iproute2, make; python3-venv when the
-#     machine's python3 cannot make a venv.
+#     util-linux (nsenter, unshare, setsid), procps, iproute2, make, python3-venv (the nodes'
+#     venvs), and for the test hosts (tools/testhosts.py) systemd-container (systemd-nspawn),
+#     openssh-server and openssh-client. Services are not started by the install (policy-rc.d):
+#     this machine's sshd and ZooKeeper stay off; the test hosts start their own.
 #  2. .venv made with the machine's python3 (3.11), requirements-dev.txt, pymesos
 #     (scripts/install-pymesos.sh) and this project in editable mode.
 #
@@ -18,7 +20,8 @@ python=${PYTHON:-python3}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
-debian_packages=(zookeeper util-linux procps iproute2 make)
+debian_packages=(zookeeper util-linux procps iproute2 make python3-venv systemd-container
+                 openssh-server openssh-client)
 
 run() {  # run a step quietly; on failure print its output and stop
     local what=$1
@@ -35,9 +38,6 @@ installed() {
 }
 
 # --- 1. Debian packages ------------------------------------------------------------------------
-if ! "$python" -c 'import ensurepip, venv' 2>/dev/null; then
-    debian_packages+=(python3-venv)
-fi
 missing=()
 for pkg in "${debian_packages[@]}"; do
     installed "$pkg" || missing+=("$pkg")
@@ -48,6 +48,13 @@ if [ ${#missing[@]} -gt 0 ]; then
         exit 1
     fi
     export DEBIAN_FRONTEND=noninteractive
+    # Keep packages from starting their services on this machine (sshd, zookeeper).
+    policy=/usr/sbin/policy-rc.d
+    if [ ! -e "$policy" ]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy"
+        chmod 755 "$policy"
+        trap 'rm -f "$log" "$policy"' EXIT
+    fi
     run "apt-get update" apt-get update -q
     run "apt-get install ${missing[*]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
@@ -78,5 +85,5 @@ run "pip install -r requirements-dev.txt" "${pip[@]}" install -r requirements-de
 run "installing pymesos" bash scripts/install-pymesos.sh "$venv/bin/python"
 run "pip install -e ." "${pip[@]}" install --no-deps -e .
 run "checking imports" "$venv/bin/python" -c \
-    'import flask, gunicorn, kazoo, dnslib, paramiko, numpy, requests, pymesos, mesoshttp, tomli_w'
+    'import flask, gunicorn, kazoo, dnslib, numpy, requests, pymesos, mesoshttp, tomli_w, ansible, molecule'
 echo "$want" >"$stamp"
