@@ -225,6 +225,17 @@ def wait_until(predicate: Callable[[], bool], timeout: float, step: float = 0.00
         step = min(step * 2, 0.05)
 
 
+def visible_v1(mounts: list[Mount]) -> list[Mount]:
+    """The mounts a path lookup reaches: a later mount on the same point hides the earlier one
+    (e.g. a container's own subtree bound over a read-only hierarchy); those under /sys/fs/cgroup
+    come first."""
+    top: dict[str, Mount] = {}
+    for mount in mounts:
+        top.pop(mount.mount_point, None)
+        top[mount.mount_point] = mount
+    return sorted(top.values(), key=lambda m: not m.mount_point.startswith("/sys/fs/cgroup/"))
+
+
 def detect(root: str, mountinfo: str | None = None) -> Hierarchy:
     """The hierarchy this host offers: v2 where a cgroup2 mount has the controllers, else v1."""
     from daemons.agent.containerizer.cgroups_v1 import V1Hierarchy
@@ -242,7 +253,7 @@ def detect(root: str, mountinfo: str | None = None) -> Hierarchy:
         if offered.issuperset(V2_CONTROLLERS):
             return V2Hierarchy(root, Path(mount.mount_point), mount.root)
     v1 = {}
-    for mount in mounts:
+    for mount in visible_v1(mounts):
         if mount.fstype == "cgroup":
             for controller in V1_CONTROLLERS:
                 if controller in mount.super_options and controller not in v1:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -31,6 +32,15 @@ def run_playbook(inventory: Path, playbook: str, *extra: str) -> subprocess.Comp
         text=True,
         timeout=300,
     )
+
+
+def assert_nothing_touched(output: str) -> None:
+    """No host was contacted or changed: every recap line says changed=0 and unreachable=0."""
+    recap = output.split("PLAY RECAP")[-1]
+    assert "changed=0" in recap
+    assert re.search(r"changed=[1-9]", recap) is None, recap
+    assert re.search(r"unreachable=[1-9]", recap) is None, recap
+    assert "UNREACHABLE" not in output
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +156,7 @@ def test_site_stops_in_validation_before_touching_a_node(tmp_path: Path, release
     assert done.returncode != 0
     assert "PyDCOS inventory check failed" in done.stdout
     assert "Masters (ZooKeeper, master)" not in done.stdout
-    assert "m1" not in done.stdout.split("PLAY RECAP")[-1]
+    assert_nothing_touched(done.stdout)
 
 
 def test_uninstall_without_confirmation_changes_nothing(tmp_path: Path, release: Path) -> None:
@@ -170,4 +180,28 @@ def test_uninstall_without_confirmation_changes_nothing(tmp_path: Path, release:
     )
     assert done.returncode != 0
     assert "Not confirmed: nothing was changed" in done.stdout
-    assert "m1" not in done.stdout.split("PLAY RECAP")[-1]
+    assert "PLAY [Agents first" not in done.stdout
+    assert_nothing_touched(done.stdout)
+
+
+def test_limit_does_not_skip_validation(tmp_path: Path, release: Path) -> None:
+    # scale.yml is run with --limit NEW_HOST: the checks must still run, over the whole inventory.
+    groups = {
+        "masters": {
+            "m1": {"dcos_node_ip": "198.18.0.250", "ansible_host": "198.18.0.250"},
+            "m2": {"dcos_node_ip": "198.18.0.251", "ansible_host": "198.18.0.251"},
+        },
+        "agents_private": {"a1": {"dcos_node_ip": "198.18.0.252", "ansible_host": "198.18.0.252"}},
+    }
+    done = run_playbook(
+        inventory(tmp_path, release, groups),
+        "scale.yml",
+        "--limit",
+        "a1",
+        "-e",
+        "dcos_release_build=false",
+    )
+    assert done.returncode != 0
+    assert "group masters has 2 hosts" in done.stdout
+    assert "PLAY [New agents]" not in done.stdout
+    assert_nothing_touched(done.stdout)

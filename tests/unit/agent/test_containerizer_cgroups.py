@@ -57,6 +57,34 @@ def test_detect_picks_v2_when_a_cgroup2_mount_offers_the_controllers(tmp_path: P
     assert hierarchy.thread_join_files("c1") is None  # v2 moves processes, not threads
 
 
+# A container (an nspawn test host) whose read-only hierarchies are each hidden by its own
+# subtree bound on top, with the fresh mounts it was bound from still visible elsewhere.
+STACKED = """\
+25 30 0:22 / /sys rw - sysfs sysfs rw
+50 25 0:40 / /sys/fs/cgroup/freezer ro,nosuid - cgroup cgroup rw,freezer
+51 25 0:41 / /sys/fs/cgroup/memory ro,nosuid - cgroup cgroup rw,memory
+52 25 0:42 / /sys/fs/cgroup/cpu ro,nosuid - cgroup cgroup rw,cpu
+53 25 0:43 / /sys/fs/cgroup/cpuacct ro,nosuid - cgroup cgroup rw,cpuacct
+54 25 0:44 / /sys/fs/cgroup/pids ro,nosuid - cgroup cgroup rw,pids
+60 30 0:40 / /run/dcos-testhost/freezer rw - cgroup cgroup rw,freezer
+61 50 0:40 /dcos-nodes/a1 /sys/fs/cgroup/freezer rw - cgroup cgroup rw,freezer
+62 30 0:41 / /run/dcos-testhost/memory rw - cgroup cgroup rw,memory
+63 51 0:41 /dcos-nodes/a1 /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory
+64 52 0:42 /dcos-nodes/a1 /sys/fs/cgroup/cpu rw - cgroup cgroup rw,cpu
+65 53 0:43 /dcos-nodes/a1 /sys/fs/cgroup/cpuacct rw - cgroup cgroup rw,cpuacct
+66 54 0:44 /dcos-nodes/a1 /sys/fs/cgroup/pids rw - cgroup cgroup rw,pids
+"""
+
+
+def test_detect_uses_the_mount_on_top_of_a_mount_point(tmp_path: Path) -> None:
+    hierarchy = detect("pydcos", STACKED)
+    assert isinstance(hierarchy, V1Hierarchy)
+    assert "/sys/fs/cgroup/freezer/pydcos/c1" in hierarchy.directories("c1")
+    # Recovery compares /proc/<pid>/cgroup with the hierarchy path mounted there: the bound one.
+    assert hierarchy._mounts["freezer"] == (Path("/sys/fs/cgroup/freezer"), "/dcos-nodes/a1")
+    assert hierarchy._mounts["memory"][1] == "/dcos-nodes/a1"
+
+
 def test_detect_without_usable_cgroups_says_what_is_missing() -> None:
     only_memory = "37 25 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n"
     with pytest.raises(IsolationUnavailable, match="cpu, cpuacct, pids, freezer"):

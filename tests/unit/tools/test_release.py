@@ -1,0 +1,43 @@
+"""The release wheelhouse: its id follows the sources, and a complete release is recognised."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tools.release import current, release_id, source_hash, version_of
+
+
+def make_source(root: Path, body: str = "x = 1\n") -> Path:
+    (root / "daemons" / "master").mkdir(parents=True)
+    (root / "daemons" / "master" / "m.py").write_text(body)
+    (root / "pyproject.toml").write_text('[project]\nname = "pydcos"\nversion = "9.8.7"\n')
+    (root / "requirements.txt").write_text("flask==1\n")
+    (root / "README.md").write_text("not part of a release\n")
+    return root
+
+
+def test_hash_changes_with_sources_only(tmp_path: Path) -> None:
+    a = make_source(tmp_path / "a")
+    b = make_source(tmp_path / "b")
+    assert source_hash(a) == source_hash(b)
+    (b / "README.md").write_text("docs change nothing\n")
+    assert source_hash(a) == source_hash(b)
+    (b / "daemons" / "master" / "m.py").write_text("x = 2\n")
+    assert source_hash(a) != source_hash(b)
+
+
+def test_version_and_id(tmp_path: Path) -> None:
+    src = make_source(tmp_path)
+    assert version_of(src) == "9.8.7"
+    assert release_id("9.8.7", "abc") == "9.8.7-abc"
+
+
+def test_current_needs_metadata_and_wheels(tmp_path: Path) -> None:
+    assert current(tmp_path) is None
+    (tmp_path / "release.json").write_text(json.dumps({"id": "1-a", "version": "1", "build": "a"}))
+    assert current(tmp_path) is None  # no wheels/ yet: an interrupted build
+    (tmp_path / "wheels").mkdir()
+    assert current(tmp_path) == {"id": "1-a", "version": "1", "build": "a"}
+    (tmp_path / "release.json").write_text("{not json")
+    assert current(tmp_path) is None
