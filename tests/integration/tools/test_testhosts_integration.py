@@ -134,10 +134,8 @@ def test_each_node_has_a_writable_cgroup_subtree(cluster: dict[str, Any]) -> Non
 
 def test_up_again_changes_nothing(cluster: dict[str, Any]) -> None:
     before = status()
-    started = time.monotonic()
     assert json.loads(cli(*up_argv()).stdout) == cluster
-    assert time.monotonic() - started < 15
-    assert status() == before
+    assert status() == before  # same nspawn pids: nothing was booted again
 
 
 def test_stop_and_start_keep_the_disk(cluster: dict[str, Any]) -> None:
