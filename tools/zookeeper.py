@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import time
 from pathlib import Path
+
+from exhibitor import fourletter
 
 CONF_DIR = Path("/etc/zookeeper/conf")
 JARS = (
@@ -88,15 +89,7 @@ def command(config: Path, log_dir: Path) -> list[str]:
 
 def four_letter_word(host: str, port: int, word: str, timeout: float = 1.0) -> str:
     """Send a four-letter command and return the whole answer ("" when nothing answers)."""
-    try:
-        with socket.create_connection((host, port), timeout=timeout) as sock:
-            sock.sendall(word.encode("ascii"))
-            chunks = []
-            while chunk := sock.recv(4096):
-                chunks.append(chunk)
-    except OSError:
-        return ""
-    return b"".join(chunks).decode("utf-8", "replace")
+    return fourletter.ask(host, port, word, timeout) or ""
 
 
 def is_ok(host: str, port: int) -> bool:

@@ -1,0 +1,1 @@
+"""dcos-exhibitor: the ZooKeeper supervisor on every master, with Exhibitor's REST API."""
