@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import gc
 import logging
 import os
@@ -10,7 +9,7 @@ import signal
 import sys
 from types import FrameType
 
-from daemons.common import config as config_loader
+from daemons.common import cli
 from daemons.common.wsgi import serve
 from daemons.master.app import create_app
 from daemons.master.config import MasterConfig
@@ -26,32 +25,11 @@ def _fatal(reason: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="dcos-mesos-master")
-    parser.add_argument("--config", help="TOML config file")
-    parser.add_argument("--log-level", default="INFO")
-    sub = parser.add_subparsers(dest="command")
-    check = sub.add_parser("check-config", help="validate a config file and exit")
-    check.add_argument("file")
-    args = parser.parse_args(argv)
+    args = cli.parse("dcos-mesos-master", argv)
     if args.command == "check-config":
-        try:
-            config_loader.load(MasterConfig, args.file)
-        except config_loader.ConfigError as err:
-            for problem in err.problems:
-                print(problem, file=sys.stderr)
-            return 1
-        return 0
-    if not args.config:
-        parser.error("--config is required")
-    logging.basicConfig(
-        level=args.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
-    try:
-        config = config_loader.load(MasterConfig, args.config)
-    except config_loader.ConfigError as err:
-        for problem in err.problems:
-            log.error("config: %s", problem)
+        return cli.check_config(MasterConfig, args.file)
+    config = cli.load_for_run(MasterConfig, args, log)
+    if config is None:
         return 1
     service = MasterService(config, _fatal)
 
