@@ -24,9 +24,11 @@ from exhibitor.config import ExhibitorConfig
 
 log = logging.getLogger(__name__)
 
-LOG4J_DIR = Path("/etc/zookeeper/conf")  # Debian's log4j.properties (logs to the console)
+# Debian's zookeeper package: log4j.properties (logs to the console) and the jars.
+CONF_DIR = Path("/etc/zookeeper/conf")
 JARS = (
     Path("/usr/share/java/zookeeper.jar"),
+    # slf4j -> log4j 1.2, configured by log4j.properties in CONF_DIR (both are deps of the package).
     Path("/usr/share/java/slf4j-log4j12.jar"),
     Path("/usr/share/java/log4j-1.2.jar"),
 )
@@ -34,18 +36,26 @@ MAIN_CLASS = "org.apache.zookeeper.server.quorum.QuorumPeerMain"
 Starter = Callable[[Sequence[str]], "subprocess.Popen[bytes]"]
 
 
-def zookeeper_argv(java: str, zoo_cfg: Path, heap: str = "256m") -> list[str]:
-    classpath = ":".join([str(LOG4J_DIR), *(str(j) for j in JARS)])
+def zookeeper_argv(
+    java: str,
+    zoo_cfg: Path,
+    *,
+    classpath: str | None = None,
+    main_class: str = MAIN_CLASS,
+    log_dir: Path | None = None,
+    heap: str = "256m",
+) -> list[str]:
+    """The JVM's argv for Debian's ZooKeeper (also tools.zookeeper's, for tests)."""
+    argv = [java, "-Xms32m", f"-Xmx{heap}", "-XX:+UseSerialGC"]
+    if log_dir is not None:
+        argv.append(f"-Dzookeeper.log.dir={log_dir}")
     return [
-        java,
-        "-Xms32m",
-        f"-Xmx{heap}",
-        "-XX:+UseSerialGC",
+        *argv,
         "-Dzookeeper.root.logger=INFO,CONSOLE",
         "-Dzookeeper.admin.enableServer=false",
         "-cp",
-        classpath,
-        MAIN_CLASS,
+        classpath or ":".join([str(CONF_DIR), *(str(j) for j in JARS)]),
+        main_class,
         str(zoo_cfg),
     ]
 

@@ -16,14 +16,8 @@ import time
 from pathlib import Path
 
 from exhibitor import fourletter
+from exhibitor.supervisor import CONF_DIR, JARS, zookeeper_argv
 
-CONF_DIR = Path("/etc/zookeeper/conf")
-JARS = (
-    Path("/usr/share/java/zookeeper.jar"),
-    # slf4j -> log4j 1.2, configured by log4j.properties in CONF_DIR (both are deps of the package).
-    Path("/usr/share/java/slf4j-log4j12.jar"),
-    Path("/usr/share/java/log4j-1.2.jar"),
-)
 MAIN_CLASS = "org.apache.zookeeper.server.ZooKeeperServerMain"
 
 
@@ -72,19 +66,9 @@ def write_config(state_dir: Path, port: int, host: str = "127.0.0.1") -> Path:
 
 
 def command(config: Path, log_dir: Path) -> list[str]:
-    return [
-        java(),
-        "-Xms32m",
-        "-Xmx256m",
-        "-XX:+UseSerialGC",
-        f"-Dzookeeper.log.dir={log_dir}",
-        "-Dzookeeper.root.logger=INFO,CONSOLE",
-        "-Dzookeeper.admin.enableServer=false",
-        "-cp",
-        classpath(),
-        MAIN_CLASS,
-        str(config),
-    ]
+    return zookeeper_argv(
+        java(), config, classpath=classpath(), main_class=MAIN_CLASS, log_dir=log_dir
+    )
 
 
 def four_letter_word(host: str, port: int, word: str, timeout: float = 1.0) -> str:

@@ -21,13 +21,16 @@ PLAYBOOKS = sorted((REPO / "playbooks").glob("*.yml"))
 ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 
 
-def run_playbook(inventory: Path, playbook: str, *extra: str) -> subprocess.CompletedProcess[str]:
+def run_playbook(
+    inventory: Path, playbook: str, *extra: str, answer: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
     env["PATH"] = f"{ANSIBLE_PLAYBOOK.parent}:{env['PATH']}"
     return subprocess.run(
         [str(ANSIBLE_PLAYBOOK), "-i", str(inventory), str(REPO / "playbooks" / playbook), *extra],
         cwd=REPO,
         env=env,
+        input=answer,
         capture_output=True,
         text=True,
         timeout=300,
@@ -164,20 +167,7 @@ def test_uninstall_without_confirmation_changes_nothing(tmp_path: Path, release:
         "masters": {"m1": {"dcos_node_ip": "198.18.0.250", "ansible_host": "198.18.0.250"}},
         "agents_private": {"a1": {"dcos_node_ip": "198.18.0.252", "ansible_host": "198.18.0.252"}},
     }
-    done = subprocess.run(
-        [
-            str(ANSIBLE_PLAYBOOK),
-            "-i",
-            str(inventory(tmp_path, release, groups)),
-            str(REPO / "playbooks/uninstall.yml"),
-        ],
-        cwd=REPO,
-        env=dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1"),
-        input="no\n",
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_playbook(inventory(tmp_path, release, groups), "uninstall.yml", answer="no\n")
     assert done.returncode != 0
     assert "Not confirmed: nothing was changed" in done.stdout
     assert "PLAY [Agents first" not in done.stdout
