@@ -35,6 +35,20 @@ CALL_TIMEOUT = 10.0
 MISSED_HEARTBEATS = 3
 
 
+def watchdog_seconds(subscribed: JSON, default_heartbeat: float) -> float:
+    """How long the stream may stay silent before the agent re-subscribes: the master's ping
+    budget (agent_ping_timeout x max_agent_ping_timeouts) plus one ping of slack, as a Mesos
+    agent does; 3 heartbeat intervals from a master that does not ping."""
+    ping = subscribed.get("agent_ping_timeout_seconds")
+    count = subscribed.get("max_agent_ping_timeouts")
+    if isinstance(ping, (int, float)) and ping > 0 and isinstance(count, int) and count > 0:
+        return float(ping) * (count + 1)
+    interval = subscribed.get("heartbeat_interval_seconds")
+    if isinstance(interval, (int, float)) and interval > 0:
+        return MISSED_HEARTBEATS * float(interval)
+    return MISSED_HEARTBEATS * default_heartbeat
+
+
 class LinkError(Exception):
     """The master refused the subscription or broke the protocol."""
 
@@ -94,6 +108,7 @@ class MasterLink:
         self._stream_sock: socket.socket | None = None
         self._call_conn: http.client.HTTPConnection | None = None
         self._call_lock = threading.Lock()
+        self._pong_in_flight = threading.Event()
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -243,6 +258,8 @@ class MasterLink:
                     self._subscribed(event["subscribed"], stream_id, sock)
                 elif kind == "HEARTBEAT":
                     continue
+                elif kind == "PING":
+                    self._pong()
                 elif kind == "ERROR":
                     message = (event.get("error") or {}).get("message")
                     log.error("master sent ERROR message=%s", message)
@@ -254,9 +271,7 @@ class MasterLink:
     def _subscribed(self, payload: JSON, stream_id: str, sock: socket.socket) -> None:
         self.agent_id = str(payload["agent_id"]["value"])
         self.master_info = payload.get("master_info")
-        interval = payload.get("heartbeat_interval_seconds")
-        if isinstance(interval, (int, float)) and interval > 0:
-            sock.settimeout(MISSED_HEARTBEATS * float(interval))
+        sock.settimeout(watchdog_seconds(payload, self.default_heartbeat))
         self._stream_id = stream_id
         self.connected = True
         log.info(
@@ -265,6 +280,22 @@ class MasterLink:
         self.on_subscribed(payload)
 
     # --- calls -------------------------------------------------------------------------
+
+    def _pong(self) -> None:
+        """Answer a health-check PING with a PONG call, off the stream's thread (a call may
+        block for a while during a partition; events must keep flowing meanwhile)."""
+        if self._pong_in_flight.is_set() or self.agent_id is None:
+            return
+        self._pong_in_flight.set()
+        call = {"type": "PONG", "agent_id": {"value": self.agent_id}}
+
+        def send() -> None:
+            try:
+                self.send(call)
+            finally:
+                self._pong_in_flight.clear()
+
+        threading.Thread(target=send, name="pong", daemon=True).start()
 
     def send(self, call: JSON) -> bool:
         """POST one call on the current subscription; False when it did not get a 2xx."""

@@ -17,9 +17,12 @@ def agent_link() -> Response:
     if kind == "SUBSCRIBE":
         stream = new_stream(m)
         agent, first = agent_calls.subscribe(m, body, stream)
-        agent_id = agent.agent_id
-        stream.on_close = lambda s: agent_calls.disconnected(m, agent_id, s)
-        m.wake.set()
+        if agent is None:  # refused (marked gone): the ERROR event, then the stream ends
+            stream.close()
+        else:
+            agent_id = agent.agent_id
+            stream.on_close = lambda s: agent_calls.disconnected(m, agent_id, s)
+            m.wake.set()
         return stream_response(stream.records(first), stream.stream_id)
     agent_calls.handle(m, kind, body, stream_id)
     if kind in ("UPDATE", "UPDATES"):

@@ -8,9 +8,10 @@ from typing import Any
 from daemons.common import resources as res
 from daemons.common.errors import BadRequest, Forbidden
 from daemons.common.streams import EventStream
-from daemons.master import state_json
+from daemons.master import agent_health, failover, state_json
 from daemons.master.master import Master, id_json
 from daemons.master.model import ALL_TASK_STATES, JSON, Agent, Executor, Framework, Task
+from daemons.master.registry import ADMITTED, Entry
 from daemons.master.validation import call_payload, parse_id, parse_resources
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,9 @@ def _task_from_agent(raw: JSON, agent_id: str) -> Task | None:
     return task
 
 
-def subscribe(master: Master, body: JSON, stream: EventStream) -> tuple[Agent, JSON]:
+def subscribe(master: Master, body: JSON, stream: EventStream) -> tuple[Agent | None, JSON]:
+    """Register or re-register an agent. The registry is written first when the agent is new
+    or was unreachable; an agent marked gone gets an ERROR event instead (None, event)."""
     payload = call_payload(body, "subscribe")
     info, total = _agent_info(payload)
     agent_id = parse_id(info.get("id"), "agent_info.id", required=False) or parse_id(
@@ -95,7 +98,22 @@ def subscribe(master: Master, body: JSON, stream: EventStream) -> tuple[Agent, J
     )
     with master.lock:
         now = master.clock()
+        if agent_id and agent_id in master.gone_agents:
+            log.warning("agent marked gone tried to re-register agent=%s", agent_id)
+            return None, {
+                "type": "ERROR",
+                "error": {"message": f"Agent {agent_id} has been marked gone; start it afresh"},
+            }
         agent = master.agents.get(agent_id) if agent_id else None
+        entry_info = dict(info, id=id_json(agent_id)) if agent_id else None
+        if (
+            agent_id
+            and (agent is None or agent.unreachable_since is not None)
+            and (agent_id not in master.recovered)
+        ):
+            # Back from unreachable, or unknown to this registry: admitted again before use.
+            assert entry_info is not None
+            master.persist_agent(agent_id, Entry(ADMITTED, entry_info, now))
         if agent is not None:
             if agent.stream is not None and agent.stream is not stream:
                 old, agent.stream = agent.stream, None
@@ -105,8 +123,12 @@ def subscribe(master: Master, body: JSON, stream: EventStream) -> tuple[Agent, J
             agent.reregistered_time = now
             event_type = "AGENT_UPDATED"
         else:
+            new_id = agent_id or master.ids.agent_id()
+            if not agent_id:
+                _replace_restarted(master, info)
+                master.persist_agent(new_id, Entry(ADMITTED, dict(info, id=id_json(new_id)), now))
             agent = Agent(
-                agent_id=agent_id or master.ids.agent_id(),
+                agent_id=new_id,
                 info={},
                 hostname=info["hostname"],
                 port=int(info.get("port", 5051)),
@@ -117,6 +139,10 @@ def subscribe(master: Master, body: JSON, stream: EventStream) -> tuple[Agent, J
                 agent.reregistered_time = now
             master.agents[agent.agent_id] = agent
             event_type = "AGENT_ADDED"
+        failover.reregistered(master, agent.agent_id)
+        master.unreachable_agents.pop(agent.agent_id, None)
+        master.missing_agents.pop(agent.agent_id, None)
+        master.removals.cancel(agent.agent_id)
         agent.info = dict(info, id=id_json(agent.agent_id))
         agent.hostname = info["hostname"]
         agent.port = int(info.get("port", 5051))
@@ -126,6 +152,7 @@ def subscribe(master: Master, body: JSON, stream: EventStream) -> tuple[Agent, J
         agent.stream = stream
         agent.active = True
         agent.disconnected_at = agent.unreachable_since = None
+        agent.last_heard = agent.ping_sent = now
         removed = _adopt(master, agent, payload)
         master.allocator.add_agent(agent.agent_id, total, master.agent_allocation(agent))
         _resend_shutdowns_and_kills(agent, removed)
@@ -140,10 +167,31 @@ def subscribe(master: Master, body: JSON, stream: EventStream) -> tuple[Agent, J
             "subscribed": {
                 "agent_id": id_json(agent.agent_id),
                 "heartbeat_interval_seconds": master.config.heartbeat_interval,
+                "agent_ping_timeout_seconds": master.config.agent_ping_timeout,
+                "max_agent_ping_timeouts": master.config.max_agent_ping_timeouts,
                 "master_info": master.master_info,
             },
         }
         return agent, first
+
+
+def _replace_restarted(master: Master, info: JSON) -> None:
+    """A new agent (no id) at the address of a known one: that machine rebooted (its boot id
+    changed) or its work dir was wiped. The old agent is marked gone in the registry and its
+    tasks are reported TASK_GONE (TASK_LOST to frameworks without PARTITION_AWARE)."""
+    port = int(info.get("port", 5051))
+    known = {a.agent_id: a.info for a in master.agents.values()}
+    known.update({k: e.info for k, e in master.recovered.items()})
+    for old_id, old_info in sorted(known.items()):
+        if old_info.get("hostname") == info["hostname"] and old_info.get("port", 5051) == port:
+            agent_health.mark_gone(
+                master,
+                old_id,
+                old_info,
+                "TASK_GONE",
+                "REASON_AGENT_RESTARTED",
+                "Agent restarted with a new agent ID (its machine rebooted)",
+            )
 
 
 def _resend_shutdowns_and_kills(agent: Agent, removed: set[str]) -> None:
@@ -174,7 +222,7 @@ def _resend_shutdowns_and_kills(agent: Agent, removed: set[str]) -> None:
 def _adopt(master: Master, agent: Agent, payload: JSON) -> set[str]:
     """Take the agent's word for its frameworks, executors and tasks; lose what it lacks.
     Returns the ids of frameworks already removed that the agent still runs something of."""
-    removed_ids = {f.framework_id for f in master.completed_frameworks}
+    removed_ids = master.removed_frameworks | {f.framework_id for f in master.completed_frameworks}
     removed: set[str] = set()
     infos: dict[str, JSON] = {}
     for info in payload.get("frameworks") or []:
@@ -270,6 +318,7 @@ def handle(master: Master, kind: str, body: JSON, stream_id: str | None) -> None
         raise BadRequest(f"Failed to validate call: unknown call type '{kind}'")
     with master.lock:
         agent = agent_for_call(master, body, stream_id)
+        agent.last_heard = master.clock()  # any call is a sign of life
         handler(master, agent, body)
 
 
@@ -344,7 +393,12 @@ def _exited_executor(master: Master, agent: Agent, body: JSON) -> None:
     master.send_framework(framework, {"type": "FAILURE", "failure": failure})
 
 
+def _pong(master: Master, agent: Agent, body: JSON) -> None:
+    return None  # `handle` has recorded that we heard from it
+
+
 _HANDLERS: dict[str, Any] = {
+    "PONG": _pong,
     "UPDATE": _update,
     "UPDATES": _updates,
     "MESSAGE": _message,

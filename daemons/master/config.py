@@ -2,10 +2,48 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from daemons.common import resources
 from daemons.common.zk import parse_zk_url
+
+_UNITS = {
+    "ns": 1e-9,
+    "us": 1e-6,
+    "ms": 1e-3,
+    "secs": 1.0,
+    "sec": 1.0,
+    "s": 1.0,
+    "mins": 60.0,
+    "min": 60.0,
+    "hrs": 3600.0,
+    "hr": 3600.0,
+    "days": 86400.0,
+}
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$")
+
+
+def parse_rate(text: str) -> tuple[int, float] | None:
+    """Mesos' `agent_removal_rate_limit`, e.g. `1/20mins`: (removals, per seconds); "" = none."""
+    if not text.strip():
+        return None
+    match = _RATE.match(text)
+    if match is None or match.group(3) not in _UNITS or match.group(3) == "":
+        raise ValueError(f"expected <count>/<duration> such as 1/20mins, got {text!r}")
+    count, seconds = int(match.group(1)), float(match.group(2)) * _UNITS[match.group(3)]
+    if count <= 0 or seconds <= 0:
+        raise ValueError(f"a rate needs a positive count and duration, got {text!r}")
+    return count, seconds
+
+
+def parse_fraction(text: str) -> float:
+    """`recovery_agent_removal_limit`: "100%" or "0.5" -> a fraction in [0, 1]."""
+    value = text.strip()
+    number = float(value[:-1]) / 100 if value.endswith("%") else float(value)
+    if not 0.0 <= number <= 1.0:
+        raise ValueError(f"must be between 0% and 100%, got {text!r}")
+    return number
 
 
 @dataclass(frozen=True)
@@ -21,8 +59,18 @@ class MasterConfig:
     # Seconds an outstanding offer lives before it is rescinded; 0 = forever (Mesos default).
     offer_timeout: float = 0.0
     heartbeat_interval: float = 15.0
-    # A disconnected agent that has not re-subscribed after this long is marked unreachable.
+    # After a failover, how long agents known to the registry have to re-register before they
+    # are marked unreachable (Mesos: default and minimum 10 min).
     agent_reregister_timeout: float = 600.0
+    # Health checks: a PING every `agent_ping_timeout`; an agent not heard of for
+    # `agent_ping_timeout x max_agent_ping_timeouts` is marked unreachable (Mesos 15 s x 5;
+    # DC/OS raises the count to 20). The budget must exceed the ZooKeeper session timeout.
+    agent_ping_timeout: float = 15.0
+    max_agent_ping_timeouts: int = 5
+    # More agents than this missing when the re-register window ends: fail over instead.
+    recovery_agent_removal_limit: str = "100%"
+    # At most this many agents marked unreachable per duration, e.g. "1/20mins"; "" = no limit.
+    agent_removal_rate_limit: str = ""
     # "cpus:0.01|mem:32": an offer must contain at least one of these (Mesos default).
     min_allocatable_resources: str = "cpus:0.01|mem:32"
     weights: dict[str, float] = field(default_factory=dict)
@@ -52,7 +100,34 @@ class MasterConfig:
             self.min_allocatable()
         except ValueError as err:
             problems.append(f"min_allocatable_resources: {err}")
+        if self.zk_session_timeout <= 0:
+            problems.append("zk_session_timeout: must be positive")
+        if self.agent_ping_timeout <= 0 or self.max_agent_ping_timeouts < 1:
+            problems.append(
+                "agent_ping_timeout: must be positive, max_agent_ping_timeouts at least 1"
+            )
+        elif self.agent_ping_timeout * self.max_agent_ping_timeouts <= self.zk_session_timeout:
+            problems.append(
+                "agent_ping_timeout x max_agent_ping_timeouts must be longer than "
+                "zk_session_timeout (agents would be marked unreachable during a failover)"
+            )
+        if self.agent_reregister_timeout <= 0:
+            problems.append("agent_reregister_timeout: must be positive")
+        try:
+            self.recovery_removal_fraction()
+        except ValueError as err:
+            problems.append(f"recovery_agent_removal_limit: {err}")
+        try:
+            self.removal_rate()
+        except ValueError as err:
+            problems.append(f"agent_removal_rate_limit: {err}")
         return problems
+
+    def recovery_removal_fraction(self) -> float:
+        return parse_fraction(self.recovery_agent_removal_limit)
+
+    def removal_rate(self) -> tuple[int, float] | None:
+        return parse_rate(self.agent_removal_rate_limit)
 
     def min_allocatable(self) -> list[resources.Resources]:
         out = []

@@ -95,6 +95,17 @@ def state() -> Response:
     return _json_bytes(_cache.get(m, "state", _raw_state))
 
 
+@bp.route("/registrar(1)/registry", methods=["GET"])
+@bp.route("/master/registrar(1)/registry", methods=["GET"])
+def registry() -> Response:
+    """The leader's registry: admitted, unreachable and gone agents, frameworks (Mesos)."""
+    m = master()
+    require_leader(m)
+    with m.lock:
+        body = m.registry_state.to_mesos_json()
+    return _json(body)
+
+
 @_routes("/state-summary")
 def state_summary() -> Response:
     m = master()

@@ -22,6 +22,10 @@ def master() -> Master:
 def require_leader(m: Master) -> None:
     """A standby answers 307 to the leader, 503 while there is none (reference §1.1)."""
     if m.is_leader:
+        if not m.acting:
+            raise ServiceUnavailable(
+                "The leading master has lost touch with ZooKeeper; try again later"
+            )
         return
     info = m.leader_info
     if not info:

@@ -18,8 +18,10 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from daemons.common import resources as res
+from daemons.common.errors import ServiceUnavailable
 from daemons.common.resources import Resources
 from daemons.common.streams import EventStream
+from daemons.master import agent_health, failover
 from daemons.master.allocation import Allocator
 from daemons.master.config import MasterConfig
 from daemons.master.ids import IdGenerator
@@ -31,6 +33,14 @@ from daemons.master.model import (
     Offer,
     Task,
     is_terminal,
+)
+from daemons.master.registry import (
+    REMOVED,
+    Entry,
+    MemoryRegistry,
+    Registry,
+    RegistryError,
+    RegistryState,
 )
 
 log = logging.getLogger(__name__)
@@ -44,10 +54,25 @@ def id_json(value: str) -> JSON:
 
 
 class Master:
-    def __init__(self, config: MasterConfig, clock: Clock, ids: IdGenerator) -> None:
+    def __init__(
+        self,
+        config: MasterConfig,
+        clock: Clock,
+        ids: IdGenerator,
+        registry: Registry | None = None,
+        on_fatal: Callable[[str], None] | None = None,
+    ) -> None:
         self.config = config
         self.clock = clock
         self.ids = ids
+        self.registry: Registry = registry if registry is not None else MemoryRegistry()
+        # False while this master cannot be sure it still holds its ZooKeeper session
+        # (service.py's lease): a leader then stops acting until the session is confirmed.
+        self.lease: Callable[[], bool] = lambda: True
+        # Called when this master must not go on (a failed registry write, too many agents
+        # missing after a failover): the daemon exits and systemd restarts it as a standby.
+        self.on_fatal = on_fatal
+        self.fatal_reason: str | None = None
         self.lock = threading.RLock()
         self.start_time = clock()
         self.elected_time: float | None = None
@@ -61,6 +86,18 @@ class Master:
         self.allocator = self._new_allocator()
         self.version = 0  # bumped on every change; keys the cache of rendered state
         self.counters: dict[str, int] = {}
+        # The registry's view (failover.py): agents expected back, marked unreachable or gone,
+        # and frameworks that were removed (they may never re-subscribe).
+        self.recovered: dict[str, Entry] = {}
+        self.recovered_total = 0
+        self.reregister_deadline = 0.0
+        self.missing_agents: dict[str, Entry] = {}
+        self.unreachable_agents: dict[str, Entry] = {}
+        self.gone_agents: dict[str, Entry] = {}
+        self.removed_frameworks: set[str] = set()
+        # What this leader read from the registry and wrote since (`/registrar(1)/registry`).
+        self.registry_state = RegistryState()
+        self.removals = agent_health.RemovalLimiter(config.removal_rate())
         self._rng = random.Random()
         # Set to ask the allocation loop for a round now (new framework, decline, revive, ...).
         self.wake = threading.Event()
@@ -78,6 +115,45 @@ class Master:
 
     def count(self, name: str, n: int = 1) -> None:
         self.counters[name] = self.counters.get(name, 0) + n
+
+    # --- the registry -----------------------------------------------------------------------
+
+    @property
+    def acting(self) -> bool:
+        """The leader, and sure of it: only then does it offer, launch or write."""
+        return self.is_leader and self.lease()
+
+    def fatal(self, reason: str) -> None:
+        """Stop acting as leader at once; the daemon exits (`on_fatal`)."""
+        log.critical("stepping down: %s", reason)
+        self.fatal_reason = reason
+        self.demote()
+        if self.on_fatal is not None:
+            self.on_fatal(reason)
+
+    def _persist(self, what: str, write: Callable[[], None]) -> None:
+        """Write to the registry before the change takes effect; never go on after a failure."""
+        if not self.acting:
+            raise ServiceUnavailable("Not acting as the leading master; try again later")
+        try:
+            write()
+        except RegistryError as err:
+            self.fatal(f"failed to update the registry ({what}): {err}")
+            raise ServiceUnavailable(f"Failed to update the registry: {err}") from None
+        self.count("registry_writes")
+
+    def persist_agent(self, agent_id: str, entry: Entry) -> None:
+        self._persist(
+            f"agent {agent_id} {entry.state}", lambda: self.registry.put_agent(agent_id, entry)
+        )
+        self.registry_state.agents[agent_id] = entry
+
+    def persist_framework(self, framework_id: str, entry: Entry) -> None:
+        self._persist(
+            f"framework {framework_id} {entry.state}",
+            lambda: self.registry.put_framework(framework_id, entry),
+        )
+        self.registry_state.frameworks[framework_id] = entry
 
     @property
     def master_info(self) -> JSON:
@@ -222,7 +298,7 @@ class Master:
     def allocate(self, agent_ids: list[str] | None = None) -> int:
         """One allocation round; sends OFFERS events. Returns the number of offers made."""
         with self.lock:
-            if not self.is_leader:
+            if not self.acting:
                 return 0
             now = self.clock()
             allocations = self.allocator.allocate(now, agent_ids=agent_ids, rng=self._rng)
@@ -293,9 +369,10 @@ class Master:
     # --- timers -----------------------------------------------------------------------------
 
     def tick(self) -> None:
-        """Expire offers, fail over frameworks and mark agents unreachable; called every second."""
+        """Expire offers, fail over frameworks, ping agents and mark the silent ones
+        unreachable, end a failover's re-register window; called several times a second."""
         with self.lock:
-            if not self.is_leader:
+            if not self.acting:
                 return
             now = self.clock()
             if self.config.offer_timeout > 0:
@@ -310,43 +387,17 @@ class Master:
                 ):
                     log.info("framework failover timeout framework=%s", framework.framework_id)
                     self.remove_framework(framework, "REASON_FRAMEWORK_REMOVED")
-            for agent in list(self.agents.values()):
-                if (
-                    agent.disconnected_at is not None
-                    and agent.unreachable_since is None
-                    and now - agent.disconnected_at >= self.config.agent_reregister_timeout
-                ):
-                    self.mark_unreachable(agent)
-
-    def mark_unreachable(self, agent: Agent) -> None:
-        log.warning("agent unreachable agent=%s", agent.agent_id)
-        now = self.clock()
-        agent.unreachable_since = now
-        for task in list(agent.tasks.values()):
-            framework = self.frameworks.get(task.framework_id)
-            status = self.master_status(
-                task.task_id,
-                "TASK_UNREACHABLE",
-                "REASON_AGENT_REMOVED",
-                "Agent did not re-register in time",
-                agent.agent_id,
-            )
-            task.unreachable_time = now
-            mapped = self.status_for(framework, status)
-            if mapped["state"] == "TASK_LOST":
-                self.apply_status(task, mapped)
-            else:
-                task.state = "TASK_UNREACHABLE"
-                task.latest_status = status
-                task.changed()
-            self.forward_update(framework, status)
-        self.changed()
+            failover.tick(self, now)
+            if self.is_leader:
+                agent_health.tick(self, now)
 
     # --- frameworks -------------------------------------------------------------------------
 
     def remove_framework(self, framework: Framework, reason: str) -> None:
         """Kill its tasks, shut down its executors, forget its offers; keep it as completed."""
         now = self.clock()
+        self.persist_framework(framework.framework_id, Entry(REMOVED, framework.info, now))
+        self.removed_frameworks.add(framework.framework_id)
         for offer_id in list(framework.offers):
             offer = self.offers.get(offer_id)
             if offer is not None:
@@ -403,12 +454,20 @@ class Master:
     # --- leadership -------------------------------------------------------------------------
 
     def elect(self) -> None:
+        """Become the leader: fence earlier leaders and recover from the registry first."""
         with self.lock:
-            if self.is_leader:
+            if self.is_leader or self.fatal_reason is not None:
+                return
+            try:
+                state = self.registry.recover(self.ids.master_id)
+            except RegistryError as err:
+                self.fatal(f"registry recovery failed: {err}")
                 return
             log.info("elected leading master id=%s", self.ids.master_id)
             self.is_leader = True
             self.elected_time = self.clock()
+            self.registry_state = state
+            failover.restore(self, state, self.elected_time)
             self.changed()
 
     def demote(self) -> None:

@@ -159,6 +159,9 @@ class Agent:
     disconnected_at: float | None = None
     unreachable_since: float | None = None
     reregistered_time: float | None = None
+    # Health checks (agent_health.py): when we last heard of it and last sent it a PING.
+    last_heard: float = 0.0
+    ping_sent: float = 0.0
     tasks: dict[tuple[str, str], Task] = field(default_factory=dict)  # (framework, task) -> Task
     executors: dict[tuple[str, str], Executor] = field(default_factory=dict)
     offers: set[str] = field(default_factory=set)

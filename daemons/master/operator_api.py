@@ -15,9 +15,9 @@ from flask import Blueprint, Response, jsonify, request
 from daemons.common.body import read_call, require_json_accept
 from daemons.common.errors import BadRequest, NotFound
 from daemons.common.streams import EventStream
-from daemons.master import state_json
+from daemons.master import agent_health, state_json
 from daemons.master.http import master, require_leader, stream_response
-from daemons.master.master import Master, id_json
+from daemons.master.master import Master
 from daemons.master.validation import parse_id
 
 bp = Blueprint("operator", __name__)
@@ -39,26 +39,20 @@ def _mark_agent_gone(m: Master, body: JSON) -> JSON:
         raise BadRequest("Expecting 'mark_agent_gone' to be present")
     agent_id = parse_id(payload.get("agent_id"), "mark_agent_gone.agent_id", required=True)
     agent = m.agents.get(agent_id)
-    if agent is None:
+    known = m.recovered.get(agent_id) or m.unreachable_agents.get(agent_id)
+    if agent is None and known is None:
+        if agent_id in m.gone_agents:
+            return {}
         raise NotFound(f"Agent {agent_id} is not known")
-    for task in list(agent.tasks.values()):
-        framework = m.frameworks.get(task.framework_id)
-        status = m.master_status(
-            task.task_id,
-            "TASK_GONE_BY_OPERATOR",
-            "REASON_AGENT_REMOVED_BY_OPERATOR",
-            "Agent marked gone by the operator",
-            agent_id,
-        )
-        m.apply_status(task, m.status_for(framework, status))
-        m.forward_update(framework, status)
-    m.rescind_offers(agent.offers)
-    if agent.stream is not None:
-        agent.stream.close()
-    m.allocator.remove_agent(agent_id)
-    del m.agents[agent_id]
-    m.send_operators({"type": "AGENT_REMOVED", "agent_removed": {"agent_id": id_json(agent_id)}})
-    m.changed()
+    info = agent.info if agent is not None else known.info if known is not None else {}
+    agent_health.mark_gone(
+        m,
+        agent_id,
+        info,
+        "TASK_GONE_BY_OPERATOR",
+        "REASON_AGENT_REMOVED_BY_OPERATOR",
+        "Agent marked gone by the operator",
+    )
     return {}
 
 

@@ -16,6 +16,7 @@ from daemons.master import state_json
 from daemons.master.launches import accept
 from daemons.master.master import Master, id_json
 from daemons.master.model import JSON, Framework, Task
+from daemons.master.registry import ACTIVE, Entry
 from daemons.master.validation import (
     call_payload,
     framework_roles,
@@ -51,15 +52,19 @@ def subscribe(master: Master, body: JSON, stream: EventStream) -> tuple[Framewor
     )
     with master.lock:
         now = master.clock()
-        if framework_id and any(
-            f.framework_id == framework_id for f in master.completed_frameworks
+        if framework_id and (
+            framework_id in master.removed_frameworks
+            or any(f.framework_id == framework_id for f in master.completed_frameworks)
         ):
             # Mesos answers 200 with an ERROR event as the first record, then closes.
             return None, {"type": "ERROR", "error": {"message": "Framework has been removed"}}
         framework = master.frameworks.get(framework_id) if framework_id else None
+        new_id = framework.framework_id if framework else framework_id or master.ids.framework_id()
+        # Durable before it takes effect: a new leader knows the framework and its timeout.
+        master.persist_framework(new_id, Entry(ACTIVE, dict(info, id=id_json(new_id)), now))
         if framework is None:
             framework = Framework(
-                framework_id=framework_id or master.ids.framework_id(),
+                framework_id=new_id,
                 info={},
                 roles=roles,
                 capabilities=capabilities,
@@ -300,14 +305,31 @@ def _reconcile(master: Master, framework: Framework, body: JSON) -> None:
         if known is not None:
             master.forward_update(framework, _reconciliation_status(master, known))
             continue
-        agent = master.agents.get(agent_id) if agent_id else None
-        state = "TASK_UNREACHABLE" if agent and agent.unreachable_since else "TASK_UNKNOWN"
-        if agent is not None and agent.unreachable_since is None:
-            state = "TASK_GONE"
-        master.forward_update(
-            framework,
-            master.master_status(task_id, state, "REASON_RECONCILIATION", "Reconciliation"),
-        )
+        state = _unknown_task_state(master, agent_id)
+        if state is not None:
+            master.forward_update(
+                framework,
+                master.master_status(
+                    task_id, state, "REASON_RECONCILIATION", "Reconciliation", agent_id
+                ),
+            )
+
+
+def _unknown_task_state(master: Master, agent_id: str | None) -> str | None:
+    """What reconciliation says of a task the master does not know (Mesos' _reconcileTasks);
+    None: no answer yet, because its agent may still re-register after a failover."""
+    if not agent_id:
+        return None if master.recovered else "TASK_UNKNOWN"
+    if agent_id in master.recovered:
+        return None
+    if agent_id in master.gone_agents:
+        return "TASK_GONE_BY_OPERATOR"
+    agent = master.agents.get(agent_id)
+    if agent_id in master.unreachable_agents or (agent and agent.unreachable_since):
+        return "TASK_UNREACHABLE"
+    if agent is not None:
+        return "TASK_GONE"
+    return "TASK_UNKNOWN"
 
 
 def _reconciliation_status(master: Master, task: Task) -> JSON:

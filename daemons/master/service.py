@@ -2,7 +2,13 @@
 
 This is the adapter layer around the pure-ish `Master`: it owns threads, the wall clock and the
 kazoo client. A lost ZooKeeper session ends the process (`on_fatal`), so a supervisor restarts
-it as a standby; no two masters ever act as leader together.
+it as a standby. No two masters ever act as leader together:
+- a *lease*: the leader acts only while a ZooKeeper round trip succeeded within half the session
+  timeout (the session cannot have expired before the other half has passed), so a leader that
+  was paused or cut off stops at once, before kazoo even notices;
+- while disconnected (SUSPENDED) it does nothing, and after a session timeout of that it exits
+  (Mesos keeps the same timer of its own);
+- every registry write is fenced by the election's version (zk_registry.py).
 """
 
 from __future__ import annotations
@@ -14,10 +20,13 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+from kazoo.client import KazooState
+
 from daemons.common import zk
 from daemons.master.config import MasterConfig
 from daemons.master.ids import IdGenerator
 from daemons.master.master import Master
+from daemons.master.zk_registry import ZkRegistry
 
 log = logging.getLogger(__name__)
 
@@ -25,31 +34,86 @@ log = logging.getLogger(__name__)
 MIN_ROUND_GAP = 0.02
 
 
+class Lease:
+    """Whether this master may still act: the last confirmed ZooKeeper round trip is recent."""
+
+    def __init__(self, session_timeout: float, clock: Callable[[], float] = time.monotonic):
+        self.valid_for = session_timeout / 2
+        self.clock = clock
+        self.confirmed = clock()
+        self.suspended_since: float | None = None
+
+    def confirm(self, at: float) -> None:
+        self.confirmed = max(self.confirmed, at)
+
+    def __call__(self) -> bool:
+        return self.suspended_since is None and self.clock() - self.confirmed < self.valid_for
+
+
 class MasterService:
     def __init__(self, config: MasterConfig, on_fatal: Callable[[str], None]) -> None:
         self.config = config
-        self.master = Master(config, time.time, IdGenerator(str(uuid.uuid4())))
         self.on_fatal = on_fatal
+        self.master = Master(
+            config, time.time, IdGenerator(str(uuid.uuid4())), on_fatal=self._fatal
+        )
+        self.lease = Lease(config.zk_session_timeout)
+        self.master.lease = self.lease
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._zk: Any = None
         self._contender: zk.MasterContender | None = None
 
+    def _fatal(self, reason: str) -> None:
+        if not self._stop.is_set():
+            self.on_fatal(reason)
+
     def start(self) -> None:
         hosts, path = zk.parse_zk_url(self.config.zk)
         self._zk = zk.connect(hosts, self.config.zk_session_timeout)
+        self.lease.confirm(time.monotonic())
+        self._zk.add_listener(self._zk_state)
+        self.master.registry = ZkRegistry(self._zk, path)
         self._contender = zk.MasterContender(
             self._zk,
             path,
             self.master.master_info,
             self._leadership_changed,
-            lambda: self.on_fatal("ZooKeeper session lost"),
+            lambda: self._fatal("ZooKeeper session lost"),
         )
         self._contender.start()
-        for name, target in (("allocation", self._allocation_loop), ("timers", self._timer_loop)):
+        for name, target in (
+            ("allocation", self._allocation_loop),
+            ("timers", self._timer_loop),
+            ("lease", self._lease_loop),
+        ):
             thread = threading.Thread(target=target, name=name, daemon=True)
             thread.start()
             self._threads.append(thread)
+
+    def _zk_state(self, state: str) -> None:
+        if state == KazooState.SUSPENDED:
+            log.warning("ZooKeeper connection lost; not acting as leader until it is back")
+            self.lease.suspended_since = time.monotonic()
+        elif state == KazooState.CONNECTED:
+            self.lease.suspended_since = None
+            self.lease.confirm(time.monotonic())
+            self.master.wake.set()
+
+    def _lease_loop(self) -> None:
+        """Renew the lease with a cheap round trip; exit after a session timeout cut off."""
+        timeout = self.config.zk_session_timeout
+        while not self._stop.wait(timeout / 8):
+            suspended = self.lease.suspended_since
+            if suspended is not None and time.monotonic() - suspended > timeout:
+                self._fatal(f"ZooKeeper unreachable for more than {timeout}s: session expired")
+                return
+            started = time.monotonic()
+            try:
+                self._zk.exists_async("/").get(timeout=timeout / 4)
+            except Exception:  # an unanswered round trip just does not renew the lease
+                continue
+            self.lease.confirm(started)
 
     def _leadership_changed(self, is_leader: bool, leader: dict[str, Any] | None) -> None:
         if self._stop.is_set():
@@ -78,7 +142,8 @@ class MasterService:
                 log.exception("allocation round failed")
 
     def _timer_loop(self) -> None:
-        while not self._stop.wait(1.0):
+        interval = min(1.0, self.config.agent_ping_timeout / 4)
+        while not self._stop.wait(interval):
             try:
                 self.master.tick()
             except Exception:

@@ -149,3 +149,31 @@ def test_executor_that_never_subscribes_times_out(
         assert failed["reason"] == "REASON_EXECUTOR_REGISTRATION_TIMEOUT"
         exited = master.wait_for(lambda: master.calls_of("EXITED_EXECUTOR"))
         assert exited[0]["exited_executor"]["executor_id"] == {"value": "mute-executor"}
+
+
+def test_agent_after_a_reboot_starts_afresh_and_empties_the_old_containers(
+    agent: Any, master: FakeMaster, work_dir: Path
+) -> None:
+    """A changed boot id: the old executors are killed (their cgroups emptied) and the agent
+    subscribes without an id, so the master treats it as a new agent (old tasks GONE)."""
+    aid = agent_id(master)
+    master.send(run_task(command_task("pre-reboot", "sleep 600", aid)))
+    master.wait_state("pre-reboot", "TASK_RUNNING")
+    pid = _executor_pid(work_dir, "pre-reboot")
+    agent.kill(signal.SIGKILL)
+    os.kill(pid, 0)
+    # The checkpointed boot id no longer matches the kernel's: the machine "rebooted".
+    (work_dir / "meta" / "boot_id").write_text("00000000-0000-0000-0000-000000000000")
+    agent.start()
+    again = master.wait_subscribed(count=2)
+    assert "agent_id" not in again and "id" not in again["subscribe"]["agent_info"]
+    assert again["subscribe"]["tasks"] == []
+
+    def reaped() -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+
+    master.wait_for(reaped, timeout=15)

@@ -35,3 +35,12 @@ def test_master_info_address_prefers_the_ip() -> None:
     assert leader_address({"hostname": "m1", "port": 5050}) == ("m1", 5050)
     with pytest.raises(ValueError):
         leader_address({"id": "x"})
+
+
+def test_watchdog_is_the_masters_ping_budget_plus_one_ping():
+    from daemons.agent.master_link import watchdog_seconds
+
+    subscribed = {"agent_ping_timeout_seconds": 1.0, "max_agent_ping_timeouts": 5}
+    assert watchdog_seconds(subscribed, 15.0) == 6.0
+    assert watchdog_seconds({"heartbeat_interval_seconds": 2.0}, 15.0) == 6.0
+    assert watchdog_seconds({}, 15.0) == 45.0

@@ -12,6 +12,7 @@ from daemons.master import agent_calls, scheduler_calls
 from daemons.master.config import MasterConfig
 from daemons.master.ids import IdGenerator
 from daemons.master.master import Master
+from daemons.master.registry import Registry
 
 JSON = dict[str, Any]
 
@@ -27,10 +28,18 @@ class Clock:
         self.now += seconds
 
 
-def make_master(**overrides: Any) -> tuple[Master, Clock]:
-    clock = Clock()
+def make_master(
+    registry: Registry | None = None,
+    clock: Clock | None = None,
+    master_id: str = "m1",
+    **overrides: Any,
+) -> tuple[Master, Clock]:
+    """An elected master on a manual clock. `fatal_reasons` on it records why it stepped down."""
+    clock = clock or Clock()
     config = from_mapping(MasterConfig, {"zk": "zk://127.0.0.1:2181/mesos", **overrides})
-    master = Master(config, clock, IdGenerator("m1"))
+    reasons: list[str] = []
+    master = Master(config, clock, IdGenerator(master_id), registry, on_fatal=reasons.append)
+    master.fatal_reasons = reasons  # type: ignore[attr-defined]
     master.elect()
     return master, clock
 
@@ -60,7 +69,7 @@ def add_agent(
         },
     }
     agent, first = agent_calls.subscribe(master, body, stream)
-    assert first["type"] == "SUBSCRIBED"
+    assert agent is not None and first["type"] == "SUBSCRIBED", first
     return agent.agent_id, stream
 
 
@@ -82,6 +91,12 @@ def call(master: Master, framework_id: str, stream: EventStream, kind: str, **pa
     body: JSON = {"type": kind, "framework_id": {"value": framework_id}}
     body.update(payload)
     return scheduler_calls.handle(master, kind, body, stream.stream_id)
+
+
+def agent_call(master: Master, agent_id: str, stream: EventStream, kind: str) -> None:
+    """A payload-less agent call (PONG) on the agent's stream."""
+    body = {"type": kind, "agent_id": {"value": agent_id}}
+    agent_calls.handle(master, kind, body, stream.stream_id)
 
 
 def events(stream: EventStream, kind: str | None = None) -> list[JSON]:

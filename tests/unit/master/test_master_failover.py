@@ -1,0 +1,418 @@
+"""High availability in process: the registry, a new leader's recovery, agent health checks.
+
+The master runs on a manual clock and the tests are the network: a PONG the test does not send
+is a dropped message, a master the test stops calling has crashed. Figures are the test profile
+of reliability.md §(b): ping 1 s x 5, re-register window 20 s, ZK session 4 s.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from daemons.common.errors import ServiceUnavailable
+from daemons.master import operator_api, scheduler_calls
+from daemons.master.config import MasterConfig, parse_fraction, parse_rate
+from daemons.master.registry import (
+    ADMITTED,
+    GONE,
+    REMOVED,
+    UNREACHABLE,
+    Entry,
+    MemoryRegistry,
+    RegistryError,
+)
+from daemons.master.service import Lease
+from tests.unit.master.factories import (
+    Clock,
+    add_agent,
+    agent_call,
+    agent_update,
+    call,
+    command_task,
+    events,
+    launch,
+    make_master,
+    subscribe,
+)
+
+PROFILE = {
+    "agent_ping_timeout": 1.0,
+    "max_agent_ping_timeouts": 5,
+    "zk_session_timeout": 4.0,
+    "agent_reregister_timeout": 20.0,
+}
+AWARE = [{"type": "PARTITION_AWARE"}]
+
+
+def start_cluster(registry, clock=None, agents=2, tasks_per_agent=2, **overrides):
+    """A leader with agents a0…, a partition-aware framework and RUNNING tasks on each agent."""
+    master, clock = make_master(registry, clock, **{**PROFILE, **overrides})
+    agent_streams = dict(add_agent(master, hostname=f"a{i}") for i in range(agents))
+    fid, fstream = subscribe(master, failover_timeout=3600.0, capabilities=AWARE)
+    master.allocate()
+    for offer in events(fstream, "OFFERS")[0]["offers"]["offers"]:
+        agent_id = offer["agent_id"]["value"]
+        tasks = [command_task(f"{agent_id}-t{n}", agent_id) for n in range(tasks_per_agent)]
+        launch(master, fid, fstream, offer, *tasks)
+        for task in tasks:
+            agent_update(
+                master, agent_id, agent_streams[agent_id], fid, task["name"], "TASK_RUNNING"
+            )
+    fstream.pending()
+    return master, clock, agent_streams, fid, fstream
+
+
+def report(master, agent_id):
+    """What the agent says of its tasks when it re-subscribes (docs/agent-protocol.md)."""
+    return [
+        {
+            "task_id": {"value": t.task_id},
+            "framework_id": {"value": t.framework_id},
+            "name": t.name,
+            "state": "TASK_RUNNING",
+            "resources": t.info["resources"],
+        }
+        for t in master.agents[agent_id].tasks.values()
+    ]
+
+
+def reregister(master, agent_id, tasks, hostname):
+    return add_agent(master, hostname=hostname, agent_info={"id": {"value": agent_id}}, tasks=tasks)
+
+
+def advance(master, clock, seconds, pong=None, step=0.25):
+    """Move time on in steps, ticking; `pong` is the agents (id -> stream) whose PONGs arrive."""
+    for _ in range(round(seconds / step)):
+        clock.advance(step)
+        for agent_id, stream in (pong or {}).items():
+            if any(e["type"] == "PING" for e in stream.pending()):
+                agent_call(master, agent_id, stream, "PONG")
+        master.tick()
+
+
+def reconcile(master, fid, fstream, task_id, agent_id=None):
+    entry = {"task_id": {"value": task_id}}
+    if agent_id:
+        entry["agent_id"] = {"value": agent_id}
+    call(master, fid, fstream, "RECONCILE", reconcile={"tasks": [entry]})
+    return [e["update"]["status"] for e in events(fstream, "UPDATE")]
+
+
+# --- the registry: durable before it takes effect -------------------------------------------------
+
+
+def test_agents_and_frameworks_are_in_the_registry_before_they_are_acknowledged():
+    registry = MemoryRegistry()
+    master, *_ = make_master(registry, **PROFILE)
+    agent_id, _ = add_agent(master, hostname="a0")
+    entry = registry.state.agents[agent_id]
+    assert (entry.state, entry.info["hostname"]) == (ADMITTED, "a0")
+    fid, fstream = subscribe(master, failover_timeout=123.0)
+    assert registry.state.frameworks[fid].state == "active"
+    assert registry.state.frameworks[fid].info["failover_timeout"] == 123.0
+    call(master, fid, fstream, "TEARDOWN")
+    assert registry.state.frameworks[fid].state == REMOVED
+
+
+def test_a_failed_registry_write_makes_the_master_step_down_and_changes_nothing():
+    registry = MemoryRegistry()
+    master, _ = make_master(registry, **PROFILE)
+    add_agent(master, hostname="a0")
+    registry.fail_writes = True
+    with pytest.raises(ServiceUnavailable, match="registry"):
+        add_agent(master, hostname="a1")
+    assert [a.hostname for a in master.agents.values()] == ["a0"]
+    assert not master.is_leader and master.fatal_reasons  # it exits; systemd restarts it
+    assert "registry" in master.fatal_reasons[0]
+    # A framework cannot subscribe to it either, and it no longer offers anything.
+    with pytest.raises(ServiceUnavailable):
+        subscribe(master)
+    assert master.allocate() == 0
+
+
+def test_a_leader_whose_lease_lapsed_acts_on_nothing():
+    """F3/F4 in process: a paused or cut-off leader, before ZooKeeper tells it, does nothing."""
+    registry = MemoryRegistry()
+    master, _ = make_master(registry, **PROFILE)
+    add_agent(master, hostname="a0")
+    subscribe(master)
+    writes = registry.writes
+    master.lease = lambda: False
+    assert master.allocate() == 0
+    with pytest.raises(ServiceUnavailable):
+        add_agent(master, hostname="a1")
+    assert registry.writes == writes
+
+
+def test_lease_holds_for_half_a_session_after_the_last_round_trip_and_not_while_suspended():
+    now = [100.0]
+    lease = Lease(4.0, clock=lambda: now[0])
+    assert lease()
+    now[0] += 1.9
+    assert lease()
+    now[0] += 0.2  # 2.1 s without a confirmed round trip: the session might be about to expire
+    assert not lease()
+    lease.confirm(now[0])
+    assert lease()
+    lease.suspended_since = now[0]
+    assert not lease()
+
+
+def test_memory_registry_recovers_what_was_written_and_rejects_malformed_entries():
+    registry = MemoryRegistry()
+    registry.recover("m1")
+    registry.put_agent("S1", Entry(ADMITTED, {"hostname": "h"}, 1.0))
+    registry.put_agent("S2", Entry(GONE, {}, 2.0))
+    state = registry.recover("m2")
+    assert set(state.agents_in(ADMITTED)) == {"S1"} and set(state.agents_in(GONE)) == {"S2"}
+    body = state.to_mesos_json()
+    assert body["slaves"]["slaves"] == [{"info": {"hostname": "h"}}]
+    assert body["gone"]["slaves"][0]["id"] == {"value": "S2"}
+    with pytest.raises(RegistryError):
+        Entry.from_json({"state": "sideways"}, ("admitted",))
+
+
+# --- F1 in process: a new leader recovers from the registry ---------------------------------------
+
+
+def test_new_leader_recovers_and_agents_reregister_without_a_task_state_change():
+    registry = MemoryRegistry()
+    old, clock, agent_streams, fid, _ = start_cluster(registry)
+    before = {t.task_id: t.state for t in old.frameworks[fid].tasks.values()}
+    reports = {agent_id: report(old, agent_id) for agent_id in agent_streams}
+    hostnames = {a.agent_id: a.hostname for a in old.agents.values()}
+    # The old leader is gone (crashed); a standby is elected on the same registry.
+    new, _ = make_master(registry, clock, master_id="m2", **PROFILE)
+    assert set(new.recovered) == set(agent_streams)
+    assert new.frameworks[fid].recovered and new.frameworks[fid].failover_timeout == 3600.0
+    writes = registry.writes
+    fid2, fstream = subscribe(new, framework_id=fid, capabilities=AWARE)
+    assert fid2 == fid
+    first, second = sorted(agent_streams)
+    task_on_second = reports[second][0]["task_id"]["value"]
+    # Until its agent re-registers, reconciliation gives no answer for a task (Mesos).
+    assert reconcile(new, fid, fstream, task_on_second, second) == []
+    assert reconcile(new, fid, fstream, task_on_second) == []
+    for agent_id in (first, second):
+        reregister(new, agent_id, reports[agent_id], hostnames[agent_id])
+    assert new.recovered == {}
+    after = {t.task_id: t.state for t in new.frameworks[fid].tasks.values()}
+    assert after == before  # every task still RUNNING, none lost or restarted
+    assert [s["state"] for s in reconcile(new, fid, fstream, task_on_second, second)] == [
+        "TASK_RUNNING"
+    ]
+    assert events(fstream, "UPDATE") == []  # no update but the answers asked for
+    # Re-registration of admitted agents needs no registry write; the framework's is one.
+    assert registry.writes == writes + 1
+
+
+def test_agents_missing_after_the_reregister_window_are_marked_unreachable_and_may_return():
+    registry = MemoryRegistry()
+    old, clock, agent_streams, fid, _ = start_cluster(registry)
+    first, second = sorted(agent_streams)
+    reports = {agent_id: report(old, agent_id) for agent_id in agent_streams}
+    hostnames = {a.agent_id: a.hostname for a in old.agents.values()}
+    new, _ = make_master(registry, clock, master_id="m2", **PROFILE)
+    _, fstream = subscribe(new, framework_id=fid, capabilities=AWARE)
+    back = dict([reregister(new, first, reports[first], hostnames[first])])
+    advance(new, clock, 19.0, pong=back)
+    assert registry.state.agents[second].state == ADMITTED
+    advance(new, clock, 1.5, pong=back)
+    assert registry.state.agents[second].state == UNREACHABLE
+    task = reports[second][0]["task_id"]["value"]
+    assert [s["state"] for s in reconcile(new, fid, fstream, task, second)] == ["TASK_UNREACHABLE"]
+    # It comes back late: admitted again (registry first) and its tasks are adopted.
+    reregister(new, second, reports[second], hostnames[second])
+    assert registry.state.agents[second].state == ADMITTED
+    assert new.frameworks[fid].tasks[task].state == "TASK_RUNNING"
+
+
+def test_too_many_missing_agents_make_the_new_leader_fail_over_instead_of_removing_them():
+    registry = MemoryRegistry()
+    old, clock, agent_streams, _, _ = start_cluster(
+        registry, agents=3, tasks_per_agent=1, recovery_agent_removal_limit="50%"
+    )
+    back = sorted(agent_streams)[0]
+    reports = report(old, back)
+    hostname = old.agents[back].hostname
+    new, _ = make_master(
+        registry, clock, master_id="m2", recovery_agent_removal_limit="50%", **PROFILE
+    )
+    streams = dict([reregister(new, back, reports, hostname)])
+    advance(new, clock, 21.0, pong=streams)
+    assert new.fatal_reasons and "recovery_agent_removal_limit" in new.fatal_reasons[0]
+    assert not new.is_leader
+    assert {e.state for e in registry.state.agents.values()} == {ADMITTED}  # nobody removed
+
+
+def test_removals_after_a_failover_follow_the_rate_limit():
+    registry = MemoryRegistry()
+    start_cluster(registry, agents=3, tasks_per_agent=1)
+    clock = Clock(5000.0)
+    new, _ = make_master(
+        registry, clock, master_id="m2", agent_removal_rate_limit="1/10secs", **PROFILE
+    )
+
+    def unreachable():
+        return sum(e.state == UNREACHABLE for e in registry.state.agents.values())
+
+    advance(new, clock, 20.5)
+    assert unreachable() == 1
+    advance(new, clock, 5.0)
+    assert unreachable() == 1
+    advance(new, clock, 5.0)
+    assert unreachable() == 2
+    advance(new, clock, 10.0)
+    assert unreachable() == 3
+
+
+def test_a_new_leader_keeps_removed_frameworks_out_and_times_out_absent_ones():
+    registry = MemoryRegistry()
+    old, clock, _, fid, fstream = start_cluster(registry)
+    gone_fid, gone_stream = subscribe(old, name="short-lived")
+    call(old, gone_fid, gone_stream, "TEARDOWN")
+    brief_fid, _ = subscribe(old, name="brief", failover_timeout=5.0)
+    new, _ = make_master(registry, clock, master_id="m2", **PROFILE)
+    refused, first = scheduler_calls.subscribe(
+        new,
+        {
+            "type": "SUBSCRIBE",
+            "framework_id": {"value": gone_fid},
+            "subscribe": {"framework_info": {"user": "u", "name": "x", "id": {"value": gone_fid}}},
+        },
+        fstream,
+    )
+    assert refused is None and first["type"] == "ERROR"
+    # The failover timeout counts from the election: 5 s later the absent framework is removed.
+    advance(new, clock, 4.0)
+    assert brief_fid in new.frameworks
+    advance(new, clock, 1.5)
+    assert brief_fid not in new.frameworks
+    assert registry.state.frameworks[brief_fid].state == REMOVED
+    assert fid in new.frameworks  # a week-long timeout keeps the workload's framework
+
+
+# --- health checks: F9, F11, F14 in process -------------------------------------------------------
+
+
+def test_a_silent_agent_is_marked_unreachable_after_the_ping_budget():
+    """F9: partition-aware frameworks see TASK_UNREACHABLE, others TASK_LOST, after 5 pings."""
+    registry = MemoryRegistry()
+    master, clock, agent_streams, _, fstream = start_cluster(registry, agents=1)
+    ((agent_id, agent_stream),) = agent_streams.items()
+    advance(master, clock, 4.75)  # pings arrive, no PONG comes back
+    pings = [e for e in agent_stream.pending() if e["type"] == "PING"]
+    assert len(pings) == 4
+    assert registry.state.agents[agent_id].state == ADMITTED and events(fstream) == []
+    advance(master, clock, 0.5)
+    assert registry.state.agents[agent_id].state == UNREACHABLE
+    states = {e["update"]["status"]["state"] for e in events(fstream, "UPDATE")}
+    assert states == {"TASK_UNREACHABLE"}
+    assert agent_stream.closed
+    assert master.metrics()["master/slaves_unreachable"] == 1.0
+
+
+def test_a_framework_without_partition_awareness_gets_task_lost():
+    master, clock, agent_streams, _, _ = start_cluster(MemoryRegistry(), agents=1)
+    old_fid, old_stream = subscribe(master, name="old-style")
+    ((agent_id, agent_stream),) = agent_streams.items()
+    master.allocate()
+    offer = events(old_stream, "OFFERS")[0]["offers"]["offers"][0]
+    launch(master, old_fid, old_stream, offer, command_task("legacy", agent_id, cpus=0.5))
+    agent_update(master, agent_id, agent_stream, old_fid, "legacy", "TASK_RUNNING")
+    old_stream.pending()
+    advance(master, clock, 5.5)
+    assert [e["update"]["status"]["state"] for e in events(old_stream, "UPDATE")] == ["TASK_LOST"]
+
+
+def test_a_partition_shorter_than_the_budget_changes_nothing():
+    """F11: 3 s without PONGs, then they flow again: no state change, no registry write."""
+    registry = MemoryRegistry()
+    master, clock, agent_streams, fid, fstream = start_cluster(registry, agents=1)
+    writes = registry.writes
+    advance(master, clock, 3.0)  # PONGs dropped
+    advance(master, clock, 10.0, pong=agent_streams)  # healed
+    assert registry.writes == writes
+    assert events(fstream) == []
+    assert all(a.unreachable_since is None for a in master.agents.values())
+    assert {t.state for t in master.frameworks[fid].tasks.values()} == {"TASK_RUNNING"}
+
+
+def test_a_task_that_ends_during_a_partition_frees_its_resources_once():
+    """F14: the terminal update arrives after the heal (and again, as a retry)."""
+    master, clock, agent_streams, fid, fstream = start_cluster(
+        MemoryRegistry(), agents=1, tasks_per_agent=1
+    )
+    ((agent_id, agent_stream),) = agent_streams.items()
+    advance(master, clock, 3.0)
+    task_id = next(iter(master.frameworks[fid].tasks))
+    agent_update(master, agent_id, agent_stream, fid, task_id, "TASK_FINISHED")
+    agent_update(master, agent_id, agent_stream, fid, task_id, "TASK_FINISHED")  # a retry
+    finished = [e for e in events(fstream, "UPDATE") if e["update"]["status"]["state"]]
+    assert len(finished) == 2  # delivered at least once; the framework sees the duplicate
+    assert master.allocator.available(agent_id)["*"].scalar("cpus") == 4.0
+
+
+def test_an_agent_back_from_unreachable_is_admitted_again_with_its_tasks():
+    registry = MemoryRegistry()
+    master, clock, agent_streams, fid, _ = start_cluster(registry, agents=1)
+    ((agent_id, _),) = agent_streams.items()
+    tasks = report(master, agent_id)
+    hostname = master.agents[agent_id].hostname
+    advance(master, clock, 6.0)
+    assert registry.state.agents[agent_id].state == UNREACHABLE
+    reregister(master, agent_id, tasks, hostname)
+    assert registry.state.agents[agent_id].state == ADMITTED
+    assert {t.state for t in master.frameworks[fid].tasks.values()} == {"TASK_RUNNING"}
+
+
+# --- reboots and operators ------------------------------------------------------------------------
+
+
+def test_an_agent_that_rebooted_is_a_new_agent_and_its_old_tasks_are_gone():
+    registry = MemoryRegistry()
+    master, _, agent_streams, fid, fstream = start_cluster(registry, agents=1)
+    ((old_id, old_stream),) = agent_streams.items()
+    # Same address, no id: its boot id changed, so it forgot its checkpoints.
+    new_id, _ = add_agent(master, hostname="a0", boot_id="another-boot")
+    assert new_id != old_id
+    assert registry.state.agents[old_id].state == GONE
+    assert registry.state.agents[new_id].state == ADMITTED
+    states = {e["update"]["status"]["state"] for e in events(fstream, "UPDATE")}
+    assert states == {"TASK_GONE"}
+    assert master.frameworks[fid].tasks == {} and old_stream.closed
+    # The old id may never come back.
+    with pytest.raises(AssertionError, match="marked gone"):
+        add_agent(master, hostname="a0", agent_info={"id": {"value": old_id}})
+
+
+def test_mark_agent_gone_is_durable_first():
+    registry = MemoryRegistry()
+    master, _, agent_streams, _, _ = start_cluster(registry, agents=1)
+    ((agent_id, _),) = agent_streams.items()
+    mark = operator_api._SYNC["MARK_AGENT_GONE"]
+    registry.fail_writes = True
+    with pytest.raises(ServiceUnavailable):
+        mark(master, {"mark_agent_gone": {"agent_id": {"value": agent_id}}})
+    assert agent_id in master.agents  # nothing happened
+    registry.fail_writes = False
+    master2, _ = make_master(registry, master_id="m2", **PROFILE)
+    mark(master2, {"mark_agent_gone": {"agent_id": {"value": agent_id}}})
+    assert registry.state.agents[agent_id].state == GONE
+
+
+# --- configuration --------------------------------------------------------------------------------
+
+
+def test_health_and_removal_settings_are_checked():
+    def problems(**values):
+        return MasterConfig(zk="zk://h:2181/mesos", **values).validate()
+
+    assert problems() == []
+    assert any("zk_session_timeout" in p for p in problems(agent_ping_timeout=1.0))
+    assert any(
+        "recovery_agent_removal_limit" in p for p in problems(recovery_agent_removal_limit="150%")
+    )
+    assert any("agent_removal_rate_limit" in p for p in problems(agent_removal_rate_limit="fast"))
+    assert parse_rate("1/20mins") == (1, 1200.0) and parse_rate("") is None
+    assert parse_fraction("50%") == 0.5 and parse_fraction("0.25") == 0.25
