@@ -17,7 +17,7 @@ def snapshot(master: Master) -> dict[str, float]:
     used = res.total(a.used() for a in agents)
     tasks = [t for f in frameworks for t in f.tasks.values()]
     out: dict[str, float] = {
-        "master/elected": 1.0 if master.is_leader else 0.0,
+        "master/elected": 1.0 if master.acting else 0.0,
         "master/uptime_secs": master.clock() - master.start_time,
         "master/slaves_active": float(sum(1 for a in agents if a.active)),
         "master/slaves_inactive": float(sum(1 for a in agents if not a.active)),

@@ -6,8 +6,9 @@ it as a standby. No two masters ever act as leader together:
 - a *lease*: the leader acts only while a ZooKeeper round trip succeeded within half the session
   timeout (the session cannot have expired before the other half has passed), so a leader that
   was paused or cut off stops at once, before kazoo even notices;
-- while disconnected (SUSPENDED) it does nothing, and after a session timeout of that it exits
-  (Mesos keeps the same timer of its own);
+- while disconnected (SUSPENDED) it does nothing, and after twice the session timeout of that it
+  exits (Mesos keeps a timer of its own; twice, because a ZooKeeper election — F22 — resets
+  session timeouts, so a session may well survive a longer disconnection);
 - every registry write is fenced by the election's version (zk_registry.py).
 """
 
@@ -69,8 +70,39 @@ class MasterService:
             self.on_fatal(reason)
 
     def start(self) -> None:
-        hosts, path = zk.parse_zk_url(self.config.zk)
-        self._zk = zk.connect(hosts, self.config.zk_session_timeout)
+        """Contend for leadership, then run the loops. When ZooKeeper does not answer (down, no
+        quorum) the HTTP API comes up anyway and answers 503 — there is no leader — while a
+        thread keeps trying."""
+        hosts, _ = zk.parse_zk_url(self.config.zk)
+        try:
+            client = zk.connect(hosts, self.config.zk_session_timeout)
+        except zk.StoreUnavailable as err:
+            log.warning("%s; retrying in the background", err.message)
+            client = None
+        if client is not None:
+            self._contend(client)
+        loops = [("allocation", self._allocation_loop), ("timers", self._timer_loop)]
+        loops.append(("lease", self._lease_loop) if client else ("zookeeper", self._join))
+        for name, target in loops:
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+
+    def _join(self) -> None:
+        hosts, _ = zk.parse_zk_url(self.config.zk)
+        while not self._stop.wait(1.0):
+            try:
+                client = zk.connect(hosts, self.config.zk_session_timeout)
+            except zk.StoreUnavailable as err:
+                log.warning("%s; retrying", err.message)
+                continue
+            self._contend(client)
+            self._lease_loop()
+            return
+
+    def _contend(self, client: Any) -> None:
+        _, path = zk.parse_zk_url(self.config.zk)
+        self._zk = client
         self.lease.confirm(time.monotonic())
         self._zk.add_listener(self._zk_state)
         self.master.registry = ZkRegistry(self._zk, path)
@@ -81,15 +113,10 @@ class MasterService:
             self._leadership_changed,
             lambda: self._fatal("ZooKeeper session lost"),
         )
-        self._contender.start()
-        for name, target in (
-            ("allocation", self._allocation_loop),
-            ("timers", self._timer_loop),
-            ("lease", self._lease_loop),
-        ):
-            thread = threading.Thread(target=target, name=name, daemon=True)
-            thread.start()
-            self._threads.append(thread)
+        try:
+            self._contender.start()
+        except Exception as err:  # a half-made candidacy must not linger: start afresh
+            self._fatal(f"could not contend for leadership: {err.__class__.__name__}: {err}")
 
     def _zk_state(self, state: str) -> None:
         if state == KazooState.SUSPENDED:
@@ -105,8 +132,8 @@ class MasterService:
         timeout = self.config.zk_session_timeout
         while not self._stop.wait(timeout / 8):
             suspended = self.lease.suspended_since
-            if suspended is not None and time.monotonic() - suspended > timeout:
-                self._fatal(f"ZooKeeper unreachable for more than {timeout}s: session expired")
+            if suspended is not None and time.monotonic() - suspended > 2 * timeout:
+                self._fatal(f"ZooKeeper unreachable for more than {2 * timeout}s")
                 return
             started = time.monotonic()
             try:

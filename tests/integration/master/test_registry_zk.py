@@ -101,3 +101,18 @@ def test_a_paused_leader_stops_acting_when_it_resumes(start_master, zk_url):
     finally:
         observer.stop()
         observer.close()
+
+
+def test_without_zookeeper_the_master_serves_503_and_leads_once_it_is_back(start_master, zookeeper):
+    """F5's master side: no quorum means no leader and no stale answers; the master does not
+    crash-loop but joins as soon as ZooKeeper answers."""
+    with zookeeper.stopped():
+        master = start_master(zk_session_timeout=2.0, agent_ping_timeout=1.0)
+        response = requests.get(f"{master.url}/master/state", timeout=5)
+        assert response.status_code == 503
+        assert _elected(master) == 0.0
+    back = time.monotonic()
+    while _elected(master) != 1.0 and time.monotonic() - back < 20:
+        time.sleep(0.1)
+    assert _elected(master) == 1.0, master.log_tail()
+    assert requests.get(f"{master.url}/master/state", timeout=5).status_code == 200
