@@ -1,16 +1,17 @@
-"""Exhibitor's REST API (`/exhibitor/v1/…`), the parts DC/OS components and operators read.
+"""Exhibitor's REST API (`/exhibitor/v1/…`): the app factory, the cluster and explorer views.
 
 `cluster/status`, `cluster/list` (JSON, or Exhibitor's form-encoded discovery format),
-`cluster/state[/{host}]`, `cluster/4ltr/{word}[/{host}]`, `config/get-state`, `explorer/node`
-and `explorer/node-data`. Every answer about a server comes from asking it on the wire
-(`srvr`, `ruok`); the znode explorer reads through kazoo. Nothing here mutates ZooKeeper.
+`cluster/state[/{host}]`, `cluster/4ltr/{word}[/{host}]`, `explorer/node` and
+`explorer/node-data`; `config/*` is in `exhibitor.config_api`, the web UI in `exhibitor.ui`.
+Every answer about a server comes from asking it on the wire (`srvr`, `ruok`); the servers are
+those of the shared config; the znode explorer reads through kazoo. Nothing here mutates
+ZooKeeper.
 """
 
 from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request
@@ -19,11 +20,11 @@ from kazoo.exceptions import KazooException, NoNodeError
 from kazoo.handlers.threading import KazooTimeoutError
 
 from daemons.common import errors
-from daemons.common.errors import BadRequest, NotFound, ServiceUnavailable
-from exhibitor import ensemble, fourletter
+from daemons.common.errors import BadRequest, ServiceUnavailable
+from exhibitor import config_api, context, ensemble, fourletter, ui
 from exhibitor.config import ExhibitorConfig
+from exhibitor.stores import Versioned, open_store
 
-Ask = Callable[[str, int, str], "str | None"]
 bp = Blueprint("exhibitor", __name__, url_prefix="/exhibitor/v1")
 _MAX_KEY = 1024
 
@@ -32,49 +33,37 @@ def _json(data: Any) -> Response:
     return Response(json.dumps(data), mimetype="application/json")
 
 
-def _config() -> ExhibitorConfig:
-    config: ExhibitorConfig = current_app.config["EXHIBITOR"]
-    return config
-
-
-def _ask(host: str, word: str) -> str | None:
-    ask: Ask = current_app.config["EXHIBITOR_ASK"]
-    return ask(host, _config().client_port, word)
-
-
-def _server(host: str) -> ensemble.Server:
-    for server in _config().servers:
-        if server.hostname == host:
-            return server
-    raise NotFound(f"{host} is not a server of this ensemble")
-
-
-def _state(host: str) -> dict[str, Any]:
-    code, leader = ensemble.state_from_srvr(_ask(host, "srvr"))
+def _state(found: Versioned, host: str) -> dict[str, Any]:
+    code, leader = ensemble.state_from_srvr(context.ask(found, host, "srvr"))
     return {"code": code, "description": ensemble.DESCRIPTIONS[code], "isLeader": leader}
 
 
 @bp.get("/cluster/status")
 def cluster_status() -> Response:
-    return _json([{"hostname": s.hostname, **_state(s.hostname)} for s in _config().servers])
+    found = context.shared()
+    return _json(
+        [{"hostname": s.hostname, **_state(found, s.hostname)} for s in context.servers(found)]
+    )
 
 
 @bp.get("/cluster/list")
 def cluster_list() -> Response:
-    config = _config()
-    hosts = [s.hostname for s in config.servers]
+    found = context.shared()
+    hosts = [s.hostname for s in context.servers(found)]
+    port = found.shared.config.client_port
     if "application/x-www-form-urlencoded" in request.headers.get("Accept", ""):
         parts = [f"count={len(hosts)}"] + [f"server{i}={h}" for i, h in enumerate(hosts)]
-        parts.append(f"port={config.client_port}")
+        parts.append(f"port={port}")
         return Response("&".join(parts), mimetype="application/x-www-form-urlencoded")
-    return _json({"servers": hosts, "port": config.client_port})
+    return _json({"servers": hosts, "port": port})
 
 
 @bp.get("/cluster/state")
 @bp.get("/cluster/state/<host>")
 def cluster_state(host: str | None = None) -> Response:
-    server = _server(host or _config().hostname)
-    state = _state(server.hostname)
+    found = context.shared()
+    server = context.server(found, host or context.config().hostname)
+    state = _state(found, server.hostname)
     return _json(
         {
             "switches": {"restarts": True, "cleanup": True, "backups": False},
@@ -90,42 +79,9 @@ def cluster_state(host: str | None = None) -> Response:
 def four_letter_word(word: str, host: str | None = None) -> Response:
     if word not in fourletter.WORDS:
         raise BadRequest(f"unknown four-letter word {word!r}; one of {sorted(fourletter.WORDS)}")
-    server = _server(host or _config().hostname)
-    return _json(_ask(server.hostname, word) or "")
-
-
-@bp.get("/config/get-state")
-def config_state() -> Response:
-    config = _config()
-    servers = config.servers
-    return _json(
-        {
-            "version": 0,
-            "running": _ask(config.hostname, "ruok") == "imok",
-            "backupActive": False,
-            "standaloneMode": len(servers) == 1,
-            "extraHeadingText": None,
-            "nodeMutationsAllowed": False,
-            "config": {
-                "hostname": config.hostname,
-                "serverId": ensemble.myid(servers, config.hostname) or -1,
-                "rollInProgress": False,
-                "rollStatus": "n/a",
-                "rollPercentDone": 0,
-                "zookeeperDataDirectory": config.data_dir,
-                "zookeeperLogDirectory": config.data_dir,
-                "serversSpec": ensemble.servers_spec(servers),
-                "zooCfgExtra": dict(config.zoo_cfg_extra),
-                "clientPort": config.client_port,
-                "connectPort": config.connect_port,
-                "electionPort": config.election_port,
-                "checkMs": config.check_ms,
-                "autoManageInstances": 0,
-                "autoManageInstancesFixedEnsembleSize": len(servers),
-                "observerThreshold": 0,
-            },
-        }
-    )
+    found = context.shared()
+    server = context.server(found, host or context.config().hostname)
+    return _json(context.ask(found, server.hostname, word) or "")
 
 
 def _key() -> str:
@@ -144,8 +100,9 @@ def _zk() -> KazooClient:
     with holder["lock"]:
         client: KazooClient | None = holder.get("client")
         if client is None or not client.connected:
-            config = _config()
-            client = KazooClient(hosts=f"{config.hostname}:{config.client_port}", timeout=5.0)
+            host = context.config().hostname
+            port = context.shared().shared.config.client_port
+            client = KazooClient(hosts=f"{host}:{port}", timeout=5.0)
             try:
                 client.start(timeout=5.0)
             except KazooTimeoutError as err:
@@ -184,12 +141,22 @@ def explorer_node_data() -> Response:
     return _json({"bytes": data.hex(), "str": data.decode("utf-8", "replace"), "stat": stat_text})
 
 
-def create_app(config: ExhibitorConfig, ask: Ask | None = None) -> Flask:
-    """The Flask app; `ask` answers four-letter words (the wire by default)."""
+def create_app(
+    config: ExhibitorConfig,
+    ask: context.Ask | None = None,
+    store: context.StoreFactory | None = None,
+) -> Flask:
+    """The Flask app; `ask` answers four-letter words (the wire by default), `store` opens the
+    shared config (the one `config` names by default; opened once per process)."""
     app = Flask("dcos-exhibitor")
     app.config["EXHIBITOR"] = config
     app.config["EXHIBITOR_ASK"] = ask or (lambda h, p, w: fourletter.ask(h, p, w))
     app.config["EXHIBITOR_ZK"] = {"lock": threading.Lock(), "client": None}
+    app.config["EXHIBITOR_STORE"] = context.new_holder(store or (lambda: open_store(config)))
+    app.config["MAX_CONTENT_LENGTH"] = 1 << 20
     app.register_blueprint(bp)
+    app.register_blueprint(config_api.bp)
+    app.register_blueprint(ui.bp)
+    app.add_url_rule("/health", "health", lambda: {"status": "ok"})
     errors.register(app)
     return app

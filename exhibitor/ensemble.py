@@ -16,7 +16,21 @@ LATENT, DOWN, NOT_SERVING, SERVING = 0, 1, 2, 3
 DESCRIPTIONS = {LATENT: "latent", DOWN: "down", NOT_SERVING: "not serving", SERVING: "serving"}
 _HOST = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.\-]{0,252})$")
 # zoo.cfg keys a servers spec or the daemon's own settings own: zoo_cfg_extra may not set them.
-RESERVED_KEYS = frozenset({"dataDir", "dataLogDir", "clientPort", "peerType"})
+# Dynamic reconfiguration is off: membership changes are Exhibitor's rolling restarts.
+RESERVED_KEYS = frozenset(
+    {
+        "dataDir",
+        "dataLogDir",
+        "clientPort",
+        "clientPortAddress",
+        "peerType",
+        "dynamicConfigFile",
+        "reconfigEnabled",
+        "standaloneEnabled",
+    }
+)
+# Exhibitor itself asks these; a whitelist without them would blind it.
+NEEDED_WORDS = ("ruok", "srvr")
 _EXTRA_KEY = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.]{0,99}$")
 _EXTRA_VALUE = re.compile(r"^[^\r\n\x00]{0,1000}$")
 
@@ -102,6 +116,11 @@ def check_extra(extra: dict[str, str]) -> None:
             problems.append(f"zoo.cfg key {key!r} is set by the ensemble, not by zooCfgExtra")
         if not _EXTRA_VALUE.match(str(value)):
             problems.append(f"zoo.cfg value of {key!r} has a line break or NUL, or is too long")
+        elif key == "4lw.commands.whitelist" and str(value).strip() != "*":
+            allowed = {w.strip() for w in str(value).split(",")}
+            missing = [w for w in NEEDED_WORDS if w not in allowed]
+            if missing:
+                problems.append(f"4lw.commands.whitelist must allow {', '.join(missing)}")
     if problems:
         raise SpecError(problems)
 
@@ -119,14 +138,18 @@ def zoo_cfg(
     connect_port: int,
     election_port: int,
     extra: dict[str, str],
+    client_address: str = "",
 ) -> str:
     """zoo.cfg as Exhibitor writes it: the extra settings, the client port, one server line each.
 
     A single server is standalone (no server lines), like Exhibitor with one instance.
+    `client_address` (this host's own setting) binds the client port to one address.
     """
     check_extra(extra)
     lines = [f"{k}={v}" for k, v in sorted(extra.items())]
     lines += [f"dataDir={data_dir}", f"clientPort={client_port}"]
+    if client_address:
+        lines.append(f"clientPortAddress={client_address}")
     if len(servers) > 1:
         for s in servers:
             role = ":observer" if s.observer else ""
@@ -137,14 +160,20 @@ def zoo_cfg(
     return "\n".join(lines) + "\n"
 
 
+def mode_from_srvr(answer: str | None) -> str | None:
+    """The `Mode:` a server reports (leader, follower, observer, standalone, read-only), or None
+    when it does not answer or is not serving (e.g. during a leader election)."""
+    if answer is None:
+        return None
+    match = re.search(r"^Mode: ([\w-]+)", answer, re.MULTILINE)
+    return None if match is None else match.group(1)
+
+
 def state_from_srvr(answer: str | None) -> tuple[int, bool]:
     """(Exhibitor state code, is leader) from a server's `srvr` answer (None: no answer)."""
     if answer is None:
         return DOWN, False
-    match = re.search(r"^Mode: (\w+)", answer, re.MULTILINE)
-    if match is None:
-        return NOT_SERVING, False  # e.g. "This ZooKeeper instance is not currently serving"
-    mode = match.group(1)
+    mode = mode_from_srvr(answer)
     if mode in ("leader", "follower", "standalone", "observer"):
         return SERVING, mode in ("leader", "standalone")
-    return NOT_SERVING, False
+    return NOT_SERVING, False  # e.g. "This ZooKeeper instance is not currently serving"

@@ -1,8 +1,10 @@
 """`dcos-exhibitor --config FILE`: supervise ZooKeeper and serve Exhibitor's API on :8181.
 
 `dcos-exhibitor check-config FILE` validates a config and exits (the roles' `validate:`).
-ZooKeeper is a child of the main process (gunicorn's arbiter), checked every `check_ms`;
-SIGTERM stops the API and then ZooKeeper.
+ZooKeeper is a child of the main process (gunicorn's arbiter), checked every `check_ms`; the
+arbiter also reads the shared config every `config_check_ms` and runs what it says (rolling
+changes included). The API (gunicorn's worker) talks to the arbiter only through that shared
+config. SIGTERM stops the API and then ZooKeeper.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ import sys
 
 from daemons.common import cli
 from daemons.common.wsgi import serve
+from exhibitor.activity import ConfigActivity
 from exhibitor.api import create_app
 from exhibitor.config import ExhibitorConfig
+from exhibitor.stores import StoreUnavailable, open_store
 from exhibitor.supervisor import ZooKeeperSupervisor
 
 log = logging.getLogger("exhibitor")
@@ -27,12 +31,20 @@ def main(argv: list[str] | None = None) -> int:
     if config is None:
         return 2
     supervisor = ZooKeeperSupervisor(config)
-    supervisor.start()
+    store = open_store(config)
+    activity = ConfigActivity(config, store, supervisor)
+    try:
+        activity.tick()  # start ZooKeeper with the shared config before serving
+    except StoreUnavailable as err:
+        log.warning("shared config unavailable at start: %s", err.message)
     supervisor.run()
+    activity.run()
     try:
         serve(create_app(config), f"{config.ip}:{config.port}", config.threads)
     finally:
+        activity.stop()
         supervisor.stop()
+        store.close()
     return 0
 
 

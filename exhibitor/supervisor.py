@@ -1,10 +1,14 @@
 """Running ZooKeeper as Exhibitor does: write its config, start the JVM, restart it when it dies.
 
 `ZooKeeperSupervisor` owns one child process, Debian's ZooKeeper (`QuorumPeerMain`), started with
-an argv list (config values are data and never reach a shell). `write_config()` renders zoo.cfg
-and myid from the ensemble; `check()` restarts the child when it has exited (Exhibitor's
-"restarts" switch) and otherwise asks it `ruok`. The clock and the process starter come in as
-arguments so that tests can drive it without waiting.
+an argv list (config values are data and never reach a shell). `apply(props)` makes the child run
+`props` (the config the shared store says this host runs now): nothing when zoo.cfg would not
+change, a restart when it would, a stop when this host is not a server. `write_config()` renders
+zoo.cfg and myid; `check()` restarts the child when it has exited (Exhibitor's "restarts" switch)
+and otherwise asks it `ruok`. The process starter comes in as an argument so that tests can drive
+it without a JVM.
+
+A member of a multi-server ensemble is never restarted with a one-server (standalone) zoo.cfg.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from pathlib import Path
 
 from exhibitor import ensemble, fourletter
 from exhibitor.config import ExhibitorConfig
+from exhibitor.properties import Properties, render
 
 log = logging.getLogger(__name__)
 
@@ -80,24 +85,32 @@ class ZooKeeperSupervisor:
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self.restarts = 0
+        props = config.properties
+        self._target: Properties | None = props if props.server(config.hostname) else None
+        self._running: str | None = None  # the zoo.cfg the child was started with
+        self._ensemble_size = 0  # servers in the last config this host ran
 
     @property
     def zoo_cfg_path(self) -> Path:
         return Path(self.config.conf_dir) / "zoo.cfg"
 
+    @property
+    def target(self) -> Properties | None:
+        return self._target
+
+    def _render(self, props: Properties) -> str | None:
+        return render(
+            props, self.config.hostname, self.config.data_dir, self.config.client_port_address
+        )
+
     def write_config(self) -> None:
         """zoo.cfg in conf_dir and myid in data_dir, each replaced atomically."""
-        servers = self.config.servers
-        text = ensemble.zoo_cfg(
-            servers,
-            self.config.hostname,
-            self.config.data_dir,
-            self.config.client_port,
-            self.config.connect_port,
-            self.config.election_port,
-            {str(k): str(v) for k, v in self.config.zoo_cfg_extra.items()},
-        )
+        props = self._target
+        text = None if props is None else self._render(props)
+        if props is None or text is None:
+            raise ValueError(f"{self.config.hostname} is not a server of the ensemble")
         _write_atomic(self.zoo_cfg_path, text)
+        servers = props.servers
         server_id = ensemble.myid(servers, self.config.hostname)
         myid = Path(self.config.data_dir) / "myid"
         if server_id is None or len(servers) == 1:
@@ -105,20 +118,75 @@ class ZooKeeperSupervisor:
         else:
             _write_atomic(myid, f"{server_id}\n")
 
+    def apply(self, props: Properties | None) -> bool:
+        """Run `props` (None: run nothing); True when ZooKeeper was (re)started or stopped."""
+        if self._stopping.is_set():
+            return False
+        with self._lock:
+            if props is not None and props.server(self.config.hostname) is None:
+                props = None
+            if props is not None and len(props.servers) == 1 and self._ensemble_size > 1:
+                log.error(
+                    "refusing a standalone zoo.cfg on a member of a %d-server ensemble",
+                    self._ensemble_size,
+                )
+                return False
+            alive = self._child is not None and self._child.poll() is None
+            text = None if props is None else self._render(props)
+            self._target = props
+            if alive and text == self._running:
+                return False
+            if not alive and props is None:
+                return False
+            self._stop_child()
+            if props is None:
+                log.info("zookeeper stopped: this host is not a server of the ensemble")
+                return True
+            self._start_locked()
+            log.info("zookeeper restarted for servers=%s", props.servers_spec)
+            return True
+
+    @property
+    def applied(self) -> bool:
+        """ZooKeeper runs (was started with) the target config."""
+        props = self._target
+        return props is not None and self.pid is not None and self._running == self._render(props)
+
     @property
     def pid(self) -> int | None:
         child = self._child
         return None if child is None or child.poll() is not None else child.pid
 
-    def start(self) -> int:
+    def start(self) -> int | None:
+        """Start ZooKeeper with the target config (None: this host is no server)."""
         with self._lock:
             running = self.pid
-            if running is not None:
+            if running is not None or self._target is None:
                 return running
-            self.write_config()
-            self._child = self._starter(zookeeper_argv(self._java, self.zoo_cfg_path))
-            log.info("zookeeper started pid=%d", self._child.pid)
-            return self._child.pid
+            return self._start_locked()
+
+    def _start_locked(self) -> int:
+        self.write_config()
+        props = self._target
+        assert props is not None  # write_config checked it
+        self._running = self._render(props)
+        self._ensemble_size = len(props.servers)
+        argv = zookeeper_argv(self._java, self.zoo_cfg_path, heap=self.config.zookeeper_heap)
+        self._child = self._starter(argv)
+        log.info("zookeeper started pid=%d", self._child.pid)
+        return self._child.pid
+
+    def _stop_child(self, grace: float = 10.0) -> None:
+        child, self._child = self._child, None
+        self._running = None
+        if child is None or child.poll() is not None:
+            return
+        child.send_signal(signal.SIGTERM)
+        try:
+            child.wait(grace)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait(5)
 
     def check(self) -> bool:
         """Restart ZooKeeper if it exited; True when it answers `ruok`."""
@@ -127,6 +195,8 @@ class ZooKeeperSupervisor:
         with self._lock:
             child = self._child
             exited = child is not None and child.poll() is not None
+            if self._target is None:
+                return False
         if child is None or exited:
             if exited and child is not None:
                 log.warning("zookeeper exited status=%s; restarting", child.returncode)
@@ -153,15 +223,7 @@ class ZooKeeperSupervisor:
     def stop(self, grace: float = 10.0) -> None:
         self._stopping.set()
         with self._lock:
-            child, self._child = self._child, None
-        if child is None or child.poll() is not None:
-            return
-        child.send_signal(signal.SIGTERM)
-        try:
-            child.wait(grace)
-        except subprocess.TimeoutExpired:
-            child.kill()
-            child.wait(5)
+            self._stop_child(grace)
 
 
 def _write_atomic(path: Path, text: str) -> None:

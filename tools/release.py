@@ -30,7 +30,14 @@ from tools.processes import REPO_ROOT
 
 DEFAULT_OUT = REPO_ROOT / "build" / "release"
 # What goes into a node's venv: the package's sources and what defines its dependencies.
-SOURCE_GLOBS = ("daemons/**/*.py", "pyproject.toml", "requirements.txt")
+# Everything that goes into the pydcos wheel: both packages' code and Exhibitor's UI files.
+SOURCE_GLOBS = (
+    "daemons/**/*.py",
+    "exhibitor/**/*.py",
+    "exhibitor/static/*",
+    "pyproject.toml",
+    "requirements.txt",
+)
 
 
 class ReleaseError(RuntimeError):

@@ -6,6 +6,7 @@ The ensemble is the real server on 127.0.0.1 plus two loopback addresses where n
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +15,7 @@ from flask.testing import FlaskClient
 from kazoo.client import KazooClient
 
 from daemons.common.config import from_mapping
+from exhibitor import fourletter
 from exhibitor.api import create_app
 from exhibitor.config import ExhibitorConfig
 
@@ -23,6 +25,10 @@ pytestmark = pytest.mark.integration
 @pytest.fixture
 def client(zookeeper: Any) -> Iterator[FlaskClient]:
     zookeeper.ensure_running()
+    for _ in range(100):  # `ruok` answers before the server serves; `srvr` says when it does
+        if "Mode: standalone" in (fourletter.ask("127.0.0.1", zookeeper.port, "srvr") or ""):
+            break
+        time.sleep(0.1)
     config = from_mapping(
         ExhibitorConfig,
         {

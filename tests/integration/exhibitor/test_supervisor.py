@@ -35,7 +35,8 @@ def test_start_restart_after_kill_and_stop(tmp_path: Path) -> None:
             "client_port": free_port(),
             "data_dir": str(tmp_path / "data"),
             "conf_dir": str(tmp_path / "conf"),
-            "zoo_cfg_extra": {**DEFAULT_EXTRA, "clientPortAddress": "127.0.0.1"},
+            "client_port_address": "127.0.0.1",
+            "zoo_cfg_extra": dict(DEFAULT_EXTRA),
         },
     )
     sup = ZooKeeperSupervisor(config)

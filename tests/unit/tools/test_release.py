@@ -27,6 +27,18 @@ def test_hash_changes_with_sources_only(tmp_path: Path) -> None:
     assert source_hash(a) != source_hash(b)
 
 
+def test_hash_covers_exhibitor_and_its_ui(tmp_path: Path) -> None:
+    src = make_source(tmp_path)
+    (src / "exhibitor" / "static").mkdir(parents=True)
+    (src / "exhibitor" / "api.py").write_text("x = 1\n")
+    (src / "exhibitor" / "static" / "index.html").write_text("<p>1</p>\n")
+    before = source_hash(src)
+    (src / "exhibitor" / "api.py").write_text("x = 2\n")
+    after_code = source_hash(src)
+    (src / "exhibitor" / "static" / "index.html").write_text("<p>2</p>\n")
+    assert len({before, after_code, source_hash(src)}) == 3
+
+
 def test_version_and_id(tmp_path: Path) -> None:
     src = make_source(tmp_path)
     assert version_of(src) == "9.8.7"
