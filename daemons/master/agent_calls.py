@@ -153,6 +153,7 @@ def subscribe(master: Master, body: JSON, stream: EventStream) -> tuple[Agent | 
         agent.active = True
         agent.disconnected_at = agent.unreachable_since = None
         agent.last_heard = agent.ping_sent = now
+        agent.pings_missed = 0
         removed = _adopt(master, agent, payload)
         master.allocator.add_agent(agent.agent_id, total, master.agent_allocation(agent))
         _resend_shutdowns_and_kills(agent, removed)

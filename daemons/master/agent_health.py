@@ -52,22 +52,26 @@ class RemovalLimiter:
         return out
 
 
-def heard(agent: Agent, now: float) -> None:
-    agent.last_heard = now
-
-
 def tick(master: Master, now: float) -> None:
-    """Ping the connected agents, schedule the silent ones, mark those the limiter lets go."""
+    """Ping the agents, schedule the silent ones, mark those the limiter lets go.
+
+    Like Mesos, only pings actually sent count: each ping interval, an agent not heard of since
+    the previous ping has missed one (a disconnected agent misses every one), and
+    `max_agent_ping_timeouts` misses in a row mark it. A leader that could not act for a while
+    (its lease lapsed) sent no pings then, so it counts no misses either."""
     config = master.config
-    budget = config.agent_ping_timeout * config.max_agent_ping_timeouts
     for agent in master.agents.values():
-        if agent.unreachable_since is not None:
+        if agent.unreachable_since is not None or now - agent.ping_sent < config.agent_ping_timeout:
             continue
-        if agent.stream is not None and now - agent.ping_sent >= config.agent_ping_timeout:
-            agent.ping_sent = now
-            master.send_agent(agent, {"type": "PING"})
-        if now - agent.last_heard >= budget:
+        if agent.last_heard >= agent.ping_sent:
+            agent.pings_missed = 0
+        else:
+            agent.pings_missed += 1
+        agent.ping_sent = now
+        if agent.pings_missed >= config.max_agent_ping_timeouts:
             master.removals.schedule(agent.agent_id, "health check timed out")
+        elif agent.stream is not None:
+            master.send_agent(agent, {"type": "PING"})
     for agent_id, why in master.removals.due(now):
         found = master.agents.get(agent_id)
         if found is not None and found.unreachable_since is None:

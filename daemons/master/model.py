@@ -162,6 +162,7 @@ class Agent:
     # Health checks (agent_health.py): when we last heard of it and last sent it a PING.
     last_heard: float = 0.0
     ping_sent: float = 0.0
+    pings_missed: int = 0
     tasks: dict[tuple[str, str], Task] = field(default_factory=dict)  # (framework, task) -> Task
     executors: dict[tuple[str, str], Executor] = field(default_factory=dict)
     offers: set[str] = field(default_factory=set)

@@ -136,11 +136,16 @@ class MasterService:
                 self._fatal(f"ZooKeeper unreachable for more than {2 * timeout}s")
                 return
             started = time.monotonic()
+            was_valid = self.lease()
             try:
                 self._zk.exists_async("/").get(timeout=timeout / 4)
             except Exception:  # an unanswered round trip just does not renew the lease
+                if was_valid and not self.lease() and self.master.is_leader:
+                    log.warning("lease lapsed: no ZooKeeper round trip for %.1fs", timeout / 2)
                 continue
             self.lease.confirm(started)
+            if not was_valid and self.master.is_leader:
+                log.warning("lease renewed after %.1fs", time.monotonic() - started)
 
     def _leadership_changed(self, is_leader: bool, leader: dict[str, Any] | None) -> None:
         if self._stop.is_set():

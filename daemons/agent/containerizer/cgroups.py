@@ -175,8 +175,13 @@ class Hierarchy(ABC):
         """Whether process `pid` is in this container's cgroup (False if it is gone)."""
 
     def signal_all(self, container_id: str, signum: int) -> int:
+        """Signal every process of the container (never the agent itself, whose launcher thread
+        may be passing through the container's cgroups)."""
         sent = 0
+        own = os.getpid()
         for pid in self.procs(container_id):
+            if pid == own:
+                continue
             try:
                 os.kill(pid, signum)
                 sent += 1

@@ -197,7 +197,8 @@ class Containerizer:
             if popen is not None:
                 popen.kill()
                 popen.wait()
-            hierarchy.kill_all(cid)
+            with self._launcher.window:
+                hierarchy.kill_all(cid)
             hierarchy.remove(cid)
             if isinstance(err, OSError):
                 raise LaunchFailed(f"cannot make container {cid}: {err}") from err
@@ -318,7 +319,8 @@ class Containerizer:
             grace /= 2
         if grace > 0 and hierarchy.signal_all(cid, signal.SIGTERM) and wait_until(gone, grace):
             return
-        hierarchy.kill_all(cid)
+        with self._launcher.window:
+            hierarchy.kill_all(cid)
         if not wait_until(gone, _KILL_TIMEOUT):
             log.warning("container still has processes after SIGKILL container=%s", cid)
 

@@ -86,6 +86,10 @@ class Launcher:
         self._requests: queue.SimpleQueue[tuple[SpawnRequest, Future[subprocess.Popen[bytes]]]]
         self._requests = queue.SimpleQueue()
         self._lock = threading.Lock()
+        # Held while the launcher thread sits in a container's cgroups (join .. back home):
+        # freezing or SIGKILLing that container meanwhile would freeze or kill the agent itself
+        # (v1 `cgroup.procs` lists the agent's pid while one of its threads is in there).
+        self.window = threading.Lock()
         self._thread: threading.Thread | None = None
         self._broken: BaseException | None = None
 
@@ -124,6 +128,12 @@ class Launcher:
                 future.set_exception(self._broken)
 
     def _spawn(
+        self, request: SpawnRequest, home: Sequence[str], uts: int, pid: int
+    ) -> subprocess.Popen[bytes]:
+        with self.window:
+            return self._spawn_inside(request, home, uts, pid)
+
+    def _spawn_inside(
         self, request: SpawnRequest, home: Sequence[str], uts: int, pid: int
     ) -> subprocess.Popen[bytes]:
         joined = request.thread_join_files is not None

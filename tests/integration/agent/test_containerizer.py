@@ -346,3 +346,30 @@ def test_without_isolation_a_plain_session(tmp_path: Path) -> None:
     with pytest.raises(ProcessLookupError):
         os.kill(handle.pid, 0)
     cz.destroy("plain")
+
+
+def test_signals_to_a_container_never_reach_the_agent_passing_through_its_cgroups(
+    harness: Harness,
+) -> None:
+    """The launcher thread joins a container's cgroups for an instant; v1 `cgroup.procs` then
+    lists the agent's own pid, and a kill of that container at that moment must spare it."""
+    cz = harness.containerizer
+    spec = harness.spec(["/bin/sh", "-c", "sleep 3600"])
+    cz.launch(spec)
+    eventually(lambda: len(harness.hierarchy.procs(spec.container_id)) >= 1)
+    tid = threading.get_native_id()
+    home = harness.hierarchy.thread_home_files(tid)
+    joins = harness.hierarchy.thread_join_files(spec.container_id)
+    assert joins is not None
+    for path in joins:
+        Path(path).write_text("0")
+    try:
+        assert os.getpid() in harness.hierarchy.procs(spec.container_id)
+        sent = harness.hierarchy.signal_all(spec.container_id, signal.SIGTERM)
+    finally:
+        for path in home:
+            Path(path).write_text("0")
+    assert sent >= 1  # the container's processes got it; this process (still alive) did not
+    eventually(lambda: harness.hierarchy.procs(spec.container_id) == [])
+    cz.destroy(spec.container_id)
+    assert cz.containers() == []

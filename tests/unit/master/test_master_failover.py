@@ -296,13 +296,14 @@ def test_a_new_leader_keeps_removed_frameworks_out_and_times_out_absent_ones():
 
 
 def test_a_silent_agent_is_marked_unreachable_after_the_ping_budget():
-    """F9: partition-aware frameworks see TASK_UNREACHABLE, others TASK_LOST, after 5 pings."""
+    """F9: partition-aware frameworks see TASK_UNREACHABLE, others TASK_LOST, after 5 missed
+    pings (the 5th times out 6 s after the agent was last heard of)."""
     registry = MemoryRegistry()
     master, clock, agent_streams, _, fstream = start_cluster(registry, agents=1)
     ((agent_id, agent_stream),) = agent_streams.items()
-    advance(master, clock, 4.75)  # pings arrive, no PONG comes back
+    advance(master, clock, 5.75)  # pings arrive, no PONG comes back
     pings = [e for e in agent_stream.pending() if e["type"] == "PING"]
-    assert len(pings) == 4
+    assert len(pings) == 5
     assert registry.state.agents[agent_id].state == ADMITTED and events(fstream) == []
     advance(master, clock, 0.5)
     assert registry.state.agents[agent_id].state == UNREACHABLE
@@ -321,8 +322,20 @@ def test_a_framework_without_partition_awareness_gets_task_lost():
     launch(master, old_fid, old_stream, offer, command_task("legacy", agent_id, cpus=0.5))
     agent_update(master, agent_id, agent_stream, old_fid, "legacy", "TASK_RUNNING")
     old_stream.pending()
-    advance(master, clock, 5.5)
+    advance(master, clock, 6.5)
     assert [e["update"]["status"]["state"] for e in events(old_stream, "UPDATE")] == ["TASK_LOST"]
+
+
+def test_a_leader_that_could_not_act_counts_no_missed_pings_for_that_time():
+    """Pings not sent (lease lapsed) are not pings missed: no mass unreachable on resume."""
+    registry = MemoryRegistry()
+    master, clock, agent_streams, _, fstream = start_cluster(registry, agents=2)
+    master.lease = lambda: False
+    advance(master, clock, 30.0)
+    master.lease = lambda: True
+    advance(master, clock, 10.0, pong=agent_streams)
+    assert all(e.state == ADMITTED for e in registry.state.agents.values())
+    assert events(fstream, "UPDATE") == []
 
 
 def test_a_partition_shorter_than_the_budget_changes_nothing():
