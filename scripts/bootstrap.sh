@@ -4,8 +4,9 @@
 #  1. Debian packages (apt-get update only when one is missing): ZooKeeper (pulls a JRE),
 #     util-linux (nsenter, unshare, setsid), procps, iproute2, make, python3-venv (the nodes'
 #     venvs), and for the test hosts (tools/testhosts.py) systemd-container (systemd-nspawn),
-#     openssh-server and openssh-client. Services are not started by the install (policy-rc.d):
-#     this machine's sshd and ZooKeeper stay off; the test hosts start their own.
+#     openssh-server, openssh-client and nftables (the fault suite's partitions). Services are
+#     not started by the install (policy-rc.d): this machine's sshd and ZooKeeper stay off; the
+#     test hosts start their own.
 #  2. .venv made with the machine's python3 (3.11), requirements-dev.txt, pymesos
 #     (scripts/install-pymesos.sh) and this project in editable mode.
 #
@@ -21,7 +22,7 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
 debian_packages=(zookeeper util-linux procps iproute2 make python3-venv systemd-container
-                 openssh-server openssh-client)
+                 openssh-server openssh-client nftables)
 
 run() {  # run a step quietly; on failure print its output and stop
     local what=$1
