@@ -78,12 +78,20 @@ class V1Hierarchy(Hierarchy):
         return [f"{d}/tasks" for d in self.directories(container_id)]
 
     def thread_home_files(self, tid: int) -> list[str]:
+        """Where thread `tid` is now, per hierarchy. A cgroup outside the mounted subtree (an
+        agent inside a container that was given only a subtree of its own, e.g. a test host)
+        cannot be returned to: the thread's home is then this agent's cgroups root there."""
         paths = _cgroup_paths(read_text(f"/proc/self/task/{tid}/cgroup"))
         files = []
         for point, (mount_root, controllers) in self._distinct.items():
             path = paths[next(iter(controllers))]
             relative = posixpath.relpath(path, mount_root)
-            files.append(str(point / relative / "tasks") if relative != "." else f"{point}/tasks")
+            if relative == ".." or relative.startswith("../"):
+                files.append(f"{point}/{self.root}/tasks")
+            elif relative == ".":
+                files.append(f"{point}/tasks")
+            else:
+                files.append(str(point / relative / "tasks"))
         return files
 
     def procs(self, container_id: str) -> list[int]:

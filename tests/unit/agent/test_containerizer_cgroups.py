@@ -4,6 +4,7 @@ writes. (Real cgroups are in tests/integration/agent/test_containerizer.py.)"""
 from __future__ import annotations
 
 import threading
+import uuid
 from pathlib import Path
 
 import pytest
@@ -165,3 +166,19 @@ def test_cgroup_paths_splits_comounted_controllers() -> None:
     text = "4:memory:/pydcos/c1\n2:cpu,cpuacct:/pydcos/c1\n1:name=systemd:/\n0::/\n"
     paths = _cgroup_paths(text)
     assert paths["cpu"] == paths["cpuacct"] == paths["memory"] == "/pydcos/c1"
+
+
+def test_v1_thread_home_outside_the_mounted_subtree_is_the_agents_root(tmp_path: Path) -> None:
+    """In a test host only `/dcos-nodes/<node>` is mounted, while the agent's own cgroup lies
+    outside it (`../..` from there): the launcher thread then goes home to the agent's root
+    (this failed every launch after the first before)."""
+    tid = threading.get_native_id()
+    paths = _cgroup_paths(Path(f"/proc/self/task/{tid}/cgroup").read_text())
+    if not {"cpu", "memory", "pids", "freezer"} <= paths.keys():
+        pytest.skip("this host has no cgroup v1 hierarchies")
+    unrelated = "/dcos-nodes/no-such-node-" + uuid.uuid4().hex[:8]
+    mounts = {c: (tmp_path / c, unrelated) for c in ("cpu", "cpuacct", "memory", "pids", "freezer")}
+    homes = V1Hierarchy("pydcos", mounts).thread_home_files(tid)
+    assert sorted(homes) == sorted(
+        f"{tmp_path}/{c}/pydcos/tasks" for c in ("cpu", "cpuacct", "memory", "pids", "freezer")
+    )
