@@ -18,6 +18,7 @@ from typing import Any
 from kazoo.client import KazooClient, KazooState
 from kazoo.exceptions import KazooException, NoNodeError
 from kazoo.handlers.threading import KazooTimeoutError
+from kazoo.retry import KazooRetry
 
 from daemons.common.errors import ServiceUnavailable
 
@@ -41,8 +42,14 @@ def parse_zk_url(url: str) -> tuple[str, str]:
     return hosts, "/" + path.rstrip("/") if path else "/"
 
 
+# Reconnecting backs off from 0.1 s doubling, but to 1 s at most (kazoo's default cap is an
+# hour): after a quorum loss, clients are back within a second of the quorum.
+RECONNECT_MAX_DELAY = 1.0
+
+
 def connect(hosts: str, session_timeout: float = 10.0, connect_timeout: float = 15.0) -> Any:
-    client = KazooClient(hosts=hosts, timeout=session_timeout)
+    retry = KazooRetry(max_tries=-1, delay=0.1, backoff=2, max_delay=RECONNECT_MAX_DELAY)
+    client = KazooClient(hosts=hosts, timeout=session_timeout, connection_retry=retry)
     try:
         client.start(timeout=connect_timeout)
     except KazooTimeoutError:
@@ -78,7 +85,7 @@ class MasterContender:
     """Contends for leadership; calls `on_change(is_leader, leader_info)` on every change.
 
     A lost session means we are not the leader any more (`on_session_lost` is called: the master
-    exits, and systemd or the local launcher restarts it as a standby).
+    exits, and systemd restarts it as a standby; `make local` does not: run it again).
     """
 
     def __init__(

@@ -232,7 +232,16 @@ def _adopt(master: Master, agent: Agent, payload: JSON) -> set[str]:
     reported: set[tuple[str, str]] = set()
     for raw in payload.get("tasks") or []:
         task = _task_from_agent(raw, agent.agent_id) if isinstance(raw, dict) else None
-        if task is None or task.terminal:
+        if task is None:
+            continue
+        if task.terminal:
+            # Ended while we did not hear from the agent; its update (not acknowledged yet)
+            # comes again and goes to the framework. Until then it is not missing: take the
+            # agent's word now, so its resources come back once and nobody sees TASK_LOST.
+            known = agent.tasks.get((task.framework_id, task.task_id))
+            if known is not None and not known.terminal:
+                reported.add((task.framework_id, task.task_id))
+                master.apply_status(known, dict(task.latest_status or {}, state=task.state))
             continue
         if task.framework_id in removed_ids:
             removed.add(task.framework_id)

@@ -18,10 +18,15 @@ from daemons.master.service import MasterService
 log = logging.getLogger("daemons.master")
 
 
+# gunicorn's arbiter stops altogether (instead of starting a fresh worker) when a worker exits
+# with its APP_LOAD_ERROR code: the whole daemon ends and systemd restarts it as a standby.
+EXIT_HALT = 4
+
+
 def _fatal(reason: str) -> None:
     log.critical("exiting: %s", reason)
     logging.shutdown()
-    os._exit(1)
+    os._exit(EXIT_HALT)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -6,9 +6,11 @@ it as a standby. No two masters ever act as leader together:
 - a *lease*: the leader acts only while a ZooKeeper round trip succeeded within half the session
   timeout (the session cannot have expired before the other half has passed), so a leader that
   was paused or cut off stops at once, before kazoo even notices;
-- while disconnected (SUSPENDED) it does nothing, and after twice the session timeout of that it
-  exits (Mesos keeps a timer of its own; twice, because a ZooKeeper election — F22 — resets
-  session timeouts, so a session may well survive a longer disconnection);
+- while disconnected (SUSPENDED) it does nothing. It does not give up on a timer of its own (as
+  Mesos does): the session may well survive a long disconnection, because a ZooKeeper election
+  (F22) or a quorum coming back (F5) gives every session a fresh timeout, and then this master
+  simply goes on. If the session did expire, ZooKeeper says so on reconnection (LOST) and the
+  master exits. Until then it is a standby in all but name: it does not act;
 - every registry write is fenced by the election's version (zk_registry.py).
 """
 
@@ -128,13 +130,9 @@ class MasterService:
             self.master.wake.set()
 
     def _lease_loop(self) -> None:
-        """Renew the lease with a cheap round trip; exit after a session timeout cut off."""
+        """Renew the lease with a cheap round trip every eighth of the session timeout."""
         timeout = self.config.zk_session_timeout
         while not self._stop.wait(timeout / 8):
-            suspended = self.lease.suspended_since
-            if suspended is not None and time.monotonic() - suspended > 2 * timeout:
-                self._fatal(f"ZooKeeper unreachable for more than {2 * timeout}s")
-                return
             started = time.monotonic()
             was_valid = self.lease()
             try:

@@ -429,3 +429,29 @@ def test_health_and_removal_settings_are_checked():
     assert any("agent_removal_rate_limit" in p for p in problems(agent_removal_rate_limit="fast"))
     assert parse_rate("1/20mins") == (1, 1200.0) and parse_rate("") is None
     assert parse_fraction("50%") == 0.5 and parse_fraction("0.25") == 0.25
+
+
+def test_a_task_that_ended_while_its_agent_was_unreachable_is_not_reported_lost():
+    """F14 with a partition longer than the budget: the agent comes back listing the task as
+    finished (not acknowledged yet). The master takes that, frees the resources once, never
+    says TASK_LOST, and forwards the agent's own TASK_FINISHED when it arrives."""
+    master, clock, agent_streams, fid, fstream = start_cluster(
+        MemoryRegistry(), agents=1, tasks_per_agent=2
+    )
+    ((agent_id, _),) = agent_streams.items()
+    tasks = report(master, agent_id)
+    hostname = master.agents[agent_id].hostname
+    advance(master, clock, 7.0)
+    assert {e["update"]["status"]["state"] for e in events(fstream, "UPDATE")} == {
+        "TASK_UNREACHABLE"
+    }
+    tasks[0]["state"] = "TASK_FINISHED"
+    tasks[0]["statuses"] = [{"state": "TASK_FINISHED", "timestamp": clock.now}]
+    _, stream = reregister(master, agent_id, tasks, hostname)
+    assert events(fstream, "UPDATE") == []  # no TASK_LOST, no TASK_DROPPED
+    finished = tasks[0]["task_id"]["value"]
+    assert finished not in master.frameworks[fid].tasks
+    assert master.allocator.available(agent_id)["*"].scalar("cpus") == 3.0  # 4 - the other task
+    agent_update(master, agent_id, stream, fid, finished, "TASK_FINISHED")
+    assert [e["update"]["status"]["state"] for e in events(fstream, "UPDATE")] == ["TASK_FINISHED"]
+    assert master.allocator.available(agent_id)["*"].scalar("cpus") == 3.0  # freed once only
