@@ -121,7 +121,6 @@ def subscribe(master: Master, body: JSON, stream: EventStream) -> tuple[Agent | 
             master.rescind_offers(agent.offers)
             master.allocator.remove_agent(agent.agent_id)
             agent.reregistered_time = now
-            event_type = "AGENT_UPDATED"
         else:
             new_id = agent_id or master.ids.agent_id()
             if not agent_id:
@@ -138,7 +137,6 @@ def subscribe(master: Master, body: JSON, stream: EventStream) -> tuple[Agent | 
             if agent_id:
                 agent.reregistered_time = now
             master.agents[agent.agent_id] = agent
-            event_type = "AGENT_ADDED"
         failover.reregistered(master, agent.agent_id)
         master.unreachable_agents.pop(agent.agent_id, None)
         master.missing_agents.pop(agent.agent_id, None)
@@ -160,7 +158,7 @@ def subscribe(master: Master, body: JSON, stream: EventStream) -> tuple[Agent | 
         master.send_operators(
             {"type": "AGENT_ADDED", "agent_added": {"agent": state_json.v1_agent(master, agent)}}
         )
-        master.count("agents_registered" if event_type == "AGENT_ADDED" else "agents_reregistered")
+        master.count("slave_reregistrations" if agent_id else "slave_registrations")
         master.changed()
         log.info("agent subscribed agent=%s hostname=%s", agent.agent_id, agent.hostname)
         first = {
@@ -326,6 +324,11 @@ def handle(master: Master, kind: str, body: JSON, stream_id: str | None) -> None
     handler = _HANDLERS.get(kind)
     if handler is None:
         raise BadRequest(f"Failed to validate call: unknown call type '{kind}'")
+    if kind == "PONG":
+        # Without the master's lock: a burst of registrations (each a registry write under the
+        # lock) must not hold up the very answers that keep agents from being marked.
+        agent_for_call(master, body, stream_id).last_heard = master.clock()
+        return
     with master.lock:
         agent = agent_for_call(master, body, stream_id)
         agent.last_heard = master.clock()  # any call is a sign of life

@@ -458,6 +458,10 @@ class Master:
         with self.lock:
             if self.is_leader or self.fatal_reason is not None:
                 return
+            if self.elected_time is not None:
+                # Led before: its records are stale; only a fresh process may lead again.
+                self.fatal("elected again after losing leadership; restarting afresh")
+                return
             try:
                 state = self.registry.recover(self.ids.master_id)
             except RegistryError as err:

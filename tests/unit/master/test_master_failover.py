@@ -455,3 +455,53 @@ def test_a_task_that_ended_while_its_agent_was_unreachable_is_not_reported_lost(
     agent_update(master, agent_id, stream, fid, finished, "TASK_FINISHED")
     assert [e["update"]["status"]["state"] for e in events(fstream, "UPDATE")] == ["TASK_FINISHED"]
     assert master.allocator.available(agent_id)["*"].scalar("cpus") == 3.0  # freed once only
+
+
+def test_a_pong_is_taken_while_the_masters_lock_is_busy():
+    """A burst of registrations holds the lock for registry writes; PONGs must still count."""
+    import threading
+
+    master, clock, agent_streams, _, _ = start_cluster(MemoryRegistry(), agents=1)
+    ((agent_id, stream),) = agent_streams.items()
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with master.lock:
+            taken.set()
+            release.wait(5)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert taken.wait(5)
+        clock.advance(3.0)
+        done = threading.Event()
+        threading.Thread(
+            target=lambda: (agent_call(master, agent_id, stream, "PONG"), done.set())
+        ).start()
+        assert done.wait(2), "PONG waited for the master's lock"
+        assert master.agents[agent_id].last_heard == clock.now
+    finally:
+        release.set()
+        holder.join(5)
+
+
+def test_registrations_and_reregistrations_are_counted_apart():
+    registry = MemoryRegistry()
+    old, clock, agent_streams, _, _ = start_cluster(registry, agents=2, tasks_per_agent=1)
+    reports = {a: report(old, a) for a in agent_streams}
+    hosts = {a.agent_id: a.hostname for a in old.agents.values()}
+    assert old.metrics()["master/slave_registrations"] == 2.0
+    new, _ = make_master(registry, clock, master_id="m2", **PROFILE)
+    for agent_id in agent_streams:
+        reregister(new, agent_id, reports[agent_id], hosts[agent_id])
+    metrics = new.metrics()
+    assert metrics["master/slave_reregistrations"] == 2.0
+    assert "master/slave_registrations" not in metrics
+
+
+def test_a_master_that_led_before_never_leads_again_with_its_old_records():
+    master, _ = make_master(MemoryRegistry(), **PROFILE)
+    master.demote()
+    master.elect()
+    assert not master.is_leader and "elected again" in master.fatal_reasons[0]
