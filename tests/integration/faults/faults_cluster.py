@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import requests
-from kazoo.client import KazooClient
 from kazoo.exceptions import KazooException, NoNodeError
 
 from daemons.agent.config import AgentConfig
+from daemons.common import zk
 from daemons.master.config import MasterConfig
 from tools import faults, testhosts
 from tools.cluster import Layout
@@ -172,8 +172,9 @@ class FaultCluster:
     def __init__(self) -> None:
         self.masters = dict(MASTERS)
         self.agents = dict(AGENTS)
-        self.zk = KazooClient(hosts=ZK_HOSTS, timeout=10.0)
-        self.zk.start(timeout=30)
+        # Reconnects back off to 1 s at most, like the daemons': the observer must not be the
+        # one that notices a returning quorum late (kazoo's own cap is an hour).
+        self.zk = zk.connect(ZK_HOSTS, session_timeout=10.0, connect_timeout=30.0)
         self.http = requests.Session()
         self.http.trust_env = False
 
