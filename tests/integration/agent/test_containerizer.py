@@ -354,9 +354,10 @@ def test_signals_to_a_container_never_reach_the_agent_passing_through_its_cgroup
     """The launcher thread joins a container's cgroups for an instant; v1 `cgroup.procs` then
     lists the agent's own pid, and a kill of that container at that moment must spare it."""
     cz = harness.containerizer
-    spec = harness.spec(["/bin/sh", "-c", "sleep 3600"])
+    # sh stays pid 1 (it ignores SIGTERM there) with sleep as its child, which does not.
+    spec = harness.spec(["/bin/sh", "-c", "sleep 3600; true"])
     cz.launch(spec)
-    eventually(lambda: len(harness.hierarchy.procs(spec.container_id)) >= 1)
+    eventually(lambda: len(harness.hierarchy.procs(spec.container_id)) == 2)  # sleep started
     tid = threading.get_native_id()
     home = harness.hierarchy.thread_home_files(tid)
     joins = harness.hierarchy.thread_join_files(spec.container_id)
