@@ -109,6 +109,7 @@ class MasterLink:
         self._call_conn: http.client.HTTPConnection | None = None
         self._call_lock = threading.Lock()
         self._pong_in_flight = threading.Event()
+        self._new_leader = threading.Event()  # set by the ZooKeeper watch: subscribe now
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -120,6 +121,7 @@ class MasterLink:
 
     def stop(self) -> None:
         self._stopped.set()
+        self._new_leader.set()
         self.interrupt()
         if self._zk is not None:
             with contextlib.suppress(Exception):
@@ -154,9 +156,13 @@ class MasterLink:
                 self._disconnected()
             if self._redirect is not None:
                 continue
-            # Mesos: a random delay in [0, backoff], the bound doubling up to the maximum.
+            # Mesos: a random delay in [0, backoff], the bound doubling up to the maximum. A
+            # new leader named in ZooKeeper cuts the wait short and starts the doubling afresh:
+            # the backoff is for a master that refuses, not for one that just got elected.
             backoff = 1.0 if subscribed else min(max(backoff * 2, 1.0), self.backoff_max)
-            self._stopped.wait(random.uniform(0.1, backoff))
+            if self._new_leader.wait(random.uniform(0.1, backoff)):
+                self._new_leader.clear()
+                backoff = 0.0
 
     def _disconnected(self) -> None:
         was = self.connected
@@ -198,9 +204,11 @@ class MasterLink:
 
     def _leader_changed(self, children: list[str]) -> bool:
         leader = self._lowest(children)
-        if self._stream_sock is not None and leader != self._leader_node:
-            log.info("leading master changed node=%s; re-subscribing", leader)
-            self.interrupt()
+        if leader is not None and leader != self._leader_node:
+            if self._stream_sock is not None:
+                log.info("leading master changed node=%s; re-subscribing", leader)
+                self.interrupt()
+            self._new_leader.set()
         return not self._stopped.is_set()
 
     # --- the subscription ----------------------------------------------------------------

@@ -10,12 +10,15 @@ agents in the leader's state, and the task processes inside each agent (by MESOS
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pytest
 import requests
 from kazoo.exceptions import KazooException, NoNodeError
 
@@ -26,6 +29,12 @@ from tools import faults, testhosts
 from tools.cluster import Layout
 
 CLUSTER = "faults"
+# Every scenario module's pytestmark.
+FAULT_MARKS = [
+    pytest.mark.integration,
+    pytest.mark.skipif(os.geteuid() != 0, reason="test hosts need root"),
+    pytest.mark.skipif(shutil.which("systemd-nspawn") is None, reason="needs systemd-nspawn"),
+]
 LAYOUT = Layout.of(masters=3, agents=2, public_agents=0, offset=40)
 MASTERS: dict[str, str] = LAYOUT.groups["masters"]
 AGENTS: dict[str, str] = LAYOUT.groups["agents_private"]

@@ -8,8 +8,6 @@ invariants are then checked by `Fault`. Times are from this host's monotonic clo
 
 from __future__ import annotations
 
-import os
-import shutil
 import signal
 import time
 
@@ -19,6 +17,7 @@ from faults_checks import FIGURES, Fault, registry_state
 from faults_cluster import (
     CLUSTER,
     EXHIBITOR_UNIT,
+    FAULT_MARKS,
     MASTER_UNIT,
     REGISTRY,
     SESSION_TIMEOUT,
@@ -29,11 +28,7 @@ from faults_framework import Received, Workload
 
 from tools import faults
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(os.geteuid() != 0, reason="test hosts need root"),
-    pytest.mark.skipif(shutil.which("systemd-nspawn") is None, reason="needs systemd-nspawn"),
-]
+pytestmark = FAULT_MARKS
 
 EPOCH = f"{REGISTRY}/epoch"
 
@@ -119,27 +114,28 @@ def test_registry_holds_the_workload(fault_cluster: FaultCluster, workload: Work
 
 
 @pytest.mark.timeout(300)
-def test_f1_kill_9_leading_master(fault_cluster: FaultCluster, workload: Workload) -> None:
+@pytest.mark.parametrize(
+    ("scenario", "sig", "who", "election_limit"),
+    [("F1", signal.SIGKILL, "all", 6), ("F2", signal.SIGTERM, "main", 2)],
+    ids=["f1_kill_9", "f2_sigterm"],
+)
+def test_leading_master_stopped(
+    fault_cluster: FaultCluster,
+    workload: Workload,
+    scenario: str,
+    sig: signal.Signals,
+    who: str,
+    election_limit: float,
+) -> None:
+    """F1 (`kill -9`, every process of the unit) and F2 (SIGTERM to the main process)."""
     c = fault_cluster
-    with Fault("F1", c, workload) as f:
+    with Fault(scenario, c, workload) as f:
         old = f.before.leader if f.before else None
         assert old is not None
         t0 = time.monotonic()
-        faults.signal_unit(CLUSTER, c.ip(old), MASTER_UNIT, signal.SIGKILL, who="all")
-        failover_figures(f, c, workload, old, t0, election_limit=6)
-    FIGURES.assert_passed("F1")
-
-
-@pytest.mark.timeout(300)
-def test_f2_sigterm_leading_master(fault_cluster: FaultCluster, workload: Workload) -> None:
-    c = fault_cluster
-    with Fault("F2", c, workload) as f:
-        old = f.before.leader if f.before else None
-        assert old is not None
-        t0 = time.monotonic()
-        faults.signal_unit(CLUSTER, c.ip(old), MASTER_UNIT, signal.SIGTERM, who="main")
-        failover_figures(f, c, workload, old, t0, election_limit=2)
-    FIGURES.assert_passed("F2")
+        faults.signal_unit(CLUSTER, c.ip(old), MASTER_UNIT, sig, who=who)
+        failover_figures(f, c, workload, old, t0, election_limit=election_limit)
+    FIGURES.assert_passed(scenario)
 
 
 @pytest.mark.timeout(300)

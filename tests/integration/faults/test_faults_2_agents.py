@@ -6,8 +6,6 @@ also run ZooKeeper), so this host (198.18.0.1) still reaches the agent over ssh 
 
 from __future__ import annotations
 
-import os
-import shutil
 import signal
 import time
 from collections import defaultdict
@@ -18,6 +16,7 @@ from faults_checks import FIGURES, Fault, registry_state
 from faults_cluster import (
     AGENT_UNIT,
     CLUSTER,
+    FAULT_MARKS,
     PING_BUDGET,
     REGISTRY,
     RETRY_MAX,
@@ -28,11 +27,7 @@ from faults_framework import CPUS, Workload
 
 from tools import faults
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.skipif(os.geteuid() != 0, reason="test hosts need root"),
-    pytest.mark.skipif(shutil.which("systemd-nspawn") is None, reason="needs systemd-nspawn"),
-]
+pytestmark = FAULT_MARKS
 
 AGENT_TOTAL_CPUS = 4.0  # faults_cluster.AGENT_RESOURCES
 
