@@ -105,15 +105,15 @@ def subscribe(master: Master, body: JSON, stream: EventStream) -> tuple[Agent | 
                 "error": {"message": f"Agent {agent_id} has been marked gone; start it afresh"},
             }
         agent = master.agents.get(agent_id) if agent_id else None
-        entry_info = dict(info, id=id_json(agent_id)) if agent_id else None
-        if (
-            agent_id
-            and (agent is None or agent.unreachable_since is not None)
-            and (agent_id not in master.recovered)
+        new_id = agent_id or master.ids.agent_id()
+        if not agent_id:
+            _replace_restarted(master, info)
+        if not agent_id or (
+            (agent is None or agent.unreachable_since is not None)
+            and agent_id not in master.recovered
         ):
-            # Back from unreachable, or unknown to this registry: admitted again before use.
-            assert entry_info is not None
-            master.persist_agent(agent_id, Entry(ADMITTED, entry_info, now))
+            # New, back from unreachable, or unknown to this registry: admitted before use.
+            master.persist_agent(new_id, Entry(ADMITTED, dict(info, id=id_json(new_id)), now))
         if agent is not None:
             if agent.stream is not None and agent.stream is not stream:
                 old, agent.stream = agent.stream, None
@@ -122,10 +122,6 @@ def subscribe(master: Master, body: JSON, stream: EventStream) -> tuple[Agent | 
             master.allocator.remove_agent(agent.agent_id)
             agent.reregistered_time = now
         else:
-            new_id = agent_id or master.ids.agent_id()
-            if not agent_id:
-                _replace_restarted(master, info)
-                master.persist_agent(new_id, Entry(ADMITTED, dict(info, id=id_json(new_id)), now))
             agent = Agent(
                 agent_id=new_id,
                 info={},
@@ -321,14 +317,14 @@ def agent_for_call(master: Master, body: JSON, stream_id: str | None) -> Agent:
 
 
 def handle(master: Master, kind: str, body: JSON, stream_id: str | None) -> None:
-    handler = _HANDLERS.get(kind)
-    if handler is None:
-        raise BadRequest(f"Failed to validate call: unknown call type '{kind}'")
     if kind == "PONG":
         # Without the master's lock: a burst of registrations (each a registry write under the
         # lock) must not hold up the very answers that keep agents from being marked.
         agent_for_call(master, body, stream_id).last_heard = master.clock()
         return
+    handler = _HANDLERS.get(kind)
+    if handler is None:
+        raise BadRequest(f"Failed to validate call: unknown call type '{kind}'")
     with master.lock:
         agent = agent_for_call(master, body, stream_id)
         agent.last_heard = master.clock()  # any call is a sign of life
@@ -406,12 +402,7 @@ def _exited_executor(master: Master, agent: Agent, body: JSON) -> None:
     master.send_framework(framework, {"type": "FAILURE", "failure": failure})
 
 
-def _pong(master: Master, agent: Agent, body: JSON) -> None:
-    return None  # `handle` has recorded that we heard from it
-
-
 _HANDLERS: dict[str, Any] = {
-    "PONG": _pong,
     "UPDATE": _update,
     "UPDATES": _updates,
     "MESSAGE": _message,

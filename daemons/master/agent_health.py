@@ -1,8 +1,8 @@
 """Agent health: pings, the unreachable mark and the removal rate limit (Mesos' health checks).
 
 The leader sends a PING event on every agent's stream each `agent_ping_timeout`; the agent
-answers with a PONG call. Any call from an agent counts as a sign of life. An agent not heard of
-for `agent_ping_timeout x max_agent_ping_timeouts` — connected or not — is marked unreachable:
+answers with a PONG call. Any call from an agent counts as a sign of life. An agent that misses
+`max_agent_ping_timeouts` pings in a row — connected or not — is marked unreachable:
 the mark is written to the registry first, then its tasks turn TASK_UNREACHABLE (TASK_LOST for
 frameworks without PARTITION_AWARE). Marks wait in a queue drained at `agent_removal_rate_limit`
 so a mass event (a switch failing) cannot empty the cluster at once.
