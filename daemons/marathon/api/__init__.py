@@ -1,0 +1,1 @@
+"""Marathon's REST API v2: thin Flask blueprints over `Marathon` (parse, call, render)."""

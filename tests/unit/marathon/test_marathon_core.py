@@ -1,0 +1,324 @@
+"""The Marathon leader's state and scheduling, in process: a memory store, a recording driver,
+a manual clock. What the API changes is durable before it is applied; refused input writes
+nothing; deployments roll out, survive a failover and honour locks; backoff is persisted."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import pytest
+
+from daemons.common.errors import Conflict, NotFound
+from daemons.common.zk import StoreUnavailable
+from daemons.marathon import scheduling
+from daemons.marathon.config import MarathonConfig
+from daemons.marathon.errors import Invalid, Locked
+from daemons.marathon.events import EventBus
+from daemons.marathon.marathon import Marathon
+from daemons.marathon.store import MemoryStore
+from daemons.mesos_client.events import TaskStatus, parse_offer
+
+JSON = dict[str, Any]
+
+
+class Driver:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any]] = []
+
+    def launch(self, offer_ids: Any, task_infos: Any, *, refuse_seconds: Any = None) -> None:
+        self.calls.append(("launch", [t["task_id"]["value"] for t in task_infos]))
+
+    def decline(self, offer_ids: Any, *, refuse_seconds: Any = None) -> None:
+        self.calls.append(("decline", list(offer_ids)))
+
+    def kill(self, task_id: str, agent_id: Any = None, *, grace_period_seconds: Any = None) -> None:
+        self.calls.append(("kill", task_id))
+
+    def revive(self, roles: Any = ()) -> None:
+        self.calls.append(("revive", None))
+
+    def suppress(self, roles: Any = ()) -> None:
+        self.calls.append(("suppress", None))
+
+    def reconcile(self, tasks: Any = ()) -> None:
+        self.calls.append(("reconcile", list(tasks)))
+
+    def of(self, kind: str) -> list[Any]:
+        return [c[1] for c in self.calls if c[0] == kind]
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def make(store: MemoryStore | None = None, **config: Any) -> tuple[Marathon, Driver, Clock]:
+    clock = Clock()
+    counter = itertools.count(1)
+    m = Marathon(
+        MarathonConfig(**config),
+        store or MemoryStore(),
+        EventBus(lambda: "2023-11-14T22:13:20.000Z"),
+        clock,
+        lambda: f"id{next(counter)}",
+    )
+    m.load()
+    driver = Driver()
+    m.driver = driver
+    return m, driver, clock
+
+
+_offers = itertools.count(1)
+
+
+def offer(host: str = "h1", agent: str = "a1", cpus: float = 4, mem: float = 4096) -> Any:
+    return parse_offer(
+        {
+            "id": {"value": f"o{next(_offers)}"},
+            "framework_id": {"value": "f"},
+            "agent_id": {"value": agent},
+            "hostname": host,
+            "resources": [
+                {"name": "cpus", "type": "SCALAR", "scalar": {"value": cpus}},
+                {"name": "mem", "type": "SCALAR", "scalar": {"value": mem}},
+                {"name": "disk", "type": "SCALAR", "scalar": {"value": 1000}},
+                {
+                    "name": "ports",
+                    "type": "RANGES",
+                    "ranges": {"range": [{"begin": 31000, "end": 31100}]},
+                },
+            ],
+        }
+    )
+
+
+def update(m: Marathon, task_id: str, state: str, healthy: bool | None = None) -> None:
+    scheduling.handle_update(
+        m, TaskStatus(task_id=task_id, state=state, agent_id="a1", healthy=healthy)
+    )
+
+
+def app(app_id: str = "/web", **extra: Any) -> JSON:
+    return {"id": app_id, "cmd": "sleep 100", "cpus": 0.1, "mem": 32, **extra}
+
+
+def run_all(m: Marathon, driver: Driver) -> list[str]:
+    """Mark every launched task RUNNING; the launched ids."""
+    launched = [t for batch in driver.of("launch") for t in batch]
+    for task_id in launched:
+        if task_id in m.instances and m.instances[task_id].state == "TASK_STAGING":
+            update(m, task_id, "TASK_RUNNING")
+    return launched
+
+
+def test_create_is_durable_before_it_is_applied_and_launches_on_offers() -> None:
+    store = MemoryStore()
+    m, driver, _ = make(store)
+    result = m.create_app(app(instances=2))
+    assert "web" in store.snapshot.apps and result.deployment_id in store.snapshot.deployments
+    assert store.versions("/web") == [round(result.version * 1000)]
+    scheduling.handle_offers(m, [offer()])
+    launched = driver.of("launch")
+    assert len(launched) == 1 and len(launched[0]) == 2
+    # The instances were stored before the launch went out.
+    assert set(launched[0]) <= set(store.snapshot.instances)
+    run_all(m, driver)
+    scheduling.tick(m)
+    assert not m.deployments and not store.snapshot.deployments
+
+
+@pytest.mark.parametrize(
+    ("body", "path"),
+    [
+        ({"id": "/Web", "cmd": "x"}, "/id"),
+        ({"id": "/a/../b", "cmd": "x"}, "/id"),
+        ({"id": "/web", "cmd": "x", "instances": -1}, "/instances"),
+        ({"id": "/web"}, "/"),
+        ({"id": "/web", "cmd": "x", "constraints": [["hostname", "NEAR"]]}, "/constraints(0)"),
+    ],
+)
+def test_invalid_apps_get_422_with_the_field_and_write_nothing(body: JSON, path: str) -> None:
+    store = MemoryStore()
+    m, _, _ = make(store)
+    with pytest.raises(Invalid) as err:
+        m.create_app(body)
+    assert any(d["path"].startswith(path) for d in err.value.details), err.value.details
+    assert store.commits == [] and m.apps == {} and m.deployments == {}
+
+
+def test_an_app_over_the_node_size_limit_is_refused_before_any_write() -> None:
+    store = MemoryStore()
+    m, _, _ = make(store, zk_max_node_size=2048)
+    with pytest.raises(Invalid) as err:
+        m.create_app(app(env={"BIG": "x" * 4000}))
+    assert "node limit" in err.value.details[0]["errors"][0]
+    assert store.commits == [] and m.apps == {}
+
+
+def test_a_failed_store_write_leaves_memory_unchanged() -> None:
+    store = MemoryStore()
+    m, _, _ = make(store)
+    store.fail_next = True
+    with pytest.raises(StoreUnavailable):
+        m.create_app(app())
+    assert m.apps == {} and m.deployments == {}
+
+
+def test_duplicates_and_unknown_ids() -> None:
+    m, _, _ = make()
+    m.create_app(app())
+    with pytest.raises(Conflict):
+        m.create_app(app())
+    with pytest.raises(Conflict):  # /web is an app: it cannot be a group
+        m.create_app(app("/web/inner"))
+    with pytest.raises(NotFound):
+        m.delete_app("/nope", force=False)
+    with pytest.raises(NotFound):
+        m.cancel_deployment("nope", force=False)
+
+
+def test_a_locked_app_answers_409_unless_forced() -> None:
+    store = MemoryStore()
+    m, _, _ = make(store)
+    first = m.create_app(app(instances=2))
+    commits = len(store.commits)
+    with pytest.raises(Locked) as err:
+        m.update_app("/web", {"instances": 3}, force=False, partial=True)
+    assert err.value.deployment_ids == [first.deployment_id]
+    assert len(store.commits) == commits and m.apps["/web"].instances == 2
+    forced = m.update_app("/web", {"instances": 3}, force=True, partial=True)
+    assert list(m.deployments) == [forced.deployment_id]
+    assert first.deployment_id not in store.snapshot.deployments
+
+
+def test_scaling_keeps_the_config_version_and_restart_replaces_every_task() -> None:
+    m, driver, clock = make()
+    m.create_app(app(instances=2))
+    scheduling.handle_offers(m, [offer()])
+    first = run_all(m, driver)
+    scheduling.tick(m)
+    config_version = m.apps["/web"].last_config_change_at
+    clock.now += 10
+    m.update_app("/web", {"instances": 3}, force=False, partial=True)
+    assert m.apps["/web"].last_config_change_at == config_version
+    scheduling.handle_offers(m, [offer()])
+    run_all(m, driver)
+    scheduling.tick(m)
+    assert not m.deployments and len(m.instances) == 3
+    # Restart: all three are replaced, never fewer than 3 running (minimumHealthCapacity 1).
+    clock.now += 10
+    m.restart_app("/web", force=False)
+    for _ in range(10):
+        scheduling.handle_offers(m, [offer()])
+        run_all(m, driver)
+        for task_id in driver.of("kill"):
+            if task_id in m.instances:
+                running = [i for i in m.instances.values() if i.state == "TASK_RUNNING"]
+                assert len(running) >= 3
+                update(m, task_id, "TASK_KILLED")
+        scheduling.tick(m)
+        if not m.deployments:
+            break
+    assert not m.deployments
+    assert not set(first) & set(m.instances) and len(m.instances) == 3
+
+
+def test_a_deployment_resumes_after_failover_from_the_store() -> None:
+    store = MemoryStore()
+    m, driver, _clock = make(store)
+    m.create_app(app(instances=2))
+    scheduling.handle_offers(m, [offer(cpus=0.1)])  # room for one only
+    run_all(m, driver)
+    scheduling.tick(m)
+    assert len(m.deployments) == 1 and len(m.instances) == 1
+    # A new leader loads the same store: the deployment and the instance are there.
+    m2, driver2, _ = make(store)
+    assert list(m2.deployments) == list(m.deployments)
+    assert set(m2.instances) == set(m.instances)
+    scheduling.handle_offers(m2, [offer()])
+    launched = driver2.of("launch")
+    assert len(launched) == 1 and len(launched[0]) == 1, "only the missing instance"
+    run_all(m2, driver2)
+    scheduling.tick(m2)
+    assert not m2.deployments and len(m2.instances) == 2
+
+
+def test_backoff_grows_on_failures_is_stored_and_survives_failover() -> None:
+    store = MemoryStore()
+    m, driver, clock = make(store)
+    m.create_app(app(backoffSeconds=10, backoffFactor=2, maxLaunchDelaySeconds=100))
+    scheduling.handle_offers(m, [offer()])
+    (task_id,) = driver.of("launch")[0]
+    update(m, task_id, "TASK_RUNNING")
+    update(m, task_id, "TASK_FAILED")
+    assert store.snapshot.delays["web"]["failures"] == 1
+    # Within the delay, offers launch nothing — also at a new leader (F17: no burst).
+    m2, driver2, clock2 = make(store)
+    clock2.now = clock.now + 5
+    scheduling.handle_offers(m2, [offer()])
+    assert driver2.of("launch") == []
+    clock2.now = clock.now + 11
+    scheduling.handle_offers(m2, [offer()])
+    assert len(driver2.of("launch")) == 1
+    # Killed tasks do not grow the delay; DELETE /v2/queue/{id}/delay resets it.
+    m2.reset_delay("/web")
+    assert "web" not in store.snapshot.delays
+    with pytest.raises(NotFound):
+        m2.reset_delay("/web")
+
+
+def test_unknown_running_tasks_are_killed_and_wiped_tasks_forgotten() -> None:
+    m, driver, _ = make()
+    update(m, "stranger.1", "TASK_RUNNING")
+    assert driver.of("kill") == ["stranger.1"]
+    m.create_app(app(instances=1))
+    scheduling.handle_offers(m, [offer()])
+    (task_id,) = run_all(m, driver)
+    m.kill_tasks([task_id], scale=False, wipe=True, force=False)
+    scheduling.forget_wiped(m)
+    assert task_id not in m.instances
+
+
+def test_kill_with_scale_lowers_instances() -> None:
+    m, driver, _ = make()
+    m.create_app(app(instances=2))
+    scheduling.handle_offers(m, [offer()])
+    launched = run_all(m, driver)
+    scheduling.tick(m)
+    _, result = m.kill_tasks([launched[0]], scale=True, wipe=False, force=False)
+    assert result is not None and m.apps["/web"].instances == 1
+    update(m, launched[0], "TASK_KILLED")
+    scheduling.tick(m)
+    assert not m.deployments and set(m.instances) == {launched[1]}
+    assert driver.of("kill") == [launched[0]], "only the named task is killed"
+
+
+def test_delete_stops_every_task_and_forgets_the_app() -> None:
+    store = MemoryStore()
+    m, driver, _ = make(store)
+    m.create_app(app(instances=2))
+    scheduling.handle_offers(m, [offer()])
+    run_all(m, driver)
+    scheduling.tick(m)
+    m.delete_app("/web", force=False)
+    assert "web" not in store.snapshot.apps and store.versions("/web") == []
+    scheduling.tick(m)
+    assert sorted(driver.of("kill")) == sorted(m.instances)
+    for task_id in list(m.instances):
+        update(m, task_id, "TASK_KILLED")
+    assert not m.deployments and not m.instances
+
+
+def test_rollback_of_a_cancelled_deployment() -> None:
+    m, _, clock = make()
+    m.create_app(app(instances=1))
+    scheduling.tick(m)
+    clock.now += 5
+    result = m.update_app("/web", {"cmd": "sleep 200"}, force=True, partial=True)
+    back = m.cancel_deployment(result.deployment_id, force=False)
+    assert back is not None and m.apps["/web"].cmd == "sleep 100"
+    assert result.deployment_id not in m.deployments
