@@ -3,43 +3,19 @@ imports nothing from Exhibitor's shell (stores, supervisor, activity, API)."""
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 
 import exhibitor
+from tests.purity import imports, violations
 
-CORE = {"ensemble", "properties", "rolling", "shared"}
-FORBIDDEN = {"time", "random", "socket", "threading", "flask", "kazoo", "subprocess", "os", "fcntl"}
+CORE = ("ensemble", "properties", "rolling", "shared")
 PACKAGE = Path(exhibitor.__file__).parent
-
-
-def imports(source: str) -> set[str]:
-    """Every module imported anywhere in `source` (dotted, absolute)."""
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.Import):
-            names.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-    return names
+SHELL = tuple(p.stem for p in PACKAGE.glob("*.py") if p.stem not in CORE and p.stem != "__init__")
 
 
 def test_the_core_imports_nothing_impure() -> None:
-    found = {name: imports((PACKAGE / f"{name}.py").read_text()) for name in CORE}
-    impure = {
-        name: sorted(m for m in mods if m.split(".")[0] in FORBIDDEN)
-        for name, mods in found.items()
-    }
-    assert {name: bad for name, bad in impure.items() if bad} == {}
-    shell = {
-        name: sorted(
-            m
-            for m in mods
-            if m.startswith("exhibitor.") and m.removeprefix("exhibitor.") not in CORE
-        )
-        for name, mods in found.items()
-    }
-    assert {name: bad for name, bad in shell.items() if bad} == {}
+    assert SHELL, "the shell modules were found"
+    assert violations(PACKAGE, "exhibitor", CORE, shell=SHELL) == {}
 
 
 def test_the_checker_sees_imports() -> None:

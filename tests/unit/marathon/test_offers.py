@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import daemons.marathon.offers as offers_module
 from daemons.common.resources import Range, Resources, flatten
 from daemons.marathon.constraints import Placement
 from daemons.marathon.model import (
@@ -20,15 +17,8 @@ from daemons.marathon.model import (
     HealthCheck,
     PortDefinition,
 )
-from daemons.marathon.offers import (
-    Match,
-    NoMatch,
-    health_check_json,
-    match,
-    subtract,
-    task_env,
-    task_name,
-)
+from daemons.marathon.offers import Match, NoMatch, match, subtract
+from daemons.marathon.task_info import health_check_json, task_env, task_name
 from daemons.mesos_client.events import AttributeValue, Offer
 
 JSON = dict[str, Any]
@@ -600,17 +590,3 @@ def test_launching_until_no_match_never_oversubscribes(app: AppDefinition, offer
 
 
 # --- purity ------------------------------------------------------------------------------------
-
-FORBIDDEN = {"time", "random", "uuid", "socket", "flask", "kazoo", "requests", "threading", "os"}
-
-
-@pytest.mark.parametrize("module", ["offers.py", "constraints.py", "launch_queue.py"])
-def test_the_matching_cores_import_nothing_impure(module: str) -> None:
-    path = Path(offers_module.__file__).parent / module
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
-    assert names & FORBIDDEN == set()
