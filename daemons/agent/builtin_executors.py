@@ -25,6 +25,8 @@ FILES = (
     "command.py",
     "command_executor.py",
     "executor_wire.py",
+    "health_checks.py",
+    "health_probes.py",
     "default.py",
     "default_executor.py",
 )

@@ -219,7 +219,11 @@ class Master:
         for key in ("container_status", "healthy", "labels"):
             if key in status:
                 entry[key] = status[key]
-        if not task.statuses or task.statuses[-1].get("state") != state:
+        # As Mesos' updateTask: a repeated state replaces the last entry (a health update is
+        # a TASK_RUNNING again), so /master/state shows the latest `healthy`.
+        if task.statuses and task.statuses[-1].get("state") == state:
+            task.statuses[-1] = entry
+        else:
             task.statuses.append(entry)
         task.latest_status = status
         task.changed()

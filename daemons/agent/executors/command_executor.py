@@ -25,6 +25,9 @@ if TYPE_CHECKING:  # typing costs ~3 ms to import: annotations only; `signal` is
     import signal as _signal
     from typing import Any
 
+    from .health_checks import Transition
+    from .health_probes import HealthChecker
+
     JSON = dict[str, Any]
 else:
     import _signal
@@ -121,6 +124,8 @@ class Executor:
         self.task_acked = False  # some update of the task was acknowledged
         self.pid: int | None = None  # the task's process, leader of its own session
         self.killing = False
+        self.health: HealthChecker | None = None  # the task's health check, while it runs
+        self.killed_unhealthy = False  # the health check asked for the kill
         self.kill_at: float | None = None  # SIGKILL after the SIGTERM's grace period
         self.unacked: dict[bytes, JSON] = {}  # uuid -> Call.Update, oldest first
         self.unsent: set[bytes] = set()  # unacked and not yet answered 202
@@ -153,18 +158,23 @@ class Executor:
                 self.on_disconnected(item[2])
             elif item[0] == "signal" and item[1] != _signal.SIGCHLD:
                 self.shutdown(f"signal {_signal.strsignal(item[1])}")
+            elif item[0] == "health" and self.health is not None:
+                self.on_health(self.health.on_result(item[1], item[2], time.monotonic()))
             self.reap()
             self.on_timers(time.monotonic())
         return self.exit_code
 
     def deadlines(self) -> list[float]:
         """When the loop must wake up next (besides the recovery timeout)."""
-        return [t for t in (self.kill_at, self.retry_at, self.shutdown_by) if t is not None]
+        timers = [t for t in (self.kill_at, self.retry_at, self.shutdown_by) if t is not None]
+        return timers + self.health.deadlines() if self.health is not None else timers
 
     def on_timers(self, now: float) -> None:
         if self.kill_at is not None and now >= self.kill_at:
             self.kill_at = None
             self.signal_task(_signal.SIGKILL)
+        if self.health is not None:
+            self.on_health(self.health.on_timers(now))
         if self.retry_at is not None and now >= self.retry_at:
             self.retry_at = None
             self.subscribe()
@@ -257,17 +267,27 @@ class Executor:
         else:
             log(f"UPDATE answered {code}: {body[:200]!r}")
 
-    def update(self, task_id: JSON, state: str, message: str = "", reason: str = "") -> None:
+    def update(
+        self,
+        task_id: JSON,
+        state: str,
+        message: str = "",
+        reason: str = "",
+        healthy: bool | None = None,
+    ) -> None:
         uuid = os.urandom(16)
         status: JSON = {"task_id": task_id, "state": state, "source": "SOURCE_EXECUTOR"}
         status["uuid"] = binascii.b2a_base64(uuid, newline=False).decode("ascii")
         status["timestamp"], status["executor_id"] = time.time(), self.ids["executor_id"]
         extra = {"message": message, "reason": reason, "agent_id": self.agent_id}
         status.update((key, value) for key, value in extra.items() if value)
+        if healthy is not None:
+            status["healthy"] = healthy
         self.unacked[uuid] = {"status": status}
         if state in TERMINAL and self.task is not None and task_id == self.task["task_id"]:
             self.terminal_uuid = uuid
-        log(f"{state} task={task_id.get('value')} {message}".rstrip())
+        health = "" if healthy is None else f" healthy={str(healthy).lower()}"
+        log(f"{state} task={task_id.get('value')}{health} {message}".rstrip())
         self.send(uuid)
 
     # --- events and the task -------------------------------------------------------------------
@@ -314,6 +334,31 @@ class Executor:
             self.update(task["task_id"], "TASK_FAILED", message, "REASON_COMMAND_EXECUTOR_FAILED")
             return
         self.update(task["task_id"], "TASK_RUNNING")
+        if "health_check" in task:
+            self.start_health_check(task["health_check"], env)
+
+    # --- the task's health check (health_checks.py, health_probes.py) ---------------------------
+
+    def start_health_check(self, raw: JSON, env: dict[str, str]) -> None:
+        """Probe the task from now on. Loaded only here: most tasks have no health check, and
+        dataclasses, http.client and socket would add ~20 ms to every executor's start."""
+        if TYPE_CHECKING or __package__:
+            from .health_probes import start_checker
+        else:
+            from health_probes import start_checker
+        self.health = start_checker(raw, env, time.monotonic(), self.inbox.put, _DEFAULTS, log)
+
+    def on_health(self, transition: Transition | None) -> None:
+        """Mesos' `taskHealthUpdated`: TASK_RUNNING with the new `healthy`, then maybe the kill
+        (with the task's kill policy, as a KILL without one)."""
+        if transition is None or self.task is None or self.pid is None or self.killing:
+            return
+        task_id = self.task["task_id"]
+        reason = "REASON_TASK_HEALTH_CHECK_STATUS_UPDATED"
+        self.update(task_id, "TASK_RUNNING", reason=reason, healthy=transition.healthy)
+        if transition.kill:
+            self.killed_unhealthy = True
+            self.kill(task_id, kill_grace({}, self.task))
 
     def kill(self, task_id: JSON, grace: float) -> None:
         if self.task is None or task_id != self.task["task_id"]:
@@ -324,6 +369,7 @@ class Executor:
         else:
             if not self.killing:
                 self.killing = True
+                self.stop_health_check()
                 if self.killing_state:
                     self.update(task_id, "TASK_KILLING")
                 self.signal_task(_signal.SIGTERM)
@@ -339,8 +385,13 @@ class Executor:
         elif self.terminal_uuid is None or self.lost_since is not None:
             self.exit_code = 0  # nothing ran, or nobody is left to tell
 
+    def stop_health_check(self) -> None:
+        if self.health is not None:
+            self.health.stop()
+
     def kill_now(self) -> None:
         """SIGKILL the task's process group and reap the task: nothing outlives us."""
+        self.stop_health_check()
         if (pid := self.pid) is not None:
             self.signal_task(_signal.SIGKILL)
             os.waitpid(pid, 0)
@@ -362,11 +413,18 @@ class Executor:
                 return
             if pid == 0:
                 return
-            if pid == self.pid and self.task is not None:
+            if self.health is not None and self.health.owns(pid):
+                self.on_health(self.health.on_exit(pid, status, time.monotonic()))
+            elif pid == self.pid and self.task is not None:
                 self.pid, self.kill_at = None, None
+                self.stop_health_check()
                 state = "TASK_FINISHED" if status == 0 else "TASK_FAILED"
                 state = "TASK_KILLED" if self.killing else state
-                self.update(self.task["task_id"], state, exit_message(status))
+                if self.killed_unhealthy:  # as Mesos: TASK_KILLED, healthy false, no reason
+                    message = f"{exit_message(status)} (killed: health check failed)"
+                    self.update(self.task["task_id"], state, message, healthy=False)
+                else:
+                    self.update(self.task["task_id"], state, exit_message(status))
                 if self.shutdown_by is not None and self.lost_since is not None:
                     self.exit_code = 0
 

@@ -93,6 +93,20 @@ def test_terminal_state_never_changes():
     assert task.state == "TASK_FAILED"
 
 
+def test_a_repeated_state_replaces_the_last_status_so_health_shows():
+    """Mesos' updateTask: a health update (TASK_RUNNING again, `healthy` set) replaces the last
+    status instead of being dropped, so /master/state shows the task's current health."""
+    master, _ = make_master()
+    agent_id, agent_stream = add_agent(master)
+    fid, stream = subscribe(master)
+    launch(master, fid, stream, first_offer(master, stream), command_task("t1", agent_id))
+    agent_update(master, agent_id, agent_stream, fid, "t1", "TASK_RUNNING")
+    agent_update(master, agent_id, agent_stream, fid, "t1", "TASK_RUNNING", healthy=True)
+    statuses = master.frameworks[fid].tasks["t1"].statuses
+    assert [s["state"] for s in statuses] == ["TASK_STAGING", "TASK_RUNNING"]
+    assert statuses[-1]["healthy"] is True
+
+
 def test_task_over_offer_gets_task_error_and_nothing_is_launched():
     master, _ = make_master()
     agent_id, agent_stream = add_agent(master, cpus=1)
