@@ -16,7 +16,9 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
+import shutil
 import signal
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -250,6 +252,19 @@ def start_agent(daemons: Daemons, zk_url: str) -> AgentFactory:
         return daemons.start("agent", config)
 
     return start
+
+
+@pytest.fixture
+def work_root() -> Iterator[Path]:
+    """A 0755 dir under /var/tmp for agents' work dirs (executors run as an unprivileged user
+    and pytest's tmp_path is 0700); removed after the daemons stopped, since tests ask for it
+    before `daemons`."""
+    path = Path(tempfile.mkdtemp(prefix="pydcos-work-", dir="/var/tmp"))
+    path.chmod(0o755)
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(name="free_port")

@@ -12,26 +12,12 @@ Intervals are short so that offers, heartbeats and update retries take a second,
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from e2e_cluster import AGENT_CONFIG, MASTER_CONFIG, Cluster
-
-
-@pytest.fixture
-def work_root() -> Iterator[Path]:
-    """A 0755 dir under /var/tmp for the agents' work dirs; removed after the daemons stopped."""
-    path = Path(tempfile.mkdtemp(prefix="pydcos-e2e-", dir="/var/tmp"))
-    path.chmod(0o755)
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
-
 
 ClusterFactory = Callable[..., Cluster]
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
-import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,21 +18,15 @@ from tests.integration.conftest import HOST, DaemonProcess, free_port
 
 
 @pytest.fixture
-def work_root() -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="pydcos-marathon-", dir="/var/tmp"))
-    path.chmod(0o755)
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
-
-
-@pytest.fixture
 def marathon_cluster(
     work_root: Path, daemons: Any, start_master: Any, start_agent: Any, zk_url: str
 ) -> Callable[..., MarathonCluster]:
-    def start(marathons: int = 1, **config: Any) -> MarathonCluster:
-        master = start_master(**MASTER_CONFIG)
+    def start(
+        marathons: int = 1, master_config: dict[str, Any] | None = None, **config: Any
+    ) -> MarathonCluster:
+        # `master_config` adds to (or overrides) the master's settings, e.g. a short agent
+        # ping budget; everything else is Marathon's.
+        master = start_master(**{**MASTER_CONFIG, **(master_config or {})})
         agents = []
         for i, host in enumerate(AGENT_HOSTS):
             work_dir = work_root / f"agent-{i + 1}"

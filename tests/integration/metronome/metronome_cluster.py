@@ -1,0 +1,124 @@
+"""What the Metronome tests run on: a real dcos-metronome process beside the e2e cluster (real
+ZooKeeper, master and agents), plus helpers to read its state over plain HTTP.
+
+Fixtures are in this folder's conftest.py; test modules import these names from here.
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from tools import processes
+
+JSON = dict[str, Any]
+
+# Short intervals for a 2-core test box: a killed daemon's ZooKeeper session (and leadership)
+# is gone after 4 s (ZooKeeper's minimum with its default tickTime).
+METRONOME_CONFIG: JSON = {
+    "zk_session_timeout": 4.0,
+    "failover_timeout": 600.0,
+    "reconciliation_interval": 30.0,
+    "threads": 16,
+}
+
+
+class MetronomeProcess:
+    """One dcos-metronome: `.url`, `.pid`, `.start()`, `.kill()`, `.stop()`; counts as started once
+    it leads and has loaded its state (`GET /v1/jobs` answers 200)."""
+
+    def __init__(self, name: str, config: JSON, state_dir: Path) -> None:
+        self.name = name
+        self.config = config
+        self.state_dir = state_dir
+        self.pid: int | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.config['ip']}:{self.config['port']}"
+
+    @property
+    def address(self) -> str:
+        return f"{self.config['ip']}:{self.config['port']}"
+
+    @property
+    def config_path(self) -> Path:
+        return self.state_dir / f"{self.name}.toml"
+
+    @property
+    def log_path(self) -> Path:
+        return self.state_dir / f"{self.name}.log"
+
+    def start(self, timeout: float = 40.0, wait_leading: bool = True) -> None:
+        processes.write_toml(self.config_path, self.config)
+        argv = processes.daemon_argv("daemons.metronome.main", self.config_path)
+        self.pid = processes.spawn(argv, self.log_path)
+        path = "/v1/jobs" if wait_leading else "/ping"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if _status(self.url + path) == 200:
+                return
+            if processes.exited(self.pid):
+                break
+            time.sleep(0.1)
+        self.stop()
+        raise processes.StartFailed(f"dcos-metronome did not come up:\n{self.log_tail()}")
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.pid is not None:
+            processes.kill_family(self.pid, sig)
+            self.pid = None
+
+    def stop(self, grace: float = 10.0) -> None:
+        if self.pid is not None:
+            processes.stop_pid(self.pid, grace)
+            self.pid = None
+
+    def running(self) -> bool:
+        return self.pid is not None and not processes.exited(self.pid)
+
+    def log_tail(self, lines: int = 60) -> str:
+        return processes.log_tail(self.log_path, lines)
+
+
+def _status(url: str) -> int | None:
+    try:
+        with urllib.request.urlopen(url, timeout=2.0) as resp:
+            status: int = resp.status
+            return status
+    except urllib.error.HTTPError as err:
+        return err.code
+    except (OSError, ValueError):
+        return None
+
+
+def get(url: str, **params: Any) -> Any:
+    response = requests.get(url, params=params, timeout=10)
+    response.raise_for_status()
+    return response.json()
+
+
+def job_history(metronome: MetronomeProcess, job_id: str) -> JSON:
+    history: JSON = get(f"{metronome.url}/v1/jobs/{job_id}", embed="history")["history"]
+    return history
+
+
+def master_tasks(master_url: str) -> dict[str, str]:
+    """task id -> state of every task (running or completed) of every framework."""
+    state = get(f"{master_url}/master/state")
+    out: dict[str, str] = {}
+    for framework in state["frameworks"] + state.get("completed_frameworks", []):
+        for task in framework.get("tasks", []) + framework.get("completed_tasks", []):
+            out[task["id"]] = task["state"]
+    return out
+
+
+def frameworks_named(master_url: str, name: str) -> list[JSON]:
+    state = get(f"{master_url}/master/state")
+    return [f for f in state["frameworks"] if f["name"] == name]
