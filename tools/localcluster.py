@@ -1,16 +1,18 @@
-"""`make local`: PyDCOS on loopback — ZooKeeper, one master and two agents, in the background.
+"""`make local`: PyDCOS on loopback — ZooKeeper, one master, two agents, Marathon and Metronome.
 
-    python -m tools.localcluster up       # start what is not running, wait for both agents
+    python -m tools.localcluster up       # start what is not running, wait for agents and leaders
     python -m tools.localcluster status   # what runs, and the agents the master sees
     python -m tools.localcluster down     # stop everything, containers included
 
 Everything lives under one state folder (default `.local/` in the repo): configs, ZooKeeper data,
 work dirs, `pids/<name>.pid` and `logs/<name>.log`. Default ports: ZooKeeper 2181, master 5050,
-agents 5051 and 5052 (`--base-port` moves the master and agents, `--zk-port` ZooKeeper, so tests can
-run a second cluster beside a developer's). Each agent's containers go in cgroups under its own
-`cgroups_root`, `pydcos-local-<agent>` (`pydcos-local-<hash>-<agent>` for other state folders);
-`down` kills what is left in them after the agents stop, since an agent's own shutdown leaves
-its tasks running by design.
+agents 5051 and 5052, Marathon 8080, Metronome 9000 (`--base-port` moves the master and agents,
+and Marathon and Metronome by the same offset; `--zk-port` moves ZooKeeper; so tests can run a
+second cluster beside a developer's). Marathon and Metronome start once both agents are
+registered, and keep their state in ZooKeeper (`/marathon`, `/metronome`). Each agent's
+containers go in cgroups under its own `cgroups_root`, `pydcos-local-<agent>`
+(`pydcos-local-<hash>-<agent>` for other state folders); `down` kills what is left in them after
+the agents stop, since an agent's own shutdown leaves its tasks running by design.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import json
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -32,11 +35,18 @@ DEFAULT_BASE_PORT = 5050
 DEFAULT_ZK_PORT = 2181
 HOST = "127.0.0.1"
 AGENTS = ("agent-1", "agent-2")
+# Frameworks on the master, with their default port (moved by base_port - DEFAULT_BASE_PORT), the
+# module they run, and the path that answers 200 once they elected a leader.
+FRAMEWORKS = ("marathon", "metronome")
+FRAMEWORK_PORTS = {"marathon": 8080, "metronome": 9000}
+FRAMEWORK_MODULES = {"marathon": "daemons.marathon.main", "metronome": "daemons.metronome.main"}
+LEADER_PATHS = {"marathon": "/v2/leader", "metronome": "/leader"}
 AGENT_RESOURCES = {
     "agent-1": "cpus:8;mem:12288;disk:20000;ports:[31000-32000]",
     "agent-2": "cpus:8;mem:12288;disk:20000;ports:[32001-33000]",
 }
 REGISTER_TIMEOUT = 60.0
+LEADER_TIMEOUT = 60.0
 
 
 @dataclass(frozen=True)
@@ -47,7 +57,7 @@ class Cluster:
 
     @property
     def components(self) -> tuple[str, ...]:
-        return ("zookeeper", "master", *AGENTS)
+        return ("zookeeper", "master", *AGENTS, *FRAMEWORKS)
 
     @property
     def master_url(self) -> str:
@@ -56,6 +66,9 @@ class Cluster:
     @property
     def zk_url(self) -> str:
         return f"zk://{HOST}:{self.zk_port}/mesos"
+
+    def url(self, name: str) -> str:
+        return f"http://{HOST}:{self.port(name)}"
 
     def cgroups_root(self, agent: str) -> str:
         """The agent's `cgroups_root`: a plain name (no '/'), unique to this state folder."""
@@ -69,6 +82,8 @@ class Cluster:
             return self.zk_port
         if name == "master":
             return self.base_port
+        if name in FRAMEWORKS:
+            return FRAMEWORK_PORTS[name] + self.base_port - DEFAULT_BASE_PORT
         return self.base_port + 1 + AGENTS.index(name)
 
     def pid_file(self, name: str) -> Path:
@@ -83,6 +98,9 @@ class Cluster:
         return self.state_dir / name / f"{name}.toml"
 
     def config(self, name: str) -> dict[str, Any]:
+        if name in FRAMEWORKS:
+            address = {"ip": HOST, "port": self.port(name), "hostname": f"{HOST}:{self.port(name)}"}
+            return {"zk": f"zk://{HOST}:{self.zk_port}/{name}", "master": self.zk_url, **address}
         common = {
             "ip": HOST,
             "port": self.port(name),
@@ -132,6 +150,17 @@ def strays(cluster: Cluster) -> list[int]:
     return found
 
 
+def leader(cluster: Cluster, name: str) -> str | None:
+    """The leading instance a framework names (host:port), or None while it has none."""
+    try:
+        with urllib.request.urlopen(cluster.url(name) + LEADER_PATHS[name], timeout=2) as resp:
+            body = json.load(resp)
+    except (OSError, ValueError):
+        return None
+    found = body.get("leader") if isinstance(body, dict) else None
+    return found if isinstance(found, str) and found else None
+
+
 def active_agents(cluster: Cluster) -> int | None:
     """Agents the master reports active, or None when the master does not answer."""
     try:
@@ -154,16 +183,33 @@ def start(cluster: Cluster, name: str) -> int:
         return processes.start_zookeeper(
             cluster.state_dir / "zookeeper", cluster.zk_port, cluster.log_file(name)
         )
+    if name in FRAMEWORKS:
+        return start_framework(cluster, name)
     module = "daemons.master.main" if name == "master" else "daemons.agent.main"
     return processes.start_daemon(
         module, cluster.config(name), cluster.config_file(name), cluster.log_file(name)
     )
 
 
-def up(cluster: Cluster) -> int:
-    for folder in ("pids", "logs"):
-        (cluster.state_dir / folder).mkdir(parents=True, exist_ok=True)
-    for name in cluster.components:
+def start_framework(cluster: Cluster, name: str, timeout: float = 30.0) -> int:
+    """Start Marathon or Metronome and wait for its `/ping` (both answer it, leading or not)."""
+    config_path, log_path = cluster.config_file(name), cluster.log_file(name)
+    processes.write_toml(config_path, cluster.config(name))
+    argv = processes.daemon_argv(FRAMEWORK_MODULES[name], config_path)
+    pid = processes.spawn(argv, log_path)
+    if not processes.wait_healthy(cluster.url(name) + "/ping", pid, timeout):
+        alive = not processes.exited(pid)
+        processes.stop_pid(pid)
+        why = f"no /ping after {timeout:.0f}s" if alive else "exited"
+        raise processes.StartFailed(
+            f"{name} {why}; log {log_path}:\n{processes.log_tail(log_path)}"
+        )
+    return pid
+
+
+def start_missing(cluster: Cluster, names: tuple[str, ...]) -> bool:
+    """Start those of `names` that do not run; False (with a message) when one fails."""
+    for name in names:
         pid = running_pid(cluster, name)
         if pid is not None:
             print(f"{name}: already running (pid {pid})")
@@ -173,20 +219,54 @@ def up(cluster: Cluster) -> int:
         except (processes.StartFailed, OSError) as err:
             print(f"{name}: failed to start: {err}", file=sys.stderr)
             print("stop what did start with: make local-stop", file=sys.stderr)
-            return 1
+            return False
         cluster.pid_file(name).write_text(f"{pid}\n")
         print(f"{name}: started (pid {pid}, port {cluster.port(name)})")
+    return True
 
-    deadline = time.monotonic() + REGISTER_TIMEOUT
-    while (active_agents(cluster) or 0) < len(AGENTS):
+
+def wait_until(
+    ready: Callable[[], bool], timeout: float, what: str, cluster: Cluster, logs: tuple[str, ...]
+) -> bool:
+    """Poll `ready()` until true; after `timeout` print why and the logs' tails."""
+    deadline = time.monotonic() + timeout
+    while not ready():
         if time.monotonic() > deadline:
-            print(f"agents did not register within {REGISTER_TIMEOUT:.0f}s", file=sys.stderr)
-            for name in ("master", *AGENTS):
+            print(f"{what} within {timeout:.0f}s", file=sys.stderr)
+            for name in logs:
                 print(f"--- {cluster.log_file(name)}", file=sys.stderr)
                 print(processes.log_tail(cluster.log_file(name), 30), file=sys.stderr)
-            return 1
+            return False
         time.sleep(0.25)
+    return True
+
+
+def up(cluster: Cluster) -> int:
+    for folder in ("pids", "logs"):
+        (cluster.state_dir / folder).mkdir(parents=True, exist_ok=True)
+    if not start_missing(cluster, ("zookeeper", "master", *AGENTS)):
+        return 1
+    if not wait_until(
+        lambda: (active_agents(cluster) or 0) >= len(AGENTS),
+        REGISTER_TIMEOUT,
+        "agents did not register",
+        cluster,
+        ("master", *AGENTS),
+    ):
+        return 1
+    # The frameworks come last: they register with the master and offers need the agents.
+    if not start_missing(cluster, FRAMEWORKS):
+        return 1
+    if not wait_until(
+        lambda: all(leader(cluster, name) for name in FRAMEWORKS),
+        LEADER_TIMEOUT,
+        "Marathon or Metronome elected no leader",
+        cluster,
+        FRAMEWORKS,
+    ):
+        return 1
     print(f"PyDCOS is up: {len(AGENTS)} agents registered. Master: {cluster.master_url}")
+    print(f"Marathon: {cluster.url('marathon')}  Metronome: {cluster.url('metronome')}")
     return 0
 
 
@@ -218,6 +298,9 @@ def status(cluster: Cluster) -> int:
     agents = active_agents(cluster)
     if agents is not None:
         print(f"master {cluster.master_url}: {agents} active agents")
+    for name in FRAMEWORKS:
+        if running_pid(cluster, name) is not None:
+            print(f"{name} {cluster.url(name)}: leader {leader(cluster, name) or 'none yet'}")
     return 0 if up_count == len(cluster.components) else 3
 
 
@@ -250,7 +333,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="localcluster", description=__doc__.split("\n")[0])
     parser.add_argument("command", choices=("up", "down", "status"))
     parser.add_argument("--state-dir", default=str(DEFAULT_STATE_DIR), help="default: .local/")
-    parser.add_argument("--base-port", type=int, help="master port; agents use the next ones")
+    parser.add_argument(
+        "--base-port",
+        type=int,
+        help="master port; agents use the next ones, Marathon and Metronome move by as much",
+    )
     parser.add_argument("--zk-port", type=int, help="ZooKeeper client port (default 2181)")
     args = parser.parse_args(argv)
     cluster = load_cluster(args)

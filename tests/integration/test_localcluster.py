@@ -23,13 +23,23 @@ from tools import localcluster, processes
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def _three_free_ports() -> int:
-    """A base port such that base, base+1 and base+2 are free on 127.0.0.1."""
+def _free_base_port() -> int:
+    """A base port such that the master, agents, Marathon and Metronome ports are free.
+
+    Marathon and Metronome sit at base+3030 and base+3950; both stay below the agents' task
+    ports (31000-33000).
+    """
+    offsets = (
+        0,
+        1,
+        2,
+        *(localcluster.FRAMEWORK_PORTS[name] - 5050 for name in ("marathon", "metronome")),
+    )
     for _ in range(200):
-        base = random.randrange(20000, 30000)
+        base = random.randrange(20000, 27000)
         socks = []
         try:
-            for port in (base, base + 1, base + 2):
+            for port in (base + offset for offset in offsets):
                 sock = socket.socket()
                 socks.append(sock)
                 sock.bind(("127.0.0.1", port))
@@ -39,7 +49,7 @@ def _three_free_ports() -> int:
         finally:
             for sock in socks:
                 sock.close()
-    raise RuntimeError("no three consecutive free ports")
+    raise RuntimeError("no free base port")
 
 
 @dataclass
@@ -86,7 +96,7 @@ class LocalRun:
 
 @pytest.fixture
 def local_run(tmp_path: Path) -> Iterator[LocalRun]:
-    run = LocalRun(tmp_path / "local", _three_free_ports(), processes.free_port())
+    run = LocalRun(tmp_path / "local", _free_base_port(), processes.free_port())
     try:
         yield run
     finally:
@@ -97,6 +107,11 @@ def _active_agents(master_url: str) -> list[dict[str, object]]:
     with urllib.request.urlopen(f"{master_url}/master/slaves", timeout=5) as resp:
         body = json.load(resp)
     return [a for a in body["slaves"] if a.get("active")]
+
+
+def _get(url: str) -> tuple[int, object]:
+    with urllib.request.urlopen(url, timeout=10) as resp:
+        return resp.status, json.load(resp)
 
 
 def _run_framework(*args: str) -> str:
@@ -119,15 +134,32 @@ def test_local_up_twice_then_stop_leaves_nothing(local_run: LocalRun) -> None:
     assert master_url in started.stdout
     assert len(_active_agents(master_url)) == 2
     pids = local_run.recorded_pids()
-    assert set(pids) == {"zookeeper", "master", "agent-1", "agent-2"}
+    assert set(pids) == {"zookeeper", "master", "agent-1", "agent-2", "marathon", "metronome"}
+
+    # Marathon and Metronome lead (one instance each), registered with the master.
+    marathon = local_run.cluster.url("marathon")
+    metronome = local_run.cluster.url("metronome")
+    assert marathon in started.stdout and metronome in started.stdout
+    status_code, info = _get(f"{marathon}/v2/info")
+    assert status_code == 200 and isinstance(info, dict)
+    assert info["elected"] is True, info
+    assert info["leader"] == marathon.removeprefix("http://"), info
+    status_code, jobs = _get(f"{metronome}/v1/jobs")
+    assert status_code == 200 and jobs == [], jobs
+    _, leader = _get(f"{metronome}/leader")
+    assert leader == {"leader": metronome.removeprefix("http://")}
+    _, state = _get(f"{master_url}/master/state")
+    assert isinstance(state, dict)
+    assert {"marathon", "metronome"} <= {f["name"] for f in state["frameworks"]}
 
     again = local_run.make("local")
     assert again.returncode == 0, again.stdout + again.stderr
-    assert again.stdout.count("already running") == 4
+    assert again.stdout.count("already running") == 6
     assert local_run.recorded_pids() == pids
 
     status = local_run.make("local-status")
     assert status.returncode == 0, status.stdout + status.stderr
+    assert f"marathon {marathon}: leader " in status.stdout
 
     # Frameworks run tasks on it: the example one (our client), pymesos and mesoshttp.
     address = master_url.removeprefix("http://")

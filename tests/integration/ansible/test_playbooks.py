@@ -13,6 +13,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,7 +56,7 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def inventory(tmp: Path, release: Path, groups: dict[str, dict[str, dict[str, str]]]) -> Path:
+def inventory(tmp: Path, release: Path, groups: dict[str, dict[str, dict[str, Any]]]) -> Path:
     body = {
         "all": {
             "vars": {"dcos_cluster_name": "t", "dcos_release_dir": str(release)},
@@ -107,6 +108,25 @@ BAD = {
         ],
     ),
     "no agents": ({"masters": {"m1": {"dcos_node_ip": "10.0.0.1"}}}, ["no agents"]),
+    "two daemons on one port": (
+        {
+            "masters": {"m1": {"dcos_node_ip": "10.0.0.1", "dcos_marathon_port": "5050"}},
+            "agents_private": {"a1": {"dcos_node_ip": "10.0.0.2"}},
+        },
+        ["host m1: dcos_marathon_port and dcos_master_port both use port 5050"],
+    ),
+    "ZooKeeper's AdminServer left on Marathon's port": (
+        {
+            "masters": {
+                "m1": {
+                    "dcos_node_ip": "10.0.0.1",
+                    "dcos_zookeeper_zoo_cfg_extra": {"tickTime": "2000"},
+                }
+            },
+            "agents_private": {"a1": {"dcos_node_ip": "10.0.0.2"}},
+        },
+        ["host m1: ZooKeeper's AdminServer would take port 8080 of dcos_marathon_port"],
+    ),
     "agent in both groups": (
         {
             "masters": {"m1": {"dcos_node_ip": "10.0.0.1"}},
@@ -158,7 +178,7 @@ def test_site_stops_in_validation_before_touching_a_node(tmp_path: Path, release
     )
     assert done.returncode != 0
     assert "PyDCOS inventory check failed" in done.stdout
-    assert "Masters (ZooKeeper, master)" not in done.stdout
+    assert "PLAY [Masters" not in done.stdout
     assert_nothing_touched(done.stdout)
 
 
