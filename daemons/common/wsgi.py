@@ -14,6 +14,23 @@ from gunicorn.app.base import BaseApplication
 WORKER_CLASS = "gthread"
 
 
+def close_after_oversized_bodies(app: Any) -> Any:
+    """gunicorn's `pre_request` hook: a request whose declared body is over the app's
+    MAX_CONTENT_LENGTH gets 413 from Flask without the body being read, and gunicorn drains at
+    most 64 KiB of it; the rest would be parsed as the next request on a keep-alive connection.
+    Close the connection after such a response instead (clients then reconnect)."""
+    limit = getattr(app, "config", {}).get("MAX_CONTENT_LENGTH")
+
+    def pre_request(worker: Any, req: Any) -> None:
+        if limit is None:
+            return
+        for name, value in req.headers:
+            if name.upper() == "CONTENT-LENGTH" and value.isdigit() and int(value) > limit:
+                req.force_close()
+
+    return pre_request
+
+
 class _Server(BaseApplication):  # type: ignore[misc]
     def __init__(self, app: Any, options: dict[str, Any]) -> None:
         self.application = app
@@ -53,6 +70,7 @@ def serve(
         "limit_request_line": 8190,
         "limit_request_fields": 100,
         "limit_request_field_size": 8190,
+        "pre_request": close_after_oversized_bodies(app),
     }
     if on_starting is not None:
         options["on_starting"] = on_starting

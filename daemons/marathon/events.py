@@ -75,6 +75,7 @@ class EventBus:
         self.clock = clock  # the Marathon timestamp of "now"
         self._subscribers: set[Subscriber] = set()
         self._lock = threading.Lock()
+        self._closed = False
 
     def publish(self, event_type: str, **payload: Any) -> None:
         event = {"eventType": event_type, "timestamp": self.clock(), **payload}
@@ -88,14 +89,25 @@ class EventBus:
             except queue.Full:
                 log.warning("event subscriber too slow; dropping it")
                 self.unsubscribe(subscriber)
-                subscriber.queue.queue.clear()
-                subscriber.queue.put_nowait(_CLOSED)
+                _end(subscriber, drop_queued=True)
 
     def subscribe(self, types: frozenset[str]) -> Subscriber:
         subscriber = Subscriber(types)
         with self._lock:
-            self._subscribers.add(subscriber)
+            if self._closed:
+                _end(subscriber)
+            else:
+                self._subscribers.add(subscriber)
         return subscriber
+
+    def close(self) -> None:
+        """End every stream after what it has queued (the daemon is stopping): otherwise a
+        graceful stop waits its whole timeout for SSE clients that never hang up."""
+        with self._lock:
+            subscribers, self._subscribers = list(self._subscribers), set()
+            self._closed = True
+        for subscriber in subscribers:
+            _end(subscriber)
 
     def unsubscribe(self, subscriber: Subscriber) -> None:
         with self._lock:
@@ -105,6 +117,17 @@ class EventBus:
     def subscriber_count(self) -> int:
         with self._lock:
             return len(self._subscribers)
+
+
+def _end(subscriber: Subscriber, *, drop_queued: bool = False) -> None:
+    """Make the subscriber's stream return; with `drop_queued` (or a full queue) at once."""
+    if drop_queued:
+        subscriber.queue.queue.clear()
+    try:
+        subscriber.queue.put_nowait(_CLOSED)
+    except queue.Full:
+        subscriber.queue.queue.clear()
+        subscriber.queue.put_nowait(_CLOSED)
 
 
 def sse(event: JSON) -> bytes:

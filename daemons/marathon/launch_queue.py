@@ -4,7 +4,9 @@ An instance counts toward the app's target while it is active: staging, starting
 being killed, or unreachable for less than the app's `unreachableStrategy.inactiveAfterSeconds`
 (Marathon's UnreachableInactive: past that, a replacement is launched while the old one may still
 come back). Past `expungeAfterSeconds` the old one is forgotten and killed if it ever returns.
-A disabled strategy never replaces nor expunges. The clock is an argument.
+A disabled strategy never replaces nor expunges. An inactive one that comes back before that
+makes the app one over its target: `surplus` names the instance to kill (Marathon's scale check
+after an instance becomes reachable again). The clock is an argument.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from daemons.marathon.model import ACTIVE_STATES, AppDefinition, Instance
+from daemons.marathon.rolling import kill_order
 
 UNREACHABLE = "TASK_UNREACHABLE"
+KILLING = "TASK_KILLING"
 
 
 def wanted(app: AppDefinition, instances: Sequence[Instance], in_flight: int, now: float) -> int:
@@ -23,6 +27,18 @@ def wanted(app: AppDefinition, instances: Sequence[Instance], in_flight: int, no
     """
     active = sum(1 for i in instances if _counts(app, i, now))
     return max(0, app.instances - active - in_flight)
+
+
+def surplus(app: AppDefinition, instances: Sequence[Instance], now: float) -> list[Instance]:
+    """Instances over the target, to kill while no deployment handles the app: of those that
+    count towards it and are not being killed yet, the least useful first (`kill_order`, so
+    YOUNGEST_FIRST kills the replacement and keeps the one that came back)."""
+    staying = [i for i in instances if i.state != KILLING and _counts(app, i, now)]
+    extra = len(staying) - app.instances
+    if extra <= 0:
+        return []
+    order = kill_order(staying, app.kill_selection, health_required=bool(app.health_checks))
+    return order[:extra]
 
 
 def replaceable_unreachable(

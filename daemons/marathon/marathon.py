@@ -573,7 +573,12 @@ class Marathon:
                 raise NotFound(f"Group '{group_id}' does not exist")
             under = {a: app for a, app in self.apps.items() if pathid.is_ancestor(group_id, a)}
             cancel = self._locked(under, force)
-            groups_after = {g for g in self.explicit_groups if not pathid.is_ancestor(group_id, g)}
+            # The group itself goes too (is_ancestor is strict: a group is not its own).
+            groups_after = {
+                g
+                for g in self.explicit_groups
+                if g != group_id and not pathid.is_ancestor(group_id, g)
+            }
             return self.deploy(under, {}, at=self.now(), writes=cancel, groups_after=groups_after)
 
     # --- the launch queue -----------------------------------------------------------------------

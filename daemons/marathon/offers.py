@@ -38,7 +38,6 @@ _SCALARS = (
 )
 
 
-
 @dataclass(frozen=True)
 class Match:
     """A launch: the TaskInfo to ACCEPT, and what it takes from the offer (to subtract)."""

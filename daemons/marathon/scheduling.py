@@ -49,7 +49,8 @@ def launch_budget_view(m: Marathon, now: float) -> dict[str, int]:
 
 def launch_budget(m: Marathon, now: float, *, act: bool = True) -> dict[str, int]:
     """App id -> how many new instances to launch now; with `act`, also send the kills the
-    deployment steps decide, and leave out apps whose launch delay still runs."""
+    deployment steps decide and those of instances over the target of an app no deployment
+    handles (`launch_queue.surplus`), and leave out apps whose launch delay still runs."""
     budget: dict[str, int] = {}
     in_deployment: set[str] = set()
     for plan in list(m.deployments.values()):
@@ -77,7 +78,11 @@ def launch_budget(m: Marathon, now: float, *, act: bool = True) -> dict[str, int
             if decision.launch > 0 and app is not None and not delayed:
                 budget[action.app] = decision.launch
     for app in m.apps.values():
-        if app.id in in_deployment or (act and _delayed(m, app, now)):
+        if app.id in in_deployment:
+            continue
+        for inst in launch_queue.surplus(app, _active(m, app.id), now) if act else ():
+            m._kill(inst)  # e.g. an unreachable instance came back after its replacement
+        if act and _delayed(m, app, now):
             continue
         wanted = launch_queue.wanted(app, _active(m, app.id), 0, now)
         if wanted > 0:

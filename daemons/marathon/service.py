@@ -201,6 +201,7 @@ class MarathonService:
     def stop(self) -> None:
         self._stop.set()
         self.daemon.stop()
+        self.bus.close()  # end the SSE streams, so gunicorn's graceful stop need not wait
         self._probes.shutdown(wait=False, cancel_futures=True)
 
 

@@ -23,7 +23,6 @@ _NOT_ENV_NAME = re.compile(r"[^a-zA-Z0-9_]+")
 _NANOS = 1_000_000_000
 
 
-
 def task_name(app_id: str) -> str:
     """Marathon's `PathId.toHostname`: the path reversed, dot-joined ("/prod/web" -> "web.prod")."""
     return ".".join(reversed([s for s in app_id.split("/") if s]))

@@ -113,10 +113,7 @@ def queue_view(m: Marathon, *, last_unused_offers: bool) -> JSON:
         item: JSON = {
             "app": app_view(m, app, frozenset(), single=False),
             "count": count,
-            "delay": {
-                "timeLeftSeconds": round(backoff.time_left(delay, now)) if current and delay else 0,
-                "overdue": bool(delay is None or not current or backoff.overdue(delay, now)),
-            },
+            "delay": backoff.queue_delay_json(delay if current else None, now),
             "since": marathon_ts(app.version),
             "processedOffersSummary": {
                 "processedOffersCount": stats.processed if stats else 0,

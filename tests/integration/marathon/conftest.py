@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,10 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
 sys.path.insert(0, str(Path(__file__).parent))
 from e2e_cluster import AGENT_CONFIG, MASTER_CONFIG
-from marathon_cluster import AGENT_HOSTS, MARATHON_CONFIG, MarathonCluster
+from marathon_cluster import AGENT_HOSTS, MARATHON_CONFIG, EventStream, MarathonCluster
 
-from tests.integration.conftest import HOST, DaemonProcess, free_port
+from tests.integration.conftest import HOST, DaemonProcess, ZooKeeperServer, free_port
+from tools import processes, zookeeper
 
 
 @pytest.fixture
@@ -66,3 +68,50 @@ def marathon_cluster(
         return cluster
 
     return start
+
+
+@pytest.fixture
+def event_stream() -> Iterator[Callable[..., EventStream]]:
+    """`event_stream(url, **params)`: a /v2/events reader, closed at teardown."""
+    opened: list[EventStream] = []
+
+    def open_stream(url: str, **params: Any) -> EventStream:
+        opened.append(EventStream(url, **params))
+        return opened[-1]
+
+    yield open_stream
+    for stream in opened:
+        stream.close()
+
+
+class FastZooKeeper(ZooKeeperServer):
+    """A ZooKeeper ticking every 500 ms (the reliability test profile). The shared one ticks
+    every 2 s, and ZooKeeper expires sessions on tick boundaries: a 4 s session of a killed
+    leader ends 4 to 6 s after its last heartbeat, too coarse to time a failover against 6 s."""
+
+    def start(self) -> None:
+        config = zookeeper.write_config(self.state_dir, self.port)
+        config.write_text(config.read_text().replace("tickTime=2000", "tickTime=500"))
+        command = zookeeper.command(config, self.log_path.parent)
+        self.pid = processes.spawn(command, self.log_path, env=zookeeper.env())
+        if not zookeeper.wait_ok(HOST, self.port, 30.0, self.pid):
+            self.stop()
+            raise RuntimeError(f"ZooKeeper did not start:\n{processes.log_tail(self.log_path)}")
+
+
+@pytest.fixture(scope="session")
+def fast_zookeeper(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastZooKeeper]:
+    server = FastZooKeeper(tmp_path_factory.mktemp("zookeeper-fast"), free_port())
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def fast_marathon_zk(fast_zookeeper: FastZooKeeper) -> str:
+    """A fresh `zk://…/marathon-XXXXXXXX` on the fast ZooKeeper: pass it as
+    `marathon_cluster(zk=fast_marathon_zk)` to time leader failovers."""
+    fast_zookeeper.ensure_running()
+    return fast_zookeeper.url(f"/marathon-{uuid.uuid4().hex[:8]}")

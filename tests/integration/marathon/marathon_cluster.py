@@ -4,6 +4,13 @@ Fixtures are in conftest.py; tests import these names from here."""
 
 from __future__ import annotations
 
+import contextlib
+import http.client
+import json
+import socket
+import threading
+import time
+import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -71,3 +78,192 @@ class MarathonCluster:
     def master_tasks(self, state: str = "TASK_RUNNING") -> list[JSON]:
         tasks = requests.get(self.master.url + "/master/tasks", timeout=10).json()["tasks"]
         return [t for t in tasks if t["state"] == state]
+
+
+# --- additions for the API, HA and health tests ---------------------------------------------
+
+
+def marathon_zk(cluster: MarathonCluster) -> tuple[str, str]:
+    """(hosts, path) of the Marathons' ZooKeeper state (`zk` of their config)."""
+    url = str(cluster.marathons[0].config["zk"])
+    hosts, _, path = url.removeprefix("zk://").partition("/")
+    return hosts, "/" + path
+
+
+def zk_tree(cluster: MarathonCluster, skip: tuple[str, ...] = ("leader",)) -> dict[str, int]:
+    """Every znode under the Marathon path -> its mzxid (the zxid of its last write), the
+    election's ephemeral nodes under `skip` left out: equal trees mean nothing was written."""
+    from kazoo.client import KazooClient
+
+    hosts, root = marathon_zk(cluster)
+    client = KazooClient(hosts=hosts, timeout=10.0)
+    client.start(timeout=10.0)
+    out: dict[str, int] = {}
+    try:
+        pending = [root]
+        while pending:
+            node = pending.pop()
+            stat = client.exists(node)
+            if stat is None:
+                continue
+            out[node] = stat.mzxid
+            for child in client.get_children(node):
+                if node == root and child in skip:
+                    continue
+                pending.append(f"{node.rstrip('/')}/{child}")
+    finally:
+        client.stop()
+        client.close()
+    return out
+
+
+def zk_delete(cluster: MarathonCluster, relative: str) -> None:
+    """Delete `<marathon zk path>/<relative>` (a fault a test injects)."""
+    from kazoo.client import KazooClient
+
+    hosts, root = marathon_zk(cluster)
+    client = KazooClient(hosts=hosts, timeout=10.0)
+    client.start(timeout=10.0)
+    try:
+        client.delete(f"{root}/{relative}", recursive=True)
+    finally:
+        client.stop()
+        client.close()
+
+
+def leader_index(cluster: MarathonCluster) -> int:
+    """Index in `cluster.marathons` of the instance that leads now."""
+    url = cluster.wait_leader()
+    return next(i for i, m in enumerate(cluster.marathons) if m.url == url)
+
+
+def framework_tasks(cluster: MarathonCluster, framework_id: str) -> dict[str, str]:
+    """Task id -> state of the framework's tasks the master knows (running or not)."""
+    state = requests.get(cluster.master.url + "/master/state", timeout=10).json()
+    for fw in state.get("frameworks", []):
+        if fw["id"] == framework_id:
+            return {t["id"]: t["state"] for t in fw.get("tasks", [])}
+    return {}
+
+
+class EventStream:
+    """One /v2/events stream read in a thread: `.seen` holds (arrival time, event) pairs.
+    `close()` shuts its socket down at once, so the daemon's shutdown does not wait for it.
+    (http.client rather than requests: the socket is ours to shut down from another thread.)"""
+
+    def __init__(self, url: str, **params: Any) -> None:
+        address = urllib.parse.urlsplit(url)
+        self._conn = http.client.HTTPConnection(address.netloc, timeout=120)
+        query = urllib.parse.urlencode(params, doseq=True)
+        self._conn.request(
+            "GET",
+            "/v2/events" + (f"?{query}" if query else ""),
+            headers={"Accept": "text/event-stream"},
+        )
+        response = self._conn.getresponse()
+        assert response.status == 200, response.read()
+        assert response.headers["Content-Type"].startswith("text/event-stream")
+        self.seen: list[tuple[float, JSON]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._read, args=(response,), daemon=True)
+        self._thread.start()
+        wait_for(lambda: self.seen, 10, "event_stream_attached")
+
+    def _read(self, response: http.client.HTTPResponse) -> None:
+        try:
+            for line in response:
+                if line.startswith(b"data: "):
+                    self.seen.append((time.monotonic(), json.loads(line[6:])))
+        except (OSError, http.client.HTTPException, ValueError):
+            if not self._stop.is_set():
+                raise
+
+    @property
+    def events(self) -> list[JSON]:
+        return [e for _, e in self.seen]
+
+    def of(self, event_type: str, **match: Any) -> list[tuple[float, JSON]]:
+        return [
+            (t, e)
+            for t, e in self.seen
+            if e["eventType"] == event_type and all(e.get(k) == v for k, v in match.items())
+        ]
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._conn.sock is not None:
+            with contextlib.suppress(OSError):
+                self._conn.sock.shutdown(socket.SHUT_RDWR)
+        self._thread.join(5)
+        self._conn.close()
+
+
+# --- plain `requests` against the v2 API ------------------------------------------------------
+
+SLEEP = "sleep 600"
+WEB = "python3 -m http.server $PORT0 --bind 0.0.0.0"
+
+
+def sleeper(app_id: str, instances: int = 1, **extra: Any) -> JSON:
+    return {"id": app_id, "cmd": SLEEP, "cpus": 0.1, "mem": 32, "instances": instances, **extra}
+
+
+class Api:
+    """Plain `requests` against one Marathon (the leader unless told otherwise)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.session = requests.Session()
+
+    def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", 15)
+        return self.session.request(method, self.url + path, **kwargs)
+
+    def get(self, path: str, **params: Any) -> Any:
+        response = self.call("GET", path, params=params)
+        assert response.status_code == 200, (path, response.status_code, response.text)
+        return response.json()
+
+    def post(self, path: str, body: Any, **params: Any) -> requests.Response:
+        return self.call("POST", path, json=body, params=params)
+
+    def put(self, path: str, body: Any, **params: Any) -> requests.Response:
+        return self.call("PUT", path, json=body, params=params)
+
+    def delete(self, path: str, **params: Any) -> requests.Response:
+        return self.call("DELETE", path, params=params)
+
+    def app(self, app_id: str) -> JSON:
+        found: JSON = self.get(f"/v2/apps{app_id}")["app"]
+        return found
+
+    def deployment_ids(self) -> set[str]:
+        return {d["id"] for d in self.get("/v2/deployments")}
+
+    def wait_deployed(self, timeout: float = 60) -> None:
+        wait_for(lambda: self.get("/v2/deployments") == [], timeout, "no deployment running")
+
+
+def api_of(cluster: MarathonCluster) -> Api:
+    return Api(cluster.wait_leader())
+
+
+def assert_error(response: requests.Response, status: int) -> JSON:
+    assert response.status_code == status, (response.status_code, response.text)
+    assert response.headers["Content-Type"].startswith("application/json")
+    body: JSON = response.json()
+    assert isinstance(body.get("message"), str) and body["message"], body
+    return body
+
+
+def assert_invalid(response: requests.Response, *paths: str) -> JSON:
+    """422 `{"message": "Object is not valid", "details": [{"path", "errors"}]}` naming
+    every one of `paths`."""
+    body = assert_error(response, 422)
+    assert body["message"] == "Object is not valid", body
+    found = {d["path"]: d["errors"] for d in body["details"]}
+    for detail in body["details"]:
+        assert set(detail) == {"path", "errors"} and detail["errors"], detail
+    for path in paths:
+        assert path in found, (path, body)
+    return body

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from daemons.marathon.launch_queue import expunge, replaceable_unreachable, wanted
+from daemons.marathon.launch_queue import expunge, replaceable_unreachable, surplus, wanted
 from daemons.marathon.model import AppDefinition, Instance, UnreachableStrategy
 
 NOW = 10_000.0
@@ -29,6 +29,7 @@ def task(n: int, state: str = "TASK_RUNNING", since: float | None = None) -> Ins
         agent_id="a1",
         host="h1",
         state=state,
+        staged_at=float(n),  # a higher n is younger
         unreachable_since=since,
     )
 
@@ -99,3 +100,35 @@ def test_unreachable_without_a_recorded_time_is_unreachable_since_now() -> None:
     instances = [task(0, "TASK_UNREACHABLE", None)]
     assert replaceable_unreachable(app(inactive=300), instances, NOW) == []
     assert replaceable_unreachable(app(inactive=0), instances, NOW) == instances
+
+
+def test_an_unreachable_instance_back_after_its_replacement_makes_one_surplus() -> None:
+    a = app(instances=1, inactive=0)
+    # web.0 was unreachable and replaced by web.1: no surplus while web.0 stays away.
+    away = [task(0, "TASK_UNREACHABLE", NOW - 5), task(1)]
+    assert surplus(a, away, NOW) == []
+    # web.0 is back: 2 of 1. YOUNGEST_FIRST (the default) kills the replacement.
+    back = [task(0), task(1)]
+    assert surplus(a, back, NOW) == [back[1]]
+    oldest_first = AppDefinition(id="/web", cmd="x", instances=1, kill_selection="OLDEST_FIRST")
+    assert surplus(oldest_first, back, NOW) == [back[0]]
+
+
+@pytest.mark.parametrize(
+    ("states", "instances", "expected"),
+    [
+        (["TASK_RUNNING", "TASK_RUNNING"], 2, []),
+        (["TASK_RUNNING", "TASK_KILLING"], 1, []),  # already on its way out
+        (["TASK_RUNNING", "TASK_STAGING", "TASK_RUNNING"], 1, ["web.1", "web.2"]),
+        (["TASK_RUNNING", "TASK_FAILED"], 1, []),  # terminal ones do not count
+        (["TASK_RUNNING", "TASK_UNREACHABLE"], 1, ["web.1"]),  # still counted (inactive 300)
+        ([], 0, []),
+    ],
+)
+def test_surplus_kills_the_least_useful_over_the_target(
+    states: list[str], instances: int, expected: list[str]
+) -> None:
+    given = [
+        task(i, s, NOW - 10 if s == "TASK_UNREACHABLE" else None) for i, s in enumerate(states)
+    ]
+    assert [i.task_id for i in surplus(app(instances=instances), given, NOW)] == expected

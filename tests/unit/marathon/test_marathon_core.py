@@ -322,3 +322,52 @@ def test_rollback_of_a_cancelled_deployment() -> None:
     back = m.cancel_deployment(result.deployment_id, force=False)
     assert back is not None and m.apps["/web"].cmd == "sleep 100"
     assert result.deployment_id not in m.deployments
+
+
+def test_deleting_a_group_removes_the_group_itself_and_its_subgroups() -> None:
+    store = MemoryStore()
+    m, _, _ = make(store)
+    m.put_group("/", {"id": "/prod", "groups": [{"id": "/prod/back"}]}, force=False, create=True)
+    m.put_group("/", {"id": "/other"}, force=False, create=True)
+    assert {"/prod", "/prod/back"} <= m.all_group_ids()
+    m.delete_group("/prod", force=False)
+    assert m.all_group_ids() == {"/", "/other"}
+    assert store.snapshot.groups == ["/other"]
+    with pytest.raises(NotFound):
+        m.delete_group("/prod", force=False)
+
+
+def test_the_queue_shows_the_delay_left_in_whole_seconds_truncated() -> None:
+    from daemons.marathon.views import queue_view
+
+    m, driver, clock = make()
+    m.create_app(app(backoffSeconds=4, backoffFactor=2))
+    scheduling.handle_offers(m, [offer()])
+    (task_id,) = driver.of("launch")[0]
+    update(m, task_id, "TASK_FAILED")
+    clock.now += 0.4  # 3.6 s of the 4 s delay left: Marathon says 3, not 4
+    (item,) = queue_view(m, last_unused_offers=False)["queue"]
+    assert item["delay"] == {"timeLeftSeconds": 3, "overdue": False}
+    clock.now += 4
+    (item,) = queue_view(m, last_unused_offers=False)["queue"]
+    assert item["delay"] == {"timeLeftSeconds": 0, "overdue": True}
+
+
+def test_an_unreachable_instance_that_returns_after_its_replacement_is_one_too_many() -> None:
+    m, driver, clock = make()
+    m.create_app(app(unreachableStrategy={"inactiveAfterSeconds": 0, "expungeAfterSeconds": 600}))
+    scheduling.handle_offers(m, [offer()])
+    (original,) = run_all(m, driver)
+    scheduling.tick(m)
+    assert not m.deployments
+    update(m, original, "TASK_UNREACHABLE")
+    clock.now += 1
+    scheduling.handle_offers(m, [offer(host="h2", agent="a2")])
+    replacement = next(t for t in run_all(m, driver) if t != original)
+    assert driver.of("kill") == []
+    update(m, original, "TASK_RUNNING")  # the agent is back: 2 of 1
+    assert driver.of("kill") == [replacement]  # YOUNGEST_FIRST: the replacement goes
+    update(m, replacement, "TASK_KILLED")
+    assert list(m.instances) == [original]
+    scheduling.tick(m)
+    assert driver.of("kill") == [replacement]
