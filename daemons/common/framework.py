@@ -138,17 +138,9 @@ class FrameworkDaemon:
         client.add_listener(self._zk_state)
         host, _, port = self.advertised.rpartition(":")
         info = {"address": self.advertised, "hostname": host, "port": int(port), "id": self.node_id}
-        self._contender = zk.MasterContender(
-            client,
-            f"{self.path}/leader",
-            info,
-            self._leadership_changed,
-            lambda: self._fatal("ZooKeeper session lost"),
+        self._contender = zk.contend(
+            client, f"{self.path}/leader", info, self._leadership_changed, self._fatal
         )
-        try:
-            self._contender.start()
-        except Exception as err:  # a half-made candidacy must not linger: start afresh
-            self._fatal(f"could not contend for leadership: {err.__class__.__name__}: {err}")
 
     def _zk_state(self, state: str) -> None:
         if state == KazooState.SUSPENDED:

@@ -144,3 +144,22 @@ class MasterContender:
         if self.node is not None:
             with contextlib.suppress(KazooException):
                 self.client.delete(f"{self.path}/{self.node}")
+
+
+def contend(
+    client: Any,
+    path: str,
+    info: dict[str, Any],
+    on_change: Callable[[bool, dict[str, Any] | None], None],
+    on_fatal: Callable[[str], None],
+) -> MasterContender:
+    """Join the election under `path`; a lost session or a candidacy that could not be made
+    whole is fatal (a half-made one must not linger: the process starts afresh)."""
+    contender = MasterContender(
+        client, path, info, on_change, lambda: on_fatal("ZooKeeper session lost")
+    )
+    try:
+        contender.start()
+    except Exception as err:
+        on_fatal(f"could not contend for leadership: {err.__class__.__name__}: {err}")
+    return contender

@@ -108,17 +108,9 @@ class MasterService:
         self.lease.confirm(time.monotonic())
         self._zk.add_listener(self._zk_state)
         self.master.registry = ZkRegistry(self._zk, path)
-        self._contender = zk.MasterContender(
-            self._zk,
-            path,
-            self.master.master_info,
-            self._leadership_changed,
-            lambda: self._fatal("ZooKeeper session lost"),
+        self._contender = zk.contend(
+            self._zk, path, self.master.master_info, self._leadership_changed, self._fatal
         )
-        try:
-            self._contender.start()
-        except Exception as err:  # a half-made candidacy must not linger: start afresh
-            self._fatal(f"could not contend for leadership: {err.__class__.__name__}: {err}")
 
     def _zk_state(self, state: str) -> None:
         if state == KazooState.SUSPENDED:

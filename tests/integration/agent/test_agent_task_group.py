@@ -12,9 +12,7 @@ client, the built-in default executor.
 from __future__ import annotations
 
 import queue
-import shutil
 import signal
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -48,17 +46,6 @@ from tests.integration.e2e.e2e_cluster import (
 pytestmark = pytest.mark.integration
 
 JSON = dict[str, Any]
-
-
-@pytest.fixture
-def work_root() -> Iterator[Path]:
-    """A 0755 dir under /var/tmp (tasks run as `nobody`); removed after the daemons stopped."""
-    path = Path(tempfile.mkdtemp(prefix="pydcos-group-", dir="/var/tmp"))
-    path.chmod(0o755)
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture

@@ -16,10 +16,8 @@ from __future__ import annotations
 import os
 import queue
 import random
-import shutil
 import signal
 import socket
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -150,17 +148,6 @@ def test_a_command_probe_exit_status_is_its_verdict(tmp_path: Path) -> None:
 
 
 # --- end to end: a master, an agent, the scheduler client -----------------------------------------
-
-
-@pytest.fixture
-def work_root() -> Iterator[Path]:
-    """A 0755 dir under /var/tmp (tasks may run as `nobody`); removed after the daemons stopped."""
-    path = Path(tempfile.mkdtemp(prefix="pydcos-health-", dir="/var/tmp"))
-    path.chmod(0o755)
-    try:
-        yield path
-    finally:
-        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture
