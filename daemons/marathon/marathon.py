@@ -19,6 +19,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from daemons.common.errors import Conflict, NotFound
+from daemons.common.zk import StoreUnavailable
 from daemons.marathon import appdef, backoff, deployment, groups, pathid
 from daemons.marathon.config import MarathonConfig
 from daemons.marathon.errors import AppNotFound, Invalid, Locked
@@ -140,6 +141,7 @@ class Marathon:
         self.suppressed = False
         self.loaded = False
         self._outbox: list[Callable[[Driver], None]] = []
+        self.on_fenced: Callable[[str], None] | None = None
 
     # --- loading and plumbing -------------------------------------------------------------------
 
@@ -184,7 +186,12 @@ class Marathon:
                 log.warning("call to the master failed error=%s", err)
 
     def commit(self, writes: list[Write]) -> None:
-        self.store.commit(writes)
+        try:
+            self.store.commit(writes)
+        except StoreUnavailable as err:
+            if err.message.startswith("fenced") and self.on_fenced is not None:
+                self.on_fenced(err.message)  # another leader owns the state: step down
+            raise
 
     def check_size(self, *values: JSON) -> None:
         """Refuse what ZooKeeper could not store (jute.maxbuffer), before writing anything."""

@@ -51,6 +51,7 @@ class MarathonService:
             session_timeout=config.zk_session_timeout,
             on_fatal=on_fatal,
         )
+        self.marathon.on_fenced = on_fatal
         self.daemon.on_elected = self._elected
         self.daemon.has_instances = self.marathon.has_instances
         self.daemon.on_subscribed = self._subscribed

@@ -13,9 +13,12 @@ Layout under the daemon's path (e.g. /marathon/state):
 `<key>` is the app id without its leading slash and with `/` turned into `_` (ids cannot hold
 `_`, so the mapping is one to one).
 
+    epoch                      set by every new leader on `load`; its znode version fences
 A change that belongs together (an app and the deployment that rolls it out) is written in one
-ZooKeeper transaction: all of it or none. Nodes are created or overwritten according to what
-this process knows exists; only the leader writes.
+ZooKeeper transaction: all of it or none, and always with `check(epoch, version)`: once a newer
+leader has loaded the state, an older one (paused, cut off, not yet told) can write nothing
+(Marathon's incidents of an old leader undoing a new one's work). Nodes are created or
+overwritten according to what this process knows exists.
 """
 
 from __future__ import annotations
@@ -95,13 +98,18 @@ class MarathonStore:
         self.path = path.rstrip("/") + "/state"
         self.max_versions = max_versions
         self._known: set[str] = set()  # nodes that exist (loaded or written by us)
+        self.epoch_path = f"{self.path}/epoch"
+        self.epoch_version: int | None = None  # set by load(): this leader's fence
 
     def _node(self, kind: str, key: str) -> str:
         return f"{self.path}/{kind}/{key}"
 
     def load(self) -> Snapshot:
+        """Take the epoch (fencing every earlier leader), then read everything."""
         snapshot = Snapshot()
         try:
+            self.client.ensure_path(self.epoch_path)
+            self.epoch_version = self.client.set(self.epoch_path, b"").version
             for kind in KINDS:
                 self.client.ensure_path(f"{self.path}/{kind}")
                 self.client.ensure_path(f"{self.path}/versions")
@@ -134,7 +142,10 @@ class MarathonStore:
         ops = list(writes)
         if not ops:
             return
+        if self.epoch_version is None:
+            raise StoreUnavailable("the state was not loaded: not the leader")
         transaction = self.client.transaction()
+        transaction.check(self.epoch_path, self.epoch_version)
         created: set[str] = set()
         deleted: set[str] = set()
         versioned: list[str] = []
@@ -174,6 +185,8 @@ class MarathonStore:
             raise StoreUnavailable(f"ZooKeeper: {err.__class__.__name__}") from None
         failures = [r for r in results if isinstance(r, Exception)]
         if failures:
+            if failures[0].__class__.__name__ == "BadVersionError":
+                raise StoreUnavailable("fenced: a newer Marathon leader owns the state")
             raise StoreUnavailable(f"ZooKeeper transaction failed: {failures[0]!r}")
         self._known -= deleted
         self._known |= created
@@ -228,7 +241,7 @@ class MemoryStore:
         self.snapshot = Snapshot()
         self.version_data: dict[str, dict[int, JSON]] = {}
         self.commits: list[list[Write]] = []
-        self.fail_next = False
+        self.fail_next: bool | str = False  # True or a message: the next commit fails
 
     def load(self) -> Snapshot:
         return Snapshot(
@@ -242,8 +255,9 @@ class MemoryStore:
     def commit(self, writes: Iterable[Write]) -> None:
         ops = list(writes)
         if self.fail_next:
+            message = self.fail_next if isinstance(self.fail_next, str) else "injected failure"
             self.fail_next = False
-            raise StoreUnavailable("ZooKeeper: injected failure")
+            raise StoreUnavailable(message)
         for op in ops:
             if isinstance(op, PutVersion):
                 self.version_data.setdefault(op.app_id, {})[op.version_ms] = json.loads(

@@ -168,6 +168,21 @@ def test_a_failed_store_write_leaves_memory_unchanged() -> None:
     assert m.apps == {} and m.deployments == {}
 
 
+def test_a_fenced_leader_steps_down_and_changes_nothing() -> None:
+    store = MemoryStore()
+    m, _, _ = make(store)
+    reasons: list[str] = []
+    m.on_fenced = reasons.append
+    store.fail_next = "fenced: a newer Marathon leader owns the state"
+    with pytest.raises(StoreUnavailable):
+        m.create_app(app())
+    assert reasons and reasons[0].startswith("fenced") and m.apps == {}
+    store.fail_next = True  # any other store failure: a 503, no step-down
+    with pytest.raises(StoreUnavailable):
+        m.create_app(app())
+    assert len(reasons) == 1
+
+
 def test_duplicates_and_unknown_ids() -> None:
     m, _, _ = make()
     m.create_app(app())
