@@ -13,8 +13,17 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
-from daemons.marathon import backoff, constraints, deployment, health, launch_queue, offers, rolling
-from daemons.marathon.marathon import Driver, Marathon, OfferStats, instance_stored, ms
+from daemons.marathon import (
+    appdef,
+    backoff,
+    constraints,
+    deployment,
+    health,
+    launch_queue,
+    offers,
+    rolling,
+)
+from daemons.marathon.marathon import Driver, Marathon, OfferStats, instance_stored
 from daemons.marathon.model import AppDefinition, Instance
 from daemons.marathon.store import Delete, Put, Write, key_of
 from daemons.marathon.timestamps import marathon_ts
@@ -114,7 +123,9 @@ def advance_deployments(m: Marathon) -> None:
             step_json = m.step_json(plan)
             plan = replace(plan, current_step=plan.current_step + 1)
             if plan.current_step < len(plan.steps):
-                m.commit([Put("deployments", plan.id, deployment.stored_json(plan, _stored))])
+                m.commit(
+                    [Put("deployments", plan.id, deployment.stored_json(plan, appdef.stored_json))]
+                )
                 m.deployments[plan.id] = plan
                 m.bus.publish(
                     "deployment_step_success", plan=m.plan_json(plan), currentStep=step_json
@@ -128,12 +139,6 @@ def advance_deployments(m: Marathon) -> None:
                 if app_id not in m.apps:
                     m.bus.publish("app_terminated_event", appId=app_id)
             log.info("deployment finished id=%s", plan.id)
-
-
-def _stored(app: AppDefinition) -> dict[str, object]:
-    from daemons.marathon import appdef
-
-    return appdef.stored_json(app)
 
 
 def _placements(m: Marathon, app_id: str) -> list[constraints.Placement]:
@@ -407,7 +412,3 @@ def reconcile(m: Marathon) -> None:
         m.send(lambda d: d.reconcile([]))
         m.send(lambda d: d.revive())
     m.flush()
-
-
-def version_ms(app: AppDefinition) -> int:
-    return ms(app.version)

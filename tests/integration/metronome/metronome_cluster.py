@@ -6,7 +6,6 @@ Fixtures are in this folder's conftest.py; test modules import these names from 
 
 from __future__ import annotations
 
-import signal
 import time
 import urllib.error
 import urllib.request
@@ -15,6 +14,7 @@ from typing import Any
 
 import requests
 
+from tests.integration.conftest import DaemonProcess
 from tools import processes
 
 JSON = dict[str, Any]
@@ -29,35 +29,21 @@ METRONOME_CONFIG: JSON = {
 }
 
 
-class MetronomeProcess:
-    """One dcos-metronome: `.url`, `.pid`, `.start()`, `.kill()`, `.stop()`; counts as started once
-    it leads and has loaded its state (`GET /v1/jobs` answers 200)."""
+class MetronomeProcess(DaemonProcess):
+    """One dcos-metronome (the shared `DaemonProcess`: `.url`, `.pid`, `.kill()`, `.stop()`,
+    `.log_tail()`), counted as started once it leads and has loaded its state
+    (`GET /v1/jobs` answers 200), or, with `wait_leading=False`, once `/ping` answers."""
 
     def __init__(self, name: str, config: JSON, state_dir: Path) -> None:
-        self.name = name
-        self.config = config
-        self.state_dir = state_dir
-        self.pid: int | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://{self.config['ip']}:{self.config['port']}"
+        super().__init__(name, "daemons.metronome.main", config, state_dir)
 
     @property
     def address(self) -> str:
         return f"{self.config['ip']}:{self.config['port']}"
 
-    @property
-    def config_path(self) -> Path:
-        return self.state_dir / f"{self.name}.toml"
-
-    @property
-    def log_path(self) -> Path:
-        return self.state_dir / f"{self.name}.log"
-
     def start(self, timeout: float = 40.0, wait_leading: bool = True) -> None:
         processes.write_toml(self.config_path, self.config)
-        argv = processes.daemon_argv("daemons.metronome.main", self.config_path)
+        argv = processes.daemon_argv(self.module, self.config_path)
         self.pid = processes.spawn(argv, self.log_path)
         path = "/v1/jobs" if wait_leading else "/ping"
         deadline = time.monotonic() + timeout
@@ -69,22 +55,6 @@ class MetronomeProcess:
             time.sleep(0.1)
         self.stop()
         raise processes.StartFailed(f"dcos-metronome did not come up:\n{self.log_tail()}")
-
-    def kill(self, sig: int = signal.SIGKILL) -> None:
-        if self.pid is not None:
-            processes.kill_family(self.pid, sig)
-            self.pid = None
-
-    def stop(self, grace: float = 10.0) -> None:
-        if self.pid is not None:
-            processes.stop_pid(self.pid, grace)
-            self.pid = None
-
-    def running(self) -> bool:
-        return self.pid is not None and not processes.exited(self.pid)
-
-    def log_tail(self, lines: int = 60) -> str:
-        return processes.log_tail(self.log_path, lines)
 
 
 def _status(url: str) -> int | None:
