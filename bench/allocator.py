@@ -28,8 +28,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from daemons.common.resources import parse_text
 from daemons.master.allocation import Allocation, Allocator
+from daemons.protocols.resources import parse_text
 from tools.machine import machine_line
 
 INT_MAX = 2**31 - 1

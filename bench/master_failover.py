@@ -42,7 +42,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.simagents import FleetProcess  # noqa: E402
-from daemons.common import zk  # noqa: E402
+from daemons.kit import zk  # noqa: E402
 from tools.machine import machine_line  # noqa: E402
 from tools.processes import (  # noqa: E402
     family,

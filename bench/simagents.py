@@ -39,7 +39,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from daemons.common.recordio import Decoder, RecordIOError  # noqa: E402
+from daemons.protocols.recordio import Decoder, RecordIOError  # noqa: E402
 
 HEARTBEAT_RECORD = b'{"type":"HEARTBEAT"}'
 IO_TIMEOUT = 60.0  # seconds for one connect or one response head
@@ -374,7 +374,7 @@ def watch_leader(zk: str, loop: asyncio.AbstractEventLoop, fleet: Fleet) -> Any:
     """One kazoo session; the lowest json.info_ child's address goes to `fleet.set_leader`."""
     from kazoo.exceptions import NoNodeError
 
-    from daemons.common import zk as zkmod
+    from daemons.kit import zk as zkmod
 
     hosts, path = zkmod.parse_zk_url(zk)
     client = zkmod.connect(hosts, 10.0)

@@ -25,7 +25,6 @@ try:
 except ImportError:  # run from a checkout that is not pip-installed
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from daemons.common.resources import UNRESERVED, Resources
 from daemons.mesos_client import (
     Error,
     MesosClientError,
@@ -38,6 +37,7 @@ from daemons.mesos_client import (
     Update,
     command_task,
 )
+from daemons.protocols.resources import UNRESERVED, Resources
 
 JSON = dict[str, Any]
 

@@ -19,8 +19,8 @@ from kazoo.client import KazooClient
 from kazoo.exceptions import KazooException, NoNodeError
 from kazoo.handlers.threading import KazooTimeoutError
 
-from daemons.common import errors
-from daemons.common.errors import BadRequest, ServiceUnavailable
+from daemons.kit.app import make_app
+from daemons.kit.errors import BadRequest, ServiceUnavailable
 from exhibitor import config_api, context, ensemble, fourletter, ui
 from exhibitor.config import ExhibitorConfig
 from exhibitor.stores import Versioned, open_store
@@ -148,15 +148,12 @@ def create_app(
 ) -> Flask:
     """The Flask app; `ask` answers four-letter words (the wire by default), `store` opens the
     shared config (the one `config` names by default; opened once per process)."""
-    app = Flask("dcos-exhibitor")
+    app = make_app(
+        "dcos-exhibitor", (bp, config_api.bp, ui.bp), max_body_bytes=1 << 20, ascii_json=True
+    )
     app.config["EXHIBITOR"] = config
     app.config["EXHIBITOR_ASK"] = ask or (lambda h, p, w: fourletter.ask(h, p, w))
     app.config["EXHIBITOR_ZK"] = {"lock": threading.Lock(), "client": None}
     app.config["EXHIBITOR_STORE"] = context.new_holder(store or (lambda: open_store(config)))
-    app.config["MAX_CONTENT_LENGTH"] = 1 << 20
-    app.register_blueprint(bp)
-    app.register_blueprint(config_api.bp)
-    app.register_blueprint(ui.bp)
     app.add_url_rule("/health", "health", lambda: {"status": "ok"})
-    errors.register(app)
     return app

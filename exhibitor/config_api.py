@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from daemons.common.errors import ApiError, BadRequest, Conflict
+from daemons.kit.errors import ApiError, BadRequest, Conflict
 from exhibitor import context, rolling
 from exhibitor.ensemble import SpecError, myid
 from exhibitor.properties import Properties, from_config_object, to_config_object

@@ -14,7 +14,7 @@ from typing import Any
 
 from flask import current_app
 
-from daemons.common.errors import NotFound
+from daemons.kit.errors import NotFound
 from exhibitor import ensemble
 from exhibitor.config import ExhibitorConfig
 from exhibitor.properties import Properties

@@ -12,8 +12,8 @@ from __future__ import annotations
 import logging
 import sys
 
-from daemons.common import cli
-from daemons.common.wsgi import serve
+from daemons.kit import cli
+from daemons.kit.serve import serve
 from exhibitor.activity import ConfigActivity
 from exhibitor.api import create_app
 from exhibitor.config import ExhibitorConfig

@@ -25,7 +25,7 @@ from kazoo.client import KazooClient
 from kazoo.exceptions import BadVersionError, KazooException, NodeExistsError, NoNodeError
 from kazoo.handlers.threading import KazooTimeoutError
 
-from daemons.common.errors import Conflict, ServiceUnavailable
+from daemons.kit.errors import Conflict, ServiceUnavailable
 from exhibitor import shared as document
 from exhibitor.config import ExhibitorConfig
 from exhibitor.properties import Properties

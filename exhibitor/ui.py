@@ -14,7 +14,7 @@ from importlib import resources
 from flask import Blueprint, Response, redirect
 from werkzeug.wrappers import Response as BaseResponse
 
-from daemons.common.errors import NotFound
+from daemons.kit.errors import NotFound
 
 bp = Blueprint("exhibitor_ui", __name__)
 INDEX = "/exhibitor/v1/ui/index.html"

@@ -33,11 +33,12 @@ from daemons.agent.model import Executor, ExecutorState, Framework, Task, Termin
 from daemons.agent.monitor import Containerizer, ContainerMonitor
 from daemons.agent.status_forwarder import StatusForwarder
 from daemons.agent.status_updates import StatusUpdateManager, TaskStream
-from daemons.common import resources as res
+from daemons.protocols import JSON
+from daemons.protocols import resources as res
+from daemons.protocols.states import is_terminal
 
 log = logging.getLogger(__name__)
 
-JSON = dict[str, Any]
 COMMAND_EXECUTOR = Path(__file__).resolve().parent / "executors" / "command.py"
 DEFAULT_EXECUTOR = Path(__file__).resolve().parent / "executors" / "default.py"
 
@@ -271,7 +272,7 @@ class Agent:
             if key in status:
                 entry[key] = status[key]
         task.statuses.append(entry)
-        if protocol.is_terminal(state):
+        if is_terminal(state):
             self.counters[state] += 1
 
     def agent_update(
@@ -306,7 +307,7 @@ class Agent:
                 log.info("ignoring unexpected ack task=%s uuid=%s", task_id, uuid_text)
                 return
             self.changed.notify_all()
-            if not protocol.is_terminal(str(acked.get("state"))):
+            if not is_terminal(str(acked.get("state"))):
                 return
             framework = self.frameworks.get(framework_id)
             found = framework.find_task(task_id) if framework is not None else None

@@ -1,29 +1,22 @@
-"""The agent's Flask app: thin blueprints over the `Agent`, JSON errors, the request guard."""
+"""The agent's Flask app: thin blueprints over the `Agent`, built with the kit."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flask import Flask
 
 from daemons.agent import executor_api, files, state
-from daemons.common import errors
-from daemons.common.guard import RequestGuard
+from daemons.kit.app import make_app
 
 if TYPE_CHECKING:
     from daemons.agent.agent import Agent
 
 
 def create_app(agent: Agent) -> Flask:
-    app = Flask("daemons.agent")
-    app.config["MAX_CONTENT_LENGTH"] = agent.config.max_body_bytes
-    app.json.ensure_ascii = True  # type: ignore[attr-defined]
-    app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions["pydcos_agent"] = agent
-    app.register_blueprint(executor_api.bp)
-    app.register_blueprint(files.bp)
-    app.register_blueprint(state.bp)
-    errors.register(app)
-    guarded: Any = RequestGuard(app.wsgi_app)
-    app.wsgi_app = guarded  # type: ignore[method-assign]
-    return app
+    return make_app(
+        "daemons.agent",
+        (executor_api.bp, files.bp, state.bp),
+        max_body_bytes=agent.config.max_body_bytes,
+        extensions={"pydcos_agent": agent},
+    )

@@ -29,9 +29,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-log = logging.getLogger(__name__)
+from daemons.protocols import JSON
 
-JSON = dict[str, Any]
+log = logging.getLogger(__name__)
 
 
 class CheckpointError(OSError):

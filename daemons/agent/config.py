@@ -10,12 +10,10 @@ import ipaddress
 import os
 import re
 from dataclasses import dataclass
-from typing import Any
 
-from daemons.common import resources as res
-from daemons.common.zk import parse_zk_url
-
-JSON = dict[str, Any]
+from daemons.kit.zk import parse_zk_url
+from daemons.protocols import JSON
+from daemons.protocols import resources as res
 
 MIB = 1024 * 1024
 DEFAULT_PORTS = "[31000-32000]"

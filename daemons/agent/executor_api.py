@@ -22,20 +22,20 @@ from daemons.agent.protocol import (
     InvalidCall,
     id_json,
     id_of,
-    is_terminal,
     memory_limited,
     validate_executor_status,
 )
-from daemons.common.body import read_call, require_json_accept
-from daemons.common.errors import BadRequest, ServiceUnavailable
-from daemons.common.streams import EventStream
+from daemons.kit.body import read_call, require_json_accept
+from daemons.kit.errors import BadRequest, ServiceUnavailable
+from daemons.kit.streams import EventStream
+from daemons.protocols import JSON
+from daemons.protocols.states import is_terminal
 
 if TYPE_CHECKING:
     from daemons.agent.agent import Agent
 
 log = logging.getLogger(__name__)
 
-JSON = dict[str, Any]
 
 bp = Blueprint("executor_api", __name__)
 

@@ -17,16 +17,16 @@ import re
 import stat
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, jsonify, request, send_file
 
-from daemons.common.errors import BadRequest, NotFound
+from daemons.kit.errors import BadRequest, NotFound
+from daemons.protocols import JSON
 
 if TYPE_CHECKING:
     from daemons.agent.agent import Agent
 
-JSON = dict[str, Any]
 
 PAGE = 4096
 MAX_READ = 16 * PAGE  # Mesos caps one read at 16 pages

@@ -20,9 +20,8 @@ from daemons.agent.protocol import (
     id_json,
     nanoseconds,
 )
-from daemons.common import resources as res
-
-JSON = dict[str, Any]
+from daemons.protocols import JSON
+from daemons.protocols import resources as res
 
 # Mesos' allowance for the built-in command executor itself: in the container's limits, never
 # accounted to the master (slave/constants.hpp DEFAULT_EXECUTOR_CPUS / DEFAULT_EXECUTOR_MEM). A

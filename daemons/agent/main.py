@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from daemons.agent.config import AgentConfig
-from daemons.common.config import ConfigError, load
-from daemons.common.wsgi import serve
+from daemons.kit.config import ConfigError, load
+from daemons.kit.serve import serve
 
 log = logging.getLogger(__name__)
 

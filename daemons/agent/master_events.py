@@ -23,13 +23,12 @@ from daemons.agent.checkpoint import CheckpointError
 from daemons.agent.containerizer.model import ContainerSpec
 from daemons.agent.model import Executor, ExecutorKind, ExecutorState, Framework, Task, Termination
 from daemons.agent.protocol import InvalidCall, exited_executor, id_json, id_of, safe_id
+from daemons.protocols import JSON
 
 if TYPE_CHECKING:
     from daemons.agent.agent import Agent
 
 log = logging.getLogger(__name__)
-
-JSON = dict[str, Any]
 
 
 def handle_event(agent: Agent, event: JSON) -> None:

@@ -23,12 +23,12 @@ from urllib.parse import urlsplit
 
 from kazoo.exceptions import KazooException
 
-from daemons.common import zk
-from daemons.common.recordio import Decoder, RecordIOError, dumps
+from daemons.kit import zk
+from daemons.protocols import JSON
+from daemons.protocols.recordio import Decoder, RecordIOError, dumps
 
 log = logging.getLogger(__name__)
 
-JSON = dict[str, Any]
 PATH = "/api/v1/agent"
 CONNECT_TIMEOUT = 5.0
 CALL_TIMEOUT = 10.0

@@ -13,14 +13,13 @@ import threading
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from daemons.agent.protocol import is_terminal
+from daemons.protocols import JSON
+from daemons.protocols.states import is_terminal
 
 if TYPE_CHECKING:
-    from daemons.common.streams import EventStream
-
-JSON = dict[str, Any]
+    from daemons.kit.streams import EventStream
 
 
 class ExecutorState(enum.Enum):

@@ -10,30 +10,10 @@ import binascii
 import re
 from typing import Any
 
-JSON = dict[str, Any]
+from daemons.protocols import JSON
+from daemons.protocols.states import TASK_STATES
 
 VERSION = "1.11.0"
-
-TERMINAL_STATES = frozenset(
-    {
-        "TASK_FINISHED",
-        "TASK_FAILED",
-        "TASK_KILLED",
-        "TASK_ERROR",
-        "TASK_LOST",
-        "TASK_DROPPED",
-        "TASK_GONE",
-        "TASK_GONE_BY_OPERATOR",
-    }
-)
-TASK_STATES = TERMINAL_STATES | {
-    "TASK_STAGING",
-    "TASK_STARTING",
-    "TASK_RUNNING",
-    "TASK_KILLING",
-    "TASK_UNREACHABLE",
-    "TASK_UNKNOWN",
-}
 
 MEMORY_LIMITATION = "REASON_CONTAINER_LIMITATION_MEMORY"
 
@@ -63,10 +43,6 @@ def safe_id(value: str, what: str) -> str:
     if value in (".", "..") or _BAD_ID_CHARS.search(value) or len(value) > 255:
         raise InvalidCall(f"{what} {value!r} is not a valid id")
     return value
-
-
-def is_terminal(state: str) -> bool:
-    return state in TERMINAL_STATES
 
 
 def decode_uuid(text: Any) -> bytes:

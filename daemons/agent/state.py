@@ -14,12 +14,12 @@ from flask import Blueprint, Response, jsonify
 from daemons.agent.config import attributes_state_map
 from daemons.agent.model import Executor, ExecutorKind, ExecutorState, Framework, Task
 from daemons.agent.protocol import VERSION, framework_roles, id_json
-from daemons.common import resources as res
+from daemons.protocols import JSON
+from daemons.protocols import resources as res
 
 if TYPE_CHECKING:
     from daemons.agent.agent import Agent
 
-JSON = dict[str, Any]
 
 bp = Blueprint("agent_state", __name__)
 

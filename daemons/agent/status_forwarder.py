@@ -8,14 +8,14 @@ While the agent is not subscribed nothing is sent; `resume` on SUBSCRIBED sends 
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from daemons.agent.protocol import id_json
+from daemons.protocols import JSON
 
 if TYPE_CHECKING:
     from daemons.agent.agent import Agent
 
-JSON = dict[str, Any]
 IDLE_WAKEUP = 1.0
 # Due updates go to the master in batches of at most this many (one UPDATES call each).
 BATCH = 256

@@ -16,11 +16,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
 
-from daemons.agent.protocol import is_terminal
+from daemons.protocols import JSON
+from daemons.protocols.states import is_terminal
 
-JSON = dict[str, Any]
 _SEEN_LIMIT = 512  # uuids remembered per task for duplicate detection
 
 

@@ -8,9 +8,9 @@ from typing import Any
 
 from flask import Flask, request
 
-from daemons.common import errors, leader_proxy
-from daemons.common.guard import RequestGuard
-from daemons.marathon import errors as marathon_errors
+from daemons.frameworks import leader_proxy
+from daemons.kit import errors
+from daemons.kit.app import make_app
 from daemons.marathon.api import apps, deployments, events, groups, info, queue, tasks
 from daemons.marathon.marathon import Marathon
 
@@ -35,12 +35,13 @@ class NormalizePath:
 
 
 def create_app(marathon: Marathon, framework: Any, abdicate: Callable[[], None]) -> Flask:
-    app = Flask("dcos-marathon")
-    app.config["MAX_CONTENT_LENGTH"] = marathon.config.max_body_bytes
-    app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions["marathon"] = marathon
-    app.extensions["framework"] = framework
-    app.extensions["abdicate"] = abdicate
+    app = make_app(
+        "dcos-marathon",
+        (apps.bp, groups.bp, tasks.bp, deployments.bp, queue.bp, info.bp, events.bp),
+        max_body_bytes=marathon.config.max_body_bytes,
+        extensions={"marathon": marathon, "framework": framework, "abdicate": abdicate},
+        wrap=(NormalizePath,),
+    )
     leader_proxy.install(app, framework, LOCAL_PATHS)
 
     @app.before_request
@@ -48,18 +49,4 @@ def create_app(marathon: Marathon, framework: Any, abdicate: Callable[[], None])
         if not marathon.loaded and request.path not in LOCAL_PATHS:
             raise errors.ServiceUnavailable("Marathon is loading its state; try again")
 
-    for blueprint in (
-        apps.bp,
-        groups.bp,
-        tasks.bp,
-        deployments.bp,
-        queue.bp,
-        info.bp,
-        events.bp,
-    ):
-        app.register_blueprint(blueprint)
-    errors.register(app)
-    marathon_errors.register(app)
-    wsgi: Any = app.wsgi_app
-    app.wsgi_app = NormalizePath(RequestGuard(wsgi))  # type: ignore[method-assign]
     return app

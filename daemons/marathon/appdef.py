@@ -29,12 +29,12 @@ from daemons.marathon.appfields import (
 )
 from daemons.marathon.appjson import APP_KEYS, app_json, app_update_json, strip_response_keys
 from daemons.marathon.model import (
-    JSON,
     AppDefinition,
     PortDefinition,
     UnreachableStrategy,
     UpgradeStrategy,
 )
+from daemons.protocols import JSON
 
 __all__ = [
     "APP_KEYS",

@@ -17,7 +17,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from daemons.marathon.model import JSON, Constraint, HealthCheck, PortDefinition
+from daemons.marathon.model import Constraint, HealthCheck, PortDefinition
+from daemons.protocols import JSON
 
 
 class InvalidDefinition(Exception):

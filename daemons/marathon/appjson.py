@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from daemons.marathon.model import JSON, AppDefinition, HealthCheck, PortDefinition
+from daemons.marathon.model import AppDefinition, HealthCheck, PortDefinition
 from daemons.marathon.timestamps import marathon_ts
+from daemons.protocols import JSON
 
 # Reference §4.9, "App": every key marathon-python's MarathonApp.__init__ takes.
 APP_KEYS = frozenset(

@@ -19,7 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from daemons.marathon.model import JSON, AppDefinition
+from daemons.marathon.model import AppDefinition
+from daemons.protocols import JSON
 
 # Terminal states that mean the app failed to stay up. TASK_KILLED (we or the operator asked)
 # and TASK_GONE_BY_OPERATOR (the operator removed the agent) say nothing about the app.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from daemons.common.zk import parse_zk_url
+from daemons.kit.zk import parse_zk_url
 
 
 @dataclass(frozen=True)

@@ -21,12 +21,12 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from daemons.marathon.model import (
-    JSON,
     AppDefinition,
     DeploymentAction,
     DeploymentPlan,
     DeploymentStep,
 )
+from daemons.protocols import JSON
 
 START = "StartApplication"
 STOP = "StopApplication"

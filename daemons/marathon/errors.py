@@ -1,12 +1,11 @@
-"""Marathon's errors: each carries its HTTP status and renders as Marathon's JSON body."""
+"""Marathon's errors: each carries its HTTP status and Marathon's JSON body (`body()`), which
+the kit's one handler renders."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, jsonify
-
-from daemons.common.errors import ApiError, Conflict, NotFound, UnprocessableEntity
+from daemons.kit.errors import ApiError, Conflict, NotFound, UnprocessableEntity
 
 
 class Invalid(UnprocessableEntity):
@@ -15,6 +14,9 @@ class Invalid(UnprocessableEntity):
     def __init__(self, details: list[dict[str, Any]], message: str = "Object is not valid"):
         super().__init__(message)
         self.details = details
+
+    def body(self) -> dict[str, Any]:
+        return {"message": self.message, "details": self.details}
 
 
 class AppNotFound(NotFound):
@@ -33,23 +35,8 @@ class Locked(Conflict):
         )
         self.deployment_ids = deployment_ids
 
-
-def register(app: Flask) -> None:
-    """Render the bodies that carry more than a message (422 details, 409 deployments)."""
-
-    @app.errorhandler(Invalid)
-    def _invalid(err: Invalid) -> Response:
-        response = jsonify({"message": err.message, "details": err.details})
-        response.status_code = 422
-        return response
-
-    @app.errorhandler(Locked)
-    def _locked(err: Locked) -> Response:
-        response = jsonify(
-            {"message": err.message, "deployments": [{"id": d} for d in err.deployment_ids]}
-        )
-        response.status_code = 409
-        return response
+    def body(self) -> dict[str, Any]:
+        return {"message": self.message, "deployments": [{"id": d} for d in self.deployment_ids]}
 
 
-__all__ = ["ApiError", "AppNotFound", "Invalid", "Locked", "register"]
+__all__ = ["ApiError", "AppNotFound", "Invalid", "Locked"]

@@ -14,9 +14,10 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from daemons.protocols import JSON
+
 log = logging.getLogger(__name__)
 
-JSON = dict[str, Any]
 QUEUE_LIMIT = 10_000
 
 # The event types marathon-python 0.13.0 knows; any other type aborts its stream. Real Marathon

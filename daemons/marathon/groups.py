@@ -16,8 +16,9 @@ from daemons.marathon import pathid
 from daemons.marathon.appdef import InvalidDefinition, parse_app
 from daemons.marathon.appfields import Problems, at_index, join
 from daemons.marathon.appjson import app_json
-from daemons.marathon.model import JSON, AppDefinition
+from daemons.marathon.model import AppDefinition
 from daemons.marathon.timestamps import marathon_ts
+from daemons.protocols import JSON
 
 # Reference §4.9, "Group" (1.9+ `enforceRole` would break marathon-python).
 GROUP_KEYS = frozenset({"id", "apps", "groups", "pods", "dependencies", "version"})

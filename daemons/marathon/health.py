@@ -15,7 +15,8 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterable
 
-from daemons.marathon.model import JSON, HealthCheck, HealthResult
+from daemons.marathon.model import HealthCheck, HealthResult
+from daemons.protocols import JSON
 
 
 def initial(check: HealthCheck) -> HealthResult:

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from daemons.common import entry
+from daemons.kit import entry
 from daemons.marathon.app import create_app
 from daemons.marathon.config import MarathonConfig
 from daemons.marathon.service import MarathonService

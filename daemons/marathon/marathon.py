@@ -18,8 +18,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from daemons.common.errors import Conflict, NotFound
-from daemons.common.zk import StoreUnavailable
+from daemons.kit.errors import Conflict, NotFound
+from daemons.kit.zk import StoreUnavailable
 from daemons.marathon import appdef, backoff, deployment, groups, pathid
 from daemons.marathon.config import MarathonConfig
 from daemons.marathon.errors import AppNotFound, Invalid, Locked
@@ -36,10 +36,9 @@ from daemons.marathon.store import (
     key_of,
 )
 from daemons.marathon.timestamps import marathon_ts, parse_marathon_ts
+from daemons.protocols import JSON
 
 log = logging.getLogger(__name__)
-
-JSON = dict[str, Any]
 
 
 class Store(Protocol):

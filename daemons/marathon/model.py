@@ -12,8 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-JSON = dict[str, Any]
-
 # Mesos task states Marathon counts as "running" (instance alive at the agent).
 ACTIVE_STATES = frozenset({"TASK_STAGING", "TASK_STARTING", "TASK_RUNNING", "TASK_KILLING"})
 STAGED_STATES = frozenset({"TASK_STAGING", "TASK_STARTING"})

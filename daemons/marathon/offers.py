@@ -13,13 +13,12 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from daemons.common.resources import EMPTY, UNRESERVED, Range, Resources
 from daemons.marathon.constraints import Placement, satisfied
 from daemons.marathon.model import AppDefinition, Constraint
 from daemons.marathon.task_info import build_task_info
 from daemons.mesos_client.events import Offer
-
-JSON = dict[str, Any]
+from daemons.protocols import JSON
+from daemons.protocols.resources import EMPTY, UNRESERVED, Range, Resources
 
 # Marathon's NoOfferMatchReason names, in its "funnel" order (the first is the one it reports).
 UNFULFILLED_ROLE = "UnfulfilledRole"

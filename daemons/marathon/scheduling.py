@@ -27,7 +27,8 @@ from daemons.marathon.marathon import Driver, Marathon, OfferStats, instance_sto
 from daemons.marathon.model import AppDefinition, Instance
 from daemons.marathon.store import Delete, Put, Write, key_of
 from daemons.marathon.timestamps import marathon_ts
-from daemons.mesos_client.events import TERMINAL_STATES, Offer, TaskStatus
+from daemons.mesos_client.events import Offer, TaskStatus
+from daemons.protocols.states import TERMINAL_STATES
 
 log = logging.getLogger(__name__)
 

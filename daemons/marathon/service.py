@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
-from daemons.common.framework import FrameworkDaemon, framework_info
+from daemons.frameworks.daemon import FrameworkDaemon, framework_info
 from daemons.marathon import health, probes, scheduling
 from daemons.marathon.config import MarathonConfig
 from daemons.marathon.events import EventBus

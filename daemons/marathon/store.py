@@ -31,11 +31,11 @@ from typing import Any
 
 from kazoo.exceptions import KazooException, NoNodeError
 
-from daemons.common.zk import StoreUnavailable
+from daemons.kit.zk import StoreUnavailable
+from daemons.protocols import JSON
 
 log = logging.getLogger(__name__)
 
-JSON = dict[str, Any]
 KINDS = ("apps", "deployments", "instances", "delays")
 
 

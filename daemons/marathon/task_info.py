@@ -10,11 +10,10 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from daemons.common.resources import Resources, by_role_to_v1
 from daemons.marathon.model import AppDefinition, HealthCheck
 from daemons.mesos_client.tasks import command_task
-
-JSON = dict[str, Any]
+from daemons.protocols import JSON
+from daemons.protocols.resources import Resources, by_role_to_v1
 
 # EnvironmentHelper: label variables longer than this are left out (an env var size limit).
 _MAX_ENV_LENGTH = 512

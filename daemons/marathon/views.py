@@ -6,14 +6,12 @@ Callers hold the state's lock.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
 
 from daemons.marathon import appjson, backoff, deployment, groups, health
 from daemons.marathon.marathon import Marathon
 from daemons.marathon.model import AppDefinition, Instance
 from daemons.marathon.timestamps import marathon_ts
-
-JSON = dict[str, Any]
+from daemons.protocols import JSON
 
 # Marathon's embed names: `apps.tasks` on the list, `app.tasks` on one app; clients mix them.
 EMBEDS = ("tasks", "counts", "deployments", "readiness", "lastTaskFailure", "failures", "taskStats")

@@ -5,14 +5,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from daemons.common import resources as res
-from daemons.common.errors import BadRequest, Forbidden
-from daemons.common.streams import EventStream
+from daemons.kit.errors import BadRequest, Forbidden
+from daemons.kit.streams import EventStream
 from daemons.master import agent_health, failover, state_json
 from daemons.master.master import Master, id_json
-from daemons.master.model import ALL_TASK_STATES, JSON, Agent, Executor, Framework, Task
+from daemons.master.model import Agent, Executor, Framework, Task
 from daemons.master.registry import ADMITTED, Entry
 from daemons.master.validation import call_payload, parse_id, parse_resources
+from daemons.protocols import JSON
+from daemons.protocols import resources as res
+from daemons.protocols.states import ALL_TASK_STATES
 
 log = logging.getLogger(__name__)
 

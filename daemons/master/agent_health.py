@@ -20,7 +20,8 @@ from daemons.master.registry import GONE, UNREACHABLE, Entry
 
 if TYPE_CHECKING:
     from daemons.master.master import Master
-    from daemons.master.model import JSON, Agent
+    from daemons.master.model import Agent
+    from daemons.protocols import JSON
 
 log = logging.getLogger(__name__)
 

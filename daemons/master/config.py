@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from daemons.common import resources
-from daemons.common.zk import parse_zk_url
+from daemons.kit.zk import parse_zk_url
+from daemons.protocols import resources
 
 _UNITS = {
     "ns": 1e-9,

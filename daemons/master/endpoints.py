@@ -12,18 +12,17 @@ import re
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
 
 from flask import Blueprint, Response, request
 
-from daemons.common.errors import BadRequest, Redirect, ServiceUnavailable
+from daemons.kit.errors import BadRequest, Redirect, ServiceUnavailable
 from daemons.master import rawjson, state_json
 from daemons.master.http import master, require_leader
 from daemons.master.master import Master
+from daemons.protocols import JSON
 
 bp = Blueprint("endpoints", __name__)
 
-JSON = dict[str, Any]
 _JSONP = re.compile(r"^[A-Za-z_$][A-Za-z0-9_$.]{0,63}$")
 
 

@@ -8,9 +8,9 @@ from typing import Any
 
 from flask import Response, current_app, request
 
-from daemons.common.body import JSON_TYPE, read_call, require_json_accept
-from daemons.common.errors import BadRequest, Redirect, ServiceUnavailable
-from daemons.common.streams import EventStream
+from daemons.kit.body import JSON_TYPE, read_call, require_json_accept
+from daemons.kit.errors import BadRequest, Redirect, ServiceUnavailable
+from daemons.kit.streams import EventStream
 from daemons.master.master import Master
 
 

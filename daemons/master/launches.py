@@ -9,12 +9,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from daemons.common import resources as res
-from daemons.common.errors import BadRequest
-from daemons.common.resources import Resources
+from daemons.kit.errors import BadRequest
 from daemons.master import state_json
 from daemons.master.master import Master, id_json
-from daemons.master.model import JSON, Executor, Framework, Task
+from daemons.master.model import Executor, Framework, Task
 from daemons.master.validation import (
     call_payload,
     parse_id,
@@ -23,6 +21,9 @@ from daemons.master.validation import (
     refuse_seconds,
     validate_task_shape,
 )
+from daemons.protocols import JSON
+from daemons.protocols import resources as res
+from daemons.protocols.resources import Resources
 
 log = logging.getLogger(__name__)
 

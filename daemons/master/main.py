@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from daemons.common import entry
+from daemons.kit import entry
 from daemons.master.app import create_app
 from daemons.master.config import MasterConfig
 from daemons.master.service import MasterService

@@ -17,22 +17,17 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from daemons.common import resources as res
-from daemons.common.errors import ServiceUnavailable
-from daemons.common.resources import Resources
-from daemons.common.streams import EventStream
+from daemons.kit.errors import ServiceUnavailable
+from daemons.kit.streams import EventStream
 from daemons.master import agent_health, failover
 from daemons.master.allocation import Allocator
 from daemons.master.config import MasterConfig
 from daemons.master.ids import IdGenerator
 from daemons.master.model import (
-    JSON,
-    PARTITION_AWARE_STATES,
     Agent,
     Framework,
     Offer,
     Task,
-    is_terminal,
 )
 from daemons.master.registry import (
     REMOVED,
@@ -42,6 +37,10 @@ from daemons.master.registry import (
     RegistryError,
     RegistryState,
 )
+from daemons.protocols import JSON
+from daemons.protocols import resources as res
+from daemons.protocols.resources import Resources
+from daemons.protocols.states import PARTITION_AWARE_STATES, is_terminal
 
 log = logging.getLogger(__name__)
 

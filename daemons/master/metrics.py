@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from daemons.common import resources as res
+from daemons.protocols import resources as res
 
 if TYPE_CHECKING:
     from daemons.master.master import Master

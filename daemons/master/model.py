@@ -9,49 +9,11 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
 
-from daemons.common.resources import Resources, total
-from daemons.common.streams import EventStream
-
-JSON = dict[str, Any]
-
-TERMINAL_STATES = frozenset(
-    {
-        "TASK_FINISHED",
-        "TASK_FAILED",
-        "TASK_KILLED",
-        "TASK_ERROR",
-        "TASK_DROPPED",
-        "TASK_GONE",
-        "TASK_GONE_BY_OPERATOR",
-        "TASK_LOST",
-    }
-)
-# States a framework without PARTITION_AWARE never sees: they become TASK_LOST (reference §1.6).
-PARTITION_AWARE_STATES = frozenset(
-    {"TASK_DROPPED", "TASK_UNREACHABLE", "TASK_GONE", "TASK_GONE_BY_OPERATOR", "TASK_UNKNOWN"}
-)
-ALL_TASK_STATES = (
-    "TASK_STAGING",
-    "TASK_STARTING",
-    "TASK_RUNNING",
-    "TASK_KILLING",
-    "TASK_FINISHED",
-    "TASK_KILLED",
-    "TASK_FAILED",
-    "TASK_LOST",
-    "TASK_ERROR",
-    "TASK_DROPPED",
-    "TASK_UNREACHABLE",
-    "TASK_GONE",
-    "TASK_GONE_BY_OPERATOR",
-    "TASK_UNKNOWN",
-)
-
-
-def is_terminal(state: str) -> bool:
-    return state in TERMINAL_STATES
+from daemons.kit.streams import EventStream
+from daemons.protocols import JSON
+from daemons.protocols.resources import Resources, total
+from daemons.protocols.states import is_terminal
 
 
 def held(tasks: Iterable[Task], executors: Iterable[Executor]) -> Resources:

@@ -8,21 +8,19 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from daemons.common.body import read_call, require_json_accept
-from daemons.common.errors import BadRequest, NotFound
-from daemons.common.streams import EventStream
+from daemons.kit.body import read_call, require_json_accept
+from daemons.kit.errors import BadRequest, NotFound
+from daemons.kit.streams import EventStream
 from daemons.master import agent_health, state_json
 from daemons.master.http import master, require_leader, stream_response
 from daemons.master.master import Master
 from daemons.master.validation import parse_id
+from daemons.protocols import JSON
 
 bp = Blueprint("operator", __name__)
-
-JSON = dict[str, Any]
 
 
 def _master_info(m: Master) -> JSON:

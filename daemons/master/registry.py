@@ -16,7 +16,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-JSON = dict[str, Any]
+from daemons.protocols import JSON
 
 ADMITTED = "admitted"
 UNREACHABLE = "unreachable"

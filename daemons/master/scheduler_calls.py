@@ -10,12 +10,12 @@ import binascii
 import logging
 from typing import Any
 
-from daemons.common.errors import BadRequest, Forbidden
-from daemons.common.streams import EventStream
+from daemons.kit.errors import BadRequest, Forbidden
+from daemons.kit.streams import EventStream
 from daemons.master import state_json
 from daemons.master.launches import accept
 from daemons.master.master import Master, id_json
-from daemons.master.model import JSON, Framework, Task
+from daemons.master.model import Framework, Task
 from daemons.master.registry import ACTIVE, Entry
 from daemons.master.validation import (
     call_payload,
@@ -25,6 +25,7 @@ from daemons.master.validation import (
     refuse_seconds,
     validate_framework_info,
 )
+from daemons.protocols import JSON
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from typing import Any
 
 from kazoo.client import KazooState
 
-from daemons.common import zk
+from daemons.kit import zk
 from daemons.master.config import MasterConfig
 from daemons.master.ids import IdGenerator
 from daemons.master.master import Master

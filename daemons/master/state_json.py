@@ -11,10 +11,11 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from daemons.common import resources as res
 from daemons.master.master import VERSION, Master, id_json
-from daemons.master.model import JSON, Agent, Executor, Framework, Task
+from daemons.master.model import Agent, Executor, Framework, Task
 from daemons.master.rawjson import Raw
+from daemons.protocols import JSON
+from daemons.protocols import resources as res
 
 BUILD = {"build_date": "2026-11-25", "build_time": 1795996800.0, "build_user": "pydcos"}
 

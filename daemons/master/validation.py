@@ -9,11 +9,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from daemons.common import resources as res
-from daemons.common.errors import BadRequest
-from daemons.common.resources import Resources
-
-JSON = dict[str, Any]
+from daemons.kit.errors import BadRequest
+from daemons.protocols import JSON
+from daemons.protocols import resources as res
+from daemons.protocols.resources import Resources
 
 # Mesos rejects ids with '/', control characters, or that are '.' / '..' (they name sandboxes).
 _BAD_ID = re.compile(r"[/\x00-\x1f\x7f]")

@@ -13,10 +13,9 @@ detection (`leader`) and the two clients (`scheduler`, `executor`) on a shared r
 (`subscription`).
 
 It must not import Flask or any daemon's code: from `daemons` it uses only the pure
-`daemons.common.recordio` and `daemons.common.resources`, and the ZooKeeper adapter
-`daemons.common.zk`, which `leader` imports lazily for `zk://` masters only (it drags in kazoo
-and the daemons' Flask error tree). It reads no environment variables: executors pass
-`ExecutorSettings.from_env(os.environ)` in from their entry point.
+`daemons.protocols` layer, and the ZooKeeper adapter `daemons.kit.zk`, which `leader` imports
+lazily for `zk://` masters only (it drags in kazoo). It reads no environment variables:
+executors pass `ExecutorSettings.from_env(os.environ)` in from their entry point.
 """
 
 from daemons.mesos_client import calls
@@ -30,7 +29,6 @@ from daemons.mesos_client.errors import (
     SubscriptionEnded,
 )
 from daemons.mesos_client.events import (
-    TERMINAL_STATES,
     Error,
     Event,
     Failure,
@@ -61,6 +59,7 @@ from daemons.mesos_client.scheduler import SchedulerClient
 from daemons.mesos_client.subscription import Backoff
 from daemons.mesos_client.tasks import command_task, task_resources
 from daemons.mesos_client.transport import Endpoint
+from daemons.protocols.states import TERMINAL_STATES
 
 __all__ = [
     "TERMINAL_STATES",

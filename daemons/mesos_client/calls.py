@@ -11,8 +11,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from daemons.mesos_client.payload import b64, value_of
-
-JSON = dict[str, Any]
+from daemons.protocols import JSON
 
 
 def _call(kind: str, framework_id: str | None, body: JSON | None = None) -> JSON:

@@ -13,27 +13,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from daemons.common.resources import Range, Resources, from_v1
 from daemons.mesos_client import payload as p
 from daemons.mesos_client.errors import EventParseError
+from daemons.protocols import JSON
+from daemons.protocols.resources import Range, Resources, from_v1
+from daemons.protocols.states import TERMINAL_STATES
 
-JSON = dict[str, Any]
 AttributeValue = str | float | tuple[Range, ...] | frozenset[str]
-
-TERMINAL_STATES = frozenset(
-    {
-        "TASK_FINISHED",
-        "TASK_FAILED",
-        "TASK_KILLED",
-        "TASK_ERROR",
-        "TASK_DROPPED",
-        "TASK_GONE",
-        "TASK_GONE_BY_OPERATOR",
-        # Not terminal for a PARTITION_AWARE framework (the task may come back), but Mesos tells
-        # frameworks without that capability to treat it as final.
-        "TASK_LOST",
-    }
-)
 
 
 @dataclass(frozen=True)

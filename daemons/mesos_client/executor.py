@@ -37,10 +37,10 @@ from daemons.mesos_client.executor_events import (
 from daemons.mesos_client.executor_settings import ExecutorSettings
 from daemons.mesos_client.subscription import Backoff, Subscription
 from daemons.mesos_client.transport import Endpoint, parse_endpoint
+from daemons.protocols import JSON
 
 log = logging.getLogger(__name__)
 
-JSON = dict[str, Any]
 EXECUTOR_PATH = "/api/v1/executor"
 AGENT_PORT = 5051
 

@@ -14,8 +14,7 @@ from typing import Any
 from daemons.mesos_client import payload as p
 from daemons.mesos_client.errors import EventParseError
 from daemons.mesos_client.events import Error, Heartbeat, UnknownEvent
-
-JSON = dict[str, Any]
+from daemons.protocols import JSON
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Finding the leading master: a fixed `host:port`, or the leader registered in ZooKeeper.
 
-The ZooKeeper adapter (`daemons.common.zk`, kazoo) is imported only when a `zk://` master is
+The ZooKeeper adapter (`daemons.kit.zk`, kazoo) is imported only when a `zk://` master is
 used, so a client of a fixed master loads neither kazoo nor the daemons' Flask error tree.
 """
 
@@ -54,7 +54,7 @@ class ZooKeeperMaster:
         session_timeout: float = 10.0,
         connect: Callable[[str], Any] | None = None,
     ) -> None:
-        from daemons.common import zk
+        from daemons.kit import zk
 
         self._hosts, self._path = zk.parse_zk_url(url)
         self._session_timeout = session_timeout
@@ -62,7 +62,7 @@ class ZooKeeperMaster:
         self._client: Any = None
 
     def leader(self) -> Endpoint:
-        from daemons.common import zk
+        from daemons.kit import zk
 
         try:
             if self._client is None:

@@ -12,8 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from daemons.mesos_client.errors import EventParseError
-
-JSON = dict[str, Any]
+from daemons.protocols import JSON
 
 
 def obj(parent: Mapping[str, Any], key: str, where: str) -> JSON:

@@ -34,10 +34,10 @@ from daemons.mesos_client.leader import MasterDetector, detector_for
 from daemons.mesos_client.payload import value_of
 from daemons.mesos_client.subscription import Backoff, Subscription
 from daemons.mesos_client.transport import Endpoint
+from daemons.protocols import JSON
 
 log = logging.getLogger(__name__)
 
-JSON = dict[str, Any]
 SCHEDULER_PATH = "/api/v1/scheduler"
 
 

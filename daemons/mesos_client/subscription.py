@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from daemons.common.recordio import RecordIOError
 from daemons.mesos_client.errors import (
     CallRejected,
     EventParseError,
@@ -30,10 +29,11 @@ from daemons.mesos_client.errors import (
 )
 from daemons.mesos_client.events import decode_json
 from daemons.mesos_client.transport import CallSender, Endpoint, Stream, open_stream, parse_endpoint
+from daemons.protocols import JSON
+from daemons.protocols.recordio import RecordIOError
 
 log = logging.getLogger(__name__)
 
-JSON = dict[str, Any]
 E = TypeVar("E")
 _MAX_REDIRECTS = 3  # in a row; beyond that two masters are pointing at each other: back off
 

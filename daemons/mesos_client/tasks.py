@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
 
-from daemons.common.resources import UNRESERVED, Resources, to_v1
 from daemons.mesos_client.payload import value_of
-
-JSON = dict[str, Any]
+from daemons.protocols import JSON
+from daemons.protocols.resources import UNRESERVED, Resources, to_v1
 
 
 def task_resources(

@@ -20,17 +20,16 @@ import socket
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 import requests
 
-from daemons.common.recordio import Decoder, dumps
 from daemons.mesos_client.errors import CallRejected, MasterUnavailable, Redirected
+from daemons.protocols import JSON
+from daemons.protocols.recordio import Decoder, dumps
 
 log = logging.getLogger(__name__)
 
-JSON = dict[str, Any]
 STREAM_ID_HEADER = "Mesos-Stream-Id"
 _READ_SIZE = 64 * 1024
 _ERROR_BODY_LIMIT = 4096

@@ -6,6 +6,6 @@ details), `jobspec` (JobSpec parsing and JSON), `schedule` (cron ticks, time zon
 deadline), `runs` (the JobRun state machine and history), `placement` (matching offers).
 The shell: `errors` (the error tree), `store` (ZooKeeper), `metronome` (state behind a lock,
 every write durable before it is acknowledged), `scheduler` (the framework's event handling),
-`cron` (the schedule loop), `service` (leadership via `daemons.common.framework`), `api_*`
+`cron` (the schedule loop), `service` (leadership via `daemons.frameworks.daemon`), `api_*`
 (thin Flask blueprints), `app`, `config`, `main`.
 """

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from importlib import metadata
-from typing import Any, Protocol
+from typing import Protocol
 
 from flask import Blueprint, Response, current_app
 
-from daemons.common.errors import NotFound
+from daemons.kit.errors import NotFound
 from daemons.metronome.http import metronome
+from daemons.protocols import JSON
 
 bp = Blueprint("info", __name__)
-
-JSON = dict[str, Any]
 
 
 class Leadership(Protocol):

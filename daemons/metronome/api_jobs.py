@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint
 
 from daemons.metronome.http import embeds, flag, metronome, now, read_body
 from daemons.metronome.jobinfo import job_info
 from daemons.metronome.jobspec import JobDocument, JobSpec, job_json, parse_job
 from daemons.metronome.schedule import Schedule, schedule_json
+from daemons.protocols import JSON
 
 bp = Blueprint("jobs", __name__)
-
-JSON = dict[str, Any]
 
 
 def _info(job: JobSpec, wanted: frozenset[str], listing: bool) -> JSON:

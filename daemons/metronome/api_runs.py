@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint
 
 from daemons.metronome.http import metronome
 from daemons.metronome.runs import run_json
+from daemons.protocols import JSON
 
 bp = Blueprint("runs", __name__)
-
-JSON = dict[str, Any]
 
 
 @bp.post("/v1/jobs/<job_id>/runs")

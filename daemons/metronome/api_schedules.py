@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Blueprint
 
 from daemons.metronome.http import metronome, now, read_body
 from daemons.metronome.schedule import parse_schedule, schedule_json
+from daemons.protocols import JSON
 
 bp = Blueprint("schedules", __name__)
-
-JSON = dict[str, Any]
 
 
 @bp.get("/v1/jobs/<job_id>/schedules")

@@ -1,41 +1,15 @@
-"""Metronome's error tree: every error carries its HTTP status and the body Metronome sends.
-
-Rooted in `daemons.common.errors.ApiError`; `app.create_app` registers one handler that renders
-`MetronomeError.body()`. Bodies follow reference §5.1: 404s name what was not found, 422 lists
-`details` (`[{"path": "/run/cpus", "errors": ["..."]}]`).
+"""Metronome's errors: the kit's tree with the bodies Metronome sends (`body()`, rendered by
+the kit's one handler). 404s name what was not found; a 422 (`validation.Invalid`, raised by the
+cores) lists `details` (`[{"path": "/run/cpus", "errors": ["..."]}]`).
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from daemons.common.errors import ApiError
-
-JSON = dict[str, Any]
+from daemons.kit.errors import Conflict, NotFound, ServiceUnavailable
+from daemons.protocols import JSON
 
 
-class MetronomeError(ApiError):
-    def body(self) -> JSON:
-        return {"message": self.message}
-
-
-class InvalidObject(MetronomeError):
-    """422: the document is not a valid JobSpec/Schedule; `details` lists every problem (the
-    cores raise `validation.Invalid`; the app renders it as this)."""
-
-    status = 422
-
-    def __init__(self, details: list[JSON]) -> None:
-        super().__init__("Object is not valid")
-        self.details = details
-
-    def body(self) -> JSON:
-        return {"message": self.message, "details": self.details}
-
-
-class JobNotFound(MetronomeError):
-    status = 404
-
+class JobNotFound(NotFound):
     def __init__(self, job_id: str) -> None:
         super().__init__("Job not found")
         self.job_id = job_id
@@ -44,9 +18,7 @@ class JobNotFound(MetronomeError):
         return {"id": self.job_id, "message": self.message}
 
 
-class ScheduleNotFound(MetronomeError):
-    status = 404
-
+class ScheduleNotFound(NotFound):
     def __init__(self, schedule_id: str) -> None:
         super().__init__("Schedule not found")
         self.schedule_id = schedule_id
@@ -55,9 +27,7 @@ class ScheduleNotFound(MetronomeError):
         return {"id": self.schedule_id, "message": self.message}
 
 
-class RunNotFound(MetronomeError):
-    status = 404
-
+class RunNotFound(NotFound):
     def __init__(self, job_id: str, run_id: str) -> None:
         super().__init__("Job Run not found")
         self.job_id = job_id
@@ -65,10 +35,6 @@ class RunNotFound(MetronomeError):
 
     def body(self) -> JSON:
         return {"jobSpec": self.job_id, "id": self.run_id, "message": self.message}
-
-
-class Conflict(MetronomeError):
-    status = 409
 
 
 class JobExists(Conflict):
@@ -98,8 +64,6 @@ class ConcurrentChange(Conflict):
         super().__init__(f"{what} was changed concurrently; try again")
 
 
-class NotReady(MetronomeError):
-    status = 503
-
+class NotReady(ServiceUnavailable):
     def __init__(self) -> None:
         super().__init__("Metronome is not the leader or has not loaded its state yet")

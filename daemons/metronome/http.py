@@ -6,8 +6,8 @@ from typing import Any
 
 from flask import current_app, request
 
-from daemons.common.body import JSON_TYPE, parse_json
-from daemons.common.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from daemons.kit.body import JSON_TYPE, parse_json
+from daemons.kit.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from daemons.metronome.jobinfo import parse_embeds
 from daemons.metronome.metronome import Metronome
 

@@ -9,13 +9,12 @@ exactly as dcos-metronome parses it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from daemons.metronome.jobspec import JobSpec, job_json
 from daemons.metronome.runs import JobHistory, JobRun, history_json, history_summary_json, run_json
 from daemons.metronome.schedule import Schedule, schedule_json
+from daemons.protocols import JSON
 
-JSON = dict[str, Any]
 EMBEDS = frozenset({"activeRuns", "schedules", "history", "historySummary"})
 
 

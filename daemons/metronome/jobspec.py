@@ -18,8 +18,7 @@ from typing import Any
 
 from daemons.metronome import validation as v
 from daemons.metronome.schedule import Schedule, read_schedule
-
-JSON = dict[str, Any]
+from daemons.protocols import JSON
 
 OPERATORS = ("IS", "EQ", "LIKE", "UNLIKE")
 RESTART_POLICIES = ("NEVER", "ON_FAILURE")

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from daemons.common import entry
+from daemons.kit import entry
 from daemons.metronome.app import create_app
 from daemons.metronome.config import MetronomeConfig
 from daemons.metronome.service import MetronomeService

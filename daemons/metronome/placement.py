@@ -15,10 +15,10 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from daemons.common.resources import EMPTY, UNRESERVED, Resources
 from daemons.mesos_client.events import AttributeValue, Offer
 from daemons.metronome.jobspec import Constraint, RunSpec
 from daemons.metronome.runs import JobRun
+from daemons.protocols.resources import EMPTY, UNRESERVED, Resources
 
 
 def attribute_text(value: AttributeValue) -> str:

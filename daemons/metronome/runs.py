@@ -21,8 +21,7 @@ from typing import Any
 
 from daemons.metronome.jobspec import JobSpec, job_from_record, job_record
 from daemons.metronome.timestamps import format_optional, format_time, run_stamp
-
-JSON = dict[str, Any]
+from daemons.protocols import JSON
 
 INITIAL, STARTING, ACTIVE, SUCCESS, FAILED = "INITIAL", "STARTING", "ACTIVE", "SUCCESS", "FAILED"
 FINISHED = frozenset({SUCCESS, FAILED})

@@ -30,8 +30,7 @@ from croniter import (
 
 from daemons.metronome import validation as v
 from daemons.metronome.timestamps import format_time
-
-JSON = dict[str, Any]
+from daemons.protocols import JSON
 
 POLICIES = ("ALLOW", "FORBID")
 DEFAULT_STARTING_DEADLINE = 900

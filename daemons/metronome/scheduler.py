@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
 
 from daemons.mesos_client.errors import MesosClientError
 from daemons.mesos_client.events import Event, Offer, Offers, Update
@@ -25,10 +24,10 @@ from daemons.mesos_client.tasks import command_task
 from daemons.metronome import placement
 from daemons.metronome import runs as r
 from daemons.metronome.metronome import Metronome
+from daemons.protocols import JSON
 
 log = logging.getLogger(__name__)
 
-JSON = dict[str, Any]
 # Offers declined while runs wait come back after this long; with nothing waiting, we suppress.
 DECLINE_WHILE_WAITING = 1.0
 DECLINE_IDLE = 120.0

@@ -14,8 +14,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from daemons.common.framework import FrameworkDaemon, framework_info
-from daemons.common.zk import parse_zk_url
+from daemons.frameworks.daemon import FrameworkDaemon, framework_info
+from daemons.kit.zk import parse_zk_url
 from daemons.metronome.config import MetronomeConfig
 from daemons.metronome.cron import CronLoop
 from daemons.metronome.metronome import Metronome

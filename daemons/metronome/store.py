@@ -7,7 +7,7 @@ Layout under the configured path (e.g. `/metronome`), one JSON node per thing:
     schedules/<jobId>            {"schedules": [...], "lastTicks": {scheduleId: seconds}}
     runs/<jobId>/<runId>         an active run (`runs.run_record`), deleted when it finishes
     history/<jobId>              counts and the latest finished runs (`runs.history_record`)
-    leader/, framework-id        owned by daemons.common.framework
+    leader/, framework-id        owned by daemons.frameworks.daemon
 
 Writes that change several nodes are one ZooKeeper transaction (create a job with its schedules,
 delete a job with its runs, finish a run and count it in the history, start a scheduled run and
@@ -33,7 +33,7 @@ from kazoo.exceptions import (
 )
 from kazoo.handlers.threading import KazooTimeoutError
 
-from daemons.common.zk import StoreUnavailable
+from daemons.kit.zk import StoreUnavailable
 from daemons.metronome import runs as r
 from daemons.metronome import schedule as s
 from daemons.metronome.errors import ConcurrentChange, JobExists
@@ -42,7 +42,6 @@ from daemons.metronome.jobspec import JobSpec, encode, job_from_record
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-JSON = dict[str, Any]
 FOLDERS = ("jobs", "schedules", "runs", "history")
 
 

@@ -2,8 +2,8 @@
 
 Readers take the parent object, a key and the parent's JSON-pointer path; a wrong type or range
 is recorded (never raised) so that one response lists every problem, and the reader returns the
-default instead. `Problems.raise_if_any()` ends validation with `Invalid`, a plain exception
-(the shell renders it as `errors.InvalidObject`, 422, so the cores never import the error tree).
+default instead. `Problems.raise_if_any()` ends validation with `Invalid`, the kit's (pure)
+422, whose body is Metronome's `{"message": "Object is not valid", "details": [...]}`.
 """
 
 from __future__ import annotations
@@ -12,15 +12,22 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-JSON = dict[str, Any]
+from daemons.kit.errors import UnprocessableEntity
+from daemons.protocols import JSON
 
 
-class Invalid(ValueError):
+class Invalid(UnprocessableEntity):
     """A document is not valid; `details` is Metronome's `[{"path", "errors"}]` list."""
 
     def __init__(self, details: list[JSON]) -> None:
-        super().__init__("; ".join(f"{d['path']}: {', '.join(d['errors'])}" for d in details))
+        super().__init__("Object is not valid")
         self.details = details
+
+    def __str__(self) -> str:
+        return "; ".join(f"{d['path']}: {', '.join(d['errors'])}" for d in self.details)
+
+    def body(self) -> JSON:
+        return {"message": self.message, "details": self.details}
 
 
 class Problems:

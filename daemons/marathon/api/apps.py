@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from daemons.common.errors import NotFound
+from daemons.kit.errors import NotFound
 from daemons.marathon import appjson, pathid
 from daemons.marathon.api.params import body, flag, marathon
 from daemons.marathon.views import app_view, embeds, task_json

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
-from daemons.common.errors import NotAcceptable
+from daemons.kit.errors import NotAcceptable
 from daemons.marathon.api.params import marathon
 from daemons.marathon.events import stream
 

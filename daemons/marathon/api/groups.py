@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from daemons.common.errors import NotFound
+from daemons.kit.errors import NotFound
 from daemons.marathon import pathid
 from daemons.marathon.api.params import body, flag, marathon
 from daemons.marathon.views import embeds, group_view

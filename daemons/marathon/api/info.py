@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify
 
-from daemons.common.errors import NotFound
+from daemons.kit.errors import NotFound
 from daemons.marathon.api.params import marathon
 
 bp = Blueprint("info", __name__)

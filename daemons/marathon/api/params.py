@@ -7,8 +7,8 @@ from typing import Any
 from flask import current_app, request
 from werkzeug.exceptions import ClientDisconnected
 
-from daemons.common.body import parse_json
-from daemons.common.errors import BadRequest
+from daemons.kit.body import parse_json
+from daemons.kit.errors import BadRequest
 from daemons.marathon.marathon import Marathon
 
 

@@ -15,7 +15,6 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from daemons.common.resources import UNRESERVED, Resources
 from daemons.master.allocation import reservations as rmap
 from daemons.master.allocation.filters import RefuseFilters, refuse_until
 from daemons.master.allocation.model import (
@@ -29,6 +28,7 @@ from daemons.master.allocation.model import (
 from daemons.master.allocation.reservations import ReservationMap, Vector
 from daemons.master.allocation.sorter import DRFSorter
 from daemons.master.allocation.state import AgentState, FrameworkState
+from daemons.protocols.resources import UNRESERVED, Resources
 
 
 class Allocator:

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
-from daemons.common.resources import UNRESERVED, Resources
 from daemons.master.allocation.reservations import ReservationMap, key
+from daemons.protocols.resources import UNRESERVED, Resources
 
 # Mesos caps refuse_seconds (given as a double) at one year.
 MAX_REFUSE_SECONDS = 365.0 * 24 * 3600

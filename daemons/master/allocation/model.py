@@ -6,8 +6,8 @@ from collections.abc import Mapping, MutableSequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from daemons.common.resources import Resources
 from daemons.master.allocation.reservations import flatten
+from daemons.protocols.resources import Resources
 
 # Mesos' default --min_allocatable_resources: an offer must hold cpus:0.01 OR mem:32.
 DEFAULT_MIN_ALLOCATABLE: tuple[Resources, ...] = (

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import numpy as np
 import numpy.typing as npt
 
-from daemons.common.resources import EMPTY, UNRESERVED, Resources
+from daemons.protocols.resources import EMPTY, UNRESERVED, Resources
 
 ReservationMap = Mapping[str, Resources]
 Vector = npt.NDArray[np.float64]

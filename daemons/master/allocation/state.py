@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from daemons.common.resources import Resources
 from daemons.master.allocation.reservations import Vector
+from daemons.protocols.resources import Resources
 
 
 @dataclass(eq=False, slots=True)

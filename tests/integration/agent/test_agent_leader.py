@@ -19,7 +19,7 @@ from test_agent_fake_master import (  # noqa: F401  (fixtures)
     work_dir_fixture,
 )
 
-from daemons.common import zk
+from daemons.kit import zk
 
 AgentFactory = Callable[..., Any]
 

@@ -14,7 +14,7 @@ import pytest
 from flask.testing import FlaskClient
 from kazoo.client import KazooClient
 
-from daemons.common.config import from_mapping
+from daemons.kit.config import from_mapping
 from exhibitor import fourletter
 from exhibitor.api import create_app
 from exhibitor.config import ExhibitorConfig

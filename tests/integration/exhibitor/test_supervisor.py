@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from daemons.common.config import from_mapping
+from daemons.kit.config import from_mapping
 from exhibitor.config import DEFAULT_EXTRA, ExhibitorConfig
 from exhibitor.supervisor import ZooKeeperSupervisor
 from tools.processes import free_port, wait_exit

@@ -23,7 +23,7 @@ import requests
 from kazoo.exceptions import KazooException, NoNodeError
 
 from daemons.agent.config import AgentConfig
-from daemons.common import zk
+from daemons.kit import zk
 from daemons.master.config import MasterConfig
 from tools import faults, testhosts
 from tools.cluster import Layout

@@ -76,7 +76,7 @@ def test_bad_input_is_refused_and_nothing_is_written(marathon_cluster: Any) -> N
     assert_error(api.call("PUT", "/v2/apps/keep", data=b"{nope", headers=headers), 400)
     # Over max_body_bytes: 413 (Content-Length known up front), and the connection is closed
     # (gunicorn reads at most 64 KiB of an unread body): the next call on the same keep-alive
-    # session reconnects and works (daemons/common/wsgi.py).
+    # session reconnects and works (daemons/kit/serve.py).
     huge = json.dumps(sleeper("/huge", env={"X": "y" * (100 * 1024)})).encode()
     with requests.Session() as session:
         too_big = session.post(api.url + "/v2/apps", data=huge, headers=headers, timeout=15)

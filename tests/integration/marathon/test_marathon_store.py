@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from daemons.common import zk
-from daemons.common.zk import StoreUnavailable
+from daemons.kit import zk
+from daemons.kit.zk import StoreUnavailable
 from daemons.marathon.store import Delete, MarathonStore, Put, PutVersion
 
 pytestmark = pytest.mark.integration

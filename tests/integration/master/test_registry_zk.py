@@ -10,7 +10,7 @@ import time
 import pytest
 import requests
 
-from daemons.common import zk
+from daemons.kit import zk
 from daemons.master.registry import ADMITTED, UNREACHABLE, Entry, RegistryError
 from daemons.master.zk_registry import ZkRegistry
 from tests.integration.master.test_master_leadership import wait_for_leader

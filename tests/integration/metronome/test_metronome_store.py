@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from daemons.common import zk
+from daemons.kit import zk
 from daemons.metronome import runs as r
 from daemons.metronome.errors import ConcurrentChange, JobExists
 from daemons.metronome.jobspec import parse_job

@@ -9,7 +9,7 @@ import pytest
 from daemons.agent import config as agent_config
 from daemons.agent.config import AgentConfig
 from daemons.agent.main import check_config
-from daemons.common.config import ConfigError, load
+from daemons.kit.config import ConfigError, load
 
 
 def write(tmp_path: Path, text: str) -> Path:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from daemons.agent import files
-from daemons.common.errors import BadRequest, NotFound
+from daemons.kit.errors import BadRequest, NotFound
 
 
 @pytest.fixture

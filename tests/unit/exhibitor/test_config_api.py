@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from daemons.common.config import from_mapping
+from daemons.kit.config import from_mapping
 from exhibitor.api import create_app
 from exhibitor.config import ExhibitorConfig
 from exhibitor.properties import render

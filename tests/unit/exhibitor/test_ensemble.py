@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from daemons.common.config import ConfigError, from_mapping
+from daemons.kit.config import ConfigError, from_mapping
 from exhibitor.config import ExhibitorConfig
 from exhibitor.ensemble import (
     DOWN,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from daemons.common.errors import Conflict
+from daemons.kit.errors import Conflict
 from exhibitor.properties import make
 from exhibitor.rolling import Shared
 from exhibitor.stores import FileStore, StaticStore, StoreUnavailable, read_or_seed

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from daemons.common.config import from_mapping
+from daemons.kit.config import from_mapping
 from exhibitor.config import ExhibitorConfig
 from exhibitor.properties import make
 from exhibitor.supervisor import MAIN_CLASS, ZooKeeperSupervisor, zookeeper_argv

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from daemons.common.errors import Conflict, NotFound
-from daemons.common.zk import StoreUnavailable
+from daemons.kit.errors import Conflict, NotFound
+from daemons.kit.zk import StoreUnavailable
 from daemons.marathon import scheduling
 from daemons.marathon.config import MarathonConfig
 from daemons.marathon.errors import Invalid, Locked

@@ -9,7 +9,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from daemons.common.resources import Range, Resources, flatten
 from daemons.marathon.constraints import Placement
 from daemons.marathon.model import (
     AppDefinition,
@@ -20,6 +19,7 @@ from daemons.marathon.model import (
 from daemons.marathon.offers import Match, NoMatch, match, subtract
 from daemons.marathon.task_info import health_check_json, task_env, task_name
 from daemons.mesos_client.events import AttributeValue, Offer
+from daemons.protocols.resources import Range, Resources, flatten
 
 JSON = dict[str, Any]
 TASK_ID = "prod_web.6f1c7f5e-0000-4000-8000-000000000001"

@@ -6,8 +6,8 @@ import base64
 import uuid
 from typing import Any
 
-from daemons.common.config import from_mapping
-from daemons.common.streams import EventStream
+from daemons.kit.config import from_mapping
+from daemons.kit.streams import EventStream
 from daemons.master import agent_calls, scheduler_calls
 from daemons.master.config import MasterConfig
 from daemons.master.ids import IdGenerator

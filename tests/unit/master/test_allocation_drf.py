@@ -9,8 +9,8 @@ import random
 
 import pytest
 
-from daemons.common.resources import Resources, parse_text
 from daemons.master.allocation import Allocation, Allocator
+from daemons.protocols.resources import Resources, parse_text
 
 
 def res(text: str) -> Resources:

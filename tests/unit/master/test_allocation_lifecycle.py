@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from daemons.common.resources import Resources, parse_text
 from daemons.master.allocation import (
     MAX_REFUSE_SECONDS,
     Allocation,
@@ -12,6 +11,7 @@ from daemons.master.allocation import (
     UnknownAgent,
     UnknownFramework,
 )
+from daemons.protocols.resources import Resources, parse_text
 
 AGENT = "cpus:2;mem:1024"
 

@@ -18,8 +18,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from daemons.common.resources import Range, Resources, parse_text, ranges_size
 from daemons.master.allocation import Allocation, Allocator
+from daemons.protocols.resources import Range, Resources, parse_text, ranges_size
 
 SHAPES = [
     "cpus:2;mem:1024;disk:100;ports:[31000-31099]",

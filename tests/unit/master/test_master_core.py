@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from daemons.common.errors import BadRequest, Forbidden
+from daemons.kit.errors import BadRequest, Forbidden
 from daemons.master import scheduler_calls
 from tests.unit.master.factories import (
     add_agent,
@@ -488,7 +488,7 @@ def test_agent_back_with_tasks_of_a_removed_framework_gets_shutdown_not_resurrec
 def test_operator_stream_sees_agents_frameworks_and_tasks_in_v1_shapes():
     import uuid
 
-    from daemons.common.streams import EventStream
+    from daemons.kit.streams import EventStream
 
     master, _ = make_master()
     operator = EventStream(str(uuid.uuid4()), 15.0)

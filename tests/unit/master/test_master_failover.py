@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from daemons.common.errors import ServiceUnavailable
+from daemons.kit.errors import ServiceUnavailable
 from daemons.master import operator_api, scheduler_calls
 from daemons.master.config import MasterConfig, parse_fraction, parse_rate
 from daemons.master.registry import (

@@ -10,8 +10,8 @@ import json
 
 import pytest
 
-from daemons.common.recordio import Decoder
 from daemons.master.app import create_app
+from daemons.protocols.recordio import Decoder
 from tests.unit.master.factories import make_master
 
 SCHED = "/api/v1/scheduler"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from daemons.master.model import TERMINAL_STATES
+from daemons.protocols.states import TERMINAL_STATES
 from tests.unit.master.factories import (
     add_agent,
     agent_update,

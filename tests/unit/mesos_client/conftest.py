@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from daemons.common.recordio import encode_json
+from daemons.protocols.recordio import encode_json
 
 JSON = dict[str, Any]
 

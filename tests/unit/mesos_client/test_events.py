@@ -13,8 +13,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from daemons.common.recordio import Decoder, encode_json
-from daemons.common.resources import Resources
 from daemons.mesos_client import (
     Error,
     EventParseError,
@@ -33,6 +31,8 @@ from daemons.mesos_client import (
     parse_executor_event,
 )
 from daemons.mesos_client import executor_events as ex
+from daemons.protocols.recordio import Decoder, encode_json
+from daemons.protocols.resources import Resources
 
 FIXTURES = Path(__file__).parents[2] / "fixtures" / "mesos_client"
 FID = "7b3f0f4e-1c0a-4a8e-9b1f-2d9c0e7a1b2c-0000"

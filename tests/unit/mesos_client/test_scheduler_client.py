@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from daemons.common.recordio import encode_json
 from daemons.mesos_client import (
     Backoff,
     CallRejected,
@@ -26,6 +25,7 @@ from daemons.mesos_client import (
     Update,
     command_task,
 )
+from daemons.protocols.recordio import encode_json
 
 FAST = Backoff(initial=0.01, maximum=0.05)
 FRAMEWORK = {"user": "root", "name": "test-framework", "failover_timeout": 60.0}
@@ -315,7 +315,7 @@ def test_call_redirect_means_resubscribe(master: Any) -> None:
 
 
 class FakeZooKeeper:
-    """What `daemons.common.zk.leading_master` reads: children and node data."""
+    """What `daemons.kit.zk.leading_master` reads: children and node data."""
 
     def __init__(self, info: dict[str, Any] | None) -> None:
         self.info = info

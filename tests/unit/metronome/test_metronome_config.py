@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from daemons.common.config import ConfigError, from_mapping
+from daemons.kit.config import ConfigError, from_mapping
 from daemons.metronome.config import MetronomeConfig
 from daemons.metronome.main import main
 

@@ -6,11 +6,11 @@ from typing import Any
 
 import pytest
 
-from daemons.common.resources import Resources
 from daemons.mesos_client.events import Offer
 from daemons.metronome import runs as r
 from daemons.metronome.jobspec import Constraint, JobSpec, RunSpec
 from daemons.metronome.placement import attribute_text, constraint_met, plan
+from daemons.protocols.resources import Resources
 
 
 def offer(oid: str, cpus: float = 1.0, mem: float = 256, host: str = "h1", **attrs: Any) -> Offer:

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import daemons.metronome as package
-from daemons.metronome.errors import InvalidObject
 from daemons.metronome.validation import Invalid, Problems
 from tests.purity import violations
 
@@ -40,7 +39,7 @@ def test_the_shell_renders_the_cores_problems_as_422() -> None:
     try:
         p.raise_if_any()
     except Invalid as err:
-        rendered = InvalidObject(err.details)
+        rendered = err
     assert rendered.status == 422
     assert rendered.body() == {
         "message": "Object is not valid",

@@ -12,7 +12,7 @@ import queue
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from daemons.common.recordio import encode_json
+from daemons.protocols.recordio import encode_json
 
 _CLOSE = object()
 HEARTBEAT = {"type": "HEARTBEAT"}

@@ -7,7 +7,7 @@ import logging
 import sys
 from typing import TypeVar
 
-from daemons.common import config as config_loader
+from daemons.kit import config as config_loader
 
 T = TypeVar("T")
 

@@ -26,7 +26,7 @@ from typing import Any
 from kazoo.client import KazooState
 from kazoo.exceptions import NodeExistsError, NoNodeError
 
-from daemons.common import zk
+from daemons.kit import zk
 from daemons.mesos_client.events import Error, Event, Subscribed
 from daemons.mesos_client.scheduler import SchedulerClient
 

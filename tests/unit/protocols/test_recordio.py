@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from daemons.common.recordio import Decoder, RecordIOError, encode, encode_json
+from daemons.protocols.recordio import Decoder, RecordIOError, encode, encode_json
 
 records = st.lists(st.binary(min_size=1, max_size=200), max_size=20)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from daemons.common.config import ConfigError, load
+from daemons.kit.config import ConfigError, load
 from daemons.master.config import MasterConfig
 
 

@@ -17,8 +17,8 @@ from collections.abc import Callable
 from types import FrameType
 from typing import Any, Protocol, TypeVar
 
-from daemons.common import cli
-from daemons.common.wsgi import serve
+from daemons.kit import cli
+from daemons.kit.serve import serve
 
 EXIT_HALT = 4
 C = TypeVar("C")

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from daemons.common.body import parse_json
-from daemons.common.errors import BadRequest
-from daemons.common.guard import request_target_problem
+from daemons.kit.body import parse_json
+from daemons.kit.errors import BadRequest
+from daemons.kit.guard import request_target_problem
 
 
 def test_depth_limit_rejects_deep_nesting_without_recursion():

@@ -20,7 +20,7 @@ from kazoo.exceptions import KazooException, NoNodeError
 from kazoo.handlers.threading import KazooTimeoutError
 from kazoo.retry import KazooRetry
 
-from daemons.common.errors import ServiceUnavailable
+from daemons.kit.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 

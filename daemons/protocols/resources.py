@@ -15,8 +15,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from daemons.protocols import JSON
+
 Range = tuple[int, int]
-JSON = dict[str, Any]
 
 UNRESERVED = "*"
 _SCALAR_DIGITS = 3

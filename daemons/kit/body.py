@@ -13,7 +13,7 @@ from typing import Any
 from flask import Request
 from gunicorn.http.errors import ParseException
 
-from daemons.common.errors import BadRequest, NotAcceptable, PayloadTooLarge, UnsupportedMediaType
+from daemons.kit.errors import BadRequest, NotAcceptable, PayloadTooLarge, UnsupportedMediaType
 
 JSON_TYPE = "application/json"
 PROTOBUF_TYPE = "application/x-protobuf"

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 import requests
 from flask import Flask, Response, request
 
-from daemons.common.errors import error_response
+from daemons.kit.app import error_response
 
 log = logging.getLogger(__name__)
 

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from daemons.common import resources as res
-from daemons.common.resources import Resources
+from daemons.protocols import resources as res
+from daemons.protocols.resources import Resources
 
 scalars = st.dictionaries(
     st.sampled_from(["cpus", "mem", "disk"]), st.floats(0, 1000).map(lambda v: round(v, 3))
