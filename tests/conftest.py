@@ -2,7 +2,7 @@
 
 Every test under tests/integration is marked `integration` here (no need to mark it by hand) and
 skipped, with the reason, when not run as root: those tests start real daemons that make cgroups
-and namespaces, as CI does (CI runs as root).
+and namespaces, as CI does (CI runs as root). With `CI` set, any skip fails (tests/ci_skips.py).
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ settings.register_profile(
 settings.load_profile("ci" if os.environ.get("CI") else "pydcos")
 
 INTEGRATION_DIR = Path(__file__).parent / "integration"
+
+pytest_plugins = ["tests.ci_skips"]
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
