@@ -71,7 +71,8 @@ def test_no_window_ever_holds_more_than_the_rate(
 ) -> None:
     """Whatever arrives when: marks go oldest-first, never more than `count` in `seconds`, and
     a mark waits only while the window is full."""
-    now, queued, kept = 0.0, 0, ()
+    now, queued = 0.0, 0
+    kept: tuple[float, ...] = ()
     times: list[float] = []
     for gap, arriving in steps:
         now += gap

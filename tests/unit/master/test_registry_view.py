@@ -10,7 +10,9 @@ import pytest
 from daemons.kit.errors import NotFound
 from daemons.kit.streams import EventStream
 from daemons.master import agent_calls, operator_api
+from daemons.master.master import Master
 from daemons.master.registry import ADMITTED, GONE, UNREACHABLE, MemoryRegistry
+from daemons.protocols import JSON
 from tests.unit.master.factories import (
     AWARE,
     PROFILE,
@@ -25,12 +27,12 @@ from tests.unit.master.factories import (
 MARK_GONE = operator_api._SYNC["MARK_AGENT_GONE"]
 
 
-def mark_gone(master, agent_id):
+def mark_gone(master: Master, agent_id: str) -> JSON:
     with master.lock:
         return MARK_GONE(master, {"mark_agent_gone": {"agent_id": {"value": agent_id}}})
 
 
-def test_a_new_leader_answers_for_unreachable_and_gone_agents_as_the_registry_says():
+def test_a_new_leader_answers_for_unreachable_and_gone_agents_as_the_registry_says() -> None:
     registry = MemoryRegistry()
     old, clock, streams, fid, _ = start_cluster(registry, agents=3, tasks_per_agent=1)
     back, silent, removed = sorted(streams)
@@ -69,7 +71,7 @@ def test_a_new_leader_answers_for_unreachable_and_gone_agents_as_the_registry_sa
     assert registry.writes == writes
 
 
-def test_an_unknown_agent_cannot_be_marked_gone():
+def test_an_unknown_agent_cannot_be_marked_gone() -> None:
     master, *_ = start_cluster(MemoryRegistry(), agents=1)
     with pytest.raises(NotFound, match="not known"):
         mark_gone(master, "nobody")
