@@ -7,10 +7,11 @@ from typing import Any
 
 from daemons.kit.errors import BadRequest, Forbidden
 from daemons.kit.streams import EventStream
-from daemons.master import agent_health, failover, state_json
-from daemons.master.master import Master, id_json
-from daemons.master.model import Agent, Executor, Framework, Task
-from daemons.master.registry import ADMITTED, Entry
+from daemons.master import state_json
+from daemons.master.agent_removal import mark_gone
+from daemons.master.master import Master
+from daemons.master.model import Agent, Executor, Framework, Task, id_json
+from daemons.master.registry import ADMITTED, GONE, Entry
 from daemons.master.validation import call_payload, parse_id, parse_resources
 from daemons.protocols import JSON
 from daemons.protocols import resources as res
@@ -100,7 +101,7 @@ def subscribe(master: Master, body: JSON, stream: EventStream) -> tuple[Agent | 
     )
     with master.lock:
         now = master.clock()
-        if agent_id and agent_id in master.gone_agents:
+        if agent_id and master.registry_state.agent_in(agent_id, GONE) is not None:
             log.warning("agent marked gone tried to re-register agent=%s", agent_id)
             return None, {
                 "type": "ERROR",
@@ -135,10 +136,11 @@ def subscribe(master: Master, body: JSON, stream: EventStream) -> tuple[Agent | 
             if agent_id:
                 agent.reregistered_time = now
             master.agents[agent.agent_id] = agent
-        failover.reregistered(master, agent.agent_id)
-        master.unreachable_agents.pop(agent.agent_id, None)
+        # Back: no longer expected after a failover nor waiting for an unreachable mark. The
+        # registry lists it as admitted (written above unless it already did so).
+        master.recovered.pop(agent.agent_id, None)
         master.missing_agents.pop(agent.agent_id, None)
-        master.removals.cancel(agent.agent_id)
+        master.cancel_removal(agent.agent_id)
         agent.info = dict(info, id=id_json(agent.agent_id))
         agent.hostname = info["hostname"]
         agent.port = int(info.get("port", 5051))
@@ -151,10 +153,13 @@ def subscribe(master: Master, body: JSON, stream: EventStream) -> tuple[Agent | 
         agent.last_heard = agent.ping_sent = now
         agent.pings_missed = 0
         removed = _adopt(master, agent, payload)
-        master.allocator.add_agent(agent.agent_id, total, master.agent_allocation(agent))
+        master.allocator.add_agent(agent.agent_id, total, agent.allocation())
         _resend_shutdowns_and_kills(agent, removed)
         master.send_operators(
-            {"type": "AGENT_ADDED", "agent_added": {"agent": state_json.v1_agent(master, agent)}}
+            {
+                "type": "AGENT_ADDED",
+                "agent_added": {"agent": state_json.v1_agent(agent, master.offers)},
+            }
         )
         master.count("slave_reregistrations" if agent_id else "slave_registrations")
         master.changed()
@@ -181,7 +186,7 @@ def _replace_restarted(master: Master, info: JSON) -> None:
     known.update({k: e.info for k, e in master.recovered.items()})
     for old_id, old_info in sorted(known.items()):
         if old_info.get("hostname") == info["hostname"] and old_info.get("port", 5051) == port:
-            agent_health.mark_gone(
+            mark_gone(
                 master,
                 old_id,
                 old_info,

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from flask import Blueprint, Response, request
 
 from daemons.kit.errors import BadRequest, Redirect, ServiceUnavailable
-from daemons.master import rawjson, state_json
+from daemons.master import metrics, rawjson, state_json
 from daemons.master.http import master, require_leader
 from daemons.master.master import Master
 from daemons.protocols import JSON
@@ -158,7 +158,7 @@ def slaves() -> Response:
     with m.lock:
         body = {
             "slaves": [
-                state_json.agent_json(m, a)
+                state_json.agent_json(a, m.offers)
                 for a in m.agents.values()
                 if wanted in (None, a.agent_id) and a.unreachable_since is None
             ],
@@ -175,12 +175,12 @@ def frameworks() -> Response:
     with m.lock:
         body = {
             "frameworks": [
-                state_json.framework_json(m, f)
+                state_json.framework_json(f)
                 for f in m.frameworks.values()
                 if wanted in (None, f.framework_id)
             ],
             "completed_frameworks": [
-                state_json.framework_json(m, f)
+                state_json.framework_json(f)
                 for f in m.completed_frameworks
                 if wanted in (None, f.framework_id)
             ],
@@ -206,7 +206,7 @@ def health() -> Response:
 
 @_routes("/flags")
 def flags() -> Response:
-    return _json({"flags": state_json.flags(master())})
+    return _json({"flags": state_json.flags(master().config)})
 
 
 @_routes("/roles", "/roles.json")
@@ -238,8 +238,11 @@ def version() -> Response:
 
 
 @bp.get("/metrics/snapshot")
-def metrics() -> Response:
-    return _json(master().metrics())
+def metrics_snapshot() -> Response:
+    m = master()
+    with m.lock:
+        body = metrics.snapshot(m, m.clock())
+    return _json(body)
 
 
 @bp.route("/master/teardown", methods=["POST"])

@@ -20,7 +20,7 @@ def master() -> Master:
 
 
 def require_leader(m: Master) -> None:
-    """A standby answers 307 to the leader, 503 while there is none (reference §1.1)."""
+    """A standby answers 307 to the leader, 503 while there is none (as Mesos does)."""
     if m.is_leader:
         if not m.acting:
             raise ServiceUnavailable(

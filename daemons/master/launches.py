@@ -11,8 +11,8 @@ from typing import Any
 
 from daemons.kit.errors import BadRequest
 from daemons.master import state_json
-from daemons.master.master import Master, id_json
-from daemons.master.model import Executor, Framework, Task
+from daemons.master.master import Master
+from daemons.master.model import Executor, Framework, Task, id_json
 from daemons.master.validation import (
     call_payload,
     parse_id,

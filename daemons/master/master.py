@@ -1,34 +1,32 @@
 """The leading master's state machine: frameworks, agents, offers, tasks.
 
 `Master` owns the records in `model.py` and the DRF allocator, all under one lock. Every public
-method is one call from a framework, an agent or a timer; it changes the records and pushes
-events into subscribers' streams (never blocking on I/O). The clock comes in through `clock`, ids
-through `ids`, so tests drive it directly.
+method is one transition; it changes the records and pushes events into subscribers' streams
+(never blocking on I/O). The clock comes in through `clock` and ids through `ids`, so tests
+drive it directly on a manual clock.
 
-Framework-side calls are in `scheduler_calls.py`, agent-side ones in `agent_calls.py`; this module
-holds the state, the shared transitions (task updates, releasing resources) and the timers.
+The Master drives nothing itself. Framework-side calls are in `scheduler_calls.py`, agent-side
+ones in `agent_calls.py`, allocation rounds (with the caller's RNG) in `offers.py`, the
+unreachable and gone marks in `agent_removal.py`; taking office and the timer round
+(`leadership.py`, run by `service.py`'s loops) apply the decisions of the pure cores
+`failover.py` and `agent_health.py`. This module holds the state and the shared transitions
+(task updates, taking offers back, releasing resources, leadership) and imports none of the
+modules named here: they all build on it.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 import threading
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
 
 from daemons.kit.errors import ServiceUnavailable
 from daemons.kit.streams import EventStream
-from daemons.master import agent_health, failover
 from daemons.master.allocation import Allocator
 from daemons.master.config import MasterConfig
 from daemons.master.ids import IdGenerator
-from daemons.master.model import (
-    Agent,
-    Framework,
-    Offer,
-    Task,
-)
+from daemons.master.model import VERSION, Agent, Framework, Offer, Task, id_json
 from daemons.master.registry import (
     REMOVED,
     Entry,
@@ -38,18 +36,11 @@ from daemons.master.registry import (
     RegistryState,
 )
 from daemons.protocols import JSON
-from daemons.protocols import resources as res
-from daemons.protocols.resources import Resources
 from daemons.protocols.states import PARTITION_AWARE_STATES, is_terminal
 
 log = logging.getLogger(__name__)
 
-VERSION = "1.11.0"
 Clock = Callable[[], float]
-
-
-def id_json(value: str) -> JSON:
-    return {"value": value}
 
 
 class Master:
@@ -85,19 +76,21 @@ class Master:
         self.allocator = self._new_allocator()
         self.version = 0  # bumped on every change; keys the cache of rendered state
         self.counters: dict[str, int] = {}
-        # The registry's view (failover.py): agents expected back, marked unreachable or gone,
-        # and frameworks that were removed (they may never re-subscribe).
+        # After a failover (failover.py): agents expected back by the deadline, those still
+        # missing when it passed (waiting for their unreachable mark), and frameworks that were
+        # removed (they may never re-subscribe).
         self.recovered: dict[str, Entry] = {}
         self.recovered_total = 0
         self.reregister_deadline = 0.0
         self.missing_agents: dict[str, Entry] = {}
-        self.unreachable_agents: dict[str, Entry] = {}
-        self.gone_agents: dict[str, Entry] = {}
         self.removed_frameworks: set[str] = set()
-        # What this leader read from the registry and wrote since (`/registrar(1)/registry`).
+        # What this leader read from the registry and wrote since (`/registrar(1)/registry`):
+        # the one record of which agents are unreachable or gone.
         self.registry_state = RegistryState()
-        self.removals = agent_health.RemovalLimiter(config.removal_rate())
-        self._rng = random.Random()
+        # Unreachable marks waiting for the removal rate limit (agent id -> why, in order), and
+        # when earlier ones were let go (agent_health.release).
+        self.removals: OrderedDict[str, str] = OrderedDict()
+        self.removals_released: tuple[float, ...] = ()
         # Set to ask the allocation loop for a round now (new framework, decline, revive, ...).
         self.wake = threading.Event()
 
@@ -153,6 +146,10 @@ class Master:
             lambda: self.registry.put_framework(framework_id, entry),
         )
         self.registry_state.frameworks[framework_id] = entry
+
+    @property
+    def master_id(self) -> str:
+        return self.ids.master_id
 
     @property
     def master_info(self) -> JSON:
@@ -298,101 +295,35 @@ class Master:
             if offer is not None:
                 self.rescind_offer(offer)
 
-    def allocate(self, agent_ids: list[str] | None = None) -> int:
-        """One allocation round; sends OFFERS events. Returns the number of offers made."""
-        with self.lock:
-            if not self.acting:
-                return 0
-            now = self.clock()
-            allocations = self.allocator.allocate(now, agent_ids=agent_ids, rng=self._rng)
-            by_framework: dict[str, list[JSON]] = {}
-            for allocation in allocations:
-                framework = self.frameworks.get(allocation.framework_id)
-                agent = self.agents.get(allocation.agent_id)
-                if framework is None or agent is None or not framework.connected:
-                    self.allocator.recover(
-                        allocation.framework_id,
-                        allocation.agent_id,
-                        allocation.role,
-                        allocation.resources,
-                        now,
-                    )
-                    continue
-                offer = Offer(
-                    offer_id=self.ids.offer_id(),
-                    framework_id=framework.framework_id,
-                    agent_id=agent.agent_id,
-                    role=allocation.role,
-                    resources=allocation.flat,
-                    created=now,
-                    by_role=dict(allocation.resources),
-                )
-                self.offers[offer.offer_id] = offer
-                framework.offers[offer.offer_id] = offer
-                agent.offers.add(offer.offer_id)
-                by_framework.setdefault(framework.framework_id, []).append(
-                    self.offer_json(offer, agent, framework)
-                )
-            for framework_id, offers in by_framework.items():
-                self.send_framework(
-                    self.frameworks[framework_id], {"type": "OFFERS", "offers": {"offers": offers}}
-                )
-            if allocations:
-                self.count("offers_sent", len(allocations))
-                self.changed()
-            return len(allocations)
+    # --- timeouts ---------------------------------------------------------------------------
 
-    def offer_json(self, offer: Offer, agent: Agent, framework: Framework) -> JSON:
-        multi_role = "MULTI_ROLE" in framework.capabilities
-        executor_ids = sorted(
-            {
-                e.executor_id
-                for e in agent.executors.values()
-                if e.framework_id == offer.framework_id
-            }
-        )
-        body: JSON = {
-            "id": id_json(offer.offer_id),
-            "framework_id": id_json(offer.framework_id),
-            "agent_id": id_json(offer.agent_id),
-            "hostname": agent.hostname,
-            "url": {
-                "scheme": "http",
-                "address": {"hostname": agent.hostname, "ip": agent.ip, "port": agent.port},
-                "path": "/slave(1)",
-            },
-            "resources": res.by_role_to_v1(offer.by_role, offer.role if multi_role else None),
-            "attributes": agent.info.get("attributes", []),
-            "executor_ids": [id_json(e) for e in executor_ids],
-        }
-        if multi_role:
-            body["allocation_info"] = {"role": offer.role}
-        return body
+    def expire(self, now: float) -> None:
+        """Rescind offers older than `offer_timeout`; remove the frameworks disconnected for
+        longer than their failover timeout (the timer round calls this first)."""
+        if self.config.offer_timeout > 0:
+            for offer in list(self.offers.values()):
+                if now - offer.created >= self.config.offer_timeout:
+                    self.rescind_offer(offer)
+        for framework in list(self.frameworks.values()):
+            if (
+                not framework.connected
+                and framework.disconnected_at is not None
+                and now - framework.disconnected_at >= framework.failover_timeout
+            ):
+                log.info("framework failover timeout framework=%s", framework.framework_id)
+                self.remove_framework(framework, "REASON_FRAMEWORK_REMOVED")
 
-    # --- timers -----------------------------------------------------------------------------
+    # --- unreachable marks waiting for the removal rate limit ------------------------------
 
-    def tick(self) -> None:
-        """Expire offers, fail over frameworks, ping agents and mark the silent ones
-        unreachable, end a failover's re-register window; called several times a second."""
-        with self.lock:
-            if not self.acting:
-                return
-            now = self.clock()
-            if self.config.offer_timeout > 0:
-                for offer in list(self.offers.values()):
-                    if now - offer.created >= self.config.offer_timeout:
-                        self.rescind_offer(offer)
-            for framework in list(self.frameworks.values()):
-                if (
-                    not framework.connected
-                    and framework.disconnected_at is not None
-                    and now - framework.disconnected_at >= framework.failover_timeout
-                ):
-                    log.info("framework failover timeout framework=%s", framework.framework_id)
-                    self.remove_framework(framework, "REASON_FRAMEWORK_REMOVED")
-            failover.tick(self, now)
-            if self.is_leader:
-                agent_health.tick(self, now)
+    def schedule_removal(self, agent_id: str, why: str) -> None:
+        self.removals.setdefault(agent_id, why)
+
+    def cancel_removal(self, agent_id: str) -> None:
+        self.removals.pop(agent_id, None)
+
+    def take_removals(self, count: int) -> list[tuple[str, str]]:
+        """The first `count` waiting marks (agent id, why), oldest first, out of the queue."""
+        return [self.removals.popitem(last=False) for _ in range(min(count, len(self.removals)))]
 
     # --- frameworks -------------------------------------------------------------------------
 
@@ -456,25 +387,49 @@ class Master:
 
     # --- leadership -------------------------------------------------------------------------
 
-    def elect(self) -> None:
-        """Become the leader: fence earlier leaders and recover from the registry first."""
+    def elect(self) -> RegistryState | None:
+        """Become the leader: fence earlier leaders and read the registry. Returns what was
+        read, which the caller restores from (`restore`) in the same hold of the lock, as
+        `leadership.take_office` does; None when this master did not take office."""
         with self.lock:
             if self.is_leader or self.fatal_reason is not None:
-                return
+                return None
             if self.elected_time is not None:
                 # Led before: its records are stale; only a fresh process may lead again.
                 self.fatal("elected again after losing leadership; restarting afresh")
-                return
+                return None
             try:
                 state = self.registry.recover(self.ids.master_id)
             except RegistryError as err:
                 self.fatal(f"registry recovery failed: {err}")
-                return
+                return None
             log.info("elected leading master id=%s", self.ids.master_id)
             self.is_leader = True
             self.elected_time = self.clock()
             self.registry_state = state
-            failover.restore(self, state, self.elected_time)
+            self.changed()
+            return state
+
+    def restore(
+        self,
+        recovered: Mapping[str, Entry],
+        deadline: float,
+        frameworks: Iterable[Framework],
+        removed_frameworks: Iterable[str],
+    ) -> None:
+        """Take in what the registry says (`failover.recovery` decides it): admitted agents
+        expected back by `deadline`, active frameworks known again (disconnected), and the
+        removed frameworks that may never re-subscribe."""
+        with self.lock:
+            self.recovered = dict(recovered)
+            self.recovered_total = len(self.recovered)
+            self.reregister_deadline = deadline
+            self.removed_frameworks.update(removed_frameworks)
+            for framework in frameworks:
+                if framework.framework_id in self.frameworks:
+                    continue
+                self.frameworks[framework.framework_id] = framework
+                self.allocator.add_framework(framework.framework_id, framework.roles, active=False)
             self.changed()
 
     def demote(self) -> None:
@@ -489,22 +444,3 @@ class Master:
                     if agent.stream is not None:
                         agent.stream.close()
             self.changed()
-
-    def agent_allocation(self, agent: Agent) -> dict[str, dict[str, Resources]]:
-        """framework -> role -> resources held on this agent (tasks and executors)."""
-        out: dict[str, dict[str, Resources]] = {}
-        for task in agent.tasks.values():
-            if task.terminal:
-                continue
-            roles = out.setdefault(task.framework_id, {})
-            roles[task.role] = roles.get(task.role, res.EMPTY) + task.resources
-        for executor in agent.executors.values():
-            roles = out.setdefault(executor.framework_id, {})
-            roles[executor.role] = roles.get(executor.role, res.EMPTY) + executor.resources
-        return out
-
-    def metrics(self) -> dict[str, Any]:
-        from daemons.master.metrics import snapshot
-
-        with self.lock:
-            return snapshot(self)

@@ -1,16 +1,16 @@
-"""`/metrics/snapshot`: the flat `master/…` keys Mesos publishes (call under the master's lock)."""
+"""`/metrics/snapshot`: the flat `master/…` keys Mesos publishes (call under the master's lock).
+
+A pure core over a `view.MasterView`: the time comes in as `now`. It may import the view and the
+wire layer; not the `Master`, Flask, threading or the clock.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from daemons.master.view import MasterView
 from daemons.protocols import resources as res
 
-if TYPE_CHECKING:
-    from daemons.master.master import Master
 
-
-def snapshot(master: Master) -> dict[str, float]:
+def snapshot(master: MasterView, now: float) -> dict[str, float]:
     agents = list(master.agents.values())
     frameworks = list(master.frameworks.values())
     total = res.total(res.flatten(a.total) for a in agents if a.unreachable_since is None)
@@ -18,7 +18,7 @@ def snapshot(master: Master) -> dict[str, float]:
     tasks = [t for f in frameworks for t in f.tasks.values()]
     out: dict[str, float] = {
         "master/elected": 1.0 if master.acting else 0.0,
-        "master/uptime_secs": master.clock() - master.start_time,
+        "master/uptime_secs": now - master.start_time,
         "master/slaves_active": float(sum(1 for a in agents if a.active)),
         "master/slaves_inactive": float(sum(1 for a in agents if not a.active)),
         "master/slaves_connected": float(sum(1 for a in agents if a.stream is not None)),

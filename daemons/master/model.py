@@ -2,6 +2,7 @@
 
 Plain mutable records, owned by `Master` and only touched under its lock. Wire JSON (TaskInfo,
 FrameworkInfo, agent_info) is kept as received so that renderers can echo what clients sent.
+Pure: imports only the wire layer and the event stream type the records hold.
 """
 
 from __future__ import annotations
@@ -12,8 +13,16 @@ from dataclasses import dataclass, field
 
 from daemons.kit.streams import EventStream
 from daemons.protocols import JSON
-from daemons.protocols.resources import Resources, total
+from daemons.protocols.resources import EMPTY, Resources, total
 from daemons.protocols.states import is_terminal
+
+# The Mesos release whose APIs this master speaks (MasterInfo, /version, /master/state).
+VERSION = "1.11.0"
+
+
+def id_json(value: str) -> JSON:
+    """An id as v1 JSON writes it: `{"value": ...}`."""
+    return {"value": value}
 
 
 def held(tasks: Iterable[Task], executors: Iterable[Executor]) -> Resources:
@@ -144,3 +153,16 @@ class Agent:
 
     def used(self) -> Resources:
         return held(self.tasks.values(), self.executors.values())
+
+    def allocation(self) -> dict[str, dict[str, Resources]]:
+        """framework -> role -> resources held on this agent (live tasks and executors)."""
+        out: dict[str, dict[str, Resources]] = {}
+        for task in self.tasks.values():
+            if task.terminal:
+                continue
+            roles = out.setdefault(task.framework_id, {})
+            roles[task.role] = roles.get(task.role, EMPTY) + task.resources
+        for executor in self.executors.values():
+            roles = out.setdefault(executor.framework_id, {})
+            roles[executor.role] = roles.get(executor.role, EMPTY) + executor.resources
+        return out

@@ -14,9 +14,11 @@ from flask import Blueprint, Response, jsonify, request
 from daemons.kit.body import read_call, require_json_accept
 from daemons.kit.errors import BadRequest, NotFound
 from daemons.kit.streams import EventStream
-from daemons.master import agent_health, state_json
+from daemons.master import metrics, state_json
+from daemons.master.agent_removal import mark_gone
 from daemons.master.http import master, require_leader, stream_response
 from daemons.master.master import Master
+from daemons.master.registry import GONE, UNREACHABLE
 from daemons.master.validation import parse_id
 from daemons.protocols import JSON
 
@@ -37,13 +39,13 @@ def _mark_agent_gone(m: Master, body: JSON) -> JSON:
         raise BadRequest("Expecting 'mark_agent_gone' to be present")
     agent_id = parse_id(payload.get("agent_id"), "mark_agent_gone.agent_id", required=True)
     agent = m.agents.get(agent_id)
-    known = m.recovered.get(agent_id) or m.unreachable_agents.get(agent_id)
+    known = m.recovered.get(agent_id) or m.registry_state.agent_in(agent_id, UNREACHABLE)
     if agent is None and known is None:
-        if agent_id in m.gone_agents:
+        if m.registry_state.agent_in(agent_id, GONE) is not None:
             return {}
         raise NotFound(f"Agent {agent_id} is not known")
     info = agent.info if agent is not None else known.info if known is not None else {}
-    agent_health.mark_gone(
+    mark_gone(
         m,
         agent_id,
         info,
@@ -58,10 +60,10 @@ _SYNC: dict[str, Callable[[Master, JSON], JSON]] = {
     "GET_HEALTH": lambda m, b: {"healthy": True},
     "GET_VERSION": lambda m, b: {"version_info": state_json.version_info()},
     "GET_FLAGS": lambda m, b: {
-        "flags": [{"name": k, "value": v} for k, v in state_json.flags(m).items()]
+        "flags": [{"name": k, "value": v} for k, v in state_json.flags(m.config).items()]
     },
     "GET_METRICS": lambda m, b: {
-        "metrics": [{"name": k, "value": v} for k, v in m.metrics().items()]
+        "metrics": [{"name": k, "value": v} for k, v in metrics.snapshot(m, m.clock()).items()]
     },
     "GET_STATE": lambda m, b: state_json.get_state(m),
     "GET_AGENTS": lambda m, b: state_json.get_agents(m),

@@ -63,6 +63,11 @@ class RegistryState:
     def agents_in(self, state: str) -> dict[str, Entry]:
         return {k: v for k, v in self.agents.items() if v.state == state}
 
+    def agent_in(self, agent_id: str, state: str) -> Entry | None:
+        """The agent's entry if the registry has it in `state` (one lookup, for hot paths)."""
+        entry = self.agents.get(agent_id)
+        return entry if entry is not None and entry.state == state else None
+
     def to_mesos_json(self) -> JSON:
         """Mesos' `/registrar(1)/registry` shape (slaves, unreachable, gone) plus frameworks."""
         return {

@@ -1,4 +1,4 @@
-"""`POST /api/v1/scheduler`: the Mesos v1 scheduler HTTP API (reference §1)."""
+"""`POST /api/v1/scheduler`: the Mesos v1 scheduler HTTP API."""
 
 from __future__ import annotations
 

@@ -14,9 +14,9 @@ from daemons.kit.errors import BadRequest, Forbidden
 from daemons.kit.streams import EventStream
 from daemons.master import state_json
 from daemons.master.launches import accept
-from daemons.master.master import Master, id_json
-from daemons.master.model import Framework, Task
-from daemons.master.registry import ACTIVE, Entry
+from daemons.master.master import Master
+from daemons.master.model import Framework, Task, id_json
+from daemons.master.registry import ACTIVE, GONE, UNREACHABLE, Entry
 from daemons.master.validation import (
     call_payload,
     framework_roles,
@@ -323,10 +323,11 @@ def _unknown_task_state(master: Master, agent_id: str | None) -> str | None:
         return None if master.recovered else "TASK_UNKNOWN"
     if agent_id in master.recovered:
         return None
-    if agent_id in master.gone_agents:
+    if master.registry_state.agent_in(agent_id, GONE) is not None:
         return "TASK_GONE_BY_OPERATOR"
     agent = master.agents.get(agent_id)
-    if agent_id in master.unreachable_agents or (agent and agent.unreachable_since):
+    marked = master.registry_state.agent_in(agent_id, UNREACHABLE) is not None
+    if marked or (agent and agent.unreachable_since):
         return "TASK_UNREACHABLE"
     if agent is not None:
         return "TASK_GONE"

@@ -1,22 +1,26 @@
 """The running master: ZooKeeper leadership and the background loops (allocation, timers).
 
-This is the adapter layer around the pure-ish `Master`: it owns threads, the wall clock and the
-kazoo client. A lost ZooKeeper session ends the process (`on_fatal`), so a supervisor restarts
-it as a standby. No two masters ever act as leader together:
+This is the runtime around the `Master` state machine: it owns threads, the wall clock, the
+allocation round's RNG and the kazoo client. Its loops call `offers.allocate` and
+`leadership.tick`; an election calls `leadership.take_office`.
+
+A lost ZooKeeper session ends the process (`on_fatal`), so a supervisor restarts it as a
+standby. No two masters ever act as leader together:
 - a *lease*: the leader acts only while a ZooKeeper round trip succeeded within half the session
   timeout (the session cannot have expired before the other half has passed), so a leader that
   was paused or cut off stops at once, before kazoo even notices;
 - while disconnected (SUSPENDED) it does nothing. It does not give up on a timer of its own (as
   Mesos does): the session may well survive a long disconnection, because a ZooKeeper election
-  (F22) or a quorum coming back (F5) gives every session a fresh timeout, and then this master
-  simply goes on. If the session did expire, ZooKeeper says so on reconnection (LOST) and the
-  master exits. Until then it is a standby in all but name: it does not act;
+  or a quorum coming back gives every session a fresh timeout, and then this master simply goes
+  on. If the session did expire, ZooKeeper says so on reconnection (LOST) and the master exits.
+  Until then it is a standby in all but name: it does not act;
 - every registry write is fenced by the election's version (zk_registry.py).
 """
 
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 import uuid
@@ -26,6 +30,7 @@ from typing import Any
 from kazoo.client import KazooState
 
 from daemons.kit import zk
+from daemons.master import leadership, offers
 from daemons.master.config import MasterConfig
 from daemons.master.ids import IdGenerator
 from daemons.master.master import Master
@@ -62,6 +67,8 @@ class MasterService:
         )
         self.lease = Lease(config.zk_session_timeout)
         self.master.lease = self.lease
+        # Shuffles the agents of each allocation round; seeded from the operating system.
+        self.rng = random.Random()
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._zk: Any = None
@@ -142,7 +149,7 @@ class MasterService:
             return  # our own node went away because we are stopping
         self.master.leader_info = leader
         if is_leader:
-            self.master.elect()
+            leadership.take_office(self.master)
             self.master.wake.set()
         elif self.master.is_leader:
             # We were the leader and are not any more: never go on as a second leader.
@@ -159,7 +166,7 @@ class MasterService:
                 time.sleep(MIN_ROUND_GAP)
             self.master.wake.clear()
             try:
-                self.master.allocate()
+                offers.allocate(self.master, self.rng)
             except Exception:  # a bug in one round must not stop allocation for good
                 log.exception("allocation round failed")
 
@@ -167,7 +174,7 @@ class MasterService:
         interval = min(1.0, self.config.agent_ping_timeout / 4)
         while not self._stop.wait(interval):
             try:
-                self.master.tick()
+                leadership.tick(self.master)
             except Exception:
                 log.exception("timer tick failed")
 

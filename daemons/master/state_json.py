@@ -1,19 +1,23 @@
 """Renderers of the master's records into the operator JSON clients read.
 
 Two families: the flat "state" JSON (`/master/state`, `/master/state-summary`, `/master/tasks`,
-ids as strings, resources as maps — reference §3.2/§3.3) and the v1 operator objects (`/api/v1`
-GET_*, nested ids and resource lists — §3.4). Call them under the master's lock.
+ids as strings, resources as maps, as Mesos 1.x renders them) and the v1 operator objects
+(`/api/v1` GET_*, nested ids and resource lists). Call them under the master's lock.
+
+A pure core over the records: it reads a `view.MasterView` (the `Master` is one), never the
+`Master` itself. It may import the records (`model`), the view, `rawjson` and the wire layer;
+not Flask, threading, the clock, the configuration module or anything that acts.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from daemons.master.master import VERSION, Master, id_json
-from daemons.master.model import Agent, Executor, Framework, Task
+from daemons.master.model import VERSION, Agent, Executor, Framework, Offer, Task, id_json
 from daemons.master.rawjson import Raw
+from daemons.master.view import ConfigView, MasterView
 from daemons.protocols import JSON
 from daemons.protocols import resources as res
 
@@ -24,8 +28,7 @@ def _state_map(value: res.Resources) -> JSON:
     return res.to_state_map(value)
 
 
-def flags(master: Master) -> dict[str, str]:
-    c = master.config
+def flags(c: ConfigView) -> dict[str, str]:
     return {
         "allocation_interval": f"{c.allocation_interval}secs",
         "cluster": c.cluster,
@@ -103,9 +106,7 @@ def executor_json(executor: Executor) -> JSON:
     }
 
 
-def framework_json(
-    master: Master, framework: Framework, full: bool = True, raw: bool = False
-) -> JSON:
+def framework_json(framework: Framework, full: bool = True, raw: bool = False) -> JSON:
     info = framework.info
     used, offered = framework.used(), framework.offered()
     body: JSON = {
@@ -180,10 +181,14 @@ def _attributes(agent: Agent) -> JSON:
     return out
 
 
-def agent_json(master: Master, agent: Agent) -> JSON:
+def _offered(agent: Agent, offers: Mapping[str, Offer]) -> res.Resources:
+    return res.total(offers[o].resources for o in agent.offers if o in offers)
+
+
+def agent_json(agent: Agent, offers: Mapping[str, Offer]) -> JSON:
     total = res.flatten(agent.total)
     used = agent.used()
-    offered = res.total(master.offers[o].resources for o in agent.offers if o in master.offers)
+    offered = _offered(agent, offers)
     reserved = {r: _state_map(v) for r, v in agent.total.items() if r != res.UNRESERVED}
     body: JSON = {
         "id": agent.agent_id,
@@ -207,7 +212,7 @@ def agent_json(master: Master, agent: Agent) -> JSON:
     return body
 
 
-def _leader(master: Master) -> tuple[str, JSON]:
+def _leader(master: MasterView) -> tuple[str, JSON]:
     info = master.leader_info or (master.master_info if master.is_leader else None)
     if not info:
         return "", {}
@@ -220,7 +225,7 @@ def _leader(master: Master) -> tuple[str, JSON]:
     return str(info.get("pid", "")), leader_info
 
 
-def state(master: Master, raw: bool = False) -> JSON:
+def state(master: MasterView, raw: bool = False) -> JSON:
     """`/master/state`; with `raw`, task lists are `Raw` (serialise with `rawjson.dumps`)."""
     c = master.config
     leader, leader_info = _leader(master)
@@ -230,7 +235,7 @@ def state(master: Master, raw: bool = False) -> JSON:
         **BUILD,
         "start_time": master.start_time,
         "elected_time": master.elected_time or 0,
-        "id": master.ids.master_id,
+        "id": master.master_id,
         "pid": f"master@{c.ip}:{c.port}",
         "hostname": c.advertised_hostname,
         "capabilities": ["AGENT_UPDATE", "AGENT_DRAINING", "QUOTA_V2"],
@@ -240,13 +245,11 @@ def state(master: Master, raw: bool = False) -> JSON:
         "leader": leader,
         "leader_info": leader_info,
         "cluster": c.cluster,
-        "flags": flags(master),
-        "slaves": [agent_json(master, a) for a in registered],
+        "flags": flags(c),
+        "slaves": [agent_json(a, master.offers) for a in registered],
         "recovered_slaves": [],
-        "frameworks": [framework_json(master, f, raw=raw) for f in master.frameworks.values()],
-        "completed_frameworks": [
-            framework_json(master, f, raw=raw) for f in master.completed_frameworks
-        ],
+        "frameworks": [framework_json(f, raw=raw) for f in master.frameworks.values()],
+        "completed_frameworks": [framework_json(f, raw=raw) for f in master.completed_frameworks],
         "orphan_tasks": [],
         "unregistered_frameworks": [],
     }
@@ -274,16 +277,16 @@ _SUMMARY_STATES = (
 )
 
 
-def state_summary(master: Master) -> JSON:
+def state_summary(master: MasterView) -> JSON:
     slaves = []
     for agent in master.agents.values():
-        body = agent_json(master, agent)
+        body = agent_json(agent, master.offers)
         body.update(_task_counts(agent.tasks.values()))
         body["framework_ids"] = sorted({t.framework_id for t in agent.tasks.values()})
         slaves.append(body)
     frameworks = []
     for framework in master.frameworks.values():
-        body = framework_json(master, framework, full=False)
+        body = framework_json(framework, full=False)
         body.update(_task_counts([*framework.tasks.values(), *framework.completed_tasks]))
         body["slave_ids"] = sorted({t.agent_id for t in framework.tasks.values()})
         frameworks.append(body)
@@ -351,8 +354,8 @@ def v1_framework(framework: Framework) -> JSON:
     }
 
 
-def v1_agent(master: Master, agent: Agent) -> JSON:
-    offered = res.total(master.offers[o].resources for o in agent.offers if o in master.offers)
+def v1_agent(agent: Agent, offers: Mapping[str, Offer]) -> JSON:
+    offered = _offered(agent, offers)
     return {
         "agent_info": agent.info,
         "active": agent.active,
@@ -368,18 +371,21 @@ def v1_agent(master: Master, agent: Agent) -> JSON:
     }
 
 
-def get_agents(master: Master) -> JSON:
-    return {"agents": [v1_agent(master, a) for a in master.agents.values()], "recovered_agents": []}
+def get_agents(master: MasterView) -> JSON:
+    return {
+        "agents": [v1_agent(a, master.offers) for a in master.agents.values()],
+        "recovered_agents": [],
+    }
 
 
-def get_frameworks(master: Master) -> JSON:
+def get_frameworks(master: MasterView) -> JSON:
     return {
         "frameworks": [v1_framework(f) for f in master.frameworks.values()],
         "completed_frameworks": [v1_framework(f) for f in master.completed_frameworks],
     }
 
 
-def get_tasks(master: Master) -> JSON:
+def get_tasks(master: MasterView) -> JSON:
     tasks: list[JSON] = []
     unreachable: list[JSON] = []
     completed: list[JSON] = []
@@ -390,7 +396,7 @@ def get_tasks(master: Master) -> JSON:
     return {"tasks": tasks, "unreachable_tasks": unreachable, "completed_tasks": completed}
 
 
-def get_executors(master: Master) -> JSON:
+def get_executors(master: MasterView) -> JSON:
     executors = [
         {"executor_info": e.info, "agent_id": id_json(e.agent_id)}
         for f in master.frameworks.values()
@@ -399,7 +405,7 @@ def get_executors(master: Master) -> JSON:
     return {"executors": executors}
 
 
-def get_state(master: Master) -> JSON:
+def get_state(master: MasterView) -> JSON:
     return {
         "get_tasks": get_tasks(master),
         "get_executors": get_executors(master),

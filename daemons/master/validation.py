@@ -1,7 +1,10 @@
-"""Validation of v1 messages the master receives. Pure: no I/O, no clock.
+"""Validation of v1 messages the master receives.
 
 Structural errors raise `BadRequest` (the whole call is refused, nothing changes); task-level
 problems are returned as messages so the caller can send TASK_ERROR, as Mesos does.
+
+A pure core: no I/O, no clock. It may import the wire layer (`daemons.protocols`) and the kit's
+Flask-free error tree; nothing of the master's state, Flask, threading or the clock.
 """
 
 from __future__ import annotations

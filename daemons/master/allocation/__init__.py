@@ -8,7 +8,8 @@ the per-client arrays.
 
 Modules: `reservations` (reservation-map arithmetic), `sorter` (DRF order), `filters` (refuse
 filters), `model` (Allocation, Shuffler, errors), `state` (agent and framework
-records), `allocator` (the Allocator that ties them together).
+records), `allocator` (the Allocator that ties them together). This package only re-exports
+them: a submodule imports its siblings by their full names, never the package itself.
 """
 
 from daemons.master.allocation.allocator import Allocator

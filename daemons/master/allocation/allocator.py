@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
-from daemons.master.allocation import reservations as rmap
+import daemons.master.allocation.reservations as rmap
 from daemons.master.allocation.filters import RefuseFilters, refuse_until
 from daemons.master.allocation.model import (
     DEFAULT_MIN_ALLOCATABLE,

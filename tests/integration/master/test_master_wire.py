@@ -1,4 +1,4 @@
-"""Malformed HTTP on the wire (reliability.md §(c)): a clear 4xx, and the master stays up."""
+"""Malformed HTTP on the wire: a clear 4xx, and the master stays up."""
 
 from __future__ import annotations
 

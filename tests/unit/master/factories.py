@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import base64
+import random
 import uuid
 from typing import Any
 
 from daemons.kit.config import from_mapping
 from daemons.kit.streams import EventStream
-from daemons.master import agent_calls, scheduler_calls
+from daemons.master import agent_calls, leadership, metrics, offers, scheduler_calls
 from daemons.master.config import MasterConfig
 from daemons.master.ids import IdGenerator
 from daemons.master.master import Master
@@ -40,8 +41,19 @@ def make_master(
     reasons: list[str] = []
     master = Master(config, clock, IdGenerator(master_id), registry, on_fatal=reasons.append)
     master.fatal_reasons = reasons  # type: ignore[attr-defined]
-    master.elect()
+    leadership.take_office(master)
     return master, clock
+
+
+def allocate(master: Master, seed: int = 0) -> int:
+    """One allocation round, its agent shuffle seeded."""
+    return offers.allocate(master, random.Random(seed))
+
+
+def snapshot(master: Master) -> dict[str, float]:
+    """`/metrics/snapshot` at the master's time."""
+    with master.lock:
+        return metrics.snapshot(master, master.clock())
 
 
 def scalar(name: str, value: float) -> JSON:
@@ -145,3 +157,87 @@ def agent_update(
     }
     agent_calls.handle(master, "UPDATE", body, agent_stream.stream_id)
     return uid
+
+
+# --- a running cluster on a manual clock (high-availability tests) -------------------------------
+
+# The fault suite's test profile (docs/high-availability.md): ping 1 s x 5, re-register window
+# 20 s, ZooKeeper session 4 s.
+PROFILE = {
+    "agent_ping_timeout": 1.0,
+    "max_agent_ping_timeouts": 5,
+    "zk_session_timeout": 4.0,
+    "agent_reregister_timeout": 20.0,
+}
+AWARE = [{"type": "PARTITION_AWARE"}]
+
+
+def start_cluster(
+    registry: Registry,
+    clock: Clock | None = None,
+    agents: int = 2,
+    tasks_per_agent: int = 2,
+    **overrides: Any,
+) -> tuple[Master, Clock, dict[str, EventStream], str, EventStream]:
+    """A leader with agents a0…, a partition-aware framework and RUNNING tasks on each agent."""
+    master, clock = make_master(registry, clock, **{**PROFILE, **overrides})
+    agent_streams = dict(add_agent(master, hostname=f"a{i}") for i in range(agents))
+    fid, fstream = subscribe(master, failover_timeout=3600.0, capabilities=AWARE)
+    allocate(master)
+    for offer in events(fstream, "OFFERS")[0]["offers"]["offers"]:
+        agent_id = offer["agent_id"]["value"]
+        tasks = [command_task(f"{agent_id}-t{n}", agent_id) for n in range(tasks_per_agent)]
+        launch(master, fid, fstream, offer, *tasks)
+        for task in tasks:
+            agent_update(
+                master, agent_id, agent_streams[agent_id], fid, task["name"], "TASK_RUNNING"
+            )
+    fstream.pending()
+    return master, clock, agent_streams, fid, fstream
+
+
+def report(master: Master, agent_id: str) -> list[JSON]:
+    """What the agent says of its tasks when it re-subscribes (docs/agent-protocol.md)."""
+    return [
+        {
+            "task_id": {"value": t.task_id},
+            "framework_id": {"value": t.framework_id},
+            "name": t.name,
+            "state": "TASK_RUNNING",
+            "resources": t.info["resources"],
+        }
+        for t in master.agents[agent_id].tasks.values()
+    ]
+
+
+def reregister(
+    master: Master, agent_id: str, tasks: list[JSON], hostname: str
+) -> tuple[str, EventStream]:
+    return add_agent(master, hostname=hostname, agent_info={"id": {"value": agent_id}}, tasks=tasks)
+
+
+def advance(
+    master: Master,
+    clock: Clock,
+    seconds: float,
+    pong: dict[str, EventStream] | None = None,
+    step: float = 0.25,
+) -> None:
+    """Move time on in steps, ticking; `pong` is the agents (id -> stream) whose PONGs arrive."""
+    for _ in range(round(seconds / step)):
+        clock.advance(step)
+        for agent_id, stream in (pong or {}).items():
+            if any(e["type"] == "PING" for e in stream.pending()):
+                agent_call(master, agent_id, stream, "PONG")
+        leadership.tick(master)
+
+
+def reconcile(
+    master: Master, fid: str, fstream: EventStream, task_id: str, agent_id: str | None = None
+) -> list[JSON]:
+    """The UPDATEs an explicit reconciliation of one task brings."""
+    entry: JSON = {"task_id": {"value": task_id}}
+    if agent_id:
+        entry["agent_id"] = {"value": agent_id}
+    call(master, fid, fstream, "RECONCILE", reconcile={"tasks": [entry]})
+    return [e["update"]["status"] for e in events(fstream, "UPDATE")]

@@ -7,10 +7,11 @@ import base64
 import pytest
 
 from daemons.kit.errors import BadRequest, Forbidden
-from daemons.master import scheduler_calls
+from daemons.master import leadership, scheduler_calls
 from tests.unit.master.factories import (
     add_agent,
     agent_update,
+    allocate,
     call,
     command_task,
     events,
@@ -21,7 +22,7 @@ from tests.unit.master.factories import (
 
 
 def first_offer(master, stream):
-    master.allocate()
+    allocate(master)
     offers = events(stream, "OFFERS")
     assert offers, "expected an OFFERS event"
     return offers[0]["offers"]["offers"][0]
@@ -177,9 +178,9 @@ def test_decline_with_filter_is_respected_until_it_expires():
         "DECLINE",
         decline={"offer_ids": [offer["id"]], "filters": {"refuse_seconds": 30}},
     )
-    assert master.allocate() == 0
+    assert allocate(master) == 0
     clock.advance(31)
-    assert master.allocate() == 1
+    assert allocate(master) == 1
 
 
 def test_revive_clears_filters_and_suppress_stops_offers():
@@ -189,9 +190,9 @@ def test_revive_clears_filters_and_suppress_stops_offers():
     offer = first_offer(master, stream)
     call(master, fid, stream, "SUPPRESS", suppress={})
     call(master, fid, stream, "DECLINE", decline={"offer_ids": [offer["id"]]})
-    assert master.allocate() == 0
+    assert allocate(master) == 0
     call(master, fid, stream, "REVIVE", revive={})
-    assert master.allocate() == 1
+    assert allocate(master) == 1
 
 
 def test_kill_known_task_goes_to_agent_unknown_task_answers_lost():
@@ -256,12 +257,12 @@ def test_disconnected_framework_keeps_tasks_within_failover_timeout():
     with pytest.raises(Forbidden):
         call(master, fid, stream, "REVIVE", revive={})
     clock.advance(30)
-    master.tick()
+    leadership.tick(master)
     fid2, _stream2 = subscribe(master, framework_id=fid, failover_timeout=60)
     assert fid2 == fid
     assert "t1" in master.frameworks[fid].tasks
     clock.advance(120)
-    master.tick()
+    leadership.tick(master)
     assert fid in master.frameworks  # re-subscribed: no failover
 
 
@@ -273,7 +274,7 @@ def test_framework_removed_after_failover_timeout():
     scheduler_calls.disconnected(master, fid, stream)
     agent_stream.pending()
     clock.advance(6)
-    master.tick()
+    leadership.tick(master)
     assert fid not in master.frameworks
     assert events(agent_stream, "SHUTDOWN_FRAMEWORK")
 
@@ -378,7 +379,7 @@ def test_offer_timeout_rescinds():
     _fid, stream = subscribe(master)
     offer = first_offer(master, stream)
     clock.advance(11)
-    master.tick()
+    leadership.tick(master)
     rescind = events(stream, "RESCIND")[0]["rescind"]
     assert rescind["offer_id"] == offer["id"]
     assert not master.offers

@@ -1,8 +1,8 @@
 """High availability in process: the registry, a new leader's recovery, agent health checks.
 
 The master runs on a manual clock and the tests are the network: a PONG the test does not send
-is a dropped message, a master the test stops calling has crashed. Figures are the test profile
-of reliability.md §(b): ping 1 s x 5, re-register window 20 s, ZK session 4 s.
+is a dropped message, a master the test stops calling has crashed. Figures are the fault suite's
+test profile (`factories.PROFILE`): ping 1 s x 5, re-register window 20 s, ZK session 4 s.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from daemons.kit.errors import ServiceUnavailable
-from daemons.master import operator_api, scheduler_calls
+from daemons.master import leadership, operator_api, scheduler_calls
 from daemons.master.config import MasterConfig, parse_fraction, parse_rate
 from daemons.master.registry import (
     ADMITTED,
@@ -23,80 +23,26 @@ from daemons.master.registry import (
 )
 from daemons.master.service import Lease
 from tests.unit.master.factories import (
+    AWARE,
+    PROFILE,
     Clock,
     add_agent,
+    advance,
     agent_call,
     agent_update,
+    allocate,
     call,
     command_task,
     events,
     launch,
     make_master,
+    reconcile,
+    report,
+    reregister,
+    snapshot,
+    start_cluster,
     subscribe,
 )
-
-PROFILE = {
-    "agent_ping_timeout": 1.0,
-    "max_agent_ping_timeouts": 5,
-    "zk_session_timeout": 4.0,
-    "agent_reregister_timeout": 20.0,
-}
-AWARE = [{"type": "PARTITION_AWARE"}]
-
-
-def start_cluster(registry, clock=None, agents=2, tasks_per_agent=2, **overrides):
-    """A leader with agents a0…, a partition-aware framework and RUNNING tasks on each agent."""
-    master, clock = make_master(registry, clock, **{**PROFILE, **overrides})
-    agent_streams = dict(add_agent(master, hostname=f"a{i}") for i in range(agents))
-    fid, fstream = subscribe(master, failover_timeout=3600.0, capabilities=AWARE)
-    master.allocate()
-    for offer in events(fstream, "OFFERS")[0]["offers"]["offers"]:
-        agent_id = offer["agent_id"]["value"]
-        tasks = [command_task(f"{agent_id}-t{n}", agent_id) for n in range(tasks_per_agent)]
-        launch(master, fid, fstream, offer, *tasks)
-        for task in tasks:
-            agent_update(
-                master, agent_id, agent_streams[agent_id], fid, task["name"], "TASK_RUNNING"
-            )
-    fstream.pending()
-    return master, clock, agent_streams, fid, fstream
-
-
-def report(master, agent_id):
-    """What the agent says of its tasks when it re-subscribes (docs/agent-protocol.md)."""
-    return [
-        {
-            "task_id": {"value": t.task_id},
-            "framework_id": {"value": t.framework_id},
-            "name": t.name,
-            "state": "TASK_RUNNING",
-            "resources": t.info["resources"],
-        }
-        for t in master.agents[agent_id].tasks.values()
-    ]
-
-
-def reregister(master, agent_id, tasks, hostname):
-    return add_agent(master, hostname=hostname, agent_info={"id": {"value": agent_id}}, tasks=tasks)
-
-
-def advance(master, clock, seconds, pong=None, step=0.25):
-    """Move time on in steps, ticking; `pong` is the agents (id -> stream) whose PONGs arrive."""
-    for _ in range(round(seconds / step)):
-        clock.advance(step)
-        for agent_id, stream in (pong or {}).items():
-            if any(e["type"] == "PING" for e in stream.pending()):
-                agent_call(master, agent_id, stream, "PONG")
-        master.tick()
-
-
-def reconcile(master, fid, fstream, task_id, agent_id=None):
-    entry = {"task_id": {"value": task_id}}
-    if agent_id:
-        entry["agent_id"] = {"value": agent_id}
-    call(master, fid, fstream, "RECONCILE", reconcile={"tasks": [entry]})
-    return [e["update"]["status"] for e in events(fstream, "UPDATE")]
-
 
 # --- the registry: durable before it takes effect -------------------------------------------------
 
@@ -127,18 +73,18 @@ def test_a_failed_registry_write_makes_the_master_step_down_and_changes_nothing(
     # A framework cannot subscribe to it either, and it no longer offers anything.
     with pytest.raises(ServiceUnavailable):
         subscribe(master)
-    assert master.allocate() == 0
+    assert allocate(master) == 0
 
 
 def test_a_leader_whose_lease_lapsed_acts_on_nothing():
-    """F3/F4 in process: a paused or cut-off leader, before ZooKeeper tells it, does nothing."""
+    """A paused or cut-off leader, before ZooKeeper tells it, does nothing."""
     registry = MemoryRegistry()
     master, _ = make_master(registry, **PROFILE)
     add_agent(master, hostname="a0")
     subscribe(master)
     writes = registry.writes
     master.lease = lambda: False
-    assert master.allocate() == 0
+    assert allocate(master) == 0
     with pytest.raises(ServiceUnavailable):
         add_agent(master, hostname="a1")
     assert registry.writes == writes
@@ -172,7 +118,7 @@ def test_memory_registry_recovers_what_was_written_and_rejects_malformed_entries
         Entry.from_json({"state": "sideways"}, ("admitted",))
 
 
-# --- F1 in process: a new leader recovers from the registry ---------------------------------------
+# --- a new leader recovers from the registry -----------------------------------------------------
 
 
 def test_new_leader_recovers_and_agents_reregister_without_a_task_state_change():
@@ -292,11 +238,11 @@ def test_a_new_leader_keeps_removed_frameworks_out_and_times_out_absent_ones():
     assert fid in new.frameworks  # a week-long timeout keeps the workload's framework
 
 
-# --- health checks: F9, F11, F14 in process -------------------------------------------------------
+# --- health checks -------------------------------------------------------------------------------
 
 
 def test_a_silent_agent_is_marked_unreachable_after_the_ping_budget():
-    """F9: partition-aware frameworks see TASK_UNREACHABLE, others TASK_LOST, after 5 missed
+    """Partition-aware frameworks see TASK_UNREACHABLE, others TASK_LOST, after 5 missed
     pings (the 5th times out 6 s after the agent was last heard of)."""
     registry = MemoryRegistry()
     master, clock, agent_streams, _, fstream = start_cluster(registry, agents=1)
@@ -310,14 +256,14 @@ def test_a_silent_agent_is_marked_unreachable_after_the_ping_budget():
     states = {e["update"]["status"]["state"] for e in events(fstream, "UPDATE")}
     assert states == {"TASK_UNREACHABLE"}
     assert agent_stream.closed
-    assert master.metrics()["master/slaves_unreachable"] == 1.0
+    assert snapshot(master)["master/slaves_unreachable"] == 1.0
 
 
 def test_a_framework_without_partition_awareness_gets_task_lost():
     master, clock, agent_streams, _, _ = start_cluster(MemoryRegistry(), agents=1)
     old_fid, old_stream = subscribe(master, name="old-style")
     ((agent_id, agent_stream),) = agent_streams.items()
-    master.allocate()
+    allocate(master)
     offer = events(old_stream, "OFFERS")[0]["offers"]["offers"][0]
     launch(master, old_fid, old_stream, offer, command_task("legacy", agent_id, cpus=0.5))
     agent_update(master, agent_id, agent_stream, old_fid, "legacy", "TASK_RUNNING")
@@ -339,7 +285,7 @@ def test_a_leader_that_could_not_act_counts_no_missed_pings_for_that_time():
 
 
 def test_a_partition_shorter_than_the_budget_changes_nothing():
-    """F11: 3 s without PONGs, then they flow again: no state change, no registry write."""
+    """3 s without PONGs, then they flow again: no state change, no registry write."""
     registry = MemoryRegistry()
     master, clock, agent_streams, fid, fstream = start_cluster(registry, agents=1)
     writes = registry.writes
@@ -352,7 +298,8 @@ def test_a_partition_shorter_than_the_budget_changes_nothing():
 
 
 def test_a_task_that_ends_during_a_partition_frees_its_resources_once():
-    """F14: the terminal update arrives after the heal (and again, as a retry)."""
+    """A task ends during a short partition: its terminal update arrives after the heal (and
+    again, as a retry)."""
     master, clock, agent_streams, fid, fstream = start_cluster(
         MemoryRegistry(), agents=1, tasks_per_agent=1
     )
@@ -432,9 +379,9 @@ def test_health_and_removal_settings_are_checked():
 
 
 def test_a_task_that_ended_while_its_agent_was_unreachable_is_not_reported_lost():
-    """F14 with a partition longer than the budget: the agent comes back listing the task as
-    finished (not acknowledged yet). The master takes that, frees the resources once, never
-    says TASK_LOST, and forwards the agent's own TASK_FINISHED when it arrives."""
+    """A task ends during a partition longer than the budget: the agent comes back listing the
+    task as finished (not acknowledged yet). The master takes that, frees the resources once,
+    never says TASK_LOST, and forwards the agent's own TASK_FINISHED when it arrives."""
     master, clock, agent_streams, fid, fstream = start_cluster(
         MemoryRegistry(), agents=1, tasks_per_agent=2
     )
@@ -491,11 +438,11 @@ def test_registrations_and_reregistrations_are_counted_apart():
     old, clock, agent_streams, _, _ = start_cluster(registry, agents=2, tasks_per_agent=1)
     reports = {a: report(old, a) for a in agent_streams}
     hosts = {a.agent_id: a.hostname for a in old.agents.values()}
-    assert old.metrics()["master/slave_registrations"] == 2.0
+    assert snapshot(old)["master/slave_registrations"] == 2.0
     new, _ = make_master(registry, clock, master_id="m2", **PROFILE)
     for agent_id in agent_streams:
         reregister(new, agent_id, reports[agent_id], hosts[agent_id])
-    metrics = new.metrics()
+    metrics = snapshot(new)
     assert metrics["master/slave_reregistrations"] == 2.0
     assert "master/slave_registrations" not in metrics
 
@@ -503,5 +450,5 @@ def test_registrations_and_reregistrations_are_counted_apart():
 def test_a_master_that_led_before_never_leads_again_with_its_old_records():
     master, _ = make_master(MemoryRegistry(), **PROFILE)
     master.demote()
-    master.elect()
+    leadership.take_office(master)
     assert not master.is_leader and "elected again" in master.fatal_reasons[0]

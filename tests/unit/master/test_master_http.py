@@ -1,7 +1,8 @@
 """The master's HTTP surface through Flask's test client: status codes, framing, bad input.
 
-Each bad-input case of reliability.md §(c) that touches the scheduler/operator APIs answers with
-its code and a JSON message, and changes nothing (no framework, no task appears).
+Each bad input to the scheduler and operator APIs (malformed or oversized body, wrong media
+type, missing or wrong stream id) answers with its code and a JSON message, and changes nothing
+(no framework, no task appears).
 """
 
 from __future__ import annotations

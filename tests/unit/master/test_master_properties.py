@@ -14,6 +14,7 @@ from daemons.protocols.states import TERMINAL_STATES
 from tests.unit.master.factories import (
     add_agent,
     agent_update,
+    allocate,
     command_task,
     events,
     launch,
@@ -40,7 +41,7 @@ def test_terminal_states_stick_and_resources_are_released_once(updates):
     master, _ = make_master()
     agent_id, agent_stream = add_agent(master, cpus=8, mem=8192)
     fid, stream = subscribe(master)
-    master.allocate()
+    allocate(master)
     offer = events(stream, "OFFERS")[0]["offers"]["offers"][0]
     launch(master, fid, stream, offer, *(command_task(t, agent_id, cpus=1, mem=256) for t in TASKS))
     first_terminal: dict[str, str] = {}

@@ -1,0 +1,77 @@
+"""Which agents are unreachable or gone is read from one record, what the leader read from the
+registry and wrote since (`Master.registry_state`): a new leader's answers follow it."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from daemons.kit.errors import NotFound
+from daemons.kit.streams import EventStream
+from daemons.master import agent_calls, operator_api
+from daemons.master.master import Master
+from daemons.master.registry import ADMITTED, GONE, UNREACHABLE, MemoryRegistry
+from daemons.protocols import JSON
+from tests.unit.master.factories import (
+    AWARE,
+    PROFILE,
+    advance,
+    make_master,
+    reconcile,
+    report,
+    start_cluster,
+    subscribe,
+)
+
+MARK_GONE = operator_api._SYNC["MARK_AGENT_GONE"]
+
+
+def mark_gone(master: Master, agent_id: str) -> JSON:
+    with master.lock:
+        return MARK_GONE(master, {"mark_agent_gone": {"agent_id": {"value": agent_id}}})
+
+
+def test_a_new_leader_answers_for_unreachable_and_gone_agents_as_the_registry_says() -> None:
+    registry = MemoryRegistry()
+    old, clock, streams, fid, _ = start_cluster(registry, agents=3, tasks_per_agent=1)
+    back, silent, removed = sorted(streams)
+    tasks = {a: report(old, a)[0]["task_id"]["value"] for a in streams}
+    mark_gone(old, removed)
+    advance(old, clock, 6.5, pong={back: streams[back]})  # `silent` misses the ping budget
+    states = {a: e.state for a, e in registry.state.agents.items()}
+    assert states == {back: ADMITTED, silent: UNREACHABLE, removed: GONE}
+
+    new, _ = make_master(registry, clock, master_id="m2", **PROFILE)
+    _, fstream = subscribe(new, framework_id=fid, capabilities=AWARE)
+    assert reconcile(new, fid, fstream, tasks[back], back) == []  # it may still come back
+    assert [s["state"] for s in reconcile(new, fid, fstream, tasks[silent], silent)] == [
+        "TASK_UNREACHABLE"
+    ]
+    assert [s["state"] for s in reconcile(new, fid, fstream, tasks[removed], removed)] == [
+        "TASK_GONE_BY_OPERATOR"
+    ]
+    # The operator gives the unreachable agent up: the answers follow the registry at once.
+    assert mark_gone(new, silent) == {}
+    assert registry.state.agents[silent].state == GONE
+    assert [s["state"] for s in reconcile(new, fid, fstream, tasks[silent], silent)] == [
+        "TASK_GONE_BY_OPERATOR"
+    ]
+    assert mark_gone(new, silent) == {}  # already gone: nothing more to do
+    writes = registry.writes
+    refused, first = agent_calls.subscribe(
+        new,
+        {
+            "type": "SUBSCRIBE",
+            "subscribe": {"agent_info": {"hostname": "a1", "id": {"value": silent}}},
+        },
+        EventStream(str(uuid.uuid4()), 15.0),
+    )
+    assert refused is None and "marked gone" in first["error"]["message"]
+    assert registry.writes == writes
+
+
+def test_an_unknown_agent_cannot_be_marked_gone() -> None:
+    master, *_ = start_cluster(MemoryRegistry(), agents=1)
+    with pytest.raises(NotFound, match="not known"):
+        mark_gone(master, "nobody")

@@ -1,0 +1,80 @@
+"""The renderers need only the read-only view (view.MasterView): a plain record with the
+master's records renders `/master/state`, the v1 GET_STATE and `/metrics/snapshot`, without a
+`Master`, its lock or its clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from daemons.master import metrics, state_json
+from daemons.master.config import MasterConfig
+from daemons.master.model import Agent, Framework, Offer, Task
+from daemons.protocols import JSON
+from daemons.protocols.resources import Resources
+
+
+def cpus(n: float) -> Resources:
+    return Resources.of({"cpus": n})
+
+
+@dataclass
+class Snapshot:
+    """What a renderer reads, as a plain record."""
+
+    config: MasterConfig
+    master_id: str = "m1"
+    master_info: JSON = field(default_factory=lambda: {"id": "m1", "pid": "master@10.0.0.1:5050"})
+    leader_info: JSON | None = None
+    is_leader: bool = True
+    acting: bool = True
+    start_time: float = 100.0
+    elected_time: float | None = 110.0
+    agents: dict[str, Agent] = field(default_factory=dict)
+    frameworks: dict[str, Framework] = field(default_factory=dict)
+    completed_frameworks: list[Framework] = field(default_factory=list)
+    offers: dict[str, Offer] = field(default_factory=dict)
+    counters: dict[str, int] = field(default_factory=dict)
+
+
+def snapshot_with_one_task() -> Snapshot:
+    view = Snapshot(MasterConfig(zk="zk://10.0.0.1:2181/mesos", ip="10.0.0.1"))
+    agent = Agent("S1", {"hostname": "h1"}, "h1", 5051, {"*": cpus(4)}, registered_time=101.0)
+    framework = Framework("F1", {"name": "marathon"}, ("*",), frozenset(), registered_time=102.0)
+    task = Task("t1", "F1", "S1", "", "web", "*", cpus(1), {}, state="TASK_RUNNING")
+    agent.tasks[("F1", "t1")] = task
+    framework.tasks["t1"] = task
+    offer = Offer("O1", "F1", "S1", "*", cpus(3), created=105.0)
+    agent.offers.add("O1")
+    framework.offers["O1"] = offer
+    view.agents["S1"], view.frameworks["F1"], view.offers["O1"] = agent, framework, offer
+    view.counters["tasks_finished"] = 2
+    return view
+
+
+def test_state_renders_from_the_view_alone() -> None:
+    body = state_json.state(snapshot_with_one_task())
+    assert (body["id"], body["leader"], body["elected_time"]) == (
+        "m1",
+        "master@10.0.0.1:5050",
+        110.0,
+    )
+    (agent,) = body["slaves"]
+    # used 1 cpu (the task), offered 3 (the outstanding offer), of 4
+    assert (agent["used_resources"]["cpus"], agent["offered_resources"]["cpus"]) == (1.0, 3.0)
+    (framework,) = body["frameworks"]
+    assert [t["id"] for t in framework["tasks"]] == ["t1"]
+    assert body["flags"]["zk"] == "zk://10.0.0.1:2181/mesos"
+
+
+def test_get_state_renders_from_the_view_alone() -> None:
+    body = state_json.get_state(snapshot_with_one_task())
+    assert [t["task_id"] for t in body["get_tasks"]["tasks"]] == [{"value": "t1"}]
+    assert body["get_agents"]["agents"][0]["agent_info"] == {"hostname": "h1"}
+
+
+def test_metrics_take_the_time_as_an_argument() -> None:
+    values = metrics.snapshot(snapshot_with_one_task(), now=160.0)
+    assert values["master/uptime_secs"] == 60.0  # 160 - start_time 100
+    assert values["master/elected"] == 1.0
+    assert values["master/tasks_running"] == 1.0 and values["master/tasks_finished"] == 2.0
+    assert (values["master/cpus_used"], values["master/cpus_total"]) == (1.0, 4.0)
