@@ -73,6 +73,11 @@ def group_json(
     return build(group_id)
 
 
+def plain_group(apps: Mapping[str, AppDefinition], version: float) -> JSON:
+    """The whole tree of `apps` as a group (deployment events' original/target)."""
+    return group_json(pathid.ROOT, apps, frozenset(), version=version)
+
+
 def parse_group(
     raw: Any, *, base: str, version: float
 ) -> tuple[frozenset[str], dict[str, AppDefinition]]:

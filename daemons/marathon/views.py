@@ -5,9 +5,9 @@ Callers hold the state's lock.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
-from daemons.marathon import appjson, backoff, deployment, groups, health
+from daemons.marathon import appjson, backoff, deployment, groups, health, planning
 from daemons.marathon.marathon import Marathon
 from daemons.marathon.model import AppDefinition, Instance
 from daemons.marathon.timestamps import marathon_ts
@@ -75,11 +75,6 @@ def app_view(m: Marathon, app: AppDefinition, embed: frozenset[str], *, single: 
     return appjson.app_json(app, extra=extra)
 
 
-def plain_group(apps: Mapping[str, AppDefinition], version: float) -> JSON:
-    """The whole tree of `apps` as a group (deployment events' original/target)."""
-    return groups.group_json("/", dict(apps), frozenset(), version=version)
-
-
 def group_view(m: Marathon, group_id: str, embed: frozenset[str]) -> JSON:
     return groups.group_json(
         group_id,
@@ -97,11 +92,9 @@ def deployments_view(m: Marathon) -> list[JSON]:
 def queue_view(m: Marathon, *, last_unused_offers: bool) -> JSON:
     """Apps waiting for launches: those below their target count (or in a step that launches)."""
     now = m.now()
-    from daemons.marathon import scheduling
-
-    budget = scheduling.launch_budget_view(m, now)
+    queue = planning.plan(m.state(), now).queue  # the plan of this moment, not applied
     items = []
-    for app_id, count in sorted(budget.items()):
+    for app_id, count in sorted(queue.items()):
         app = m.apps.get(app_id)
         if app is None:
             continue

@@ -17,7 +17,8 @@ from daemons.marathon.errors import Invalid, Locked
 from daemons.marathon.events import EventBus
 from daemons.marathon.marathon import Marathon
 from daemons.marathon.store import MemoryStore
-from daemons.mesos_client.events import TaskStatus, parse_offer
+from daemons.mesos_client.events import TaskStatus
+from tests.unit.marathon.factories import offer
 
 JSON = dict[str, Any]
 
@@ -70,30 +71,6 @@ def make(store: MemoryStore | None = None, **config: Any) -> tuple[Marathon, Dri
     driver = Driver()
     m.driver = driver
     return m, driver, clock
-
-
-_offers = itertools.count(1)
-
-
-def offer(host: str = "h1", agent: str = "a1", cpus: float = 4, mem: float = 4096) -> Any:
-    return parse_offer(
-        {
-            "id": {"value": f"o{next(_offers)}"},
-            "framework_id": {"value": "f"},
-            "agent_id": {"value": agent},
-            "hostname": host,
-            "resources": [
-                {"name": "cpus", "type": "SCALAR", "scalar": {"value": cpus}},
-                {"name": "mem", "type": "SCALAR", "scalar": {"value": mem}},
-                {"name": "disk", "type": "SCALAR", "scalar": {"value": 1000}},
-                {
-                    "name": "ports",
-                    "type": "RANGES",
-                    "ranges": {"range": [{"begin": 31000, "end": 31100}]},
-                },
-            ],
-        }
-    )
 
 
 def update(m: Marathon, task_id: str, state: str, healthy: bool | None = None) -> None:
