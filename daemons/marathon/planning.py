@@ -113,6 +113,8 @@ class OfferUse:
 
 @dataclass(frozen=True)
 class Plan:
+    """What to do, in the order it is done: store the progress, kill, answer the offers."""
+
     progress: tuple[Progress, ...] = ()
     kills: tuple[Kill, ...] = ()
     # App id -> instances still to launch (the launch queue), delayed apps included.
@@ -192,7 +194,7 @@ def tick(state: State, now: float, *, launch_timeout: float) -> Plan:
     """The periodic plan: kills of launches that timed out, of unreachable instances past
     expungeAfterSeconds (wiped), of instances whose app is gone and that no deployment stops,
     and again of kills not confirmed within KILL_RETRY_SECONDS; then `plan` of the state with
-    those kills marked, so a replacement can be launched in the same round."""
+    those kills marked (a deployment step replaces a killed instance in the same plan)."""
     kills: list[Kill] = []
     for inst in state.instances.values():
         if inst.task_id in state.killing:

@@ -1,5 +1,6 @@
 """Marathon's JSON views of the leader's state: apps with their counts, tasks, groups,
-deployments and the launch queue. Only keys marathon-python 0.13.0 accepts (reference §4.9).
+deployments and the launch queue. Only keys marathon-python 0.13.0 accepts (it builds its
+models with `cls(**json)`: an unknown key is a TypeError in the user's program).
 Callers hold the state's lock.
 """
 

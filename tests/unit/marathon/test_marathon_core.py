@@ -248,7 +248,7 @@ def test_backoff_grows_on_failures_is_stored_and_survives_failover() -> None:
     update(m, task_id, "TASK_RUNNING")
     update(m, task_id, "TASK_FAILED")
     assert store.snapshot.delays["web"]["failures"] == 1
-    # Within the delay, offers launch nothing — also at a new leader (F17: no burst).
+    # Within the delay, offers launch nothing — also at a new leader (no burst after failover).
     m2, driver2, clock2 = make(store)
     clock2.now = clock.now + 5
     scheduling.handle_offers(m2, [offer()])

@@ -1,4 +1,4 @@
-"""The per-app step decision: scale, stop, and the rolling restart's capacity invariants (F16),
+"""The per-app step decision: scale, stop, and the rolling restart's capacity invariants,
 decided by `rolling` alone and, in the simulations, also through the scheduling plan that the
 leader applies (`planning.plan` of a deployment of one step).
 
@@ -383,7 +383,7 @@ def test_a_rolling_restart_keeps_capacity_and_always_finishes(
 
     seen = run(RESTART, target, cluster, data, decide)
 
-    # F16: once minHealthy instances serve, a kill never takes the app below it.
+    # Once minHealthy instances serve, a kill never takes the app below it.
     reached = old_count >= min_healthy
     for serving in seen:
         reached = reached or serving >= min_healthy
