@@ -98,14 +98,37 @@ def test_create_is_durable_before_it_is_applied_and_launches_on_offers() -> None
     result = m.create_app(app(instances=2))
     assert "web" in store.snapshot.apps and result.deployment_id in store.snapshot.deployments
     assert store.versions("/web") == [round(result.version * 1000)]
+    stored_when_sent: list[bool] = []
+    record = driver.launch
+
+    def launch(offer_ids: Any, task_infos: Any, *, refuse_seconds: Any = None) -> None:
+        ids = {t["task_id"]["value"] for t in task_infos}
+        stored_when_sent.append(ids <= set(store.snapshot.instances))
+        record(offer_ids, task_infos, refuse_seconds=refuse_seconds)
+
+    driver.launch = launch  # type: ignore[method-assign]
     scheduling.handle_offers(m, [offer()])
     launched = driver.of("launch")
     assert len(launched) == 1 and len(launched[0]) == 2
     # The instances were stored before the launch went out.
-    assert set(launched[0]) <= set(store.snapshot.instances)
+    assert stored_when_sent == [True]
     run_all(m, driver)
     scheduling.tick(m)
     assert not m.deployments and not store.snapshot.deployments
+
+
+def test_a_launch_whose_instances_cannot_be_stored_is_never_sent() -> None:
+    store = MemoryStore()
+    m, driver, _ = make(store)
+    m.create_app(app(instances=1))
+    scheduling.tick(m)  # the deployment's start step is done and stored
+    store.fail_next = True
+    with pytest.raises(StoreUnavailable):
+        scheduling.handle_offers(m, [offer()])
+    m.flush()
+    assert driver.of("launch") == [] and m.instances == {} and store.snapshot.instances == {}
+    scheduling.handle_offers(m, [offer()])  # the store is back: the next offer launches
+    assert len(driver.of("launch")) == 1 and len(store.snapshot.instances) == 1
 
 
 @pytest.mark.parametrize(
