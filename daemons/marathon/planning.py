@@ -64,7 +64,7 @@ class State:
 @dataclass(frozen=True)
 class Kill:
     task_id: str
-    agent_id: str
+    agent_id: str | None  # None: the master finds the task's agent itself
     grace_period_seconds: int | None = None  # the app's taskKillGracePeriodSeconds
     wipe: bool = False  # forget the instance without waiting for its terminal update
     reason: str = ""  # logged by the applier when set

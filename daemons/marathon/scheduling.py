@@ -57,8 +57,7 @@ def handle_update(m: Marathon, status: TaskStatus) -> None:
         if inst is None:
             if status.state not in TERMINAL_STATES:
                 # Not ours (a wiped task, or one an old leader started): kill it.
-                task_id, agent_id = status.task_id, status.agent_id
-                m.send(lambda d: d.kill(task_id, agent_id))
+                m.apply(planning.Plan(kills=(planning.Kill(status.task_id, status.agent_id),)))
             else:
                 m.bus.publish(
                     "unknown_instance_terminated_event",
