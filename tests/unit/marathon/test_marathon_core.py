@@ -368,6 +368,20 @@ def test_the_queue_shows_the_delay_left_in_whole_seconds_truncated() -> None:
     assert item["delay"] == {"timeLeftSeconds": 0, "overdue": True}
 
 
+def test_the_queue_is_the_plan_of_the_moment_without_applying_it() -> None:
+    from daemons.marathon.views import queue_view
+
+    store = MemoryStore()
+    m, driver, _ = make(store)
+    m.create_app(app(instances=2))
+    commits = len(store.commits)
+    # The deployment's start step is done: the plan passes it, and its scale step wants 2.
+    (item,) = queue_view(m, last_unused_offers=False)["queue"]
+    assert item["app"]["id"] == "/web" and item["count"] == 2
+    (plan,) = m.deployments.values()
+    assert plan.current_step == 0 and len(store.commits) == commits and driver.calls == []
+
+
 def test_an_unreachable_instance_that_returns_after_its_replacement_is_one_too_many() -> None:
     m, driver, clock = make()
     m.create_app(app(unreachableStrategy={"inactiveAfterSeconds": 0, "expungeAfterSeconds": 600}))
