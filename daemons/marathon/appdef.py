@@ -1,6 +1,6 @@
 """App definitions from request JSON: validation, defaults, updates, versions, ports. Pure.
 
-`parse_app` reads Marathon's camelCase app JSON (reference §4.2) into an `AppDefinition` with
+`parse_app` reads Marathon's camelCase app JSON (`POST /v2/apps`) into an `AppDefinition` with
 every default filled, or raises `InvalidDefinition` listing every field error at its JSON path
 (Marathon's 422 body). Paths name array elements as `/healthChecks(0)/portIndex`.
 What PyDCOS does not run (container images, fetch, secrets, GPUs, readiness checks, non-host

@@ -1,7 +1,7 @@
 """An `AppDefinition` as JSON: the response marathon-python accepts, and the update form. Pure.
 
 marathon-python 0.13.0 builds its models with `cls(**json)`, so one unknown key is a TypeError
-in the user's program (reference §4.9, rule X7): `app_json` emits only `APP_KEYS` and refuses
+in the user's program: `app_json` emits only `APP_KEYS` and refuses
 `extra` keys outside it. `cmd`, `args` and `container` are always present (null when unset)
 because dcoscli indexes them directly.
 """
@@ -15,7 +15,7 @@ from daemons.marathon.model import AppDefinition, HealthCheck, PortDefinition
 from daemons.marathon.timestamps import marathon_ts
 from daemons.protocols import JSON
 
-# Reference §4.9, "App": every key marathon-python's MarathonApp.__init__ takes.
+# Every key marathon-python's MarathonApp.__init__ takes (and no other).
 APP_KEYS = frozenset(
     {
         "acceptedResourceRoles", "args", "backoffFactor", "backoffSeconds", "cmd", "constraints",

@@ -9,7 +9,7 @@ from the failure: 1, 1.15, 1.3225, ... s with the defaults, capped at 300 s. Thi
 current delay by the factor. A Delay belongs to one app config version: a new version (any
 change but scaling) starts again from nothing, as does `DELETE /v2/queue/{id}/delay` (the
 caller drops the Delay). `until` is absolute, so the Delay kept in ZooKeeper lets a new leader
-continue the backoff where the old one left it, with no burst of launches (F17, Marathon #985).
+continue the backoff where the old one left it, with no burst of launches (Marathon #985).
 """
 
 from __future__ import annotations
@@ -92,7 +92,8 @@ def overdue(delay: Delay | None, now: float) -> bool:
 
 
 def queue_delay_json(delay: Delay | None, now: float) -> JSON:
-    """§4.4 queue item `delay` (QueueDelay keys): whole seconds, truncated as Marathon does."""
+    """A `GET /v2/queue` item's `delay` (QueueDelay keys): whole seconds, truncated as Marathon
+    does."""
     return {"timeLeftSeconds": int(time_left(delay, now)), "overdue": overdue(delay, now)}
 
 

@@ -10,8 +10,9 @@ A plan compares the apps before and after a change and orders the actions in ste
    only after everything it depends on has. A new app with instances > 0 gets its Scale here.
 
 No clock, no ids, no I/O: the deployment id and version come in as arguments. The JSON
-functions render §4.4 Deployment and the SSE `deployment_info` plan; `stored_json` /
-`from_stored` keep a plan in ZooKeeper so that a new leader resumes it after failover (F16).
+functions render `GET /v2/deployments` items and the SSE `deployment_info` plan; `stored_json` /
+`from_stored` keep a plan in ZooKeeper so that a new leader resumes it where the old one was
+(a rolling restart keeps its capacity bounds across a failover).
 """
 
 from __future__ import annotations
@@ -122,7 +123,8 @@ def conflicts(plan: DeploymentPlan, running: Iterable[DeploymentPlan]) -> list[s
 
 
 def deployment_json(plan: DeploymentPlan, *, ts: Callable[[float], str]) -> JSON:
-    """§4.4 Deployment (keys of §4.9 only). currentStep is 1-based; dcoscli prints it - 1."""
+    """A `GET /v2/deployments` item (only keys marathon-python accepts). currentStep is
+    1-based; dcoscli prints it - 1."""
     total = len(plan.steps)
     return {
         "id": plan.id,

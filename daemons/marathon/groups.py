@@ -20,7 +20,8 @@ from daemons.marathon.model import AppDefinition
 from daemons.marathon.timestamps import marathon_ts
 from daemons.protocols import JSON
 
-# Reference §4.9, "Group" (1.9+ `enforceRole` would break marathon-python).
+# The keys of a group that marathon-python 0.13.0 accepts (it builds its models with
+# `cls(**json)`: an unknown key is a TypeError); 1.9+ `enforceRole` would break it.
 GROUP_KEYS = frozenset({"id", "apps", "groups", "pods", "dependencies", "version"})
 
 
@@ -71,6 +72,11 @@ def group_json(
         }
 
     return build(group_id)
+
+
+def plain_group(apps: Mapping[str, AppDefinition], version: float) -> JSON:
+    """The whole tree of `apps` as a group (deployment events' original/target)."""
+    return group_json(pathid.ROOT, apps, frozenset(), version=version)
 
 
 def parse_group(

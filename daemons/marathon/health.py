@@ -7,7 +7,7 @@ TaskStatus.healthy) and asks `should_kill` after each failure:
 - failures while the task is not running, or within gracePeriodSeconds of its start before
   its first success, are ignored, not even counted (Marathon: "ignoreFailures");
 - the task is killed once consecutiveFailures >= maxConsecutiveFailures > 0 (0 = never kill),
-  that is on the maxConsecutiveFailures-th failure in a row past the grace period (F18).
+  that is on the maxConsecutiveFailures-th failure in a row past the grace period.
 """
 
 from __future__ import annotations
@@ -126,7 +126,8 @@ def instance_healthy(results: Iterable[HealthResult]) -> bool | None:
 def result_json(
     result: HealthResult, task_id: str, instance_id: str, ts: Callable[[float], str]
 ) -> JSON:
-    """§4.9 HealthCheckResult (its keys only; times formatted by `ts`, absent ones null)."""
+    """A task's `healthCheckResults` item (the keys marathon-python accepts; times formatted by
+    `ts`, absent ones null)."""
 
     def when(t: float | None) -> str | None:
         return None if t is None else ts(t)

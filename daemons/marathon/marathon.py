@@ -6,8 +6,9 @@ and a refused one (4xx, or a store failure) leaves nothing behind. Calls to the 
 (launch, kill, …) are queued under the lock and sent after it is released (`flush`), so the
 lock is never held across the network.
 
-Scheduling (offers, status updates, deployment progress, health) lives in `scheduling.py`; the
-JSON views in `views.py`.
+Scheduling decisions are plans (`planning`, `placement`): `apply` is the one place that carries
+one out, storing first what must be durable. The event handlers (offers, status updates, the
+tick) live in `scheduling.py`, the health probes in `service.py`, the JSON views in `views.py`.
 """
 
 from __future__ import annotations
@@ -16,15 +17,22 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import Any, Protocol
 
 from daemons.kit.errors import Conflict, NotFound
 from daemons.kit.zk import StoreUnavailable
-from daemons.marathon import appdef, backoff, deployment, groups, pathid
+from daemons.marathon import appdef, backoff, deployment, groups, pathid, planning
 from daemons.marathon.config import MarathonConfig
 from daemons.marathon.errors import AppNotFound, Invalid, Locked
 from daemons.marathon.events import EventBus
-from daemons.marathon.model import AppDefinition, DeploymentPlan, Instance
+from daemons.marathon.model import (
+    AppDefinition,
+    DeploymentPlan,
+    Instance,
+    instance_from_stored,
+    instance_stored,
+)
 from daemons.marathon.store import (
     Delete,
     Put,
@@ -94,6 +102,16 @@ class OfferStats:
     last_unused_at: float | None = None
     last_used_at: float | None = None
     reasons: dict[str, int] = field(default_factory=dict)
+
+    def count(self, use: planning.OfferUse, at: float) -> None:
+        self.processed += 1
+        if use.used:
+            self.last_used_at = at
+            return
+        self.unused += 1
+        self.last_unused_at = at
+        for reason in use.reasons:
+            self.reasons[reason] = self.reasons.get(reason, 0) + 1
 
 
 @dataclass(frozen=True)
@@ -208,6 +226,69 @@ class Marathon:
                         }
                     ]
                 )
+
+    # --- plans: the one applier -----------------------------------------------------------------
+
+    def state(self) -> planning.State:
+        """A read-only view of what the leader knows, for a plan (valid under the lock, until
+        a plan is applied)."""
+        return planning.State(
+            apps=MappingProxyType(self.apps),
+            instances=MappingProxyType(self.instances),
+            deployments=MappingProxyType(self.deployments),
+            delays=MappingProxyType(self.delays),
+            killing=MappingProxyType(self.killing),
+            wipe=frozenset(self.wipe),
+            agents=MappingProxyType(self.agents),
+        )
+
+    def apply(self, plan: planning.Plan) -> None:
+        """Carry out a plan (under the lock). What must be durable is stored first: each
+        deployment's progress, then each launch's instances (a new leader knows what this one
+        started). The calls to the master are queued for `flush` in the plan's order: kills,
+        then each offer's launch or decline."""
+        at = self.now()
+        for progress in plan.progress:
+            self._apply_progress(progress)
+        for kill in plan.kills:
+            if kill.reason:
+                log.warning("killing task=%s reason=%s", kill.task_id, kill.reason)
+            if kill.wipe:
+                self.wipe.add(kill.task_id)
+            self.killing[kill.task_id] = at
+            self.send(_kill_call(kill))
+        for use in plan.offer_uses:
+            self.offer_stats.setdefault(use.app_id, OfferStats()).count(use, at)
+        for answer in plan.answers:
+            if isinstance(answer, planning.Launch):
+                self.commit(
+                    [Put("instances", i.task_id, instance_stored(i)) for i in answer.instances]
+                )
+                for inst in answer.instances:
+                    self.instances[inst.task_id] = inst
+            self.send(_answer_call(answer))
+
+    def _apply_progress(self, progress: planning.Progress) -> None:
+        moved = progress.deployment
+        if progress.finished:
+            self.commit([Delete("deployments", moved.id)])
+            self.deployments.pop(moved.id, None)
+        else:
+            self.commit(
+                [Put("deployments", moved.id, deployment.stored_json(moved, appdef.stored_json))]
+            )
+            self.deployments[moved.id] = moved
+        plan_json = self.plan_json(moved)
+        for step in progress.done:
+            self.bus.publish(
+                "deployment_step_success", plan=plan_json, currentStep=deployment.step_json(step)
+            )
+        if progress.finished:
+            self.bus.publish("deployment_success", id=moved.id, plan=plan_json)
+            for app_id in moved.affected_apps:
+                if app_id not in self.apps:
+                    self.bus.publish("app_terminated_event", appId=app_id)
+            log.info("deployment finished id=%s", moved.id)
 
     # --- reads ----------------------------------------------------------------------------------
 
@@ -337,12 +418,10 @@ class Marathon:
         return Result(deployment_id, at)
 
     def plan_json(self, plan: DeploymentPlan) -> JSON:
-        from daemons.marathon import views
-
         return deployment.plan_event_json(
             plan,
-            views.plain_group(plan.original, plan.version),
-            views.plain_group(plan.target, plan.version),
+            groups.plain_group(plan.original, plan.version),
+            groups.plain_group(plan.target, plan.version),
             marathon_ts,
         )
 
@@ -466,12 +545,11 @@ class Marathon:
                     )
                     for a, app in originals.items()
                 }
-                for inst in found:
-                    self._kill(inst, wipe=wipe)  # first, so the scale step does not pick others
+                # First, so the scale step does not pick others.
+                self.apply(planning.kill(self.state(), found, wipe=wipe))
                 result = self.deploy(originals, targets, at=at, writes=cancel)
             else:
-                for inst in found:
-                    self._kill(inst, wipe=wipe)
+                self.apply(planning.kill(self.state(), found, wipe=wipe))
         self.flush()
         return found, result
 
@@ -482,15 +560,6 @@ class Marathon:
             app = self.app(app_id)
             ids = [i.task_id for i in self.instances_of(app.id) if host in (None, i.host)]
         return self.kill_tasks(ids, scale=scale, wipe=wipe, force=force)
-
-    def _kill(self, inst: Instance, *, wipe: bool = False) -> None:
-        if wipe:
-            self.wipe.add(inst.task_id)
-        self.killing[inst.task_id] = self.now()
-        app = self.apps.get(inst.app_id)
-        grace = app.task_kill_grace_period_seconds if app is not None else None
-        task_id, agent_id = inst.task_id, inst.agent_id
-        self.send(lambda d: d.kill(task_id, agent_id, grace_period_seconds=grace))
 
     # --- deployments ----------------------------------------------------------------------------
 
@@ -600,33 +669,13 @@ class Marathon:
         self.flush()
 
 
-def instance_stored(inst: Instance) -> JSON:
-    return {
-        "taskId": inst.task_id,
-        "appId": inst.app_id,
-        "version": inst.version,
-        "agentId": inst.agent_id,
-        "host": inst.host,
-        "ports": list(inst.ports),
-        "servicePorts": list(inst.service_ports),
-        "state": inst.state,
-        "stagedAt": inst.staged_at,
-        "startedAt": inst.started_at,
-        "unreachableSince": inst.unreachable_since,
-    }
-
-
-def instance_from_stored(raw: JSON) -> Instance:
-    return Instance(
-        task_id=raw["taskId"],
-        app_id=raw["appId"],
-        version=float(raw["version"]),
-        agent_id=raw["agentId"],
-        host=raw["host"],
-        ports=tuple(raw.get("ports", ())),
-        service_ports=tuple(raw.get("servicePorts", ())),
-        state=raw.get("state", "TASK_STAGING"),
-        staged_at=float(raw.get("stagedAt", 0.0)),
-        started_at=raw.get("startedAt"),
-        unreachable_since=raw.get("unreachableSince"),
+def _kill_call(kill: planning.Kill) -> Callable[[Driver], None]:
+    return lambda d: d.kill(
+        kill.task_id, kill.agent_id, grace_period_seconds=kill.grace_period_seconds
     )
+
+
+def _answer_call(answer: planning.Launch | planning.Decline) -> Callable[[Driver], None]:
+    if isinstance(answer, planning.Launch):
+        return lambda d: d.launch([answer.offer_id], answer.task_infos)
+    return lambda d: d.decline([answer.offer_id], refuse_seconds=answer.refuse_seconds)

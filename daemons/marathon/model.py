@@ -3,7 +3,8 @@
 Every value is frozen. Apps are kept in the normalised, absolute form (`/group/app`), with
 every default filled in by `appdef.parse_app`; `appdef.app_json` turns one back into the JSON
 marathon-python accepts. Timestamps are seconds since the epoch (floats); `timestamps` formats
-them the Marathon way (`2015-09-29T15:59:51.164Z`).
+them the Marathon way (`2015-09-29T15:59:51.164Z`). `instance_stored` is an instance's form in
+ZooKeeper, so that a new leader knows the version of every task.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from daemons.protocols import JSON
 
 # Mesos task states Marathon counts as "running" (instance alive at the agent).
 ACTIVE_STATES = frozenset({"TASK_STAGING", "TASK_STARTING", "TASK_RUNNING", "TASK_KILLING"})
@@ -176,3 +179,38 @@ class DeploymentPlan:
     def affected_apps(self) -> tuple[str, ...]:
         seen = {a.app for s in self.steps for a in s.actions}
         return tuple(sorted(seen))
+
+
+# --- an instance as kept in ZooKeeper (instances/<task id>) ------------------------------------
+
+
+def instance_stored(inst: Instance) -> JSON:
+    return {
+        "taskId": inst.task_id,
+        "appId": inst.app_id,
+        "version": inst.version,
+        "agentId": inst.agent_id,
+        "host": inst.host,
+        "ports": list(inst.ports),
+        "servicePorts": list(inst.service_ports),
+        "state": inst.state,
+        "stagedAt": inst.staged_at,
+        "startedAt": inst.started_at,
+        "unreachableSince": inst.unreachable_since,
+    }
+
+
+def instance_from_stored(raw: Mapping[str, Any]) -> Instance:
+    return Instance(
+        task_id=raw["taskId"],
+        app_id=raw["appId"],
+        version=float(raw["version"]),
+        agent_id=raw["agentId"],
+        host=raw["host"],
+        ports=tuple(raw.get("ports", ())),
+        service_ports=tuple(raw.get("servicePorts", ())),
+        state=raw.get("state", "TASK_STAGING"),
+        staged_at=float(raw.get("stagedAt", 0.0)),
+        started_at=raw.get("startedAt"),
+        unreachable_since=raw.get("unreachableSince"),
+    )

@@ -171,7 +171,7 @@ def _restart(
 ) -> StepDecision:
     """Rolling replacement of the old instances by n new ones (TaskReplaceActor).
 
-    Invariants (F16): serving = ready new + running old never drops below minHealthy because
+    Invariants: serving = ready new + running old never drops below minHealthy because
     of a kill here, and old + new + in flight never exceeds maxTotal because of a launch here.
     An old instance counts as serving while running and not known to be unhealthy (Marathon
     counts every running old instance; one whose checks fail serves nobody, so killing it

@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import Any
 
 from daemons.frameworks.daemon import FrameworkDaemon, framework_info
-from daemons.marathon import health, probes, scheduling
+from daemons.marathon import health, planning, probes, scheduling
 from daemons.marathon.config import MarathonConfig
 from daemons.marathon.events import EventBus
 from daemons.marathon.marathon import Marathon
@@ -186,7 +186,7 @@ class MarathonService:
                 )
             if health.should_kill(check, results[index], started_at=inst.started_at, now=now):
                 log.warning("killing unhealthy task=%s cause=%s", task_id, cause)
-                m._kill(inst)
+                m.apply(planning.kill(m.state(), [inst]))
                 self.bus.publish(
                     "unhealthy_instance_kill_event",
                     appId=app.id,

@@ -1,13 +1,14 @@
 """Marathon's JSON views of the leader's state: apps with their counts, tasks, groups,
-deployments and the launch queue. Only keys marathon-python 0.13.0 accepts (reference §4.9).
+deployments and the launch queue. Only keys marathon-python 0.13.0 accepts (it builds its
+models with `cls(**json)`: an unknown key is a TypeError in the user's program).
 Callers hold the state's lock.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
-from daemons.marathon import appjson, backoff, deployment, groups, health
+from daemons.marathon import appjson, backoff, deployment, groups, health, planning
 from daemons.marathon.marathon import Marathon
 from daemons.marathon.model import AppDefinition, Instance
 from daemons.marathon.timestamps import marathon_ts
@@ -75,11 +76,6 @@ def app_view(m: Marathon, app: AppDefinition, embed: frozenset[str], *, single: 
     return appjson.app_json(app, extra=extra)
 
 
-def plain_group(apps: Mapping[str, AppDefinition], version: float) -> JSON:
-    """The whole tree of `apps` as a group (deployment events' original/target)."""
-    return groups.group_json("/", dict(apps), frozenset(), version=version)
-
-
 def group_view(m: Marathon, group_id: str, embed: frozenset[str]) -> JSON:
     return groups.group_json(
         group_id,
@@ -97,11 +93,9 @@ def deployments_view(m: Marathon) -> list[JSON]:
 def queue_view(m: Marathon, *, last_unused_offers: bool) -> JSON:
     """Apps waiting for launches: those below their target count (or in a step that launches)."""
     now = m.now()
-    from daemons.marathon import scheduling
-
-    budget = scheduling.launch_budget_view(m, now)
+    queue = planning.plan(m.state(), now).queue  # the plan of this moment, not applied
     items = []
-    for app_id, count in sorted(budget.items()):
+    for app_id, count in sorted(queue.items()):
         app = m.apps.get(app_id)
         if app is None:
             continue

@@ -1,7 +1,7 @@
 """Every Marathon v2 endpoint on live data, with plain `requests` and marathon-python: /v2/apps
 (embeds, filters, versions, rollback, replace, PATCH), /v2/groups, /v2/tasks and kills, /v2/queue,
-/v2/info and friends; and every answer parsed by marathon-python's models (rule X7 on live
-data)."""
+/v2/info and friends; and every answer parsed by marathon-python's models, which refuse any key
+they do not know."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Marathon high availability on real processes: standbys proxy to the leader, a `kill -9`'d
 leader is replaced within 6 s by a standby that re-subscribes with the same FrameworkID and kills
-nothing (F15), a new FrameworkID is refused while instances exist, a leader that loses its
-ZooKeeper session exits, a rolling restart survives a failover (F16) and launch backoff survives
-one too (F17)."""
+nothing, a new FrameworkID is refused while instances exist, a leader that loses its ZooKeeper
+session exits, a rolling restart survives a failover keeping its minimum healthy capacity, and
+launch backoff survives one too (no burst of launches)."""
 
 from __future__ import annotations
 
@@ -154,7 +154,7 @@ def test_standbys_proxy_every_call_to_the_leader(marathon_cluster: Any) -> None:
     assert cluster.wait_leader() == leader, "a short pause changes no leadership"
 
 
-# --- F15: kill -9 the leader -----------------------------------------------------------------
+# --- kill -9 the leader ----------------------------------------------------------------------
 
 
 def test_f15_a_killed_leader_is_replaced_with_the_same_framework_and_no_task_killed(
@@ -270,7 +270,7 @@ def test_a_leader_that_lost_its_zookeeper_session_exits(
     assert framework_tasks(cluster, framework_id) == dict.fromkeys(tasks, "TASK_RUNNING")
 
 
-# --- F16: failover during a rolling restart --------------------------------------------------
+# --- failover during a rolling restart -------------------------------------------------------
 
 
 def task_port(task: JSON) -> int:
@@ -397,7 +397,7 @@ def test_f16_a_rolling_restart_survives_a_leader_failover(
     assert running == new_ids
 
 
-# --- F17: backoff across a failover ----------------------------------------------------------
+# --- backoff across a failover ---------------------------------------------------------------
 
 
 def launch_times(cluster: MarathonCluster, framework_id: str, prefix: str) -> list[float]:

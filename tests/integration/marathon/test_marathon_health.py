@@ -1,5 +1,5 @@
 """Marathon's task health and task handling on real daemons: a failing HTTP check kills and
-replaces the task in time (F18) with its events; TCP (Marathon-side) and COMMAND / MESOS_HTTP
+replaces the task in time with its events; TCP (Marathon-side) and COMMAND / MESOS_HTTP
 (executor-side) checks show in tasksHealthy; taskKillGracePeriodSeconds reaches the kill; an
 unreachable agent's task is replaced per unreachableStrategy (and not when it is disabled)."""
 
@@ -58,7 +58,7 @@ def web(app_id: str, cmd: str = SERVE, checks: list[JSON] | None = None, **extra
     }
 
 
-# --- F18: a failing HTTP check ---------------------------------------------------------------
+# --- a failing HTTP check: killed after maxConsecutiveFailures, then replaced ----------------
 
 
 def test_f18_a_failing_http_check_kills_and_replaces_the_task(
@@ -257,7 +257,7 @@ def test_unreachable_strategy_replaces_or_waits(marathon_cluster: Any) -> None:
         processes.kill_family(agent.pid, signal.SIGCONT)
 
     # The agent is back: both originals run again. The app with a replacement has 2 of 1 for a
-    # moment; the surplus goes and the count settles at the target (F9: final count = target).
+    # moment; the surplus goes and the count settles at the target.
     def settled() -> bool:
         replace_app = app_of(cluster, "/partition/replace")
         wait_app = app_of(cluster, "/partition/wait")

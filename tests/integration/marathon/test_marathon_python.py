@@ -76,7 +76,9 @@ def test_app_lifecycle_with_marathon_python(marathon_cluster: Any) -> None:
 
     # Scale: a third instance cannot be placed (UNIQUE on two hosts); scale down to 1.
     client.scale_app("/web", instances=1)
-    wait_for(lambda: cluster.app("/web")["tasksRunning"] == 1, 30, "scaled down to 1")
+    # Done only once the killed task has ended: while it is TASK_KILLING the scale deployment
+    # still holds the app, and the next change would get 409.
+    cluster.wait_running("/web", 1, healthy=True, timeout=30)
     client.scale_app("/web", instances=2)
     cluster.wait_running("/web", 2, healthy=True)
 

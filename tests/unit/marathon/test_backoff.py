@@ -1,4 +1,5 @@
-"""Launch backoff: the delay sequence, what counts as a failure, resets, the stored form (F17)."""
+"""Launch backoff: the delay sequence, what counts as a failure, resets, the stored form (a new
+leader goes on from it)."""
 
 from __future__ import annotations
 
@@ -119,6 +120,6 @@ def test_queue_delay_json_has_whole_seconds_and_overdue() -> None:
 def test_the_stored_delay_comes_back_equal_through_json(
     app_id: str, version: float, failures: int, until: float
 ) -> None:
-    # F17: a new leader reads this and goes on backing off from where the old one was.
+    # A new leader reads this and goes on backing off from where the old one was.
     d = Delay(app_id, version, failures, until)
     assert backoff.from_stored(json.loads(json.dumps(backoff.stored_json(d)))) == d

@@ -13,7 +13,7 @@ from daemons.marathon import deployment
 from daemons.marathon.deployment import RESTART, SCALE, START, STOP, DependencyCycle
 from daemons.marathon.model import AppDefinition, DeploymentAction, DeploymentPlan
 
-# The keys marathon-python accepts (§4.9).
+# The keys marathon-python accepts.
 DEPLOYMENT_KEYS = {
     "affectedApps",
     "currentActions",

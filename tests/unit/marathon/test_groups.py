@@ -14,6 +14,7 @@ from daemons.marathon.groups import (
     all_group_ids,
     group_json,
     parse_group,
+    plain_group,
     scale_by,
 )
 from daemons.marathon.model import AppDefinition
@@ -123,6 +124,14 @@ def test_group_json_of_a_subgroup_and_without_apps() -> None:
 
 def _keys(group: dict[str, Any]) -> set[str]:
     return set(group) | {k for g in group["groups"] for k in _keys(g)}
+
+
+def test_a_plain_group_is_the_whole_tree_of_the_apps_without_explicit_groups() -> None:
+    # A deployment event's original/target: the apps of the plan, rendered as a root group.
+    doc = plain_group({"/prod/api": APPS["/prod/api"]}, V)
+    assert doc == group_json("/", {"/prod/api": APPS["/prod/api"]}, frozenset(), version=V)
+    assert [g["id"] for g in doc["groups"]] == ["/prod"]
+    assert doc["groups"][0]["apps"] == [app_json(APPS["/prod/api"])]
 
 
 def test_group_json_uses_only_whitelisted_keys_and_app_json_by_default() -> None:

@@ -1,4 +1,4 @@
-"""Health state: recording outcomes, the grace period, the kill threshold (F18), JSON."""
+"""Health state: recording outcomes, the grace period, the kill threshold, JSON."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def test_failures_within_the_grace_period_are_not_counted() -> None:
         r = fail(r, now)
         assert not health.should_kill(CHECK, r, started_at=STARTED, now=now)
     assert r == health.initial(CHECK)
-    # Past the grace period: the third failure in a row kills (F18).
+    # Past the grace period: the third failure in a row kills.
     r = fail(r, STARTED + 30)
     r = fail(r, STARTED + 35)
     assert not health.should_kill(CHECK, r, started_at=STARTED, now=STARTED + 35)

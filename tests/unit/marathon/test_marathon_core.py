@@ -17,7 +17,8 @@ from daemons.marathon.errors import Invalid, Locked
 from daemons.marathon.events import EventBus
 from daemons.marathon.marathon import Marathon
 from daemons.marathon.store import MemoryStore
-from daemons.mesos_client.events import TaskStatus, parse_offer
+from daemons.mesos_client.events import TaskStatus
+from tests.unit.marathon.factories import offer
 
 JSON = dict[str, Any]
 
@@ -72,30 +73,6 @@ def make(store: MemoryStore | None = None, **config: Any) -> tuple[Marathon, Dri
     return m, driver, clock
 
 
-_offers = itertools.count(1)
-
-
-def offer(host: str = "h1", agent: str = "a1", cpus: float = 4, mem: float = 4096) -> Any:
-    return parse_offer(
-        {
-            "id": {"value": f"o{next(_offers)}"},
-            "framework_id": {"value": "f"},
-            "agent_id": {"value": agent},
-            "hostname": host,
-            "resources": [
-                {"name": "cpus", "type": "SCALAR", "scalar": {"value": cpus}},
-                {"name": "mem", "type": "SCALAR", "scalar": {"value": mem}},
-                {"name": "disk", "type": "SCALAR", "scalar": {"value": 1000}},
-                {
-                    "name": "ports",
-                    "type": "RANGES",
-                    "ranges": {"range": [{"begin": 31000, "end": 31100}]},
-                },
-            ],
-        }
-    )
-
-
 def update(m: Marathon, task_id: str, state: str, healthy: bool | None = None) -> None:
     scheduling.handle_update(
         m, TaskStatus(task_id=task_id, state=state, agent_id="a1", healthy=healthy)
@@ -121,14 +98,37 @@ def test_create_is_durable_before_it_is_applied_and_launches_on_offers() -> None
     result = m.create_app(app(instances=2))
     assert "web" in store.snapshot.apps and result.deployment_id in store.snapshot.deployments
     assert store.versions("/web") == [round(result.version * 1000)]
+    stored_when_sent: list[bool] = []
+    record = driver.launch
+
+    def launch(offer_ids: Any, task_infos: Any, *, refuse_seconds: Any = None) -> None:
+        ids = {t["task_id"]["value"] for t in task_infos}
+        stored_when_sent.append(ids <= set(store.snapshot.instances))
+        record(offer_ids, task_infos, refuse_seconds=refuse_seconds)
+
+    driver.launch = launch  # type: ignore[method-assign]
     scheduling.handle_offers(m, [offer()])
     launched = driver.of("launch")
     assert len(launched) == 1 and len(launched[0]) == 2
     # The instances were stored before the launch went out.
-    assert set(launched[0]) <= set(store.snapshot.instances)
+    assert stored_when_sent == [True]
     run_all(m, driver)
     scheduling.tick(m)
     assert not m.deployments and not store.snapshot.deployments
+
+
+def test_a_launch_whose_instances_cannot_be_stored_is_never_sent() -> None:
+    store = MemoryStore()
+    m, driver, _ = make(store)
+    m.create_app(app(instances=1))
+    scheduling.tick(m)  # the deployment's start step is done and stored
+    store.fail_next = True
+    with pytest.raises(StoreUnavailable):
+        scheduling.handle_offers(m, [offer()])
+    m.flush()
+    assert driver.of("launch") == [] and m.instances == {} and store.snapshot.instances == {}
+    scheduling.handle_offers(m, [offer()])  # the store is back: the next offer launches
+    assert len(driver.of("launch")) == 1 and len(store.snapshot.instances) == 1
 
 
 @pytest.mark.parametrize(
@@ -271,7 +271,7 @@ def test_backoff_grows_on_failures_is_stored_and_survives_failover() -> None:
     update(m, task_id, "TASK_RUNNING")
     update(m, task_id, "TASK_FAILED")
     assert store.snapshot.delays["web"]["failures"] == 1
-    # Within the delay, offers launch nothing — also at a new leader (F17: no burst).
+    # Within the delay, offers launch nothing — also at a new leader (no burst after failover).
     m2, driver2, clock2 = make(store)
     clock2.now = clock.now + 5
     scheduling.handle_offers(m2, [offer()])
@@ -366,6 +366,20 @@ def test_the_queue_shows_the_delay_left_in_whole_seconds_truncated() -> None:
     clock.now += 4
     (item,) = queue_view(m, last_unused_offers=False)["queue"]
     assert item["delay"] == {"timeLeftSeconds": 0, "overdue": True}
+
+
+def test_the_queue_is_the_plan_of_the_moment_without_applying_it() -> None:
+    from daemons.marathon.views import queue_view
+
+    store = MemoryStore()
+    m, driver, _ = make(store)
+    m.create_app(app(instances=2))
+    commits = len(store.commits)
+    # The deployment's start step is done: the plan passes it, and its scale step wants 2.
+    (item,) = queue_view(m, last_unused_offers=False)["queue"]
+    assert item["app"]["id"] == "/web" and item["count"] == 2
+    (plan,) = m.deployments.values()
+    assert plan.current_step == 0 and len(store.commits) == commits and driver.calls == []
 
 
 def test_an_unreachable_instance_that_returns_after_its_replacement_is_one_too_many() -> None:

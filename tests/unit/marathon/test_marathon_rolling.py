@@ -1,4 +1,6 @@
-"""The per-app step decision: scale, stop, and the rolling restart's capacity invariants (F16).
+"""The per-app step decision: scale, stop, and the rolling restart's capacity invariants,
+decided by `rolling` alone and, in the simulations, also through the scheduling plan that the
+leader applies (`planning.plan` of a deployment of one step).
 
 (Named test_marathon_rolling: tests/unit/exhibitor/test_rolling.py already owns the basename.)
 """
@@ -13,8 +15,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from daemons.marathon import rolling
-from daemons.marathon.model import AppDefinition, Instance, UpgradeStrategy
+from daemons.marathon import planning, rolling
+from daemons.marathon.model import (
+    AppDefinition,
+    DeploymentAction,
+    DeploymentPlan,
+    DeploymentStep,
+    HealthCheck,
+    Instance,
+    UpgradeStrategy,
+)
 from daemons.marathon.rolling import RESTART, SCALE, START, STOP, Capacity, StepDecision
 
 OLD, NEW = 1.0, 2.0
@@ -33,6 +43,7 @@ def app(
         upgrade_strategy=UpgradeStrategy(mhc, moc),
         kill_selection=kill_selection,
         version=NEW,
+        last_config_change_at=NEW,  # what the leader stamps on launches
     )
 
 
@@ -260,6 +271,10 @@ class Cluster:
             task_id, version=NEW, state="TASK_STAGING", staged_at=self.clock
         )
 
+    def land_all(self) -> None:
+        while self.in_flight:
+            self.land()
+
     def set(self, i: Instance, **changes: object) -> None:
         self.instances[i.task_id] = dataclasses.replace(i, **changes)  # type: ignore[arg-type]
 
@@ -274,18 +289,59 @@ class Cluster:
         )
 
 
-def run(action: str, target: AppDefinition, cluster: Cluster, data: st.DataObject) -> list[int]:
+Decide = Callable[[str, AppDefinition, Cluster], StepDecision]
+
+
+def by_rolling(action: str, target: AppDefinition, cluster: Cluster) -> StepDecision:
+    return rolling.next_actions(
+        action,
+        target,
+        list(cluster.instances.values()),
+        in_flight=cluster.in_flight,
+        health_required=cluster.health_required,
+    )
+
+
+def by_plan(action: str, target: AppDefinition, cluster: Cluster) -> StepDecision:
+    """The decision as the leader's plan makes it, for a deployment of this one step. The
+    leader stores a launch's instances when it places them, so it never has launches in
+    flight: the caller lands them at once (`Cluster.land_all`)."""
+    if cluster.health_required:  # the leader requires health where the app has checks
+        target = dataclasses.replace(target, health_checks=(HealthCheck(),))
+    stopped = action == STOP
+    step = DeploymentStep((DeploymentAction(action, target.id),))
+    apps = {} if stopped else {target.id: target}
+    d = DeploymentPlan("d1", NEW, {target.id: target} if stopped else {}, apps, (step,))
+    plan = planning.plan(
+        planning.State(
+            apps=apps,
+            instances=cluster.instances,
+            deployments={d.id: d},
+            killing={i.task_id: 0.0 for i in cluster.live() if i.state == "TASK_KILLING"},
+        ),
+        cluster.clock,
+    )
+    return StepDecision(
+        launch=plan.launch.get(target.id, 0),
+        kill=tuple(k.task_id for k in plan.kills),
+        done=any(p.finished for p in plan.progress),
+    )
+
+
+def run(
+    action: str,
+    target: AppDefinition,
+    cluster: Cluster,
+    data: st.DataObject,
+    decide: Decide = by_rolling,
+) -> list[int]:
     """Drive the step to done; returns the serving count seen after each decision."""
     seen: list[int] = []
     for _ in range(1000):
-        d = rolling.next_actions(
-            action,
-            target,
-            list(cluster.instances.values()),
-            in_flight=cluster.in_flight,
-            health_required=cluster.health_required,
-        )
+        d = decide(action, target, cluster)
         cluster.apply(d)
+        if decide is by_plan:
+            cluster.land_all()
         seen.append(cluster.serving())
         if action == RESTART:
             total = len(cluster.live()) + cluster.in_flight
@@ -294,14 +350,7 @@ def run(action: str, target: AppDefinition, cluster: Cluster, data: st.DataObjec
             assert not d.launch and not d.kill
             return seen
         # Idempotent: right after applying a decision, the same call asks for nothing more.
-        again = rolling.next_actions(
-            action,
-            target,
-            list(cluster.instances.values()),
-            in_flight=cluster.in_flight,
-            health_required=cluster.health_required,
-        )
-        assert again == StepDecision()
+        assert decide(action, target, cluster) == StepDecision()
         events = cluster.events()
         assert events, f"deadlock: {d} with {cluster.live()}"
         events[data.draw(st.integers(0, len(events) - 1))]()
@@ -317,10 +366,14 @@ strategies = st.tuples(
 )
 
 
+@pytest.mark.parametrize("decide", [by_rolling, by_plan], ids=["rolling", "plan"])
 @settings(max_examples=300)
 @given(strategies, st.integers(0, 6), st.data())
 def test_a_rolling_restart_keeps_capacity_and_always_finishes(
-    params: tuple[int, float, float, str, bool], old_count: int, data: st.DataObject
+    decide: Decide,
+    params: tuple[int, float, float, str, bool],
+    old_count: int,
+    data: st.DataObject,
 ) -> None:
     n, mhc, moc, selection, health_required = params
     target = app(n, mhc, moc, selection)
@@ -328,9 +381,9 @@ def test_a_rolling_restart_keeps_capacity_and_always_finishes(
     cluster = Cluster(running(old_count), health_required)
     min_healthy = rolling.capacity(target).min_healthy
 
-    seen = run(RESTART, target, cluster, data)
+    seen = run(RESTART, target, cluster, data, decide)
 
-    # F16: once minHealthy instances serve, a kill never takes the app below it.
+    # Once minHealthy instances serve, a kill never takes the app below it.
     reached = old_count >= min_healthy
     for serving in seen:
         reached = reached or serving >= min_healthy
@@ -367,15 +420,16 @@ def test_scaling_down_kills_staging_ones_first_then_by_kill_selection(
     assert list(d.kill) == expected
 
 
+@pytest.mark.parametrize("decide", [by_rolling, by_plan], ids=["rolling", "plan"])
 @settings(max_examples=200)
 @given(strategies, st.integers(0, 8), st.data())
 def test_scaling_and_stopping_always_finish(
-    params: tuple[int, float, float, str, bool], start: int, data: st.DataObject
+    decide: Decide, params: tuple[int, float, float, str, bool], start: int, data: st.DataObject
 ) -> None:
     n, mhc, moc, selection, health_required = params
     target = app(n, mhc, moc, selection)
     cluster = Cluster(running(start, version=NEW), health_required)
-    run(SCALE, target, cluster, data)
+    run(SCALE, target, cluster, data, decide)
     assert len(cluster.live()) == n
-    run(STOP, target, cluster, data)
+    run(STOP, target, cluster, data, decide)
     assert cluster.live() == []
