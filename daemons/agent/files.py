@@ -25,17 +25,13 @@ import stat
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, jsonify, request, send_file
 
 from daemons.agent.beneath import Resolver, components, open_beneath
+from daemons.agent.web import current_runtime
 from daemons.kit.errors import BadRequest, NotFound
 from daemons.protocols import JSON
-
-if TYPE_CHECKING:
-    from daemons.agent.agent import Agent
-
 
 PAGE = 4096
 MAX_READ = 16 * PAGE  # Mesos caps one read at 16 pages
@@ -182,25 +178,8 @@ def attachment_name(name: str) -> str:
     return safe or "download"
 
 
-# --- the agent's attached paths -------------------------------------------------------------
-
-
-def attached(agent: Agent) -> tuple[list[Path], dict[str, Path]]:
-    """Roots (the sandboxes tree) and virtual path -> latest run directory of each executor."""
-    virtual: dict[str, Path] = {}
-    with agent.lock:
-        frameworks = [*agent.completed_frameworks, *agent.frameworks.values()]
-        for framework in frameworks:
-            for executor in [*framework.completed_executors, *framework.executors.values()]:
-                key = f"/frameworks/{framework.framework_id}/executors/{executor.executor_id}"
-                virtual[f"{key}/runs/latest"] = executor.directory
-    return [agent.work_dir / "slaves"], virtual
-
-
 def _request_path() -> tuple[str | None, list[Path], dict[str, Path]]:
-    from daemons.agent.agent import current_agent
-
-    roots, virtual = attached(current_agent())
+    roots, virtual = current_runtime().attached()
     return request.args.get("path"), roots, virtual
 
 

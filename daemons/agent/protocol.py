@@ -173,3 +173,26 @@ def allocation_role(resources: Any, framework_info: JSON) -> str:
             if isinstance(info, dict) and isinstance(info.get("role"), str):
                 return str(info["role"])
     return framework_roles(framework_info)[0]
+
+
+def update_call(agent_id: str, framework_id: str, status: JSON) -> JSON:
+    """One status update for the master (docs/agent-protocol.md)."""
+    return {
+        "type": "UPDATE",
+        "agent_id": id_json(agent_id),
+        "update": {"status": status, "framework_id": id_json(framework_id)},
+    }
+
+
+def updates_call(agent_id: str, due: list[tuple[str, JSON]]) -> JSON:
+    """Several updates in one call; the master applies them in order (docs/agent-protocol.md)."""
+    return {
+        "type": "UPDATES",
+        "agent_id": id_json(agent_id),
+        "updates": {
+            "updates": [
+                {"status": status, "framework_id": id_json(framework_id)}
+                for framework_id, status in due
+            ]
+        },
+    }
