@@ -45,6 +45,7 @@ class Checkpointed:
 
     agent_id: str
     runs: list[RunCheckpoint]
+    skipped: int = 0  # incomplete runs (a first write that never completed)
 
 
 def refusal(err: CheckpointError, checkpoints: Checkpoints) -> str:
@@ -77,7 +78,7 @@ def read(checkpoints: Checkpoints, boot_id: str, mode: str) -> Checkpointed | No
         raise RecoveryError(refusal(err, checkpoints)) from None
     for what in skipped:
         log.warning("recovery skips an incomplete checkpoint: %s", what)
-    return Checkpointed(latest[0], runs)
+    return Checkpointed(latest[0], runs, len(skipped))
 
 
 def start_afresh(agent: Agent, containers: list[str]) -> None:
@@ -93,6 +94,7 @@ def restore(
     """Rebuild the state from `found`; `live`: container id -> pid of the containers the
     containerizer re-attached. Returns the executors expected to re-subscribe."""
     agent.agent_id = found.agent_id
+    agent.counters["recovery_errors"] += found.skipped
     waiting: list[Executor] = []
     dead: list[Executor] = []
     # Completed runs first, so that a live run of the same executor id takes the slot.

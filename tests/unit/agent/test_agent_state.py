@@ -25,6 +25,7 @@ from daemons.agent.plan import (
     WatchContainer,
 )
 from daemons.agent.protocol import MEMORY_LIMITATION
+from daemons.kit.errors import ServiceUnavailable
 from tests.unit.agent.state_harness import (
     AGENT_ID,
     COMMAND_ARGV,
@@ -319,3 +320,80 @@ def test_an_unreadable_checkpoint_stops_recovery_with_what_and_how(
     message = str(refused.value)
     assert str(run_file) in message and "not JSON" in message
     assert 'recover = "cleanup"' in message and str(checkpoints.latest_link) in message
+
+
+# --- checkpoints that cannot be written -------------------------------------------------------
+
+
+def unwritable(path: Path) -> None:
+    """Make writing `path` really fail: a directory now stands where the file goes, so the
+    atomic rename of the new version onto it fails (EISDIR), even for root."""
+    path.unlink(missing_ok=True)
+    path.mkdir(parents=True)
+
+
+def test_an_update_that_cannot_be_checkpointed_is_refused_never_acknowledged_and_taken_later(
+    agent: Agent, clock: Clock
+) -> None:
+    started, _ = launch(agent, run_task(task("t1")))
+    stream, _ = subscribe(agent, "t1")
+    cid = started.spec.container_id
+    updates = agent.checkpoints.task_dir(AGENT_ID, FID, "t1", cid, "t1") / "task.updates"
+    unwritable(updates)
+    running = executor_status("t1", "TASK_RUNNING", 1)
+    with pytest.raises(ServiceUnavailable, match="not checkpointed"):
+        executor_calls.update(agent, FID, "t1", running)
+    # No ACKNOWLEDGED; the stream ends, so that the executor sends it again when it re-subscribes.
+    assert agent.take_plan() == [CloseStream(stream)]
+    executor = agent.executor(FID, "t1")
+    assert executor is not None and executor.stream is None
+    assert executor.tasks["t1"].state == "TASK_STAGING"
+    assert due_states(agent, clock) == []
+    assert agent.counters["checkpoint_errors"] == 1
+    # Still full: the re-subscription carrying it is refused too, and nothing changes.
+    payload = {"unacknowledged_updates": [{"status": running}]}
+    with pytest.raises(ServiceUnavailable):
+        subscribe(agent, "t1", payload)
+    assert executor.stream is None and agent.take_plan() == []
+    updates.rmdir()
+    _, events = subscribe(agent, "t1", payload)
+    assert events[0] == {
+        "type": "ACKNOWLEDGED",
+        "acknowledged": {"task_id": {"value": "t1"}, "uuid": running["uuid"]},
+    }
+    assert due_states(agent, clock) == [("t1", "TASK_RUNNING")]
+    assert json.loads(updates.read_text())["pending"][0]["uuid"] == running["uuid"]
+
+
+def test_the_agents_own_updates_go_out_even_when_they_cannot_be_checkpointed(
+    agent: Agent, clock: Clock
+) -> None:
+    """Nobody would send them again: they are kept in memory (and counted)."""
+    started, _ = launch(agent, run_task(task("t1")))
+    cid = started.spec.container_id
+    unwritable(agent.checkpoints.task_dir(AGENT_ID, FID, "t1", cid, "t1") / "task.updates")
+    containers.registration_timed_out(agent, FID, "t1", cid)
+    containers.exited(agent, cid, 9, None)
+    assert due_states(agent, clock) == [("t1", "TASK_FAILED")]
+    assert agent.counters["checkpoint_errors"] >= 1
+
+
+def test_a_pid_that_cannot_be_checkpointed_destroys_the_container_and_fails_its_task(
+    agent: Agent, clock: Clock
+) -> None:
+    """Recovery finds executors by their checkpointed pid: one it could not find again must
+    not run on."""
+    master_events.handle_event(agent, run_task(task("t1")))
+    (started,) = agent.take_plan()
+    assert isinstance(started, LaunchContainer)
+    cid = started.spec.container_id
+    unwritable(agent.checkpoints.run_dir(AGENT_ID, FID, "t1", cid) / "run.info")
+    containers.launched(agent, FID, "t1", cid, 4242)
+    assert agent.take_plan() == [WatchContainer(cid), CancelTimer(cid), DestroyContainer(cid)]
+    containers.exited(agent, cid, 9, None)
+    status = agent.updates.get(FID, "t1")
+    assert status is not None
+    failed = status.pending[-1]
+    assert (failed["state"], failed["reason"]) == ("TASK_FAILED", "REASON_CONTAINER_LAUNCH_FAILED")
+    assert failed["message"].startswith("Failed to checkpoint: cannot checkpoint")
+    assert "run.info" in failed["message"]
