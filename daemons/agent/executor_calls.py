@@ -172,7 +172,3 @@ def message(agent: Agent, fid: str, eid: str, data: str) -> None:
             }
         )
     )
-
-
-def heartbeat(agent: Agent, fid: str, eid: str) -> None:
-    executor_of(agent, fid, eid)

@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from daemons.protocols import JSON
-from daemons.protocols.states import TASK_STATES
+from daemons.protocols.states import TASK_STATES, is_terminal
 
 VERSION = "1.11.0"
 
@@ -119,6 +119,17 @@ def validate_executor_status(status: Any) -> JSON:
         raise InvalidCall("An executor may not send TASK_STAGING")
     decode_uuid(status.get("uuid"))
     return status
+
+
+def has_terminal_update(subscribe: JSON) -> bool:
+    """Whether an executor's SUBSCRIBE lists an unacknowledged terminal update."""
+    updates = subscribe.get("unacknowledged_updates") or []
+    return any(
+        isinstance(u, dict)
+        and isinstance(u.get("status"), dict)
+        and is_terminal(str(u["status"].get("state")))
+        for u in updates
+    )
 
 
 def memory_limited(status: JSON, message: str | None) -> JSON:

@@ -31,34 +31,24 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from daemons.agent import (
     builtin_executors,
     containers,
     executor_calls,
     master_events,
+    plan,
     recovery,
-    state,
 )
+from daemons.agent import state as views
 from daemons.agent.agent import Agent
 from daemons.agent.checkpoint import Checkpoints
 from daemons.agent.config import AgentConfig
+from daemons.agent.containerizer import Containerizer
 from daemons.agent.master_link import MasterLink
 from daemons.agent.model import Executor, ExecutorState
-from daemons.agent.plan import (
-    CancelTimer,
-    CloseStream,
-    DestroyContainer,
-    Effect,
-    LaunchContainer,
-    RegistrationTimeout,
-    ResizeContainer,
-    SendExecutor,
-    SendMaster,
-    WatchContainer,
-)
-from daemons.agent.protocol import id_json, update_call, updates_call
+from daemons.agent.protocol import has_terminal_update, id_json, update_call, updates_call
 from daemons.kit.streams import EventStream
 from daemons.protocols import JSON
 from daemons.protocols.states import is_terminal
@@ -67,35 +57,11 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-COMMAND_EXECUTOR = "command.py"
-DEFAULT_EXECUTOR = "default.py"
 # Master events handled on the link's own thread (they never wait on a launch).
 INLINE_EVENTS = frozenset({"ACKNOWLEDGE", "HEARTBEAT", "ERROR"})
 IDLE_WAKEUP = 1.0
 # Due updates go to the master in batches of at most this many (one UPDATES call each).
 BATCH = 256
-
-
-class Containerizer(Protocol):
-    """The interface of `daemons.agent.containerizer.Containerizer` the runtime relies on."""
-
-    def launch(self, spec: Any) -> Any: ...
-
-    def recover(self, container_id: str, pid: int) -> Any: ...
-
-    def update(
-        self, container_id: str, cpus: float, mem_mb: float, pids_max: int | None
-    ) -> None: ...
-
-    def wait(self, container_id: str, timeout: float | None = None) -> Any: ...
-
-    def destroy(self, container_id: str, grace_period: float = 0.0) -> None: ...
-
-    def limitation(self, container_id: str) -> str | None: ...
-
-    def usage(self, container_id: str) -> dict[str, float]: ...
-
-    def containers(self) -> list[str]: ...
 
 
 def make_sandbox(work_dir: Path, agent_id: str, directory: Path) -> None:
@@ -113,14 +79,6 @@ def make_sandbox(work_dir: Path, agent_id: str, directory: Path) -> None:
         os.replace(tmp, link)
 
 
-def _has_terminal_update(payload: JSON) -> bool:
-    updates = payload.get("unacknowledged_updates") or []
-    return any(
-        isinstance(u, dict) and is_terminal(str((u.get("status") or {}).get("state")))
-        for u in updates
-    )
-
-
 class AgentRuntime:
     def __init__(
         self,
@@ -134,19 +92,13 @@ class AgentRuntime:
     ) -> None:
         self.config = config
         self.containerizer = containerizer
-        builtin = (
-            builtin_executors.install(Path(config.libexec_dir))
-            if not (config.command_executor and config.default_executor)
-            else builtin_executors.SOURCE
-        )
-        command = config.command_executor or str(builtin / COMMAND_EXECUTOR)
-        default = config.default_executor or str(builtin / DEFAULT_EXECUTOR)
+        command_argv, default_argv = builtin_executors.argv(config)
         self.agent = Agent(
             config,
             Checkpoints(Path(config.work_dir)),
             boot_id=boot_id,
-            command_argv=[config.executor_python, "-I", "-S", command],
-            default_argv=[config.executor_python, "-I", "-S", default],
+            command_argv=command_argv,
+            default_argv=default_argv,
             base_environment=base_environment,
             clock=clock,
             monotonic=monotonic,
@@ -260,7 +212,7 @@ class AgentRuntime:
     def _transition(self, transition: Callable[..., T], *args: Any) -> T:
         """Run `transition(agent, *args)` under the lock and apply what it emitted (also when
         it raised); launches come last, outside the lock, on this thread."""
-        launches: list[LaunchContainer] = []
+        launches: list[plan.LaunchContainer] = []
         try:
             with self.lock:
                 try:
@@ -272,25 +224,25 @@ class AgentRuntime:
             for launch in launches:
                 self._launch(launch)
 
-    def _apply(self, plan: list[Effect]) -> list[LaunchContainer]:
-        launches: list[LaunchContainer] = []
-        for effect in plan:
+    def _apply(self, effects: list[plan.Effect]) -> list[plan.LaunchContainer]:
+        launches: list[plan.LaunchContainer] = []
+        for effect in effects:
             match effect:
-                case SendExecutor():
+                case plan.SendExecutor():
                     effect.stream.send(effect.event)
-                case CloseStream():
+                case plan.CloseStream():
                     effect.stream.close()
-                case LaunchContainer():
+                case plan.LaunchContainer():
                     launches.append(effect)
-                case ResizeContainer():
+                case plan.ResizeContainer():
                     self._resize(effect)
-                case WatchContainer():
+                case plan.WatchContainer():
                     self._spawn(f"wait-{effect.container_id[:8]}", self._wait, effect.container_id)
-                case DestroyContainer() if effect.after > 0:
+                case plan.DestroyContainer() if effect.after > 0:
                     self._arm(effect.container_id, effect.after, self._destroy, effect.container_id)
-                case DestroyContainer():
+                case plan.DestroyContainer():
                     self._spawn("destroy", self._destroy, effect.container_id)
-                case RegistrationTimeout():
+                case plan.RegistrationTimeout():
                     self._arm(
                         effect.container_id,
                         effect.seconds,
@@ -300,11 +252,11 @@ class AgentRuntime:
                         effect.executor_id,
                         effect.container_id,
                     )
-                case CancelTimer():
+                case plan.CancelTimer():
                     timer = self._timers.pop(effect.container_id, None)
                     if timer is not None:
                         timer.cancel()
-                case SendMaster():
+                case plan.SendMaster():
                     self._send_master(effect.call)
         return launches
 
@@ -323,7 +275,7 @@ class AgentRuntime:
         self._timers[container_id] = timer
         timer.start()
 
-    def _launch(self, launch: LaunchContainer) -> None:
+    def _launch(self, launch: plan.LaunchContainer) -> None:
         fid, eid, spec = launch.framework_id, launch.executor_id, launch.spec
         try:
             make_sandbox(self.agent.work_dir, self.agent.agent_id or "", spec.sandbox)
@@ -334,7 +286,7 @@ class AgentRuntime:
             return
         self._transition(containers.launched, fid, eid, spec.container_id, int(handle.pid))
 
-    def _resize(self, resize: ResizeContainer) -> None:
+    def _resize(self, resize: plan.ResizeContainer) -> None:
         try:
             self.containerizer.update(
                 resize.container_id, resize.cpus, resize.mem_mb, resize.pids_max
@@ -384,7 +336,7 @@ class AgentRuntime:
 
     def _subscribe_payload(self) -> JSON:
         with self.lock:
-            return state.subscribe_payload(self.agent)
+            return views.subscribe_payload(self.agent)
 
     def _subscribed(self, payload: JSON) -> None:
         self._transition(master_events.subscribed, payload)
@@ -442,7 +394,7 @@ class AgentRuntime:
                 executor_calls.stream_closed, fid, eid, closed
             ),
         )
-        limitation = self._executor_limitation(fid, eid) if _has_terminal_update(payload) else None
+        limitation = self._executor_limitation(fid, eid) if has_terminal_update(payload) else None
         first = self._transition(executor_calls.subscribe, fid, eid, payload, stream, limitation)
         return stream, first
 
@@ -455,7 +407,8 @@ class AgentRuntime:
         self._transition(executor_calls.message, fid, eid, data)
 
     def executor_heartbeat(self, fid: str, eid: str) -> None:
-        self._transition(executor_calls.heartbeat, fid, eid)
+        with self.lock:  # only checked: nothing changes, nobody to wake
+            executor_calls.executor_of(self.agent, fid, eid)
 
     def _executor_limitation(self, fid: str, eid: str) -> str | None:
         """What the containerizer says ended (or is ending) the executor's container."""
@@ -468,21 +421,12 @@ class AgentRuntime:
 
     def state(self) -> JSON:
         with self.lock:
-            return state.state_json(self.agent, self.link.master_info)
+            return views.state_json(self.agent, self.link.master_info)
 
     def metrics(self) -> JSON:
         with self.lock:
-            return state.metrics(self.agent, self.agent.clock(), self.link.connected)
+            return views.metrics(self.agent, self.agent.clock(), self.link.connected)
 
     def attached(self) -> tuple[list[Path], dict[str, Path]]:
-        """Roots (the sandboxes tree) and virtual path -> latest run directory of each
-        executor, for the files API."""
-        virtual: dict[str, Path] = {}
         with self.lock:
-            agent = self.agent
-            for framework in [*agent.completed_frameworks, *agent.frameworks.values()]:
-                executors = [*framework.completed_executors, *framework.executors.values()]
-                for executor in executors:
-                    key = f"/frameworks/{framework.framework_id}/executors/{executor.executor_id}"
-                    virtual[f"{key}/runs/latest"] = executor.directory
-        return [agent.work_dir / "slaves"], virtual
+            return views.attached(self.agent)

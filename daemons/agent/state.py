@@ -1,5 +1,6 @@
 """What the agent tells about itself, as Mesos agents do: the SUBSCRIBE payload, `/state`,
-`/metrics/snapshot`, `/version` and `/flags` (their endpoints are in state_api.py).
+`/metrics/snapshot`, `/version` and `/flags` (their endpoints are in state_api.py), and the
+directories the files API serves.
 
 The JSON builders run under the runtime's lock and only read the records.
 """
@@ -7,6 +8,7 @@ The JSON builders run under the runtime's lock and only read the records.
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 from daemons.agent.agent import Agent
@@ -242,3 +244,16 @@ def metrics(agent: Agent, now: float, registered: bool) -> JSON:
         out[f"slave/{name}_used"] = u
         out[f"slave/{name}_percent"] = u / t if t else 0.0
     return out
+
+
+# --- the files API's directories ----------------------------------------------------------
+
+
+def attached(agent: Agent) -> tuple[list[Path], dict[str, Path]]:
+    """Roots (the sandboxes tree) and Mesos' virtual path -> run directory of each executor."""
+    virtual: dict[str, Path] = {}
+    for framework in [*agent.completed_frameworks, *agent.frameworks.values()]:
+        for executor in [*framework.completed_executors, *framework.executors.values()]:
+            key = f"/frameworks/{framework.framework_id}/executors/{executor.executor_id}"
+            virtual[f"{key}/runs/latest"] = executor.directory
+    return [agent.work_dir / "slaves"], virtual

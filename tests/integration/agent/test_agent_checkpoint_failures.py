@@ -101,6 +101,15 @@ def executor_directory(agent: Any, executor_id: str) -> Path | None:
     return None
 
 
+def checkpointed_pid(work_dir: Path, executor_id: str) -> int | None:
+    """The pid in the executor's latest run.info (None before the container started)."""
+    runs = work_dir.glob(f"meta/slaves/latest/frameworks/*/executors/{executor_id}/runs/latest")
+    for run in runs:
+        pid = json.loads((run / "run.info").read_text()).get("pid")
+        return int(pid) if isinstance(pid, int) else None
+    return None
+
+
 def pid_gone(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -145,7 +154,7 @@ def test_a_mesos_client_executor_sends_a_refused_update_again_when_it_re_subscri
         # The container only holds the executor's place: this test speaks the executor API.
         info["executor"] = {"executor_id": {"value": "custom"}, "command": {"value": "sleep 600"}}
         master.send(run_task(info))
-        master.wait_for(lambda: executor_directory(agent, "custom"))
+        master.wait_for(lambda: checkpointed_pid(work_dir, "custom"))
         settings = ExecutorSettings(
             framework_id=FRAMEWORK_ID,
             executor_id="custom",
@@ -236,8 +245,8 @@ def test_an_unreadable_checkpoint_stops_the_agent_until_cleanup_is_asked_for(
         aid = agent_id(master)
         master.send(run_task(command_task("kept", "sleep 600", aid)))
         master.wait_state("kept", "TASK_RUNNING")
-        (run,) = work_dir.glob("meta/slaves/latest/frameworks/*/executors/kept/runs/latest")
-        pid = int(json.loads((run / "run.info").read_text())["pid"])
+        pid = checkpointed_pid(work_dir, "kept")
+        assert pid is not None
         agent.kill(signal.SIGKILL)
         slave_info = (work_dir / "meta" / "slaves" / aid / "slave.info").resolve()
         slave_info.write_text('{"hostname": "127.0')  # torn by a disk fault
