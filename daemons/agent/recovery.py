@@ -89,10 +89,15 @@ def start_afresh(agent: Agent, containers: list[str]) -> None:
 
 
 def restore(
-    agent: Agent, found: Checkpointed, live: dict[str, int], containers: list[str]
+    agent: Agent,
+    found: Checkpointed,
+    live: dict[str, int],
+    containers: list[str],
+    limitations: dict[str, str] | None = None,
 ) -> list[Executor]:
-    """Rebuild the state from `found`; `live`: container id -> pid of the containers the
-    containerizer re-attached. Returns the executors expected to re-subscribe."""
+    """Rebuild the state from `found`. `live`: container id -> pid of the containers the
+    containerizer re-attached; `containers`: those it lists; `limitations`: what ended a
+    container that did not survive. Returns the executors expected to re-subscribe."""
     agent.agent_id = found.agent_id
     agent.counters["recovery_errors"] += found.skipped
     waiting: list[Executor] = []
@@ -106,7 +111,7 @@ def restore(
             dead.append(executor)
     for executor in dead:
         executor.termination = Termination(message="Executor terminated while the agent was down")
-        exited(agent, executor.container_id, None, None)
+        exited(agent, executor.container_id, None, (limitations or {}).get(executor.container_id))
     known = {e.container_id for e in waiting}
     start_afresh(agent, [c for c in containers if c not in known])
     log.info(

@@ -172,18 +172,22 @@ class AgentRuntime:
                 self._transition(recovery.start_afresh, self._containers())
                 return []
             live: dict[str, int] = {}
+            limitations: dict[str, str] = {}
             for run in found.runs:
-                pid = run.run.get("pid")
-                if run.run.get("completed") or not isinstance(pid, int):
+                cid, pid = run.container_id, run.run.get("pid")
+                if run.run.get("completed"):
                     continue
+                handle = None
                 try:
-                    handle = self.containerizer.recover(run.container_id, pid)
+                    handle = self.containerizer.recover(cid, pid) if isinstance(pid, int) else None
                 except Exception:  # the containerizer's errors: the container did not survive
-                    log.exception("recovering container failed container=%s", run.container_id)
-                    handle = None
+                    log.exception("recovering container failed container=%s", cid)
                 if handle is not None:
-                    live[run.container_id] = int(handle.pid)
-            return self._transition(recovery.restore, found, live, self._containers())
+                    live[cid] = int(handle.pid)
+                elif (limitation := self._limitation(cid)) is not None:
+                    limitations[cid] = limitation
+            containers_now = self._containers()
+            return self._transition(recovery.restore, found, live, containers_now, limitations)
         finally:
             with self.lock:
                 self.agent.recovered = True
