@@ -46,7 +46,7 @@ def handle_event(agent: Agent, event: JSON) -> None:
         log.error("checkpoint failed handling master event type=%s error=%s", kind, err)
 
 
-# --- RUN_TASK ------------------------------------------------------------------------------
+# --- SUBSCRIBED ----------------------------------------------------------------------------
 
 
 def subscribed(agent: Agent, payload: JSON) -> None:
@@ -59,6 +59,9 @@ def subscribed(agent: Agent, payload: JSON) -> None:
         agent.checkpoints.write_boot_id(agent.boot_id)
         agent.checkpoints.write_agent(agent_id, agent.agent_info())
     agent.updates.resume(agent.monotonic())
+
+
+# --- RUN_TASK ------------------------------------------------------------------------------
 
 
 def ensure_framework(agent: Agent, framework_info: JSON) -> Framework:
