@@ -159,7 +159,7 @@ def measure_containerizer(count: int) -> dict[str, Any]:
 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from daemons.agent.containerizer import Containerizer, ContainerizerConfig, ContainerSpec
-    from daemons.agent.containerizer.cgroups import detect
+    from daemons.agent.containerizer.detection import detect
 
     cz = Containerizer(ContainerizerConfig(cgroups_root=f"pydcos-bench-{uuid.uuid4().hex[:8]}"))
     sandboxes = Path(tempfile.mkdtemp(prefix="pydcos-bench-"))

@@ -2,7 +2,15 @@
 
 Owns the agent<->master link (docs/agent-protocol.md), the v1 executor API, checkpoints and
 recovery, the status-update manager, the files API and the agent's state endpoints. Containers
-are made by `daemons.agent.containerizer`; the built-in command executor lives in
-`daemons.agent.executors`. Pure parts (`status_updates`, `launcher`, `protocol`, `files` path
-resolution) import no Flask, sockets or clock.
+are made by `daemons.agent.containerizer` (which imports nothing else of the agent); the
+built-in executors in `daemons.agent.executors` are stdlib-only scripts.
+
+Layers, each importing only those before it:
+- pure parts: `protocol`, `launcher`, `status_updates` (no I/O, no clock), `model`, `plan`;
+- the state and its transitions: `agent` (the state) and `master_events`, `executor_calls`,
+  `containers`, `recovery`, plus `state` (its JSON): no thread, timer, lock, clock or socket;
+  they write checkpoints (`checkpoint`) and emit effects (`plan`);
+- the runtime: `runtime` (lock, threads, timers; applies the effects) with its adapters
+  `master_link` and the containerizer;
+- the daemon: the blueprints `executor_api`, `state_api`, `files` (through `web`), `app`, `main`.
 """

@@ -1,37 +1,30 @@
-"""The agent: its frameworks, executors and tasks, and the operations on them.
+"""The agent's state: its frameworks, executors and tasks, and what every transition shares.
 
-Every public method takes the agent's lock. Network sends to the master never happen under it
-(the status-update forwarder and `send_master` do them), and neither do container destroys (they
-may wait out a grace period): both run on their own threads.
+No thread, timer, lock or socket here: the runtime (runtime.py) holds the lock around each
+transition and applies the effects it emits (plan.py). The transitions themselves live by what
+triggers them: `master_events` (the master's events), `executor_calls` (an executor's calls),
+`containers` (a container started, failed to start or exited; a registration deadline passed)
+and `recovery` (a restart). The clock, the monotonic clock and uuids come in as arguments.
 
-Master events are dispatched in `master_events.py`, executor calls in `executor_api.py`, container
-exits in `monitor.py`, restarts in `recovery.py`; this module holds what they share.
+Checkpoints are written through `Checkpoints` before a change is visible. Whether a failed write
+stops the change depends on who can retry it: an executor's status update is refused (the
+executor sends it again, see `executor_calls`), while the agent's own updates and the master's
+acknowledgements go on in memory (nobody would resend them; a crash then resends, at worst, an
+update already acknowledged) and count in `slave/checkpoint_errors`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import queue
-import shutil
-import threading
-import time
-import uuid
 from collections import Counter, deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
 
-from flask import current_app
-
-from daemons.agent import builtin_executors, launcher, protocol
+from daemons.agent import launcher, protocol
 from daemons.agent.checkpoint import CheckpointError, Checkpoints
 from daemons.agent.config import AgentConfig, agent_attributes, total_resources
-from daemons.agent.master_link import MasterLink
 from daemons.agent.model import Executor, ExecutorState, Framework, Task, Termination
-from daemons.agent.monitor import Containerizer, ContainerMonitor
-from daemons.agent.status_forwarder import StatusForwarder
+from daemons.agent.plan import CancelTimer, DestroyContainer, Effect, SendExecutor
 from daemons.agent.status_updates import StatusUpdateManager, TaskStream
 from daemons.protocols import JSON
 from daemons.protocols import resources as res
@@ -39,42 +32,37 @@ from daemons.protocols.states import is_terminal
 
 log = logging.getLogger(__name__)
 
-COMMAND_EXECUTOR = Path(__file__).resolve().parent / "executors" / "command.py"
-DEFAULT_EXECUTOR = Path(__file__).resolve().parent / "executors" / "default.py"
 
-
-def current_agent() -> Agent:
-    """The agent behind the Flask app handling this request."""
-    agent: Agent = current_app.extensions["pydcos_agent"]
-    return agent
-
-
-# Master events handled on the link's own thread (they never wait on a launch).
-_INLINE_EVENTS = frozenset({"ACKNOWLEDGE", "HEARTBEAT", "ERROR"})
+def container_id_text(raw: bytes) -> str:
+    """16 random bytes in the 8-4-4-4-12 hex form Mesos container ids have."""
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:32]}"
 
 
 class Agent:
     def __init__(
         self,
         config: AgentConfig,
-        containerizer: Containerizer,
+        checkpoints: Checkpoints,
         *,
-        base_environment: Mapping[str, str],
         boot_id: str,
-        clock: Callable[[], float] = time.time,
-        monotonic: Callable[[], float] = time.monotonic,
+        command_argv: Sequence[str],
+        default_argv: Sequence[str],
+        base_environment: Mapping[str, str],
+        clock: Callable[[], float],
+        monotonic: Callable[[], float],
+        new_uuid: Callable[[], bytes],
     ) -> None:
         self.config = config
-        self.containerizer = containerizer
-        self.base_environment = dict(base_environment)
+        self.checkpoints = checkpoints
         self.boot_id = boot_id
+        self.command_argv = list(command_argv)
+        self.default_argv = list(default_argv)
+        self.base_environment = dict(base_environment)
         self.clock = clock
         self.monotonic = monotonic
+        self.new_uuid = new_uuid
         self.work_dir = Path(config.work_dir)
-        self.checkpoints = Checkpoints(self.work_dir)
-        self.lock = threading.RLock()
-        self._events: queue.SimpleQueue[JSON | None] = queue.SimpleQueue()
-        self.changed = threading.Condition(self.lock)
         self.agent_id: str | None = None
         self.frameworks: dict[str, Framework] = {}
         self.completed_frameworks: deque[Framework] = deque(maxlen=50)
@@ -85,112 +73,21 @@ class Agent:
         self.counters: Counter[str] = Counter()
         self._locations: dict[tuple[str, str], tuple[str, str]] = {}  # (fid, tid) -> (eid, cid)
         self.updates = StatusUpdateManager(
-            config.status_update_retry_initial,
-            config.status_update_retry_max,
-            persist=self._persist_stream,
+            config.status_update_retry_initial, config.status_update_retry_max
         )
-        self.link = MasterLink(
-            config.master,
-            build_subscribe=self.subscribe_payload,
-            on_subscribed=self.master_subscribed,
-            on_event=self._master_event,
-            on_disconnected=self.master_disconnected,
-            heartbeat_interval=config.heartbeat_interval,
-            backoff_max=config.registration_backoff_max,
-            zk_session_timeout=config.zk_session_timeout,
-        )
-        self.forwarder = StatusForwarder(self)
-        self.monitor = ContainerMonitor(containerizer, self._container_exited)
-        builtin = (
-            builtin_executors.install(Path(config.libexec_dir))
-            if not (config.command_executor and config.default_executor)
-            else builtin_executors.SOURCE
-        )
-        script = config.command_executor or str(builtin / COMMAND_EXECUTOR.name)
-        self.command_argv = [config.executor_python, "-I", "-S", script]
-        script = config.default_executor or str(builtin / DEFAULT_EXECUTOR.name)
-        self.default_argv = [config.executor_python, "-I", "-S", script]
+        self._plan: list[Effect] = []
 
-    # --- lifecycle ---------------------------------------------------------------------
+    # --- the plan --------------------------------------------------------------------------
 
-    def start(self) -> None:
-        """Recover from checkpoints, then subscribe once recovered executors had their chance."""
-        from daemons.agent import recovery
+    def emit(self, effect: Effect) -> None:
+        self._plan.append(effect)
 
-        waiting = recovery.recover(self)
-        self.forwarder.start()
-        threading.Thread(target=self._event_loop, name="master-events", daemon=True).start()
-        threading.Thread(
-            target=recovery.await_reregistration,
-            args=(self, waiting),
-            name="reregistration",
-            daemon=True,
-        ).start()
+    def take_plan(self) -> list[Effect]:
+        """The effects emitted since the last call, oldest first (the runtime applies them)."""
+        plan, self._plan = self._plan, []
+        return plan
 
-    def stop(self) -> None:
-        """Leave executors running (they are recovered on the next start); close streams."""
-        self.link.stop()
-        self._events.put(None)
-        self.forwarder.stop()
-        with self.lock:
-            for framework in self.frameworks.values():
-                for executor in framework.executors.values():
-                    executor.cancel_timer()
-                    if executor.stream is not None:
-                        executor.stream.close()
-        self.monitor.stop()
-
-    # --- master link callbacks -------------------------------------------------------------
-
-    def subscribe_payload(self) -> JSON:
-        from daemons.agent.state import subscribe_payload
-
-        with self.lock:
-            return subscribe_payload(self)
-
-    def master_subscribed(self, payload: JSON) -> None:
-        agent_id = str(payload["agent_id"]["value"])
-        with self.lock:
-            if self.agent_id is not None and agent_id != self.agent_id:
-                log.error("master gave a new agent id old=%s new=%s", self.agent_id, agent_id)
-            if agent_id != self.agent_id:
-                self.agent_id = agent_id
-                self.checkpoints.write_boot_id(self.boot_id)
-                self.checkpoints.write_agent(agent_id, self.agent_info())
-            self.updates.resume(self.monotonic())
-            self.changed.notify_all()
-
-    def master_disconnected(self) -> None:
-        log.warning("disconnected from the master")
-
-    def _master_event(self, event: JSON) -> None:
-        """ACKNOWLEDGE and HEARTBEAT are handled at once on the link's thread; everything that
-        touches executors (RUN_TASK, KILL_TASK, SHUTDOWN_*, MESSAGE) goes, in arrival order, to
-        the `master-events` thread. A burst of launches then never holds up the acknowledgements
-        that let the next status updates of running tasks go out (head-of-line blocking)."""
-        from daemons.agent.master_events import handle_event
-
-        if event.get("type") in _INLINE_EVENTS:
-            handle_event(self, event)
-        else:
-            self._events.put(event)
-
-    def _event_loop(self) -> None:
-        from daemons.agent.master_events import handle_event
-
-        while (event := self._events.get()) is not None:
-            try:
-                handle_event(self, event)
-            except Exception:  # one bad event must not stop the agent's event handling
-                log.exception("master event failed type=%s", event.get("type"))
-
-    def send_master(self, call: JSON) -> None:
-        """Best-effort call (MESSAGE, EXITED_EXECUTOR) from a thread of its own."""
-        if self.agent_id is not None:
-            call = {**call, "agent_id": protocol.id_json(self.agent_id)}
-        threading.Thread(target=self.link.send, args=(call,), daemon=True).start()
-
-    # --- identity ------------------------------------------------------------------------
+    # --- identity --------------------------------------------------------------------------
 
     def agent_info(self) -> JSON:
         info: JSON = {
@@ -213,7 +110,10 @@ class Agent:
             recovery_timeout=self.config.recovery_timeout,
         )
 
-    # --- lookups -------------------------------------------------------------------------
+    def new_container_id(self) -> str:
+        return container_id_text(self.new_uuid())
+
+    # --- lookups ---------------------------------------------------------------------------
 
     def executor(self, framework_id: str, executor_id: str) -> Executor | None:
         framework = self.frameworks.get(framework_id)
@@ -229,7 +129,17 @@ class Agent:
     def live_executors(self) -> list[Executor]:
         return [e for f in self.frameworks.values() for e in f.executors.values() if e.live]
 
-    # --- tasks and their status updates --------------------------------------------------
+    def ensure_framework(self, framework_id: str, framework_info: JSON) -> Framework:
+        framework = self.frameworks.get(framework_id)
+        if framework is None:
+            framework = Framework(framework_id, framework_info)
+            framework.completed_executors = deque(
+                maxlen=self.config.max_completed_executors_per_framework
+            )
+            self.frameworks[framework_id] = framework
+        return framework
+
+    # --- tasks and their status updates ----------------------------------------------------
 
     def add_task(self, executor: Executor, task: Task) -> None:
         executor.tasks[task.task_id] = task
@@ -238,28 +148,36 @@ class Agent:
             executor.container_id,
         )
 
-    def _persist_stream(self, stream: TaskStream) -> None:
+    def _persist(self, stream: TaskStream) -> None:
         where = self._locations.get((stream.framework_id, stream.task_id))
         if where is None or self.agent_id is None:
             return  # a task this agent never ran (TASK_LOST for an unknown kill)
         eid, cid = where
-        try:
-            self.checkpoints.write_updates(
-                self.agent_id, stream.framework_id, eid, cid, stream.task_id, stream.snapshot()
-            )
-        except CheckpointError as err:
-            # Still forward it: an update that is late to disk beats one never sent.
-            self.counters["checkpoint_errors"] += 1
-            log.error("status update not checkpointed task=%s error=%s", stream.task_id, err)
+        self.checkpoints.write_updates(
+            self.agent_id, stream.framework_id, eid, cid, stream.task_id, stream.snapshot()
+        )
 
-    def forward(self, framework_id: str, status: JSON, task: Task | None) -> bool:
-        """Checkpoint an update, apply it to the task and queue it for the master."""
-        fresh = self.updates.update(framework_id, status, self.monotonic())
+    def _persist_or_count(self, stream: TaskStream) -> None:
+        try:
+            self._persist(stream)
+        except CheckpointError as err:
+            self.checkpoint_failed(f"status updates of task {stream.task_id}", err)
+
+    def checkpoint_failed(self, what: str, err: CheckpointError) -> None:
+        self.counters["checkpoint_errors"] += 1
+        log.error("checkpoint failed what=%r error=%s", what, err)
+
+    def forward(
+        self, framework_id: str, status: JSON, task: Task | None, *, strict: bool = False
+    ) -> bool:
+        """Checkpoint an update, apply it to the task and queue it for the master. `strict`:
+        a failed checkpoint raises CheckpointError and nothing changes."""
+        persist = self._persist if strict else self._persist_or_count
+        fresh = self.updates.update(framework_id, status, self.monotonic(), persist)
         if fresh:
             self.counters["valid_status_updates"] += 1
             if task is not None:
                 self.apply_status(task, status)
-            self.changed.notify_all()
         return fresh
 
     def apply_status(self, task: Task, status: JSON) -> None:
@@ -289,7 +207,7 @@ class Agent:
             task_id=task_id,
             state=state,
             agent_id=self.agent_id or "",
-            uuid=uuid.uuid4().bytes,
+            uuid=self.new_uuid(),
             timestamp=self.clock(),
             executor_id=executor.executor_id if executor is not None else None,
             reason=reason,
@@ -301,42 +219,27 @@ class Agent:
 
     def acknowledged(self, framework_id: str, task_id: str, uuid_text: str) -> None:
         """The master relayed the framework's ACK: drop the head, complete a terminal task."""
-        with self.lock:
-            acked = self.updates.acknowledge(framework_id, task_id, uuid_text, self.monotonic())
-            if acked is None:
-                log.info("ignoring unexpected ack task=%s uuid=%s", task_id, uuid_text)
-                return
-            self.changed.notify_all()
-            if not is_terminal(str(acked.get("state"))):
-                return
-            framework = self.frameworks.get(framework_id)
-            found = framework.find_task(task_id) if framework is not None else None
-            if found is None:
-                return
-            executor, task = found
-            del executor.tasks[task_id]
-            executor.completed_tasks.append(task)
-            self.maybe_complete_executor(executor)
+        acked = self.updates.acknowledge(
+            framework_id, task_id, uuid_text, self.monotonic(), self._persist_or_count
+        )
+        if acked is None:
+            log.info("ignoring unexpected ack task=%s uuid=%s", task_id, uuid_text)
+            return
+        if not is_terminal(str(acked.get("state"))):
+            return
+        framework = self.frameworks.get(framework_id)
+        found = framework.find_task(task_id) if framework is not None else None
+        if found is None:
+            return
+        executor, task = found
+        del executor.tasks[task_id]
+        executor.completed_tasks.append(task)
+        self.maybe_complete_executor(executor)
 
     # --- executors -------------------------------------------------------------------------
 
-    def make_sandbox(self, executor: Executor) -> None:
-        """Create the run directory's parents and point the `latest` links at the run.
-
-        The containerizer makes the run directory itself (0750, owned by the task user)."""
-        directory = executor.directory
-        directory.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
-        for link, target in (
-            (directory.parent / "latest", directory.name),
-            (self.work_dir / "slaves" / "latest", self.agent_id or ""),
-        ):
-            tmp = link.with_name(".latest.tmp")
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
-            os.symlink(target, tmp)
-            os.replace(tmp, link)
-
     def checkpoint_run(self, executor: Executor, completed: bool = False) -> None:
+        """run.info: what recovery needs to find the container again (its pid above all)."""
         if self.agent_id is None:
             return
         self.checkpoints.write_run(
@@ -358,40 +261,24 @@ class Agent:
         """SHUTDOWN to the executor, destroy after its grace period (at once if not subscribed)."""
         if executor.state in (ExecutorState.TERMINATING, ExecutorState.TERMINATED):
             return
-        executor.cancel_timer()
+        self.emit(CancelTimer(executor.container_id))
         executor.termination = termination
         executor.state = ExecutorState.TERMINATING
         if executor.stream is None:
-            self.destroy_container(executor.container_id)
+            self.emit(DestroyContainer(executor.container_id))
             return
-        executor.stream.send({"type": "SHUTDOWN"})
+        self.emit(SendExecutor(executor.stream, {"type": "SHUTDOWN"}))
         grace = launcher.shutdown_grace_period(
             executor.info, self.config.executor_shutdown_grace_period
         )
-        timer = threading.Timer(grace, self.destroy_container, (executor.container_id,))
-        timer.daemon = True
-        timer.start()
-        executor.timer = timer
+        self.emit(DestroyContainer(executor.container_id, after=grace))
 
     def terminate_executor(self, executor: Executor, termination: Termination) -> None:
         """Destroy the container now; its unfinished tasks get `termination`'s state."""
-        executor.cancel_timer()
+        self.emit(CancelTimer(executor.container_id))
         executor.termination = termination
         executor.state = ExecutorState.TERMINATING
-        self.destroy_container(executor.container_id)
-
-    def destroy_container(self, container_id: str) -> None:
-        threading.Thread(
-            target=self._destroy, args=(container_id,), name="destroy", daemon=True
-        ).start()
-
-    def _destroy(self, container_id: str) -> None:
-        try:
-            self.containerizer.destroy(container_id)
-        except Exception:  # the containerizer's errors are not ours to type; log them loudly
-            with self.lock:
-                self.counters["container_destroy_errors"] += 1
-            log.exception("destroying container failed container=%s", container_id)
+        self.emit(DestroyContainer(executor.container_id))
 
     def maybe_complete_executor(self, executor: Executor) -> None:
         """Retire an exited executor once none of its tasks awaits an acknowledgement."""
@@ -411,17 +298,11 @@ class Agent:
         if self.agent_id is not None:
             # Nothing of this run is needed to recover any more: keep restarts fast. (The
             # sandbox stays for the files API; sandbox garbage collection is not done yet.)
-            run_meta = self.checkpoints.run_dir(
+            self.checkpoints.remove_run(
                 self.agent_id, executor.framework_id, executor.executor_id, executor.container_id
             )
-            shutil.rmtree(run_meta, ignore_errors=True)
         if not framework.executors:
             if framework.terminating:
                 self.updates.cleanup(framework.framework_id)
             del self.frameworks[framework.framework_id]
             self.completed_frameworks.append(framework)
-
-    def _container_exited(self, container_id: str, termination: Any) -> None:
-        from daemons.agent.monitor import container_exited
-
-        container_exited(self, container_id, termination)

@@ -18,6 +18,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from daemons.agent.config import AgentConfig
+
 log = logging.getLogger(__name__)
 
 SOURCE = Path(__file__).resolve().parent / "executors"
@@ -68,3 +70,19 @@ def install(libexec_dir: Path) -> Path:
             "cannot install executors into %s (%s); running them from %s", dest, err, SOURCE
         )
         return SOURCE
+
+
+def argv(config: AgentConfig) -> tuple[list[str], list[str]]:
+    """The argv of the command executor and of the default executor: the configured scripts,
+    or the installed copy of ours, run by `executor_python -I -S` (isolated, no site)."""
+    builtin = (
+        install(Path(config.libexec_dir))
+        if not (config.command_executor and config.default_executor)
+        else SOURCE
+    )
+    command = config.command_executor or str(builtin / "command.py")
+    default = config.default_executor or str(builtin / "default.py")
+    return (
+        [config.executor_python, "-I", "-S", command],
+        [config.executor_python, "-I", "-S", default],
+    )

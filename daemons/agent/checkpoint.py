@@ -13,7 +13,11 @@ Layout (Mesos' `meta/` tree, JSON instead of protobuf):
           runs/<cid>/tasks/<tid>/task.updates     the status-update stream (status_updates.py)
 
 Every write goes to a temporary file that is renamed over the target, so a crash of the agent
-process leaves either the old or the new file, never a torn one. Only the status-update streams
+process leaves either the old or the new file, never a torn one (a failed write removes its
+temporary). So on reading, a missing file means its first write never completed (the agent
+crashed, or the disk was full, in the middle of a launch): that run or task is skipped. A file
+that is there but cannot be read or parsed is damage: `read_runs` raises, and recovery refuses
+to guess (recovery.py). Only the status-update streams
 (and the agent's identity) are also fsynced, file and directory: they hold what the agent has
 acknowledged to executors. The other files describe running containers, which a host crash ends
 anyway (a new boot id makes a fresh agent whose old tasks are gone), so fsyncing them would buy
@@ -22,9 +26,11 @@ nothing and cost two disk flushes per file on the launch path.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
+import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -59,6 +65,8 @@ def write_bytes(path: Path, data: bytes, sync: bool = True) -> None:
         if sync:
             _fsync_dir(path.parent)
     except OSError as err:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
         raise CheckpointError(f"cannot checkpoint {path}: {err.strerror or err}") from None
 
 
@@ -72,6 +80,21 @@ def read_json(path: Path) -> Any:
             return json.load(handle)
     except (OSError, ValueError) as err:
         raise CheckpointError(f"cannot read checkpoint {path}: {err}") from None
+
+
+def read_json_if_present(path: Path) -> Any | None:
+    """The file's JSON, None if there is no such file; CheckpointError if it is unreadable."""
+    try:
+        with open(path, encoding="ascii") as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as err:
+        raise CheckpointError(f"cannot read checkpoint {path}: {err}") from None
+    try:
+        return json.loads(text)
+    except ValueError as err:
+        raise CheckpointError(f"cannot read checkpoint {path}: not JSON ({err})") from None
 
 
 def write_symlink(link: Path, target: str) -> None:
@@ -114,10 +137,13 @@ class Checkpoints:
         return self.meta / "slaves" / agent_id
 
     def boot_id(self) -> str | None:
+        path = self.meta / "boot_id"
         try:
-            return (self.meta / "boot_id").read_text(encoding="ascii").strip() or None
-        except OSError:
+            return path.read_text(encoding="ascii").strip() or None
+        except FileNotFoundError:
             return None
+        except (OSError, ValueError) as err:
+            raise CheckpointError(f"cannot read checkpoint {path}: {err}") from None
 
     def write_boot_id(self, boot_id: str) -> None:
         write_bytes(self.meta / "boot_id", boot_id.encode("ascii"))
@@ -126,13 +152,24 @@ class Checkpoints:
         write_json(self.agent_dir(agent_id) / "slave.info", agent_info)
         write_symlink(self.meta / "slaves" / "latest", agent_id)
 
+    @property
+    def latest_link(self) -> Path:
+        return self.meta / "slaves" / "latest"
+
     def latest_agent(self) -> tuple[str, JSON] | None:
-        link = self.meta / "slaves" / "latest"
+        link = self.latest_link
         if not link.is_symlink():
             return None
         agent_id = os.readlink(link)
         info = read_json(self.agent_dir(agent_id) / "slave.info")
         return agent_id, info
+
+    def forget_latest(self) -> None:
+        """Start afresh: the next start finds no previous agent (its files stay, unread)."""
+        try:
+            self.latest_link.unlink(missing_ok=True)
+        except OSError as err:
+            raise CheckpointError(f"cannot remove {self.latest_link}: {err.strerror}") from None
 
     # --- frameworks, executors, runs, tasks ------------------------------------------------
 
@@ -167,38 +204,54 @@ class Checkpoints:
     ) -> None:
         write_json(self.task_dir(agent_id, fid, eid, cid, tid) / "task.updates", snapshot)
 
+    def remove_run(self, agent_id: str, fid: str, eid: str, cid: str) -> None:
+        shutil.rmtree(self.run_dir(agent_id, fid, eid, cid), ignore_errors=True)
+
     def read_runs(self, agent_id: str) -> tuple[list[RunCheckpoint], list[str]]:
-        """Every checkpointed run of this agent, and one message per unreadable checkpoint."""
+        """Every checkpointed run of this agent, and one message per incomplete one skipped
+        (a file missing: its first write never completed). CheckpointError when a file is
+        there but unreadable."""
         runs: list[RunCheckpoint] = []
-        errors: list[str] = []
-        frameworks = self.agent_dir(agent_id) / "frameworks"
-        for fdir in _children(frameworks):
-            try:
-                framework_info = read_json(fdir / "framework.info")
-            except CheckpointError as err:
-                errors.append(str(err))
+        skipped: list[str] = []
+        for fdir in _children(self.agent_dir(agent_id) / "frameworks"):
+            framework_info = read_json_if_present(fdir / "framework.info")
+            if framework_info is None:
+                skipped.append(f"{fdir}: no framework.info")
                 continue
             for edir in _children(fdir / "executors"):
+                executor_info = read_json_if_present(edir / "executor.info")
+                if executor_info is None:
+                    skipped.append(f"{edir}: no executor.info")
+                    continue
                 for rdir in _children(edir / "runs"):
-                    try:
-                        runs.append(self._read_run(fdir.name, framework_info, edir, rdir))
-                    except CheckpointError as err:
-                        errors.append(str(err))
-        return runs, errors
+                    run = self._read_run(fdir.name, framework_info, edir, executor_info, rdir)
+                    if run is None:
+                        skipped.append(f"{rdir}: no run.info")
+                    else:
+                        runs.append(run)
+        return runs, skipped
 
-    def _read_run(self, fid: str, framework_info: JSON, edir: Path, rdir: Path) -> RunCheckpoint:
+    def _read_run(
+        self, fid: str, framework_info: JSON, edir: Path, executor_info: JSON, rdir: Path
+    ) -> RunCheckpoint | None:
+        info = read_json_if_present(rdir / "run.info")
+        if info is None:
+            return None
         run = RunCheckpoint(
             framework_id=fid,
             executor_id=edir.name,
             container_id=rdir.name,
             framework_info=framework_info,
-            executor_info=read_json(edir / "executor.info"),
-            run=read_json(rdir / "run.info"),
+            executor_info=executor_info,
+            run=info,
         )
         for tdir in _children(rdir / "tasks"):
-            updates_path = tdir / "task.updates"
-            updates = read_json(updates_path) if updates_path.exists() else None
-            run.tasks.append(TaskCheckpoint(info=read_json(tdir / "task.info"), updates=updates))
+            task_info = read_json_if_present(tdir / "task.info")
+            if task_info is None:
+                log.warning("skipping a task without task.info dir=%s", tdir)
+                continue
+            updates = read_json_if_present(tdir / "task.updates")
+            run.tasks.append(TaskCheckpoint(info=task_info, updates=updates))
         return run
 
 

@@ -45,6 +45,10 @@ class AgentConfig:
     # After a restart, how long recovered executors have to re-subscribe (DC/OS: 10 s).
     executor_reregistration_timeout: float = 10.0
     executor_shutdown_grace_period: float = 5.0
+    # Mesos' --recover: "reconnect" re-attaches the executors of the previous run, and refuses
+    # to start when its checkpoints cannot be read; "cleanup" starts afresh (every container of
+    # the previous run is destroyed, a new agent id): for one start, then back to reconnect.
+    recover: str = "reconnect"
     recovery_timeout: float = 900.0
     # Idle interval of executor streams; also the master watchdog until SUBSCRIBED says otherwise.
     heartbeat_interval: float = 15.0
@@ -80,6 +84,8 @@ class AgentConfig:
             problems.append("work_dir: must be an absolute path")
         if self.agent_type not in ("private", "public"):
             problems.append("agent_type: must be 'private' or 'public'")
+        if self.recover not in ("reconnect", "cleanup"):
+            problems.append("recover: must be 'reconnect' or 'cleanup'")
         try:
             res.parse_text(self.resources)
         except ValueError as err:

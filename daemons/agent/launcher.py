@@ -37,7 +37,7 @@ class Limits:
 
 
 def sandbox_path(work_dir: Path, agent_id: str, fid: str, eid: str, cid: str) -> Path:
-    """`<work_dir>/slaves/<aid>/frameworks/<fid>/executors/<eid>/runs/<cid>` (reference §3.5)."""
+    """`<work_dir>/slaves/<aid>/frameworks/<fid>/executors/<eid>/runs/<cid>` (Mesos' layout)."""
     return work_dir / "slaves" / agent_id / "frameworks" / fid / "executors" / eid / "runs" / cid
 
 
@@ -169,7 +169,7 @@ def executor_environment(
     directory: Path,
     task: JSON | None,
 ) -> dict[str, str]:
-    """Reference §2.2: the agent's own environment, task ports, CommandInfo env, then MESOS_*."""
+    """As a Mesos agent builds it: its own environment, task ports, CommandInfo env, MESOS_*."""
     framework_id = str(framework_info["id"]["value"])
     executor_id = str(executor_info["executor_id"]["value"])
     env = dict(base)

@@ -33,10 +33,11 @@ def check_config(path: str) -> int:
     return 0
 
 
-def run(config: AgentConfig) -> None:
-    from daemons.agent.agent import Agent
+def run(config: AgentConfig) -> int:
     from daemons.agent.app import create_app
     from daemons.agent.containerizer import Containerizer, ContainerizerConfig
+    from daemons.agent.recovery import RecoveryError
+    from daemons.agent.runtime import AgentRuntime
 
     containerizer = Containerizer(
         ContainerizerConfig(
@@ -46,12 +47,17 @@ def run(config: AgentConfig) -> None:
             cfs_period_us=config.cfs_period_us,
         )
     )
-    agent = Agent(
+    agent = AgentRuntime(
         config,
         containerizer,
         base_environment=dict(os.environ),
         boot_id=BOOT_ID.read_text(encoding="ascii").strip(),
     )
+    try:
+        agent.read_checkpoints()
+    except RecoveryError as err:
+        log.error("%s", err)
+        return 1
     app = create_app(agent)
 
     # gunicorn forks its worker after this point: threads start in the worker, never before.
@@ -66,6 +72,7 @@ def run(config: AgentConfig) -> None:
         post_worker_init=post_worker_init,
         graceful_timeout=2,
     )
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -88,8 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         level=config.log_level.upper(),
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
-    run(config)
-    return 0
+    return run(config)
 
 
 if __name__ == "__main__":

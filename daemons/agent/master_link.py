@@ -108,7 +108,9 @@ class MasterLink:
         self._stream_sock: socket.socket | None = None
         self._call_conn: http.client.HTTPConnection | None = None
         self._call_lock = threading.Lock()
-        self._pong_in_flight = threading.Event()
+        self._pong_lock = threading.Lock()
+        self._pong_in_flight = False  # a pong thread is running
+        self._pong_wanted = False  # a PING arrived that no PONG has answered yet
         self._new_leader = threading.Event()  # set by the ZooKeeper watch: subscribe now
         self._stopped = threading.Event()
         self._thread: threading.Thread | None = None
@@ -291,17 +293,26 @@ class MasterLink:
 
     def _pong(self) -> None:
         """Answer a health-check PING with a PONG call, off the stream's thread (a call may
-        block for a while during a partition; events must keep flowing meanwhile)."""
-        if self._pong_in_flight.is_set() or self.agent_id is None:
+        block for a while during a partition; events must keep flowing meanwhile). PINGs that
+        arrive while a PONG is on its way are answered by one more PONG after it, never by
+        none: the master may send its next PING as soon as it has the previous PONG."""
+        if self.agent_id is None:
             return
-        self._pong_in_flight.set()
+        with self._pong_lock:
+            self._pong_wanted = True
+            if self._pong_in_flight:
+                return
+            self._pong_in_flight = True
         call = {"type": "PONG", "agent_id": {"value": self.agent_id}}
 
         def send() -> None:
-            try:
+            while True:
+                with self._pong_lock:
+                    if not self._pong_wanted or self._stopped.is_set():
+                        self._pong_in_flight = False
+                        return
+                    self._pong_wanted = False
                 self.send(call)
-            finally:
-                self._pong_in_flight.clear()
 
         threading.Thread(target=send, name="pong", daemon=True).start()
 

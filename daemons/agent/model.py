@@ -1,15 +1,14 @@
-"""The agent's runtime records: frameworks, their executors, and the executors' tasks.
+"""The agent's records: frameworks, their executors, and the executors' tasks.
 
-Mutable, guarded by the agent's lock. A task lives in its executor's `tasks` until it is
-terminal *and* its terminal update is acknowledged, then moves to `completed_tasks`; an executor
-lives in its framework's `executors` until its container has exited and none of its tasks await an
-acknowledgement, then moves to `completed_executors`.
+Mutable, changed only by the agent's transitions (under the runtime's lock). A task lives in its
+executor's `tasks` until it is terminal *and* its terminal update is acknowledged, then moves to
+`completed_tasks`; an executor lives in its framework's `executors` until its container has
+exited and none of its tasks await an acknowledgement, then moves to `completed_executors`.
 """
 
 from __future__ import annotations
 
 import enum
-import threading
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -81,7 +80,6 @@ class Executor:
     completed_tasks: deque[Task] = field(default_factory=lambda: deque(maxlen=200))
     pending_kills: dict[str, JSON] = field(default_factory=dict)
     termination: Termination | None = None
-    timer: threading.Timer | None = None
     exit_status: int | None = None
 
     @property
@@ -94,11 +92,6 @@ class Executor:
 
     def unfinished(self) -> list[Task]:
         return [t for t in self.tasks.values() if not t.terminal]
-
-    def cancel_timer(self) -> None:
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
 
 
 @dataclass

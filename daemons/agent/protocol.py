@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from daemons.protocols import JSON
-from daemons.protocols.states import TASK_STATES
+from daemons.protocols.states import TASK_STATES, is_terminal
 
 VERSION = "1.11.0"
 
@@ -121,6 +121,17 @@ def validate_executor_status(status: Any) -> JSON:
     return status
 
 
+def has_terminal_update(subscribe: JSON) -> bool:
+    """Whether an executor's SUBSCRIBE lists an unacknowledged terminal update."""
+    updates = subscribe.get("unacknowledged_updates") or []
+    return any(
+        isinstance(u, dict)
+        and isinstance(u.get("status"), dict)
+        and is_terminal(str(u["status"].get("state")))
+        for u in updates
+    )
+
+
 def memory_limited(status: JSON, message: str | None) -> JSON:
     """Rewrite a terminal update of a task whose container hit its memory limit (Mesos does)."""
     out = dict(status)
@@ -173,3 +184,26 @@ def allocation_role(resources: Any, framework_info: JSON) -> str:
             if isinstance(info, dict) and isinstance(info.get("role"), str):
                 return str(info["role"])
     return framework_roles(framework_info)[0]
+
+
+def update_call(agent_id: str, framework_id: str, status: JSON) -> JSON:
+    """One status update for the master (docs/agent-protocol.md)."""
+    return {
+        "type": "UPDATE",
+        "agent_id": id_json(agent_id),
+        "update": {"status": status, "framework_id": id_json(framework_id)},
+    }
+
+
+def updates_call(agent_id: str, due: list[tuple[str, JSON]]) -> JSON:
+    """Several updates in one call; the master applies them in order (docs/agent-protocol.md)."""
+    return {
+        "type": "UPDATES",
+        "agent_id": id_json(agent_id),
+        "updates": {
+            "updates": [
+                {"status": status, "framework_id": id_json(framework_id)}
+                for framework_id, status in due
+            ]
+        },
+    }

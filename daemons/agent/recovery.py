@@ -1,89 +1,131 @@
-"""Agent recovery after a restart (Mesos `--recover=reconnect`).
+"""Agent recovery after a restart (Mesos `--recover=reconnect`, the default of `recover`).
 
-1. Read the checkpoints of the latest agent id. A different boot id means the machine rebooted:
-   nothing survived, so start afresh (the master gives a new agent id).
-2. For each run: re-attach the container (`containerizer.recover`); a live one waits for its
-   executor to re-subscribe; a dead one gets terminal updates for its unfinished tasks.
-3. Reload every task's status-update stream, so unacknowledged updates are sent again.
-4. Destroy containers no checkpoint knows (orphans).
-5. After `executor_reregistration_timeout` (or as soon as all executors are back), destroy the
-   executors that did not return, then subscribe to the master with the same agent id.
+1. `read`: the checkpoints of the latest agent id. A different boot id means the machine
+   rebooted: nothing survived, so start afresh (the master gives a new agent id). A checkpoint
+   that is there but unreadable stops the agent with `RecoveryError` -- which file, what is
+   wrong, how to start afresh -- rather than guess: starting afresh destroys every container of
+   the previous run. A missing file (its first write never completed) only skips that run.
+   `recover = "cleanup"` asks for the fresh start: the old checkpoints are forgotten.
+2. The runtime re-attaches each run's container (`containerizer.recover` by its checkpointed
+   pid) and lists the containers that exist, then `restore` rebuilds the state: a live executor
+   waits for its executor to re-subscribe; a dead one gets terminal updates for its unfinished
+   tasks; every task's status-update stream is reloaded, so unacknowledged updates are sent
+   again; containers no checkpoint knows (orphans) are destroyed.
+3. After `executor_reregistration_timeout` (or as soon as all executors are back),
+   `reregistration_timed_out` ends the executors that did not return; then the agent subscribes
+   to the master with the same agent id.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import deque
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from daemons.agent.checkpoint import CheckpointError, RunCheckpoint
-from daemons.agent.model import Executor, ExecutorKind, ExecutorState, Framework, Task, Termination
-from daemons.agent.monitor import container_exited
+from daemons.agent.agent import Agent
+from daemons.agent.checkpoint import CheckpointError, Checkpoints, RunCheckpoint
+from daemons.agent.containers import exited
+from daemons.agent.model import Executor, ExecutorKind, ExecutorState, Task, Termination
+from daemons.agent.plan import DestroyContainer, WatchContainer
 from daemons.agent.status_updates import TaskStream
-
-if TYPE_CHECKING:
-    from daemons.agent.agent import Agent
 
 log = logging.getLogger(__name__)
 
-
-def recover(agent: Agent) -> list[Executor]:
-    """Rebuild state from checkpoints; returns the executors expected to re-subscribe."""
-    with agent.lock:
-        try:
-            waiting = _recover(agent)
-        finally:
-            agent.recovered = True
-        return waiting
+RECONNECT = "reconnect"
+CLEANUP = "cleanup"
 
 
-def _recover(agent: Agent) -> list[Executor]:
+class RecoveryError(Exception):
+    """The checkpoints cannot be read: the agent must not start (the message says why)."""
+
+
+@dataclass(frozen=True)
+class Checkpointed:
+    """What the previous run of this agent left to recover."""
+
+    agent_id: str
+    runs: list[RunCheckpoint]
+    skipped: int = 0  # incomplete runs (a first write that never completed)
+
+
+def refusal(err: CheckpointError, checkpoints: Checkpoints) -> str:
+    return (
+        f"the agent cannot recover: {err}. It does not start, so that it does not destroy the "
+        "executors and tasks of its previous run, which may still be running. To start afresh "
+        "instead (every container of the previous run is destroyed and the agent registers as "
+        f'a new agent), set recover = "{CLEANUP}" in the agent config for one start, or '
+        f"remove {checkpoints.latest_link}"
+    )
+
+
+def read(checkpoints: Checkpoints, boot_id: str, mode: str) -> Checkpointed | None:
+    """The previous run's checkpoints; None to start afresh; RecoveryError when unreadable."""
     try:
-        latest = agent.checkpoints.latest_agent()
+        if mode == CLEANUP:
+            log.warning("recover=cleanup: forgetting the previous run; its containers go")
+            checkpoints.forget_latest()
+            return None
+        if not checkpoints.latest_link.is_symlink():
+            return None
+        if checkpoints.boot_id() != boot_id:
+            log.warning("the machine rebooted since the last run; starting as a new agent")
+            return None
+        latest = checkpoints.latest_agent()
+        if latest is None:
+            return None
+        runs, skipped = checkpoints.read_runs(latest[0])
     except CheckpointError as err:
-        log.error("agent checkpoint unreadable; starting afresh error=%s", err)
-        agent.counters["recovery_errors"] += 1
-        latest = None
-    if latest is not None and agent.checkpoints.boot_id() != agent.boot_id:
-        log.warning("the machine rebooted since the last run; starting as a new agent")
-        latest = None
-    if latest is None:
-        _destroy_orphans(agent, set())
-        return []
-    agent.agent_id = latest[0]
-    runs, errors = agent.checkpoints.read_runs(agent.agent_id)
-    for error in errors:
-        log.error("recovery: %s", error)
-        agent.counters["recovery_errors"] += 1
-    live: list[Executor] = []
+        raise RecoveryError(refusal(err, checkpoints)) from None
+    for what in skipped:
+        log.warning("recovery skips an incomplete checkpoint: %s", what)
+    return Checkpointed(latest[0], runs, len(skipped))
+
+
+def start_afresh(agent: Agent, containers: list[str]) -> None:
+    """No previous run to recover: every container left under the cgroups root goes."""
+    for container_id in containers:
+        log.warning("destroying orphan container=%s", container_id)
+        agent.emit(DestroyContainer(container_id))
+
+
+def restore(
+    agent: Agent,
+    found: Checkpointed,
+    live: dict[str, int],
+    containers: list[str],
+    limitations: dict[str, str] | None = None,
+) -> list[Executor]:
+    """Rebuild the state from `found`. `live`: container id -> pid of the containers the
+    containerizer re-attached; `containers`: those it lists; `limitations`: what ended a
+    container that did not survive. Returns the executors expected to re-subscribe."""
+    agent.agent_id = found.agent_id
+    agent.counters["recovery_errors"] += found.skipped
+    waiting: list[Executor] = []
     dead: list[Executor] = []
     # Completed runs first, so that a live run of the same executor id takes the slot.
-    for run in sorted(runs, key=lambda r: not r.run.get("completed")):
-        executor = _recover_run(agent, run)
+    for run in sorted(found.runs, key=lambda r: not r.run.get("completed")):
+        executor = _restore_run(agent, run, live.get(run.container_id))
         if executor.state is ExecutorState.RECOVERING:
-            live.append(executor)
+            waiting.append(executor)
         elif executor.state is ExecutorState.REGISTERING:
             dead.append(executor)
     for executor in dead:
         executor.termination = Termination(message="Executor terminated while the agent was down")
-        container_exited(agent, executor.container_id, None)
-    _destroy_orphans(agent, {e.container_id for e in live})
+        exited(agent, executor.container_id, None, (limitations or {}).get(executor.container_id))
+    known = {e.container_id for e in waiting}
+    start_afresh(agent, [c for c in containers if c not in known])
     log.info(
-        "recovered agent_id=%s runs=%d live_executors=%d", agent.agent_id, len(runs), len(live)
+        "recovered agent_id=%s runs=%d live_executors=%d",
+        agent.agent_id,
+        len(found.runs),
+        len(waiting),
     )
-    return live
+    return waiting
 
 
-def _recover_run(agent: Agent, run: RunCheckpoint) -> Executor:
+def _restore_run(agent: Agent, run: RunCheckpoint, live_pid: int | None) -> Executor:
     fid, eid = run.framework_id, run.executor_id
-    framework = agent.frameworks.get(fid)
-    if framework is None:
-        framework = Framework(fid, run.framework_info)
-        framework.completed_executors = deque(
-            maxlen=agent.config.max_completed_executors_per_framework
-        )
-        agent.frameworks[fid] = framework
+    framework = agent.ensure_framework(fid, run.framework_info)
     pid = run.run.get("pid")
     executor = Executor(
         framework_id=fid,
@@ -118,52 +160,26 @@ def _recover_run(agent: Agent, run: RunCheckpoint) -> Executor:
         else:
             framework.completed_executors.append(executor)
         return executor
-    handle = None
-    if executor.pid is not None:
-        try:
-            handle = agent.containerizer.recover(run.container_id, executor.pid)
-        except Exception:  # the containerizer's errors: the container did not survive
-            log.exception("recovering container failed container=%s", run.container_id)
     framework.executors[eid] = executor
-    if handle is None:
-        return executor  # still REGISTERING: the caller finishes it off as exited
-    executor.pid = int(handle.pid)
+    if live_pid is None:
+        return executor  # still REGISTERING: `restore` finishes it off as exited
+    executor.pid = live_pid
     executor.state = ExecutorState.RECOVERING
-    agent.monitor.watch(run.container_id)
+    agent.emit(WatchContainer(run.container_id))
     return executor
 
 
-def _destroy_orphans(agent: Agent, known: set[str]) -> None:
-    try:
-        containers = agent.containerizer.containers()
-    except Exception:  # the containerizer's errors: nothing to clean up that we can see
-        log.exception("listing containers failed")
-        return
-    for container_id in containers:
-        if container_id not in known:
-            log.warning("destroying orphan container=%s", container_id)
-            agent.destroy_container(container_id)
-
-
-def await_reregistration(agent: Agent, waiting: list[Executor]) -> None:
-    """Give recovered executors their window, end the missing ones, then subscribe."""
+def reregistration_timed_out(agent: Agent, waiting: list[Executor]) -> None:
+    """The window is over: executors that did not re-subscribe are destroyed."""
     timeout = agent.config.executor_reregistration_timeout
-    deadline = agent.monotonic() + timeout
-    with agent.changed:
-        while any(e.state is ExecutorState.RECOVERING for e in waiting):
-            remaining = deadline - agent.monotonic()
-            if remaining <= 0:
-                break
-            agent.changed.wait(min(remaining, 0.5))
-        for executor in waiting:
-            if executor.state is ExecutorState.RECOVERING:
-                log.warning("executor did not re-subscribe executor=%s", executor.executor_id)
-                agent.terminate_executor(
-                    executor,
-                    Termination(
-                        "TASK_FAILED",
-                        "REASON_EXECUTOR_REREGISTRATION_TIMEOUT",
-                        f"Executor did not re-register within {timeout}s",
-                    ),
-                )
-    agent.link.start()
+    for executor in waiting:
+        if executor.state is ExecutorState.RECOVERING:
+            log.warning("executor did not re-subscribe executor=%s", executor.executor_id)
+            agent.terminate_executor(
+                executor,
+                Termination(
+                    "TASK_FAILED",
+                    "REASON_EXECUTOR_REREGISTRATION_TIMEOUT",
+                    f"Executor did not re-register within {timeout}s",
+                ),
+            )

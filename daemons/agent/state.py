@@ -1,27 +1,22 @@
-"""What the agent tells about itself: the SUBSCRIBE payload, `/state` (reference §3.5),
-`/metrics/snapshot`, `/version`, `/flags` and `/health`.
+"""What the agent tells about itself, as Mesos agents do: the SUBSCRIBE payload, `/state`,
+`/metrics/snapshot`, `/version` and `/flags` (their endpoints are in state_api.py), and the
+directories the files API serves.
 
-The JSON builders run under the agent's lock and only read the records.
+The JSON builders run under the runtime's lock and only read the records.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import Any
 
-from flask import Blueprint, Response, jsonify
-
+from daemons.agent.agent import Agent
 from daemons.agent.config import attributes_state_map
 from daemons.agent.model import Executor, ExecutorKind, ExecutorState, Framework, Task
 from daemons.agent.protocol import VERSION, framework_roles, id_json
 from daemons.protocols import JSON
 from daemons.protocols import resources as res
-
-if TYPE_CHECKING:
-    from daemons.agent.agent import Agent
-
-
-bp = Blueprint("agent_state", __name__)
 
 _TASK_EXTRAS = ("labels", "discovery", "container", "health_check", "kill_policy", "check")
 
@@ -182,10 +177,11 @@ def version_json(agent: Agent) -> JSON:
     }
 
 
-def state_json(agent: Agent) -> JSON:
+def state_json(agent: Agent, master_info: JSON | None) -> JSON:
+    """`/state`; `master_info`: the MasterInfo of the master the agent last subscribed to."""
     reserved = {r: res.to_state_map(v) for r, v in agent.resources.items() if r != res.UNRESERVED}
     unreserved = agent.resources.get(res.UNRESERVED, res.EMPTY)
-    master = agent.link.master_info or {}
+    master = master_info or {}
     return {
         **version_json(agent),
         "start_time": agent.start_time,
@@ -213,13 +209,13 @@ def state_json(agent: Agent) -> JSON:
 # --- /metrics/snapshot -------------------------------------------------------------------
 
 
-def metrics(agent: Agent, now: float) -> JSON:
+def metrics(agent: Agent, now: float, registered: bool) -> JSON:
     live_tasks = [
         t for f in agent.frameworks.values() for e in f.executors.values() for t in e.tasks.values()
     ]
     executors = [e for f in agent.frameworks.values() for e in f.executors.values()]
     out: JSON = {
-        "slave/registered": 1.0 if agent.link.connected else 0.0,
+        "slave/registered": 1.0 if registered else 0.0,
         "slave/uptime_secs": now - agent.start_time,
         "slave/frameworks_active": float(len(agent.frameworks)),
         "slave/recovery_errors": float(agent.counters["recovery_errors"]),
@@ -250,44 +246,14 @@ def metrics(agent: Agent, now: float) -> JSON:
     return out
 
 
-# --- endpoints -----------------------------------------------------------------------------
+# --- the files API's directories ----------------------------------------------------------
 
 
-def _agent() -> Agent:
-    from daemons.agent.agent import current_agent
-
-    return current_agent()
-
-
-@bp.get("/state")
-@bp.get("/state.json")
-@bp.get("/slave(1)/state")
-@bp.get("/slave(1)/state.json")
-def state() -> Response:
-    agent = _agent()
-    with agent.lock:
-        return jsonify(state_json(agent))
-
-
-@bp.get("/metrics/snapshot")
-def metrics_snapshot() -> Response:
-    agent = _agent()
-    with agent.lock:
-        return jsonify(metrics(agent, agent.clock()))
-
-
-@bp.get("/version")
-def version() -> Response:
-    return jsonify(version_json(_agent()))
-
-
-@bp.get("/flags")
-@bp.get("/slave(1)/flags")
-def flags_endpoint() -> Response:
-    return jsonify({"flags": flags(_agent())})
-
-
-@bp.get("/health")
-@bp.get("/slave(1)/health")
-def health() -> Response:
-    return Response(b"", status=200)
+def attached(agent: Agent) -> tuple[list[Path], dict[str, Path]]:
+    """Roots (the sandboxes tree) and Mesos' virtual path -> run directory of each executor."""
+    virtual: dict[str, Path] = {}
+    for framework in [*agent.completed_frameworks, *agent.frameworks.values()]:
+        for executor in [*framework.completed_executors, *framework.executors.values()]:
+            key = f"/frameworks/{framework.framework_id}/executors/{executor.executor_id}"
+            virtual[f"{key}/runs/latest"] = executor.directory
+    return [agent.work_dir / "slaves"], virtual

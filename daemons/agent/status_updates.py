@@ -3,6 +3,9 @@
 Pure: no I/O, no clock. The caller passes `now`, and a `persist` callback that writes a stream's
 snapshot durably (it runs *before* the change is visible, so an update is checkpointed before the
 agent acknowledges it to the executor, and an ACK is checkpointed before the next update goes out).
+If `persist` raises, nothing changes. The callback given to the constructor is the default; a
+call may pass its own (the agent refuses an executor's update it cannot checkpoint, but keeps
+its own updates in memory).
 
 Per task (Mesos' TaskStatusUpdateStream):
 - only the head update is in flight; it is sent at once, then again after `initial`, `2*initial`,
@@ -70,7 +73,9 @@ class StatusUpdateManager:
         self.persist = persist
         self._streams: dict[tuple[str, str], TaskStream] = {}
 
-    def update(self, framework_id: str, status: JSON, now: float) -> bool:
+    def update(
+        self, framework_id: str, status: JSON, now: float, persist: Persist | None = None
+    ) -> bool:
         """Queue an update; False when it is a duplicate or the stream is terminated."""
         task_id = str(status["task_id"]["value"])
         uuid = str(status["uuid"])
@@ -87,13 +92,20 @@ class StatusUpdateManager:
             next_send=stream.next_send,
             backoff=stream.backoff,
         )
-        self.persist(candidate)
+        (persist or self.persist)(candidate)
         if not stream.pending:
             candidate.next_send, candidate.backoff = now, self.initial
         self._streams[(framework_id, task_id)] = candidate
         return True
 
-    def acknowledge(self, framework_id: str, task_id: str, uuid: str, now: float) -> JSON | None:
+    def acknowledge(
+        self,
+        framework_id: str,
+        task_id: str,
+        uuid: str,
+        now: float,
+        persist: Persist | None = None,
+    ) -> JSON | None:
         """Drop the head if `uuid` is its uuid; returns the acknowledged status, else None."""
         stream = self._streams.get((framework_id, task_id))
         if stream is None or not stream.pending or stream.pending[0].get("uuid") != uuid:
@@ -110,7 +122,7 @@ class StatusUpdateManager:
             next_send=now if rest else None,
             backoff=self.initial,
         )
-        self.persist(candidate)
+        (persist or self.persist)(candidate)
         self._streams[(framework_id, task_id)] = candidate
         return acked
 

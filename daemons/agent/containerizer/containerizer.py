@@ -20,7 +20,8 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 
-from daemons.agent.containerizer.cgroups import Hierarchy, detect, wait_until
+from daemons.agent.containerizer.cgroups import Hierarchy, wait_until
+from daemons.agent.containerizer.detection import detect
 from daemons.agent.containerizer.errors import (
     ContainerNotFound,
     InvalidSpec,

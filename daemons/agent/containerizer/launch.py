@@ -32,7 +32,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 
-from daemons.agent.containerizer import syscalls
+import daemons.agent.containerizer.syscalls as syscalls
 from daemons.agent.containerizer.cgroups import write_text
 from daemons.agent.containerizer.errors import IsolationUnavailable, LaunchFailed
 from daemons.agent.containerizer.sandbox import UserIds

@@ -1,6 +1,6 @@
 """The built-in command executor: runs one task's CommandInfo and reports it to the agent.
 
-Speaks the Mesos v1 executor HTTP API (reference §2) to `MESOS_AGENT_ENDPOINT`: SUBSCRIBE opens a
+Speaks the Mesos v1 executor HTTP API to `MESOS_AGENT_ENDPOINT`: SUBSCRIBE opens a
 chunked RecordIO event stream; UPDATE calls go on a second keep-alive connection. Every update is
 kept until ACKNOWLEDGED; when the stream breaks it re-subscribes with backoff for up to
 MESOS_RECOVERY_TIMEOUT (checkpointing frameworks only, as Mesos does), listing what is still

@@ -72,7 +72,7 @@ class GroupTask:
 
 
 def task_sandbox(sandbox: str, task_id: str) -> str:
-    """`<executor sandbox>/tasks/<task_id>` (reference §3.5, DEFAULT executors)."""
+    """`<executor sandbox>/tasks/<task_id>` (Mesos' layout for a DEFAULT executor's tasks)."""
     return os.path.join(sandbox, "tasks", task_id)
 
 

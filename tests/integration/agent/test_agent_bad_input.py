@@ -1,13 +1,16 @@
 """Bad input to a running agent: the executor API and the files API answer 4xx with a message.
 
-Reliability §(c): missing/wrong Content-Type, bad JSON, GET, deep nesting, oversized bodies on
-`/api/v1/executor`; `..`, `%2e%2e`, absolute paths elsewhere, symlinks out of the sandbox, bad
-numbers, directories, NUL bytes and header-splitting file names on `/files/*`.
+Missing or wrong Content-Type, bad JSON, GET, deep nesting, oversized bodies on
+`/api/v1/executor`; `..`, `%2e%2e`, absolute paths elsewhere, symlinks out of the sandbox (into
+another sandbox too, and a directory swapped for one while it is read), bad numbers, directories,
+NUL bytes and header-splitting file names on `/files/*`.
 """
 
 from __future__ import annotations
 
 import socket
+import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +23,8 @@ from test_agent_fake_master import (  # noqa: F401  (fixtures)
     run_task,
     shared_agent_fixture,
 )
+
+from tests.unit.agent.symlink_swap import swapping
 
 EXECUTOR_API = "/api/v1/executor"
 GOOD_CALL = {
@@ -200,3 +205,52 @@ def test_download_names_cannot_split_headers(agent: Any, sandbox: str) -> None:
     disposition = response.headers["Content-Disposition"]
     assert "\r" not in disposition and "\n" not in disposition
     assert disposition.startswith("attachment;")
+
+
+def test_a_symlink_to_another_sandbox_is_not_served(agent: Any, sandbox: str) -> None:
+    """Inside the sandboxes tree but out of this sandbox: the real path of `peer` lies under the
+    agent's sandboxes, which a resolve-then-check approves; the agent follows no symlink."""
+    other = Path(sandbox).parent / "another-run"
+    other.mkdir(exist_ok=True)
+    (other / "private").write_text("another executor's secret")
+    link = Path(sandbox) / "peer"
+    link.unlink(missing_ok=True)
+    link.symlink_to(other / "private")
+    read = requests.get(
+        f"{agent.url}/files/read", params={"path": str(link), "offset": 0}, timeout=5
+    )
+    assert read.status_code == 404, read.text
+    assert "secret" not in read.text
+    listing = requests.get(f"{agent.url}/files/browse", params={"path": str(link)}, timeout=5)
+    assert listing.status_code == 404
+
+
+def test_a_directory_swapped_for_a_symlink_never_serves_what_is_outside(
+    agent: Any, sandbox: str, tmp_path: Path
+) -> None:
+    """Another process trades a sandbox directory and a symlink to a directory elsewhere,
+    atomically and endlessly, while `/files/read` and `/files/browse` are called: every answer
+    is the sandbox's own content or a 404."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "log").write_text("OUTSIDE THE SANDBOX")
+    (outside / "outside-only").write_text("")
+    inside = Path(sandbox) / "swapped"
+    inside.mkdir(exist_ok=True)
+    (inside / "log").write_text("inside")
+    answers: Counter[int] = Counter()
+    deadline = time.monotonic() + 20.0
+    with requests.Session() as http, swapping(inside, outside):
+        for _ in range(300):
+            if time.monotonic() > deadline:
+                break
+            read = http.get(
+                f"{agent.url}/files/read", params={"path": f"{inside}/log", "offset": 0}, timeout=5
+            )
+            browse = http.get(f"{agent.url}/files/browse", params={"path": str(inside)}, timeout=5)
+            answers.update((read.status_code, browse.status_code))
+            assert "OUTSIDE" not in read.text
+            assert "outside-only" not in browse.text
+            if read.status_code == 200:
+                assert read.json() == {"data": "inside", "offset": 0}
+    assert set(answers) <= {200, 404} and answers.total() >= 2

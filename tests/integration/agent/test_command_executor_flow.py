@@ -358,7 +358,7 @@ def test_in_a_real_container_as_nobody(agent: FakeAgent) -> None:
     """The executor as pid 1 of a container, as the agent runs it: destroy's SIGTERM is a
     shutdown, so the task is reported killed before the SIGKILL."""
     from daemons.agent.containerizer import Containerizer, ContainerizerConfig, ContainerSpec
-    from daemons.agent.containerizer.cgroups import detect
+    from daemons.agent.containerizer.detection import detect
 
     root = f"pydcos-test-exec-{os.getpid()}"
     containerizer = Containerizer(ContainerizerConfig(cgroups_root=root))

@@ -31,8 +31,8 @@ from daemons.agent.containerizer import (
     ContainerTermination,
     InvalidSpec,
 )
-from daemons.agent.containerizer.cgroups import detect
 from daemons.agent.containerizer.containerizer import Containerizer
+from daemons.agent.containerizer.detection import detect
 
 pytestmark = [
     pytest.mark.integration,

@@ -49,7 +49,7 @@ def test_round_trip(tmp_path: Path) -> None:
     assert (cps.executor_dir("A-S0", "F", "E") / "runs" / "latest").readlink() == Path("C2")
 
 
-def test_a_corrupt_run_is_reported_and_skipped(tmp_path: Path) -> None:
+def test_a_corrupt_run_is_an_error_that_names_the_file(tmp_path: Path) -> None:
     cps = Checkpoints(tmp_path)
     cps.write_framework("A", "F", {"id": {"value": "F"}})
     cps.write_executor("A", "F", "E", {"executor_id": {"value": "E"}})
@@ -57,6 +57,46 @@ def test_a_corrupt_run_is_reported_and_skipped(tmp_path: Path) -> None:
     bad = cps.run_dir("A", "F", "E", "bad")
     bad.mkdir(parents=True)
     (bad / "run.info").write_text("{")
-    runs, errors = cps.read_runs("A")
-    assert [r.container_id for r in runs] == ["good"]
-    assert len(errors) == 1 and "bad" in errors[0]
+    with pytest.raises(CheckpointError, match=r"bad/run.info: not JSON"):
+        cps.read_runs("A")
+
+
+def test_a_run_whose_first_write_never_completed_is_skipped(tmp_path: Path) -> None:
+    """A missing file means the agent stopped (or the disk filled) before the atomic rename:
+    nothing of that run or task was ever launched or acknowledged."""
+    cps = Checkpoints(tmp_path)
+    cps.write_framework("A", "F", {"id": {"value": "F"}})
+    cps.write_executor("A", "F", "E", {"executor_id": {"value": "E"}})
+    cps.write_run("A", "F", "E", "good", {"kind": "command"})
+    cps.run_dir("A", "F", "E", "half").mkdir(parents=True)
+    cps.task_dir("A", "F", "E", "good", "T").mkdir(parents=True)  # no task.info
+    (cps.framework_dir("A", "G")).mkdir(parents=True)  # no framework.info
+    runs, skipped = cps.read_runs("A")
+    assert [(r.container_id, r.tasks) for r in runs] == [("good", [])]
+    assert len(skipped) == 2
+    assert any("half" in s for s in skipped) and any("/G" in s for s in skipped)
+
+
+def test_a_failed_write_leaves_no_temporary(tmp_path: Path) -> None:
+    path = tmp_path / "d" / "x.info"
+    path.mkdir(parents=True)  # a directory where the file should go: the rename fails
+    with pytest.raises(CheckpointError, match="cannot checkpoint"):
+        write_json(path, {"v": 1})
+    assert sorted(p.name for p in path.parent.iterdir()) == ["x.info"]
+
+
+def test_boot_id_missing_is_none_and_unreadable_is_an_error(tmp_path: Path) -> None:
+    cps = Checkpoints(tmp_path)
+    assert cps.boot_id() is None
+    (tmp_path / "meta" / "boot_id").mkdir(parents=True)
+    with pytest.raises(CheckpointError, match="boot_id"):
+        cps.boot_id()
+
+
+def test_forget_latest_removes_only_the_link(tmp_path: Path) -> None:
+    cps = Checkpoints(tmp_path)
+    cps.write_agent("A-S0", {"hostname": "h"})
+    cps.forget_latest()
+    assert cps.latest_agent() is None
+    assert (cps.agent_dir("A-S0") / "slave.info").exists()
+    cps.forget_latest()  # nothing to forget: fine

@@ -26,6 +26,7 @@ def test_minimal_config_gets_the_defaults(tmp_path: Path) -> None:
     assert config.allow_framework_user is False
     assert config.pids_max == 1024
     assert config.executor_registration_timeout == 60.0
+    assert config.recover == "reconnect"
     assert config.advertised_hostname == "127.0.0.1"
     assert config.pid == "slave(1)@127.0.0.1:5051"
 
@@ -42,6 +43,7 @@ def test_minimal_config_gets_the_defaults(tmp_path: Path) -> None:
         ('master = "m:5050"\nattributes = "rack"', "attributes:"),
         ('master = "m:5050"\nwork_dir = "relative"', "work_dir:"),
         ('master = "m:5050"\nheartbeat_interval = 0', "heartbeat_interval:"),
+        ('master = "m:5050"\nrecover = "forget"', "recover:"),
         ('master = "m:5050"\nbogus = 1', "bogus: unknown setting"),
         ("port = 5051", "master: required setting is missing"),
     ],

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from daemons.agent.containerizer.cgroups import detect, flat_keyed, parse_mountinfo
+from daemons.agent.containerizer.cgroups import flat_keyed, parse_mountinfo
 from daemons.agent.containerizer.cgroups_v1 import V1Hierarchy, _cgroup_paths
 from daemons.agent.containerizer.cgroups_v2 import V2Hierarchy
+from daemons.agent.containerizer.detection import detect
 from daemons.agent.containerizer.errors import IsolationUnavailable
 from daemons.agent.containerizer.limits import limits_for
 

@@ -1,96 +1,39 @@
 """Task groups, the agent's side: RUN_TASK_GROUP -> one default-executor container, LAUNCH_GROUP
 on its stream, a later group added (container grown), kills of queued group members, `/state`.
 
-The agent is real; its containerizer is a recording fake and executor streams are read with
-`EventStream.pending()`: no process, no network.
+The agent's state is driven with no thread: the plans say what would be launched, resized and
+sent (tests/unit/agent/state_harness.py).
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from daemons.agent import executor_api, master_events, state
+from daemons.agent import master_events, state
 from daemons.agent.agent import Agent
-from daemons.agent.config import AgentConfig
-from daemons.agent.containerizer.model import ContainerHandle, ContainerSpec
 from daemons.agent.model import Executor, ExecutorKind, ExecutorState
+from daemons.agent.plan import LaunchContainer, ResizeContainer, SendExecutor
+from tests.unit.agent.state_harness import (
+    FID,
+    FRAMEWORK_INFO,
+    kill_task,
+    launch,
+    make_agent,
+    of,
+    resources,
+    subscribe,
+    task,
+)
 
 JSON = dict[str, Any]
-FID = "fw-1"
-
-
-class FakeContainerizer:
-    def __init__(self) -> None:
-        self.launched: list[ContainerSpec] = []
-        self.updates: list[tuple[str, float, float]] = []
-        self.released = threading.Event()
-
-    def launch(self, spec: ContainerSpec) -> ContainerHandle:
-        self.launched.append(spec)
-        return ContainerHandle(spec.container_id, 4242)
-
-    def recover(self, container_id: str, pid: int) -> None:
-        return None
-
-    def update(self, container_id: str, cpus: float, mem_mb: float, pids_max: int | None) -> None:
-        self.updates.append((container_id, cpus, mem_mb))
-
-    def wait(self, container_id: str, timeout: float | None = None) -> None:
-        self.released.wait()  # containers never exit in these tests
-
-    def destroy(self, container_id: str, grace_period: float = 0.0) -> None:
-        pass
-
-    def limitation(self, container_id: str) -> str | None:
-        return None
-
-    def usage(self, container_id: str) -> dict[str, float]:
-        return {}
-
-    def containers(self) -> list[str]:
-        return []
 
 
 @pytest.fixture
-def containerizer() -> Iterator[FakeContainerizer]:
-    fake = FakeContainerizer()
-    yield fake
-    fake.released.set()
-
-
-@pytest.fixture
-def agent(tmp_path: Path, containerizer: FakeContainerizer) -> Iterator[Agent]:
-    config = AgentConfig(master="127.0.0.1:5050", work_dir=str(tmp_path))
-    agent = Agent(config, containerizer, base_environment={"PATH": "/bin"}, boot_id="boot")
-    agent.agent_id = "A-S0"
-    agent.recovered = True
-    yield agent
-    agent.monitor.stop()
-    for framework in agent.frameworks.values():
-        for executor in framework.executors.values():
-            executor.cancel_timer()
-
-
-def resources(cpus: float, mem: float) -> list[JSON]:
-    return [
-        {"name": "cpus", "type": "SCALAR", "scalar": {"value": cpus}},
-        {"name": "mem", "type": "SCALAR", "scalar": {"value": mem}},
-    ]
-
-
-def task(task_id: str, command: str = "sleep 60") -> JSON:
-    return {
-        "task_id": {"value": task_id},
-        "name": task_id,
-        "agent_id": {"value": "A-S0"},
-        "resources": resources(0.5, 64),
-        "command": {"value": command},
-    }
+def agent(tmp_path: Path) -> Agent:
+    return make_agent(tmp_path)
 
 
 def run_task_group(executor_id: str, *tasks: JSON, **executor_extra: Any) -> JSON:
@@ -103,7 +46,7 @@ def run_task_group(executor_id: str, *tasks: JSON, **executor_extra: Any) -> JSO
     return {
         "type": "RUN_TASK_GROUP",
         "run_task_group": {
-            "framework_info": {"id": {"value": FID}, "user": "root", "name": "fw"},
+            "framework_info": FRAMEWORK_INFO,
             "executor": executor,
             "task_group": {"tasks": list(tasks)},
         },
@@ -116,24 +59,15 @@ def executor_of(agent: Agent, executor_id: str) -> Executor:
     return executor
 
 
-def subscribe(agent: Agent, executor_id: str) -> list[JSON]:
-    """The executor SUBSCRIBEs; the events queued on its stream behind SUBSCRIBED."""
-    stream, first = executor_api.subscribe(agent, FID, executor_id, {})
-    assert first["type"] == "SUBSCRIBED"
-    return stream.pending()
-
-
 def launched_ids(event: JSON) -> list[str]:
     assert event["type"] == "LAUNCH_GROUP", event
     return [t["task_id"]["value"] for t in event["launch_group"]["task_group"]["tasks"]]
 
 
-def test_a_group_gets_one_default_executor_container_sized_for_all(
-    agent: Agent, containerizer: FakeContainerizer
-) -> None:
-    master_events.handle_event(agent, run_task_group("pod", task("a"), task("b")))
-    (spec,) = containerizer.launched
-    assert spec.argv == agent.default_argv
+def test_a_group_gets_one_default_executor_container_sized_for_all(agent: Agent) -> None:
+    started, _ = launch(agent, run_task_group("pod", task("a"), task("b")))
+    spec = started.spec
+    assert list(spec.argv) == agent.default_argv
     # executor 0.1 + 2 * 0.5 cpus; 32 + 2 * 64 MB
     assert (spec.cpus, spec.mem_mb) == (1.1, 160.0)
     assert spec.environment["MESOS_EXECUTOR_ID"] == "pod"
@@ -141,11 +75,12 @@ def test_a_group_gets_one_default_executor_container_sized_for_all(
     assert executor.kind is ExecutorKind.DEFAULT
     assert executor.resources == resources(0.1, 32)  # accounted by the master for the executor
     assert {t.group for t in executor.tasks.values()} == {"a"}
-    assert [launched_ids(e) for e in subscribe(agent, "pod")] == [["a", "b"]]
+    _, events = subscribe(agent, "pod")
+    assert [launched_ids(e) for e in events] == [["a", "b"]]
 
 
 def test_state_shows_a_default_executor_with_its_tasks(agent: Agent) -> None:
-    master_events.handle_event(agent, run_task_group("pod", task("a"), task("b")))
+    launch(agent, run_task_group("pod", task("a"), task("b")))
     executor = executor_of(agent, "pod")
     queued = state.executor_state_json(agent, executor)
     assert queued["type"] == "DEFAULT"
@@ -159,32 +94,35 @@ def test_state_shows_a_default_executor_with_its_tasks(agent: Agent) -> None:
     assert [e["executor_id"] for e in subscribe_payload["executors"]] == [{"value": "pod"}]
 
 
-def test_a_later_group_joins_the_running_executor_and_grows_its_container(
-    agent: Agent, containerizer: FakeContainerizer
+def test_a_later_group_joins_the_running_executor_and_grows_its_container_first(
+    agent: Agent,
 ) -> None:
-    master_events.handle_event(agent, run_task_group("pod", task("a")))
-    subscribe(agent, "pod")
+    launch(agent, run_task_group("pod", task("a")))
+    stream, _ = subscribe(agent, "pod")
     executor = executor_of(agent, "pod")
-    assert executor.stream is not None
     master_events.handle_event(agent, run_task_group("pod", task("b"), task("c")))
-    assert len(containerizer.launched) == 1
-    # executor 0.1 + 3 * 0.5 cpus; 32 + 3 * 64 MB
-    assert containerizer.updates == [(executor.container_id, 1.6, 224.0)]
-    assert [launched_ids(e) for e in executor.stream.pending()] == [["b", "c"]]
+    plan = agent.take_plan()
+    assert of(plan, LaunchContainer) == []
+    # executor 0.1 + 3 * 0.5 cpus; 32 + 3 * 64 MB, written before the group reaches the executor
+    resize, handover = plan
+    assert resize == ResizeContainer(executor.container_id, 1.6, 224.0, 1024)
+    assert isinstance(handover, SendExecutor) and handover.stream is stream
+    assert launched_ids(handover.event) == ["b", "c"]
     assert executor.tasks["b"].group == executor.tasks["c"].group == "b"
 
 
 def test_groups_queued_before_the_subscription_are_launched_separately(agent: Agent) -> None:
-    master_events.handle_event(agent, run_task_group("pod", task("a")))
+    launch(agent, run_task_group("pod", task("a")))
     master_events.handle_event(agent, run_task_group("pod", task("b"), task("c")))
-    assert [launched_ids(e) for e in subscribe(agent, "pod")] == [["a"], ["b", "c"]]
+    agent.take_plan()
+    _, events = subscribe(agent, "pod")
+    assert [launched_ids(e) for e in events] == [["a"], ["b", "c"]]
 
 
 def test_killing_a_queued_task_kills_its_whole_group_only(agent: Agent) -> None:
-    master_events.handle_event(agent, run_task_group("pod", task("a"), task("b")))
+    launch(agent, run_task_group("pod", task("a"), task("b")))
     master_events.handle_event(agent, run_task_group("pod", task("c")))
-    kill = {"framework_id": {"value": FID}, "task_id": {"value": "a"}}
-    master_events.handle_event(agent, {"type": "KILL_TASK", "kill_task": kill})
+    master_events.handle_event(agent, kill_task("a"))
     executor = executor_of(agent, "pod")
     assert {t: executor.tasks[t].state for t in "abc"} == {
         "a": "TASK_KILLED",
@@ -192,22 +130,22 @@ def test_killing_a_queued_task_kills_its_whole_group_only(agent: Agent) -> None:
         "c": "TASK_STAGING",
     }
     assert executor.state is ExecutorState.REGISTERING  # c still needs it
-    assert [launched_ids(e) for e in subscribe(agent, "pod")] == [["c"]]
+    agent.take_plan()
+    _, events = subscribe(agent, "pod")
+    assert [launched_ids(e) for e in events] == [["c"]]
 
 
-def test_a_custom_group_executor_runs_the_frameworks_command(
-    agent: Agent, containerizer: FakeContainerizer
-) -> None:
+def test_a_custom_group_executor_runs_the_frameworks_command(agent: Agent) -> None:
     event = run_task_group("mine", task("a"), type="CUSTOM", command={"value": "./my-executor"})
-    master_events.handle_event(agent, event)
-    (spec,) = containerizer.launched
-    assert list(spec.argv) == ["/bin/sh", "-c", "./my-executor"]
+    started, _ = launch(agent, event)
+    assert list(started.spec.argv) == ["/bin/sh", "-c", "./my-executor"]
     assert executor_of(agent, "mine").kind is ExecutorKind.CUSTOM
-    assert [launched_ids(e) for e in subscribe(agent, "mine")] == [["a"]]
+    _, events = subscribe(agent, "mine")
+    assert [launched_ids(e) for e in events] == [["a"]]
 
 
 def test_a_group_for_a_terminating_executor_is_lost(agent: Agent) -> None:
-    master_events.handle_event(agent, run_task_group("pod", task("a")))
+    launch(agent, run_task_group("pod", task("a")))
     executor = executor_of(agent, "pod")
     executor.state = ExecutorState.TERMINATING
     master_events.handle_event(agent, run_task_group("pod", task("b")))
@@ -217,10 +155,8 @@ def test_a_group_for_a_terminating_executor_is_lost(agent: Agent) -> None:
     assert stream.latest_state == "TASK_LOST"
 
 
-def test_a_group_with_a_task_the_agent_has_is_ignored(
-    agent: Agent, containerizer: FakeContainerizer
-) -> None:
-    master_events.handle_event(agent, run_task_group("pod", task("a")))
+def test_a_group_with_a_task_the_agent_has_is_ignored(agent: Agent) -> None:
+    launch(agent, run_task_group("pod", task("a")))
     master_events.handle_event(agent, run_task_group("other", task("b"), task("a")))
-    assert len(containerizer.launched) == 1
+    assert of(agent.take_plan(), LaunchContainer) == []
     assert agent.executor(FID, "other") is None

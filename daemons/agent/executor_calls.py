@@ -1,0 +1,174 @@
+"""What the agent does with each call of the v1 executor API: transitions of the agent's state,
+run by the runtime under its lock (executor_api.py is the HTTP side).
+
+- SUBSCRIBE: the executor's unacknowledged updates are recorded first (each checkpointed, then
+  ACKNOWLEDGED on the new stream); then the stream starts: SUBSCRIBED (returned, for the HTTP
+  side to send first), the queued LAUNCHes, the KILLs that waited for it.
+- UPDATE: checkpointed and queued for the master, then ACKNOWLEDGED (echoing its uuid).
+- MESSAGE: to the master. HEARTBEAT: only checked.
+
+At least once: an update the agent cannot checkpoint is never acknowledged. UPDATE (and a
+SUBSCRIBE carrying it) answers 503 and nothing changes, and the executor's stream is closed.
+The executor then sends it again either way: ours resend an UPDATE that was not answered 202,
+and executors built like Mesos' own (mesos_client, pymesos) re-subscribe when their stream
+ends, listing every update not acknowledged yet.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from daemons.agent.agent import Agent
+from daemons.agent.checkpoint import CheckpointError
+from daemons.agent.master_events import deliver
+from daemons.agent.model import Executor, ExecutorState
+from daemons.agent.plan import CancelTimer, CloseStream, SendExecutor, SendMaster
+from daemons.agent.protocol import (
+    MEMORY_LIMITATION,
+    InvalidCall,
+    id_json,
+    id_of,
+    memory_limited,
+    validate_executor_status,
+)
+from daemons.kit.errors import BadRequest, ServiceUnavailable
+from daemons.kit.streams import EventStream
+from daemons.protocols import JSON
+from daemons.protocols.states import is_terminal
+
+log = logging.getLogger(__name__)
+
+
+def executor_of(agent: Agent, fid: str, eid: str) -> Executor:
+    if fid not in agent.frameworks:
+        raise BadRequest("Framework cannot be found")
+    executor = agent.executor(fid, eid)
+    if executor is None:
+        raise BadRequest("Executor cannot be found")
+    return executor
+
+
+def subscribe(
+    agent: Agent,
+    fid: str,
+    eid: str,
+    payload: JSON,
+    stream: EventStream,
+    limitation: str | None = None,
+) -> JSON:
+    """Attach `stream` to the executor; returns the SUBSCRIBED event. `limitation`: what the
+    containerizer says about the executor's container (for its unacknowledged terminal
+    updates)."""
+    executor = executor_of(agent, fid, eid)
+    if executor.state in (ExecutorState.TERMINATING, ExecutorState.TERMINATED):
+        raise BadRequest("Executor is terminating")
+    acknowledged = []
+    for unacked in payload.get("unacknowledged_updates") or []:
+        try:
+            status = validate_executor_status((unacked or {}).get("status"))
+        except InvalidCall as err:
+            log.warning("dropping unacknowledged update executor=%s error=%s", eid, err)
+            continue
+        acknowledged.append(record_update(agent, executor, status, limitation))
+    if executor.stream is not None:
+        agent.emit(CloseStream(executor.stream))
+    executor.stream = stream
+    agent.emit(CancelTimer(executor.container_id))
+    resubscribed = executor.state is ExecutorState.RECOVERING
+    executor.state = ExecutorState.RUNNING
+    log.info("executor subscribed framework=%s executor=%s resubscribed=%s", fid, eid, resubscribed)
+    for task_info in payload.get("unacknowledged_tasks") or []:
+        task = executor.tasks.get(_task_id(task_info))
+        if task is not None:
+            task.launched = True  # the executor has it; do not LAUNCH it twice
+    for event in acknowledged:
+        agent.emit(SendExecutor(stream, event))
+    framework = agent.frameworks[fid]
+    first = {
+        "type": "SUBSCRIBED",
+        "subscribed": {
+            # pymesos compares these two ids by dict equality: nothing but "value".
+            "executor_info": {**executor.info, "executor_id": id_json(eid)},
+            "framework_info": {**framework.info, "id": id_json(fid)},
+            "agent_info": agent.agent_info(),
+            "container_id": id_json(executor.container_id),
+        },
+    }
+    deliver(agent, executor, executor.queued())
+    for kill in executor.pending_kills.values():
+        agent.emit(SendExecutor(stream, {"type": "KILL", "kill": kill}))
+    executor.pending_kills.clear()
+    return first
+
+
+def _task_id(task_info: Any) -> str:
+    try:
+        return id_of(task_info, "task_id")
+    except InvalidCall:
+        return ""
+
+
+def stream_closed(agent: Agent, fid: str, eid: str, stream: EventStream) -> None:
+    executor = agent.executor(fid, eid)
+    if executor is not None and executor.stream is stream:
+        executor.stream = None
+        log.info("executor disconnected executor=%s", eid)
+
+
+def update(agent: Agent, fid: str, eid: str, status: JSON, limitation: str | None = None) -> None:
+    """UPDATE with a validated status; ServiceUnavailable when it cannot be checkpointed."""
+    executor = executor_of(agent, fid, eid)
+    try:
+        event = record_update(agent, executor, status, limitation)
+    except ServiceUnavailable:
+        if executor.stream is not None:
+            agent.emit(CloseStream(executor.stream))
+            executor.stream = None
+        raise
+    if executor.stream is not None:
+        agent.emit(SendExecutor(executor.stream, event))
+
+
+def record_update(agent: Agent, executor: Executor, status: JSON, limitation: str | None) -> JSON:
+    """Checkpoint and queue an executor's update; returns the ACKNOWLEDGED event for it."""
+    status = dict(status)
+    status["agent_id"] = id_json(agent.agent_id or "")
+    status["executor_id"] = id_json(executor.executor_id)
+    status.setdefault("source", "SOURCE_EXECUTOR")
+    status.setdefault("timestamp", agent.clock())
+    container_status = dict(status.get("container_status") or {})
+    container_status["container_id"] = id_json(executor.container_id)
+    if executor.pid is not None:
+        container_status["executor_pid"] = executor.pid
+    status["container_status"] = container_status
+    if is_terminal(str(status["state"])) and limitation == MEMORY_LIMITATION:
+        status = memory_limited(status, "Memory limit exceeded: the task was OOM-killed")
+    task_id = str(status["task_id"]["value"])
+    try:
+        agent.forward(executor.framework_id, status, executor.tasks.get(task_id), strict=True)
+    except CheckpointError as err:
+        agent.checkpoint_failed(f"status update of task {task_id}", err)
+        raise ServiceUnavailable(
+            f"Status update of task {task_id} not checkpointed ({err}); send it again"
+        ) from None
+    return {
+        "type": "ACKNOWLEDGED",
+        "acknowledged": {"task_id": id_json(task_id), "uuid": status["uuid"]},
+    }
+
+
+def message(agent: Agent, fid: str, eid: str, data: str) -> None:
+    executor_of(agent, fid, eid)
+    agent.emit(
+        SendMaster(
+            {
+                "type": "MESSAGE",
+                "message": {
+                    "framework_id": id_json(fid),
+                    "executor_id": id_json(eid),
+                    "data": data,
+                },
+            }
+        )
+    )
