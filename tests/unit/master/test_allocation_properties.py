@@ -235,7 +235,10 @@ class AllocatorMachine(RuleBasedStateMachine):
         else:
             given = held.flat + parse_text("cpus:1;disk:5")["*"]
         self.allocator.recover(held.framework_id, held.agent_id, held.role, given, self.now, refuse)
-        if refuse is not None and refuse > 0:
+        # A filter for a role the framework has dropped lives only as long as that role's client
+        # (forgotten, filters included, once it holds nothing): the model does not check it.
+        subscribed = held.role in self.frameworks[held.framework_id].roles
+        if refuse is not None and refuse > 0 and subscribed:
             refused = given if isinstance(given, dict) else self.attribute(given, held)
             until = self.now + min(refuse, 365 * 24 * 3600.0)
             self.filters.append(Filter(held.framework_id, held.role, held.agent_id, refused, until))
