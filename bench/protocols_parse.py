@@ -1,9 +1,10 @@
 """Cost of the typed wire models: µs per `parse` and per `to_json` of the messages on hot paths.
 
-The master parses a TaskStatus per status update (thousands a second) and a TaskInfo per task
-of every re-registering agent after a failover (10,000 agents x 10 tasks); schedulers parse every
-Offer. Each message is timed in two sizes: as PyDCOS' own components send it, and with every
-optional part a client may add (labels, discovery, health check, kill policy, container).
+The master parses a TaskStatus per status update (thousands a second), a TaskInfo per launch,
+and a Task (with its two or three statuses) per task of every re-registering agent after a
+failover (10,000 agents x 10 tasks); schedulers parse every Offer. Each message is timed in two
+sizes: as PyDCOS' own components send it, and with every optional part a client may add
+(labels, discovery, health check, kill policy, container).
 No daemons, no network: one process, best of several rounds.
 
 Run: `.venv/bin/python bench/protocols_parse.py [--quick]`.
@@ -21,7 +22,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from daemons.protocols.models import Offer, TaskInfo, TaskStatus
+from daemons.protocols.models import Offer, Task, TaskInfo, TaskStatus
 from tools.machine import machine_line
 
 JSON = dict[str, Any]
@@ -85,6 +86,27 @@ def task_status(full: bool) -> JSON:
     return status
 
 
+def task(full: bool) -> JSON:
+    """A task in an agent's re-registration: its TaskInfo's parts, state and updates."""
+    info = task_info(full)
+    body: JSON = {
+        "task_id": info["task_id"],
+        "framework_id": {"value": "7b3f0f4e-1c0a-4a8e-9b1f-2d9c0e7a1b2c-0000"},
+        "agent_id": info["agent_id"],
+        "name": info["name"],
+        "state": "TASK_RUNNING",
+        "resources": info["resources"],
+        "statuses": [
+            dict(task_status(full), state="TASK_STARTING", timestamp=1731000000.0),
+            task_status(full),
+        ],
+    }
+    for key in ("labels", "discovery", "container", "health_check", "kill_policy"):
+        if key in info:
+            body[key] = info[key]
+    return body
+
+
 def offer(full: bool) -> JSON:
     body: JSON = {
         "id": {"value": "7b3f0f4e-1c0a-4a8e-9b1f-2d9c0e7a1b2c-O1234"},
@@ -123,6 +145,7 @@ def main() -> None:
     models: list[tuple[str, Any, Callable[[bool], JSON]]] = [
         ("TaskInfo", TaskInfo, task_info),
         ("TaskStatus", TaskStatus, task_status),
+        ("Task", Task, task),
         ("Offer", Offer, offer),
     ]
     for name, model, build in models:

@@ -1,6 +1,7 @@
 """Frozen typed models of the Mesos v1 messages PyDCOS reads: parsed once at the edge.
 
-`TaskInfo`, `TaskStatus`, `Offer`, `FrameworkInfo` and `AgentInfo`, and the parts they hold
+`TaskInfo`, `TaskStatus`, `Offer`, `FrameworkInfo`, `AgentInfo` and `Task` (a launched task as
+its agent reports it), and the parts they hold
 (`ExecutorInfo`, `CommandInfo`, `Label`, `DiscoveryInfo`, `HealthCheck`, `KillPolicy`,
 `ContainerInfo`, `ContainerStatus`, `DomainInfo`, `URL`). Ids are bare strings (`"t1"`, never
 `{"value": "t1"}`), resources are `Resources` keyed by reservation role, durations are seconds,
@@ -50,6 +51,7 @@ from daemons.protocols.models.parts import (
     Label,
     labels_from,
 )
+from daemons.protocols.models.task import Task
 from daemons.protocols.models.task_info import ExecutorInfo, TaskInfo
 from daemons.protocols.models.task_status import TaskStatus
 
@@ -75,6 +77,7 @@ __all__ = [
     "Port",
     "ProtocolError",
     "TCPCheck",
+    "Task",
     "TaskInfo",
     "TaskStatus",
     "labels_from",

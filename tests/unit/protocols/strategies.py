@@ -29,6 +29,7 @@ from daemons.protocols.models import (
     Label,
     Offer,
     Port,
+    Task,
     TaskInfo,
     TaskStatus,
     TCPCheck,
@@ -229,3 +230,23 @@ agent_infos = st.builds(
     attributes=attributes,
     domain=st.none() | domains,
 )
+
+
+@st.composite
+def tasks(draw: st.DrawFn) -> Task:
+    return Task(
+        task_id=draw(ids),
+        framework_id=draw(ids),
+        state=draw(st.sampled_from(["TASK_STAGING", "TASK_RUNNING", "TASK_KILLED"])),
+        name=draw(text),
+        agent_id=draw(st.none() | ids),
+        executor_id=draw(st.none() | ids),
+        statuses=tuple(draw(st.lists(task_statuses, max_size=3))),
+        labels=draw(labels),
+        discovery=draw(st.none() | discoveries),
+        container=draw(st.none() | containers),
+        health_check=draw(st.none() | health_checks),
+        kill_policy=draw(st.none() | kill_policies),
+        user=draw(opt_text),
+        **draw(allocated()),
+    )

@@ -14,6 +14,7 @@ from daemons.protocols.models import (
     ExecutorInfo,
     FrameworkInfo,
     Offer,
+    Task,
     TaskInfo,
     TaskStatus,
 )
@@ -26,6 +27,7 @@ MODELS: list[tuple[Any, st.SearchStrategy[Any]]] = [
     (Offer, s.offers),
     (FrameworkInfo, s.framework_infos),
     (AgentInfo, s.agent_infos),
+    (Task, s.tasks()),
 ]
 
 

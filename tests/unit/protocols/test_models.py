@@ -20,6 +20,7 @@ from daemons.protocols.models import (
     FrameworkInfo,
     Label,
     Offer,
+    Task,
     TaskInfo,
     TaskStatus,
 )
@@ -130,6 +131,32 @@ def test_task_status_of_an_executor() -> None:
     )
     assert not status.is_terminal
     assert dataclasses.replace(status, state="TASK_LOST").is_terminal
+
+
+def test_task_as_an_agent_reports_it_when_it_re_registers() -> None:
+    status = {"task_id": {"value": "t1"}, "state": "TASK_RUNNING", "timestamp": 2.0}
+    raw = {
+        "task_id": {"value": "t1"},
+        "framework_id": {"value": "F"},
+        "agent_id": {"value": "S0"},
+        "name": "sleep",
+        "state": "TASK_RUNNING",
+        "resources": CPUS_MEM,
+        "statuses": [dict(status, state="TASK_STARTING", timestamp=1.0), status],
+        "labels": {"labels": [{"key": "k", "value": "v"}]},
+        "status_update_uuid": "AAAA",
+    }
+    task = Task.parse(raw)
+    assert (task.task_id, task.framework_id, task.state, task.executor_id) == (
+        "t1",
+        "F",
+        "TASK_RUNNING",
+        None,  # a command task: its executor is the agent's own
+    )
+    assert [s.state for s in task.statuses] == ["TASK_STARTING", "TASK_RUNNING"]
+    assert task.latest_status == TaskStatus.parse(status)
+    assert task.allocation_role == "*"
+    assert task.statuses[0].raw is raw["statuses"][0]
 
 
 def test_offer_renders_what_the_master_sends() -> None:
@@ -306,6 +333,17 @@ def test_agent_info_default_port() -> None:
             "agent_info.port",
         ),
         (ExecutorInfo, {}, "executor: missing field 'executor_id'", "executor.executor_id"),
+        (
+            Task,
+            {
+                "task_id": {"value": "t"},
+                "framework_id": {"value": "F"},
+                "state": "S",
+                "statuses": [{}],
+            },
+            "task.statuses[]: missing field 'task_id'",
+            "task.statuses[].task_id",
+        ),
     ],
 )
 def test_a_malformed_message_names_its_bad_field(
