@@ -24,8 +24,9 @@ class ProtocolError(ValueError):
     """A message (or a part of it) does not have the shape of the v1 API.
 
     `path` names the bad field (`"update.status.task_id"`); the message says what is wrong with
-    it. The master answers it with 400 (or TASK_ERROR for one bad TaskInfo), the agent with its
-    InvalidCall, the client with `EventParseError` (a subclass).
+    it. Each side translates it where it parses: the master into a 400 (a TASK_ERROR for one bad
+    TaskInfo of an ACCEPT), the agent into its InvalidCall, `daemons.mesos_client` into
+    `EventParseError` (a subclass).
     """
 
     def __init__(self, message: str, path: str = "") -> None:

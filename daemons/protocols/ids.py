@@ -65,7 +65,7 @@ def id_values(parent: Mapping[str, Any], key: str, where: str) -> tuple[str, ...
 
 
 def id_problem(value: str) -> str | None:
-    """What makes `value` an invalid id to Mesos (common/validation.cpp validateID), or None.
+    """What makes `value` an invalid id to Mesos (its `validateID`), or None.
 
     Empty, longer than 255 characters, "." or "..", or containing '/', '\\' or a control
     character: such an id could not name its sandbox directory.

@@ -1,11 +1,11 @@
 """Frozen typed models of the Mesos v1 messages PyDCOS reads: parsed once at the edge.
 
-`TaskInfo`, `TaskStatus`, `Offer`, `FrameworkInfo`, `AgentInfo` and `Task` (a launched task as
-its agent reports it), and the parts they hold
-(`ExecutorInfo`, `CommandInfo`, `Label`, `DiscoveryInfo`, `HealthCheck`, `KillPolicy`,
-`ContainerInfo`, `ContainerStatus`, `DomainInfo`, `URL`). Ids are bare strings (`"t1"`, never
-`{"value": "t1"}`), resources are `Resources` keyed by reservation role, durations are seconds,
-`bytes` fields are bytes. Pure: standard library and `daemons.protocols` only.
+`TaskInfo`, `TaskStatus`, `Offer`, `FrameworkInfo`, `AgentInfo`, `Task` (a launched task as its
+agent reports it), and the parts they hold: `ExecutorInfo`, `CommandInfo`, `Label`,
+`DiscoveryInfo`, `HealthCheck`, `KillPolicy`, `ContainerInfo`, `ContainerStatus`, `DomainInfo`,
+`URL`. Ids are bare strings (`"t1"`, never `{"value": "t1"}`; `daemons.protocols.ids` reads and
+writes them), resources are `Resources` keyed by reservation role ("*" = unreserved), durations
+are seconds, `bytes` fields are bytes. Pure: standard library and `daemons.protocols` only.
 
 How a daemon uses them:
 
@@ -21,13 +21,15 @@ How a daemon uses them:
 - **Echo `raw`** where a client's own JSON must come back unchanged: `raw` is the dict the value
   was parsed from (not copied; never mutate it), so renderers (`/master/state`, RUN_TASK to the
   agent, unacknowledged tasks on re-subscribe) send exactly what the framework sent, fields the
-  model does not know included. A value built in code has `raw == {}`.
+  model does not know included. To pass a client's message on with one field set, copy its raw:
+  `dict(task.raw, agent_id=id_json(agent_id))`. A value built in code has `raw == {}`.
 - **Build with the constructor and `to_json()`** when a daemon originates a message (the
   agent's TaskStatus, the master's Offer, a framework's TaskInfo). `to_json` writes the typed
   fields only, leaving out unset ones. `dataclasses.replace` copies `raw` unchanged, so a
   changed copy is sent with `to_json()`, never with its stale `raw`.
 
-Equality and hashing ignore `raw`; a model holding resources (a dict) is not hashable.
+Equality and hashing ignore `raw`; a model holding resources (a dict) is not hashable. A parse
+costs microseconds, not nothing: `bench/protocols_parse.py` gives the figures per message.
 
     task = TaskInfo.parse(body["task"], "run_task.task")      # ProtocolError -> 400
     tasks[task.task_id] = task                                # the typed value is the record
