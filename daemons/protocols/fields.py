@@ -161,6 +161,16 @@ def opt_bytes(parent: Mapping[str, Any], key: str, where: str) -> bytes | None:
         raise fail(where, key, "is not valid base64") from None
 
 
+def uuid(parent: Mapping[str, Any], key: str, where: str) -> bytes:
+    """A required UUID in a `bytes` field (a status update's `uuid`): exactly 16 bytes."""
+    value = opt_bytes(parent, key, where)
+    if value is None:
+        raise ProtocolError(f"{where}: missing field {key!r}", f"{where}.{key}")
+    if len(value) != 16:
+        raise fail(where, key, f"must be a UUID (16 bytes), not {len(value)} bytes")
+    return value
+
+
 def b64(data: bytes) -> str:
     """A `bytes` field as proto JSON writes it."""
     return binascii.b2a_base64(data, newline=False).decode("ascii")

@@ -1,10 +1,12 @@
-"""Ids: `{"value": ..}` reading and writing, and Mesos' rule for a valid id."""
+"""Ids: `{"value": ..}` reading and writing, Mesos' rule for a valid id, and status uuids."""
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
-from daemons.protocols.fields import ProtocolError
+from daemons.protocols.fields import ProtocolError, uuid
 from daemons.protocols.ids import id_json, id_problem, id_value, id_values, opt_id_value, valid_id
 
 
@@ -50,3 +52,16 @@ def test_reading_ids() -> None:
         id_values({"ids": ["O1"]}, "ids", "call")
     with pytest.raises(ProtocolError, match="'framework_id' must be an object"):
         opt_id_value({"framework_id": "F"}, "framework_id", "call")
+
+
+def test_a_status_uuid_is_sixteen_bytes() -> None:
+    sixteen = base64.b64encode(bytes(range(16))).decode()
+    assert uuid({"uuid": sixteen}, "uuid", "acknowledge") == bytes(range(16))
+    with pytest.raises(
+        ProtocolError, match=r"acknowledge: field 'uuid' must be a UUID \(16 bytes\)"
+    ):
+        uuid({"uuid": base64.b64encode(b"short").decode()}, "uuid", "acknowledge")
+    with pytest.raises(ProtocolError, match="acknowledge: missing field 'uuid'"):
+        uuid({}, "uuid", "acknowledge")
+    with pytest.raises(ProtocolError, match="is not valid base64"):
+        uuid({"uuid": "not base64!"}, "uuid", "acknowledge")
