@@ -19,6 +19,7 @@ from daemons.mesos_client import (
     Failure,
     Heartbeat,
     InverseOffers,
+    MesosClientError,
     Message,
     Offers,
     Rescind,
@@ -31,6 +32,7 @@ from daemons.mesos_client import (
     parse_executor_event,
 )
 from daemons.mesos_client import executor_events as ex
+from daemons.protocols.fields import ProtocolError
 from daemons.protocols.models import CommandInfo, TaskInfo
 from daemons.protocols.recordio import Decoder, encode_json
 from daemons.protocols.resources import Resources
@@ -240,3 +242,14 @@ def test_event_with_binary_payload_round_trips() -> None:
     }
     (record,) = Decoder().decode(encode_json(event))
     assert parse_event(json.loads(record)) == Message("a", "e", data)
+
+
+def test_a_parse_error_is_the_clients_and_the_protocols_and_names_the_field() -> None:
+    raw = {"type": "UPDATE", "update": {"status": {"task_id": {"value": "t"}, "state": 1}}}
+    with pytest.raises(EventParseError) as caught:
+        parse_event(raw)
+    assert isinstance(caught.value, MesosClientError)
+    assert isinstance(caught.value, ProtocolError)
+    assert isinstance(caught.value, ValueError)
+    assert caught.value.path == "update.status.state"
+    assert str(caught.value) == "update.status: missing or non-string field 'state'"
