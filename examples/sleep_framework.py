@@ -18,7 +18,6 @@ import logging
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 try:
     import daemons.mesos_client  # noqa: F401
@@ -27,19 +26,19 @@ except ImportError:  # run from a checkout that is not pip-installed
 
 from daemons.mesos_client import (
     Error,
+    FrameworkInfo,
     MesosClientError,
     Offer,
     Offers,
     SchedulerClient,
     Subscribed,
     SubscriptionEnded,
+    TaskInfo,
     TaskStatus,
     Update,
-    command_task,
 )
+from daemons.protocols.models import CommandInfo
 from daemons.protocols.resources import UNRESERVED, Resources
-
-JSON = dict[str, Any]
 
 
 class SleepTasks:
@@ -51,10 +50,10 @@ class SleepTasks:
         self.states: dict[str, str] = dict.fromkeys(self.pending, "PENDING")
         self.terminal: set[str] = set()
 
-    def plan(self, offer: Offer, roles: tuple[str, ...]) -> list[JSON]:
+    def plan(self, offer: Offer, roles: tuple[str, ...]) -> list[TaskInfo]:
         """TaskInfos for as many pending tasks as fit into the offer's resources of `roles`."""
         need = Resources.of({"cpus": self.cpus, "mem": self.mem})
-        tasks: list[JSON] = []
+        tasks: list[TaskInfo] = []
         for role in roles:
             available = offer.resources.get(role, Resources())
             while self.pending and available.contains(need):
@@ -62,24 +61,22 @@ class SleepTasks:
                 available = available - need
                 self.states[task_id] = "LAUNCHING"
                 tasks.append(
-                    command_task(
-                        task_id,
-                        task_id,
-                        offer.agent_id,
-                        self.cpus,
-                        self.mem,
-                        f"sleep {self.seconds:g}",
-                        role=role,
+                    TaskInfo(
+                        task_id=task_id,
+                        name=task_id,
+                        agent_id=offer.agent_id,
+                        resources={role: need},
                         allocation_role=offer.allocation_role,
+                        command=CommandInfo(value=f"sleep {self.seconds:g}"),
                     )
                 )
         return tasks
 
-    def requeue(self, tasks: list[JSON]) -> None:
+    def requeue(self, tasks: list[TaskInfo]) -> None:
         """Launch these again later (their ACCEPT never reached the master)."""
         for task in tasks:
-            self.pending.append(task["task_id"]["value"])
-            self.states[task["task_id"]["value"]] = "PENDING"
+            self.pending.append(task.task_id)
+            self.states[task.task_id] = "PENDING"
 
     def record(self, status: TaskStatus) -> None:
         if status.task_id not in self.states:
@@ -117,9 +114,9 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
-    framework: JSON = {"user": getpass.getuser(), "name": args.name, "failover_timeout": 60.0}
-    if args.role:
-        framework["role"] = args.role
+    framework = FrameworkInfo(
+        user=getpass.getuser(), name=args.name, failover_timeout=60.0, role=args.role or None
+    )
     roles = (args.role, UNRESERVED) if args.role and args.role != UNRESERVED else (UNRESERVED,)
     work = SleepTasks(args.tasks, args.sleep, args.cpus, args.mem, args.name)
     client = SchedulerClient(args.master, framework)
@@ -161,7 +158,7 @@ def handle_offers(
         tasks = work.plan(offer, roles)
         try:
             if tasks:
-                print(f"launching {[t['task_id']['value'] for t in tasks]} on {offer.hostname}")
+                print(f"launching {[t.task_id for t in tasks]} on {offer.hostname}")
                 client.launch([offer.id], tasks, refuse_seconds=5)
             else:
                 client.decline([offer.id], refuse_seconds=60 if not work.pending else 5)

@@ -7,18 +7,21 @@ PyDCOS' Marathon and Metronome are frameworks built on it, and users can write t
     for event in client.events():
         if isinstance(event, Offers): ...
 
-The package owns the wire formats of both APIs (`calls`, `events`, `executor_events`, `tasks`),
-the HTTP plumbing (`transport`: one RecordIO stream plus a keep-alive call session), leader
-detection (`leader`) and the two clients (`scheduler`, `executor`) on a shared reconnect loop
-(`subscription`).
+The package owns the calls and events of both APIs (`calls`, `events`, `executor_events`,
+`tasks`), the HTTP plumbing (`transport`: one RecordIO stream plus a keep-alive call session),
+leader detection (`leader`) and the two clients (`scheduler`, `executor`) on a shared reconnect
+loop (`subscription`). The messages in calls and events are the typed models of
+`daemons.protocols.models` (`TaskStatus`, `Offer`, `TaskInfo`, `FrameworkInfo`, ...; the ones
+frameworks use are re-exported here).
 
-It must not import Flask or any daemon's code: from `daemons` it uses only the pure
+Its modules import each other directly, never this package (no import circle through it). It
+must not import Flask or any daemon's code: from `daemons` it uses only the pure
 `daemons.protocols` layer, and the ZooKeeper adapter `daemons.kit.zk`, which `leader` imports
 lazily for `zk://` masters only (it drags in kazoo). It reads no environment variables:
 executors pass `ExecutorSettings.from_env(os.environ)` in from their entry point.
 """
 
-from daemons.mesos_client import calls
+import daemons.mesos_client.calls as calls
 from daemons.mesos_client.errors import (
     CallRejected,
     EventParseError,
@@ -59,6 +62,7 @@ from daemons.mesos_client.scheduler import SchedulerClient
 from daemons.mesos_client.subscription import Backoff
 from daemons.mesos_client.tasks import command_task, task_resources
 from daemons.mesos_client.transport import Endpoint
+from daemons.protocols.models import ExecutorInfo, FrameworkInfo, TaskInfo
 from daemons.protocols.states import TERMINAL_STATES
 
 __all__ = [
@@ -71,8 +75,10 @@ __all__ = [
     "EventParseError",
     "ExecutorClient",
     "ExecutorEvent",
+    "ExecutorInfo",
     "ExecutorSettings",
     "Failure",
+    "FrameworkInfo",
     "Heartbeat",
     "InverseOffers",
     "MasterDetector",
@@ -89,6 +95,7 @@ __all__ = [
     "StaticMaster",
     "Subscribed",
     "SubscriptionEnded",
+    "TaskInfo",
     "TaskStatus",
     "UnknownEvent",
     "Update",

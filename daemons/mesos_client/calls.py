@@ -1,8 +1,9 @@
 """Builders for every v1 scheduler and executor call, producing exactly the wire JSON. Pure.
 
-Shape (reference §1.4, §2.1): `{"type": X, "framework_id": {"value": ..}, "<x_lower>": {...}}`,
-snake_case proto names, ids as `{"value": ..}`, bytes as base64. Executor calls also carry a
-top-level `executor_id`. Optional parts are left out rather than sent empty, as pymesos does.
+Shape: `{"type": X, "framework_id": {"value": ..}, "<x_lower>": {...}}`, snake_case proto
+names, ids as `{"value": ..}`, bytes as base64. Executor calls also carry a top-level
+`executor_id`. Optional parts are left out rather than sent empty, as pymesos does. Messages
+(FrameworkInfo, TaskInfo, ExecutorInfo) may be given as JSON or as `daemons.protocols.models`.
 """
 
 from __future__ import annotations
@@ -10,14 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from daemons.mesos_client.payload import b64, value_of
 from daemons.protocols import JSON
+from daemons.protocols.fields import b64
+from daemons.protocols.ids import id_json
+from daemons.protocols.models import ExecutorInfo, FrameworkInfo, TaskInfo, TaskStatus
 
 
 def _call(kind: str, framework_id: str | None, body: JSON | None = None) -> JSON:
     call: JSON = {"type": kind}
     if framework_id is not None:
-        call["framework_id"] = value_of(framework_id)
+        call["framework_id"] = id_json(framework_id)
     if body is not None:
         call[kind.lower()] = body
     return call
@@ -37,19 +40,20 @@ def _nanoseconds(seconds: float) -> JSON:
 
 
 def subscribe(
-    framework_info: Mapping[str, Any],
+    framework_info: Mapping[str, Any] | FrameworkInfo,
     *,
     suppressed_roles: Iterable[str] = (),
     offer_constraints: Mapping[str, Any] | None = None,
 ) -> JSON:
     """SUBSCRIBE; re-subscribing (failover) when `framework_info` carries an `id`."""
-    body: JSON = {"framework_info": dict(framework_info)}
+    info = _message(framework_info)
+    body: JSON = {"framework_info": info}
     roles = sorted(set(suppressed_roles))
     if roles:
         body["suppressed_roles"] = roles
     if offer_constraints is not None:
         body["offer_constraints"] = dict(offer_constraints)
-    framework_id = (framework_info.get("id") or {}).get("value")
+    framework_id = (info.get("id") or {}).get("value")
     return _call("SUBSCRIBE", framework_id, body)
 
 
@@ -57,20 +61,30 @@ def teardown(framework_id: str) -> JSON:
     return _call("TEARDOWN", framework_id)
 
 
-def launch(task_infos: Iterable[Mapping[str, Any]]) -> JSON:
+def launch(task_infos: Iterable[Mapping[str, Any] | TaskInfo]) -> JSON:
     """The LAUNCH offer operation."""
-    return {"type": "LAUNCH", "launch": {"task_infos": [dict(t) for t in task_infos]}}
+    return {"type": "LAUNCH", "launch": {"task_infos": [_message(t) for t in task_infos]}}
 
 
-def launch_group(executor_info: Mapping[str, Any], task_infos: Iterable[Mapping[str, Any]]) -> JSON:
+def launch_group(
+    executor_info: Mapping[str, Any] | ExecutorInfo,
+    task_infos: Iterable[Mapping[str, Any] | TaskInfo],
+) -> JSON:
     """The LAUNCH_GROUP offer operation: tasks run together under one (default) executor."""
     return {
         "type": "LAUNCH_GROUP",
         "launch_group": {
-            "executor": dict(executor_info),
-            "task_group": {"tasks": [dict(t) for t in task_infos]},
+            "executor": _message(executor_info),
+            "task_group": {"tasks": [_message(t) for t in task_infos]},
         },
     }
+
+
+def _message(message: Mapping[str, Any] | FrameworkInfo | TaskInfo | ExecutorInfo) -> JSON:
+    """A message given as JSON (copied) or as a typed model (rendered)."""
+    if isinstance(message, (FrameworkInfo, TaskInfo, ExecutorInfo)):
+        return message.to_json()
+    return dict(message)
 
 
 def accept(
@@ -81,7 +95,7 @@ def accept(
     refuse_seconds: float | None = None,
 ) -> JSON:
     body = {
-        "offer_ids": [value_of(o) for o in offer_ids],
+        "offer_ids": [id_json(o) for o in offer_ids],
         "operations": [dict(op) for op in operations],
     }
     return _call("ACCEPT", framework_id, _filters(body, refuse_seconds))
@@ -90,7 +104,7 @@ def accept(
 def decline(
     framework_id: str, offer_ids: Iterable[str], *, refuse_seconds: float | None = None
 ) -> JSON:
-    body = {"offer_ids": [value_of(o) for o in offer_ids]}
+    body = {"offer_ids": [id_json(o) for o in offer_ids]}
     return _call("DECLINE", framework_id, _filters(body, refuse_seconds))
 
 
@@ -113,21 +127,21 @@ def kill(
     *,
     grace_period_seconds: float | None = None,
 ) -> JSON:
-    body: JSON = {"task_id": value_of(task_id)}
+    body: JSON = {"task_id": id_json(task_id)}
     if agent_id is not None:
-        body["agent_id"] = value_of(agent_id)
+        body["agent_id"] = id_json(agent_id)
     if grace_period_seconds is not None:
         body["kill_policy"] = {"grace_period": _nanoseconds(grace_period_seconds)}
     return _call("KILL", framework_id, body)
 
 
 def shutdown(framework_id: str, executor_id: str, agent_id: str) -> JSON:
-    body = {"executor_id": value_of(executor_id), "agent_id": value_of(agent_id)}
+    body = {"executor_id": id_json(executor_id), "agent_id": id_json(agent_id)}
     return _call("SHUTDOWN", framework_id, body)
 
 
 def acknowledge(framework_id: str, agent_id: str, task_id: str, uuid: bytes) -> JSON:
-    body = {"agent_id": value_of(agent_id), "task_id": value_of(task_id), "uuid": b64(uuid)}
+    body = {"agent_id": id_json(agent_id), "task_id": id_json(task_id), "uuid": b64(uuid)}
     return _call("ACKNOWLEDGE", framework_id, body)
 
 
@@ -135,15 +149,15 @@ def reconcile(framework_id: str, tasks: Iterable[tuple[str, str | None]] = ()) -
     """RECONCILE `(task_id, agent_id | None)` pairs; none at all asks for every known task."""
     entries: list[JSON] = []
     for task_id, agent_id in tasks:
-        entry: JSON = {"task_id": value_of(task_id)}
+        entry: JSON = {"task_id": id_json(task_id)}
         if agent_id is not None:
-            entry["agent_id"] = value_of(agent_id)
+            entry["agent_id"] = id_json(agent_id)
         entries.append(entry)
     return _call("RECONCILE", framework_id, {"tasks": entries})
 
 
 def message(framework_id: str, agent_id: str, executor_id: str, data: bytes) -> JSON:
-    body = {"agent_id": value_of(agent_id), "executor_id": value_of(executor_id), "data": b64(data)}
+    body = {"agent_id": id_json(agent_id), "executor_id": id_json(executor_id), "data": b64(data)}
     return _call("MESSAGE", framework_id, body)
 
 
@@ -156,7 +170,7 @@ def request(framework_id: str, requests: Iterable[Mapping[str, Any]]) -> JSON:
 
 def _executor_call(kind: str, framework_id: str, executor_id: str, body: JSON | None) -> JSON:
     call = _call(kind, framework_id, body)
-    call["executor_id"] = value_of(executor_id)
+    call["executor_id"] = id_json(executor_id)
     return call
 
 
@@ -200,23 +214,16 @@ def task_status(
     healthy: bool | None = None,
 ) -> JSON:
     """A TaskStatus as an executor sends it; `uuid` and `timestamp` come from the caller."""
-    status: JSON = {
-        "task_id": value_of(task_id),
-        "state": state,
-        "source": source,
-        "uuid": b64(uuid),
-        "timestamp": timestamp,
-    }
-    if executor_id is not None:
-        status["executor_id"] = value_of(executor_id)
-    if agent_id is not None:
-        status["agent_id"] = value_of(agent_id)
-    if message is not None:
-        status["message"] = message
-    if reason is not None:
-        status["reason"] = reason
-    if data is not None:
-        status["data"] = b64(data)
-    if healthy is not None:
-        status["healthy"] = healthy
-    return status
+    return TaskStatus(
+        task_id=task_id,
+        state=state,
+        source=source,
+        uuid=uuid,
+        timestamp=timestamp,
+        executor_id=executor_id,
+        agent_id=agent_id,
+        message=message,
+        reason=reason,
+        data=data,
+        healthy=healthy,
+    ).to_json()

@@ -6,13 +6,24 @@ the others reach the caller of a call method or end an event iterator.
 
 from __future__ import annotations
 
+from daemons.protocols.fields import ProtocolError
+
 
 class MesosClientError(Exception):
     """Base of every error this package raises."""
 
 
-class EventParseError(MesosClientError, ValueError):
-    """An event (or a part of it) does not have the shape of the v1 API."""
+class EventParseError(MesosClientError, ProtocolError):
+    """An event (or a part of it) does not have the shape of the v1 API.
+
+    The client's name for the protocols layer's `ProtocolError` (whose `path` names the bad
+    field): `except EventParseError`, `except MesosClientError` and `except ValueError` all
+    catch it.
+    """
+
+    @classmethod
+    def of(cls, err: ProtocolError) -> EventParseError:
+        return err if isinstance(err, EventParseError) else cls(str(err), err.path)
 
 
 class MasterUnavailable(MesosClientError):

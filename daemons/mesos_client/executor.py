@@ -17,7 +17,7 @@ import uuid as uuidlib
 from collections.abc import Callable
 from typing import Any
 
-from daemons.mesos_client import calls
+import daemons.mesos_client.calls as calls
 from daemons.mesos_client.errors import (
     CallRejected,
     MasterUnavailable,

@@ -1,4 +1,4 @@
-"""What an executor learns from the environment the agent starts it with (reference §2.2). Pure.
+"""What an executor learns from the `MESOS_*` environment the agent starts it with. Pure.
 
 `ExecutorSettings.from_env(os.environ)` is meant to be called by an executor's entry point; the
 client itself never reads the environment.

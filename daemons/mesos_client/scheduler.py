@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from daemons.mesos_client import calls
+import daemons.mesos_client.calls as calls
 from daemons.mesos_client.errors import MesosClientError, NotSubscribed, SubscriptionEnded
 from daemons.mesos_client.events import (
     Error,
@@ -31,10 +31,11 @@ from daemons.mesos_client.events import (
     parse_event,
 )
 from daemons.mesos_client.leader import MasterDetector, detector_for
-from daemons.mesos_client.payload import value_of
 from daemons.mesos_client.subscription import Backoff, Subscription
 from daemons.mesos_client.transport import Endpoint
 from daemons.protocols import JSON
+from daemons.protocols.ids import id_json
+from daemons.protocols.models import FrameworkInfo, TaskInfo
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ class SchedulerClient(Subscription[Event]):
     def __init__(
         self,
         master: str | MasterDetector,
-        framework_info: Mapping[str, Any],
+        framework_info: Mapping[str, Any] | FrameworkInfo,
         *,
         on_event: Callable[[Event], None] | None = None,
         auto_acknowledge: bool = True,
@@ -66,7 +67,11 @@ class SchedulerClient(Subscription[Event]):
             headers=headers,
         )
         self._detector = detector_for(master) if isinstance(master, str) else master
-        self._framework_info = dict(framework_info)
+        self._framework_info = (
+            framework_info.to_json()
+            if isinstance(framework_info, FrameworkInfo)
+            else dict(framework_info)
+        )
         self._auto_acknowledge = auto_acknowledge
         # Auto-acknowledgements go out from a thread of their own, in order, so that event
         # delivery never waits on a round trip per update (a burst of launches means thousands).
@@ -108,7 +113,7 @@ class SchedulerClient(Subscription[Event]):
         if not isinstance(event, Subscribed):
             return SubscriptionEnded(f"first event is {type(event).__name__}, not SUBSCRIBED")
         with self._state_lock:
-            self._framework_info["id"] = value_of(event.framework_id)
+            self._framework_info["id"] = id_json(event.framework_id)
         self.master_info = event.master_info
         interval = event.heartbeat_interval_seconds
         self._watchdog_seconds = interval * self._heartbeat_misses if interval else None
@@ -159,7 +164,7 @@ class SchedulerClient(Subscription[Event]):
     def call(self, call: JSON) -> None:
         """Send any call as JSON (`framework_id` is filled in when absent)."""
         call = dict(call)
-        call.setdefault("framework_id", value_of(self._framework_id_or_raise()))
+        call.setdefault("framework_id", id_json(self._framework_id_or_raise()))
         self._post(call)
 
     def accept(
@@ -175,7 +180,7 @@ class SchedulerClient(Subscription[Event]):
     def launch(
         self,
         offer_ids: Iterable[str],
-        task_infos: Iterable[Mapping[str, Any]],
+        task_infos: Iterable[Mapping[str, Any] | TaskInfo],
         *,
         refuse_seconds: float | None = None,
     ) -> None:

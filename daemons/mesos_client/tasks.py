@@ -4,9 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-from daemons.mesos_client.payload import value_of
 from daemons.protocols import JSON
+from daemons.protocols.models import (
+    CommandInfo,
+    CommandURI,
+    EnvironmentVariable,
+    TaskInfo,
+    labels_from,
+)
 from daemons.protocols.resources import UNRESERVED, Resources, to_v1
+
+
+def _wanted(cpus: float, mem: float, disk: float, ports: Iterable[int]) -> Resources:
+    return Resources.of(
+        scalars={"cpus": cpus, "mem": mem, "disk": disk},
+        ranges={"ports": [(p, p) for p in ports]},
+    )
 
 
 def task_resources(
@@ -19,11 +32,7 @@ def task_resources(
     allocation_role: str | None = None,
 ) -> list[JSON]:
     """v1 Resource list; `allocation_role` must match the offer's for MULTI_ROLE frameworks."""
-    wanted = Resources.of(
-        scalars={"cpus": cpus, "mem": mem, "disk": disk},
-        ranges={"ports": [(p, p) for p in ports]},
-    )
-    return to_v1(wanted, role, allocation_role)
+    return to_v1(_wanted(cpus, mem, disk, ports), role, allocation_role)
 
 
 def command_task(
@@ -46,28 +55,21 @@ def command_task(
     labels: Mapping[str, str] | None = None,
 ) -> JSON:
     """A TaskInfo run by the agent's command executor (`/bin/sh -c command` when `shell`)."""
-    command_info: JSON = {"value": command, "shell": shell}
-    args = list(arguments)
-    if args:
-        command_info["arguments"] = args
-    if environment:
-        command_info["environment"] = {
-            "variables": [{"name": k, "value": v} for k, v in sorted(environment.items())]
-        }
-    uri_list = [{"value": u} for u in uris]
-    if uri_list:
-        command_info["uris"] = uri_list
-    if user is not None:
-        command_info["user"] = user
-    task: JSON = {
-        "name": name,
-        "task_id": value_of(task_id),
-        "agent_id": value_of(agent_id),
-        "resources": task_resources(
-            cpus, mem, disk=disk, ports=ports, role=role, allocation_role=allocation_role
+    return TaskInfo(
+        task_id=task_id,
+        name=name,
+        agent_id=agent_id,
+        resources={role: _wanted(cpus, mem, disk, ports)},
+        allocation_role=allocation_role,
+        command=CommandInfo(
+            value=command,
+            shell=shell,
+            arguments=tuple(arguments),
+            environment=tuple(
+                EnvironmentVariable(k, v) for k, v in sorted((environment or {}).items())
+            ),
+            uris=tuple(CommandURI(u) for u in uris),
+            user=user,
         ),
-        "command": command_info,
-    }
-    if labels:
-        task["labels"] = {"labels": [{"key": k, "value": v} for k, v in sorted(labels.items())]}
-    return task
+        labels=labels_from(labels or {}),
+    ).to_json()

@@ -82,7 +82,7 @@ class Resources:
         sets: Mapping[str, Iterable[str]] | None = None,
     ) -> Resources:
         return Resources(
-            scalars={k: _round(v) for k, v in (scalars or {}).items() if _round(v) != 0.0},
+            scalars={k: q for k, v in (scalars or {}).items() if (q := _round(v)) != 0.0},
             ranges={k: r for k, v in (ranges or {}).items() if (r := _normalise_ranges(v))},
             sets={k: s for k, v in (sets or {}).items() if (s := frozenset(v))},
         )

@@ -19,6 +19,7 @@ from daemons.mesos_client import (
     Failure,
     Heartbeat,
     InverseOffers,
+    MesosClientError,
     Message,
     Offers,
     Rescind,
@@ -31,6 +32,8 @@ from daemons.mesos_client import (
     parse_executor_event,
 )
 from daemons.mesos_client import executor_events as ex
+from daemons.protocols.fields import ProtocolError
+from daemons.protocols.models import CommandInfo, TaskInfo
 from daemons.protocols.recordio import Decoder, encode_json
 from daemons.protocols.resources import Resources
 
@@ -38,6 +41,7 @@ FIXTURES = Path(__file__).parents[2] / "fixtures" / "mesos_client"
 FID = "7b3f0f4e-1c0a-4a8e-9b1f-2d9c0e7a1b2c-0000"
 AID = "7b3f0f4e-1c0a-4a8e-9b1f-2d9c0e7a1b2c-S0"
 UUID1 = uuid.UUID("6f1c2c9e-2f7a-4d0b-9a41-3c1f0e4b5a77").bytes
+SLEEP = CommandInfo(value="sleep 1")
 
 
 def records(name: str) -> list[Any]:
@@ -115,9 +119,16 @@ def test_executor_stream_parses_to_typed_events() -> None:
     assert isinstance(subscribed, ex.Subscribed)
     assert (subscribed.agent_id, subscribed.container_id) == (AID, "c-1")
     assert subscribed.executor_info["executor_id"] == {"value": "exec-1"}
-    assert launch == ex.Launch("t1", {})
-    assert launch.task["command"] == {"value": "sleep 1"}
+    assert subscribed.executor.type == "CUSTOM"
+    assert (subscribed.framework.id, subscribed.framework.name) == (FID, "sleep")
+    assert (subscribed.agent.hostname, subscribed.agent.port) == ("agent-1.local", 5051)
+    assert isinstance(launch, ex.Launch)
+    assert launch == ex.Launch(TaskInfo(task_id="t1", name="t1", agent_id=AID, command=SLEEP))
+    assert launch.task_id == "t1"
+    assert launch.task["command"] == {"value": "sleep 1"}  # the JSON the agent sent
+    assert launch.task_info.command == SLEEP
     assert group.task_ids == ("g1", "g2")
+    assert [t["name"] for t in group.tasks] == ["g1", "g2"]
     assert heartbeat == Heartbeat()
     assert kill == ex.Kill("t1", 3.0)
     assert acked == ex.Acknowledged("t1", UUID1)
@@ -157,7 +168,20 @@ def test_malformed_scheduler_events_say_what_is_wrong(raw: Any, complaint: str) 
         ({"type": "LAUNCH"}, "'launch'"),
         ({"type": "LAUNCH", "launch": {"task": {"name": "x"}}}, "task_id"),
         ({"type": "ACKNOWLEDGED", "acknowledged": {"task_id": {"value": "t"}}}, "uuid"),
-        ({"type": "SUBSCRIBED", "subscribed": {"executor_info": {}}}, "agent_info"),
+        (
+            {
+                "type": "SUBSCRIBED",
+                "subscribed": {
+                    "executor_info": {"executor_id": {"value": "e"}},
+                    "framework_info": {"user": "root", "name": "f"},
+                },
+            },
+            "agent_info",
+        ),
+        (
+            {"type": "SUBSCRIBED", "subscribed": {"executor_info": {}}},
+            "subscribed.executor_info: missing field 'executor_id'",
+        ),
     ],
 )
 def test_malformed_executor_events_say_what_is_wrong(raw: Any, complaint: str) -> None:
@@ -218,3 +242,14 @@ def test_event_with_binary_payload_round_trips() -> None:
     }
     (record,) = Decoder().decode(encode_json(event))
     assert parse_event(json.loads(record)) == Message("a", "e", data)
+
+
+def test_a_parse_error_is_the_clients_and_the_protocols_and_names_the_field() -> None:
+    raw = {"type": "UPDATE", "update": {"status": {"task_id": {"value": "t"}, "state": 1}}}
+    with pytest.raises(EventParseError) as caught:
+        parse_event(raw)
+    assert isinstance(caught.value, MesosClientError)
+    assert isinstance(caught.value, ProtocolError)
+    assert isinstance(caught.value, ValueError)
+    assert caught.value.path == "update.status.state"
+    assert str(caught.value) == "update.status: missing or non-string field 'state'"
