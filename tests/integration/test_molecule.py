@@ -4,8 +4,9 @@
 start a task → upgrade.yml → idempotence (changed=0) → verify (units, ZK quorum, one leader, all
 agents, the task's PID unchanged) → site.yml --check and broken inventories → a config change
 through site.yml that must roll (Exhibitor and the master restarted one master at a time, each
-after the previous was healthy, quorum and a leading master held but for a leader's own
-restart: rolling_restart.yml) → scale → remove_node → uninstall (nothing left) → destroy. Each
+after the previous was healthy; ZooKeeper's quorum and a serving leader held but for the
+election or failover that a leader's restart causes: rolling_restart.yml) → scale →
+remove_node → uninstall (nothing left) → destroy. Each
 step asserts inside its playbook; this test fails when any of them does.
 """
 

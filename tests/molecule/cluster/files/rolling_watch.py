@@ -6,11 +6,13 @@
         --quorum-gap S --leader-gap S
 
 `run` samples every master about five times a second while the command runs, one JSON line
-per round: {"t": µs, "zk": {ip: mode}, "master": {ip: status}}. `mode` is the ZooKeeper
+per round: {"t": µs, "zk": {ip: mode}, "master": {ip: state}}. `mode` is the ZooKeeper
 server's answer to srvr (leader, follower, standalone, "serving-not" when it answers without
-serving, "down" when it does not answer); `status` the HTTP status of GET /master/state-summary
-without following the redirect: 200 from the leading master, 307 from a standby that knows the
-leader, 503 while a master knows none, 0 when it does not answer. `t` is CLOCK_MONOTONIC, the
+serving, "down" when it does not answer within 2 s); `state` what GET /master/state-summary answers,
+without following the redirect: "leading" (200), "standby" (307 to the leader), "suspended" (503
+from the leader while its ZooKeeper connection moves to another server: it keeps the
+leadership), "leaderless" (503 from a master that knows no leader), "down" (no answer within
+2 s) or the HTTP status. `t` is CLOCK_MONOTONIC, the
 clock of systemd's *TimestampMonotonic unit properties on the test hosts (they share this
 kernel), so samples and unit timestamps compare directly. The command's output passes through.
 
@@ -20,12 +22,14 @@ after the run (--units DIR: one HOST.json per master, {"ip": …, "before": {uni
 - each of the two units restarted during the run, on every master;
 - per unit, the restarts came one at a time: the next master's unit stopped only after the
   previous master's had started again and was healthy in a sample (ZooKeeper: leader or
-  follower; master: 200 or 307);
+  follower; master: leading or standby);
+- no two ZooKeeper servers, and no two masters, were down in one sample;
 - ZooKeeper kept quorum (one leader and a majority serving) in every sample, except while the
   server that led restarted (the ensemble elects a new leader), for at most --quorum-gap s;
-- a master led in every sample, except while the leading master restarted or ZooKeeper elected a
-  leader (the standbys take over), for at most --leader-gap s.
-It prints what it measured either way.
+- a master served as the leader in every sample, except while the leading master restarted (a
+  standby takes over), while ZooKeeper elected a leader, or while the leader was suspended
+  during a ZooKeeper server's restart, for at most --leader-gap s each.
+It prints what it measured either way, and the samples around a gap it cannot explain.
 """
 
 from __future__ import annotations
@@ -56,9 +60,8 @@ def now_us() -> int:
 
 def zk_mode(ip: str, port: int) -> str:
     try:
-        with socket.create_connection((ip, port), timeout=1.0) as sock:
+        with socket.create_connection((ip, port), timeout=2.0) as sock:
             sock.sendall(b"srvr")
-            sock.settimeout(1.0)
             answer = b""
             while chunk := sock.recv(4096):
                 answer += chunk
@@ -70,15 +73,19 @@ def zk_mode(ip: str, port: int) -> str:
     return "serving-not"
 
 
-def master_status(ip: str, port: int) -> int:
-    connection = http.client.HTTPConnection(ip, port, timeout=1.0)
+def master_state(ip: str, port: int) -> str:
+    connection = http.client.HTTPConnection(ip, port, timeout=2.0)
     try:
         connection.request("GET", "/master/state-summary")
-        return connection.getresponse().status
+        answer = connection.getresponse()
+        body = answer.read(4096)
     except OSError:
-        return 0
+        return "down"
     finally:
         connection.close()
+    if answer.status == 503:
+        return "suspended" if b"lost touch with ZooKeeper" in body else "leaderless"
+    return {200: "leading", 307: "standby"}.get(answer.status, str(answer.status))
 
 
 def watch(args: argparse.Namespace) -> int:
@@ -92,7 +99,7 @@ def watch(args: argparse.Namespace) -> int:
                 row = {
                     "t": now_us(),
                     "zk": {ip: zk_mode(ip, args.zk_port) for ip in ips},
-                    "master": {ip: master_status(ip, args.master_port) for ip in ips},
+                    "master": {ip: master_state(ip, args.master_port) for ip in ips},
                 }
                 out.write(json.dumps(row) + "\n")
                 done.wait(max(0.0, INTERVAL - (time.monotonic() - started)))
@@ -119,7 +126,7 @@ class Restart:
 def healthy(unit: str, row: dict[str, Any], ip: str) -> bool:
     if unit == ZOOKEEPER:
         return bool(row["zk"][ip] in SERVING)
-    return bool(row["master"][ip] in (200, 307))
+    return bool(row["master"][ip] in ("leading", "standby"))
 
 
 def has_quorum(row: dict[str, Any]) -> bool:
@@ -131,7 +138,7 @@ def has_quorum(row: dict[str, Any]) -> bool:
 
 
 def has_leader(row: dict[str, Any]) -> bool:
-    return 200 in row["master"].values()
+    return "leading" in row["master"].values()
 
 
 def gaps(
@@ -205,21 +212,28 @@ def check(args: argparse.Namespace) -> int:
             problems.append(f"ZooKeeper lost quorum for {length:.1f} s while its leader ran")
         if length > args.quorum_gap:
             problems.append(f"ZooKeeper without quorum for {length:.1f} s > {args.quorum_gap} s")
+    zk_restarts = rolled[ZOOKEEPER]
     for start, end, last in gaps(rows, has_leader):
         length = (end - start) / 1e6
-        leader = [ip for ip, status in last["master"].items() if status == 200]
+        leader = [ip for ip, state in last["master"].items() if state == "leading"]
         why = [r.host for r in rolled[MASTER] if r.ip in leader and overlaps(start, end, r)]
         electing = any(s <= end and start <= e for s, e, _ in elections)
-        print(
-            f"no leading master for {length:.1f} s; the leader {leader} restarting: {why},"
-            f" ZooKeeper electing: {electing}"
+        inside = [r for r in rows if start <= r["t"] < end]
+        suspended = any(r["master"][ip] == "suspended" for r in inside for ip in leader) and any(
+            overlaps(start, end, r) for r in zk_restarts
         )
-        if not why and not electing:
-            problems.append(f"no leading master for {length:.1f} s while the leader ran")
+        print(
+            f"no master serving as the leader for {length:.1f} s; the leader {leader}"
+            f" restarting: {why}, ZooKeeper electing: {electing}, suspended: {suspended}"
+        )
+        if not (why or electing or suspended):
+            problems.append(f"no master served as the leader for {length:.1f} s, unexplained")
+            for row in [r for r in rows if start - 1_000_000 <= r["t"] <= end + 1_000_000]:
+                print(f"  {row}")
         if length > args.leader_gap:
             problems.append(f"no leading master for {length:.1f} s > {args.leader_gap} s")
-    for kind, down in (("zk", "down"), ("master", 0)):
-        most = max(sum(v == down for v in r[kind].values()) for r in rows)
+    for kind in ("zk", "master"):
+        most = max(sum(v == "down" for v in r[kind].values()) for r in rows)
         print(f"{kind}: at most {most} of {len(rows[0][kind])} down at once")
         if most > 1:
             problems.append(f"{most} {kind} processes were down at once")
