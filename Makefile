@@ -30,9 +30,12 @@ help:
 deps:
 	@bash scripts/bootstrap.sh
 
+# ansible-lint reads .ansible-lint (production profile; offline: no collection installs, no
+# version check); the venv's bin on PATH lets it find ansible-playbook for its syntax checks.
 lint: deps
 	$(PY) -m ruff check $(SRC)
 	$(PY) -m ruff format --check $(SRC)
+	PATH="$(abspath $(VENV))/bin:$$PATH" $(VENV)/bin/ansible-lint --offline
 
 format: deps
 	$(PY) -m ruff check --fix $(SRC)

@@ -2,9 +2,12 @@
 
 `molecule test -s cluster` (tests/molecule/cluster): create → install the previous release and
 start a task → upgrade.yml → idempotence (changed=0) → verify (units, ZK quorum, one leader, all
-agents, the task's PID unchanged) → site.yml --check and broken inventories → scale →
-remove_node → uninstall (nothing left) → destroy. Each step asserts inside its playbook; this
-test fails when any of them does.
+agents, the task's PID unchanged) → site.yml --check and broken inventories → a config change
+through site.yml that must roll (Exhibitor and the master restarted one master at a time, each
+after the previous was healthy; ZooKeeper's quorum and a serving leader held but for the
+election or failover that a leader's restart causes: rolling_restart.yml) → scale →
+remove_node → uninstall (nothing left) → destroy. Each
+step asserts inside its playbook; this test fails when any of them does.
 """
 
 from __future__ import annotations
@@ -47,3 +50,4 @@ def test_cluster_lifecycle(tmp_path: Path) -> None:
     for step in ("prepare", "converge", "idempotence", "verify", "side_effect", "destroy"):
         assert step in text
     assert "verify_uninstalled.yml" in text
+    assert "rolling_restart.yml" in text

@@ -110,10 +110,10 @@ BAD = {
     "no agents": ({"masters": {"m1": {"dcos_node_ip": "10.0.0.1"}}}, ["no agents"]),
     "two daemons on one port": (
         {
-            "masters": {"m1": {"dcos_node_ip": "10.0.0.1", "dcos_marathon_port": "5050"}},
+            "masters": {"m1": {"dcos_node_ip": "10.0.0.1", "dcos_cluster_marathon_port": "5050"}},
             "agents_private": {"a1": {"dcos_node_ip": "10.0.0.2"}},
         },
-        ["host m1: dcos_marathon_port and dcos_master_port both use port 5050"],
+        ["host m1: dcos_cluster_marathon_port and dcos_cluster_master_port both use port 5050"],
     ),
     "ZooKeeper's AdminServer left on Marathon's port": (
         {
@@ -125,7 +125,7 @@ BAD = {
             },
             "agents_private": {"a1": {"dcos_node_ip": "10.0.0.2"}},
         },
-        ["host m1: ZooKeeper's AdminServer would take port 8080 of dcos_marathon_port"],
+        ["host m1: ZooKeeper's AdminServer would take port 8080 of dcos_cluster_marathon_port"],
     ),
     "agent in both groups": (
         {
