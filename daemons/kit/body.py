@@ -10,8 +10,8 @@ Two front doors over the same size and JSON checks:
   too (Metronome's Play parser refuses it; Marathon's Jersey would let it through): a web page
   may POST `text/plain`, or a body with no Content-Type at all (a `Blob`), to any origin
   without a CORS preflight, so only a JSON media type shows that the caller is not a page
-  driven by someone else. Every real client (marathon-python, dcos-metronome, the DC/OS CLI)
-  sends `application/json`.
+  driven by someone else. The clients we answer to (marathon-python, dcos-metronome) always
+  send `application/json`.
 """
 
 from __future__ import annotations
