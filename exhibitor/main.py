@@ -59,8 +59,6 @@ def main(argv: list[str] | None = None) -> int:
         argv,
         log,
         build,
-        bind=lambda c: f"{c.ip}:{c.port}",
-        threads=lambda c: c.threads,
         supervise=supervised,
     )
 

@@ -60,8 +60,6 @@ def main(argv: list[str] | None = None) -> int:
         argv,
         log,
         build,
-        bind=lambda c: c.endpoint,
-        threads=lambda c: c.threads,
         log_level=lambda c: c.log_level,
         graceful_timeout=2,
     )

@@ -27,7 +27,23 @@ from daemons.kit import cli
 from daemons.kit.serve import serve
 
 EXIT_HALT = 4
-C = TypeVar("C")
+
+
+class Served(Protocol):
+    """What every daemon's config says about serving: it listens on `ip:port` with `threads`
+    server threads."""
+
+    @property
+    def ip(self) -> str: ...
+
+    @property
+    def port(self) -> int: ...
+
+    @property
+    def threads(self) -> int: ...
+
+
+C = TypeVar("C", bound=Served)
 
 
 class CannotStart(Exception):
@@ -57,8 +73,6 @@ def run(
     log: logging.Logger,
     build: Callable[[C, Callable[[str], None]], tuple[Service | None, Any]],
     *,
-    bind: Callable[[C], str],
-    threads: Callable[[C], int],
     before_start: Callable[[], None] | None = None,
     on_term: Callable[[Service], None] | None = None,
     supervise: Callable[[C], AbstractContextManager[object]] | None = None,
@@ -107,8 +121,8 @@ def run(
     with around:
         serve(
             app,
-            bind(config),
-            threads(config),
+            f"{config.ip}:{config.port}",
+            config.threads,
             post_worker_init=post_worker_init,
             worker_exit=worker_exit,
             graceful_timeout=graceful_timeout,
