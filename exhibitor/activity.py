@@ -13,9 +13,10 @@ import threading
 import time
 from collections.abc import Callable
 
+from daemons.kit.errors import StoreUnavailable
 from exhibitor import ensemble, fourletter, rolling
 from exhibitor.config import ExhibitorConfig
-from exhibitor.stores import ConfigStore, StoreUnavailable, read_or_seed
+from exhibitor.stores import ConfigStore, read_or_seed
 from exhibitor.supervisor import ZooKeeperSupervisor
 
 log = logging.getLogger(__name__)

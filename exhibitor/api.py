@@ -149,7 +149,11 @@ def create_app(
     """The Flask app; `ask` answers four-letter words (the wire by default), `store` opens the
     shared config (the one `config` names by default; opened once per process)."""
     app = make_app(
-        "dcos-exhibitor", (bp, config_api.bp, ui.bp), max_body_bytes=1 << 20, ascii_json=True
+        "dcos-exhibitor",
+        (bp, config_api.bp, ui.bp),
+        max_body_bytes=1 << 20,
+        ascii_json=True,
+        error_fields=config_api.ERROR_FIELDS,
     )
     app.config["EXHIBITOR"] = config
     app.config["EXHIBITOR_ASK"] = ask or (lambda h, p, w: fourletter.ask(h, p, w))

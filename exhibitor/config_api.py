@@ -3,8 +3,15 @@
 Answers are Exhibitor's Result, `{"message": …, "succeeded": bool}`. Losing a compare-and-set to
 another writer is `200 {"succeeded": false}` as in Exhibitor; bad input is 400 and a request that
 cannot be done now (a roll in progress, a static config, a change that would restart ZooKeeper
-outside a roll, a force commit) is 409, both with `succeeded: false` and nothing changed.
-`If-Match: <version>` (get-state's ETag) makes a write apply only on top of that version.
+outside a roll, a force commit) is 409, both with `succeeded: false` and nothing changed (every
+error of these routes carries `succeeded: false`: `ERROR_FIELDS`, rendered by the kit's one
+handler). `If-Match: <version>` (get-state's ETag) makes a write apply only on top of that
+version.
+
+A GET never changes anything: Exhibitor's own `GET config/rollback-rolling` is `POST` here (a
+GET answers 405 and says so), so that a link or a prefetch cannot roll a change back. Bodies
+are read by the kit (`daemons.kit.body.read_json`): a Content-Type other than
+`application/json`, or none, is 415, so a web page cannot post a config change either.
 """
 
 from __future__ import annotations
@@ -15,7 +22,8 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from daemons.kit.errors import ApiError, BadRequest, Conflict
+from daemons.kit.body import read_json
+from daemons.kit.errors import BadRequest, Conflict, MethodNotAllowed
 from exhibitor import context, rolling
 from exhibitor.ensemble import SpecError, myid
 from exhibitor.properties import Properties, from_config_object, to_config_object
@@ -23,6 +31,7 @@ from exhibitor.rolling import Shared
 from exhibitor.stores import Versioned
 
 bp = Blueprint("exhibitor_config", __name__, url_prefix="/exhibitor/v1/config")
+ERROR_FIELDS = {bp.name: {"succeeded": False}}
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -31,11 +40,6 @@ def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
 
 def _result(message: str, succeeded: bool = True) -> Response:
     return _json({"message": message, "succeeded": succeeded})
-
-
-@bp.errorhandler(ApiError)
-def _refused(err: ApiError) -> Response:
-    return _json({"message": err.message, "succeeded": False}, err.status, err.headers)
 
 
 @bp.get("/get-state")
@@ -69,9 +73,11 @@ def get_state() -> Response:
 
 
 def _posted(found: Versioned) -> Properties:
-    body = request.get_json(force=True, silent=True)
-    if body is None:
-        raise BadRequest("the body must be Exhibitor's config object as JSON")
+    try:
+        body = read_json(request)
+    except BadRequest as err:
+        message = f"the body must be Exhibitor's config object as JSON: {err.message}"
+        raise BadRequest(message) from None
     try:
         return from_config_object(body, found.shared.config)
     except SpecError as err:
@@ -96,7 +102,7 @@ def _write(found: Versioned, shared: Shared, message: str) -> Response:
 def _no_roll(found: Versioned) -> None:
     if found.shared.roll is not None:
         raise Conflict(
-            "a rolling change is in progress; wait for it or GET config/rollback-rolling"
+            "a rolling change is in progress; wait for it or POST config/rollback-rolling"
         )
 
 
@@ -139,6 +145,14 @@ def set_rolling() -> Response:
 
 
 @bp.get("/rollback-rolling")
+def rollback_rolling_by_get() -> Response:
+    raise MethodNotAllowed(
+        "config/rollback-rolling changes the ensemble: POST it (a GET never changes anything here)",
+        {"Allow": "POST"},
+    )
+
+
+@bp.post("/rollback-rolling")
 def rollback_rolling() -> Response:
     found = context.shared()
     roll = found.shared.roll
@@ -160,5 +174,5 @@ def force_commit_rolling() -> Response:
     raise Conflict(
         "dcos-exhibitor never force-commits a rolling change: committing servers that do not "
         "serve the new config can lose the quorum or split the ensemble; wait for the roll or "
-        "GET config/rollback-rolling"
+        "POST config/rollback-rolling"
     )

@@ -5,7 +5,7 @@ version)` is True when it replaced exactly that version (None: created it), Fals
 Exhibitor wrote first, so two writers never overwrite each other. The file store takes an
 exclusive `flock` on `<name>.lock` (at most 10 s, like Exhibitor's config lock) around the version
 check and an atomic rename; the ZooKeeper store uses the znode's version (`set(version=…)`).
-Library and OS errors become `StoreUnavailable` here, at the boundary.
+Library and OS errors become the kit's `StoreUnavailable` here, at the boundary.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from kazoo.client import KazooClient
 from kazoo.exceptions import BadVersionError, KazooException, NodeExistsError, NoNodeError
 from kazoo.handlers.threading import KazooTimeoutError
 
-from daemons.kit.errors import Conflict, ServiceUnavailable
+from daemons.kit.errors import Conflict, StoreUnavailable
 from exhibitor import shared as document
 from exhibitor.config import ExhibitorConfig
 from exhibitor.properties import Properties
@@ -33,10 +33,6 @@ from exhibitor.rolling import Shared
 
 log = logging.getLogger(__name__)
 LOCK_TIMEOUT = 10.0
-
-
-class StoreUnavailable(ServiceUnavailable):
-    """The shared config cannot be read or written now (or a write's outcome is unknown)."""
 
 
 class StoreReadOnly(Conflict):

@@ -1,44 +1,36 @@
 """`dcos-mesos-agent --config FILE` runs the agent; `dcos-mesos-agent check-config FILE` checks.
 
-The only place that configures logging and reads the process environment (the executors'
-inherited environment, as in Mesos) and the boot id.
+Served through the kit's entry like every daemon: the checkpoints of the previous run are read
+before anything starts (an unreadable one stops the agent with what and how, leaving every
+container alone), the agent starts in gunicorn's worker (its threads never before the fork),
+and SIGTERM stops it first, leaving executors running (they are recovered on the next start).
+The only place that reads the process environment (the executors' inherited environment, as in
+Mesos) and the boot id; logging is set up by the entry, at the config's `log_level`.
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
+from flask import Flask
+
+from daemons.agent.app import create_app
 from daemons.agent.config import AgentConfig
-from daemons.kit.config import ConfigError, load
-from daemons.kit.serve import serve
+from daemons.agent.containerizer import Containerizer, ContainerizerConfig
+from daemons.agent.recovery import RecoveryError
+from daemons.agent.runtime import AgentRuntime
+from daemons.kit import entry
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("daemons.agent")
 
 BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 
 
-def check_config(path: str) -> int:
-    try:
-        load(AgentConfig, path)
-    except ConfigError as err:
-        for problem in err.problems:
-            print(problem)
-        return 1
-    print(f"{path}: ok")
-    return 0
-
-
-def run(config: AgentConfig) -> int:
-    from daemons.agent.app import create_app
-    from daemons.agent.containerizer import Containerizer, ContainerizerConfig
-    from daemons.agent.recovery import RecoveryError
-    from daemons.agent.runtime import AgentRuntime
-
+def build(config: AgentConfig, fatal: Callable[[str], None]) -> tuple[AgentRuntime, Flask]:
     containerizer = Containerizer(
         ContainerizerConfig(
             isolation=config.isolation,
@@ -56,46 +48,21 @@ def run(config: AgentConfig) -> int:
     try:
         agent.read_checkpoints()
     except RecoveryError as err:
-        log.error("%s", err)
-        return 1
-    app = create_app(agent)
-
-    # gunicorn forks its worker after this point: threads start in the worker, never before.
-    def post_worker_init(_worker: Any) -> None:
-        agent.start()
-
+        raise entry.CannotStart(str(err)) from None
     log.info("agent starting endpoint=%s master=%s", config.endpoint, config.master)
-    serve(
-        app,
-        config.endpoint,
-        config.threads,
-        post_worker_init=post_worker_init,
-        graceful_timeout=2,
-    )
-    return 0
+    return agent, create_app(agent)
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == ["check-config"]:
-        if len(args) != 2:
-            print("usage: dcos-mesos-agent check-config FILE", file=sys.stderr)
-            return 2
-        return check_config(args[1])
-    parser = argparse.ArgumentParser(prog="dcos-mesos-agent")
-    parser.add_argument("--config", required=True, help="the agent's TOML config file")
-    options = parser.parse_args(args)
-    try:
-        config = load(AgentConfig, options.config)
-    except ConfigError as err:
-        for problem in err.problems:
-            print(problem, file=sys.stderr)
-        return 1
-    logging.basicConfig(
-        level=config.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    return entry.run(
+        "dcos-mesos-agent",
+        AgentConfig,
+        argv,
+        log,
+        build,
+        log_level=lambda c: c.log_level,
+        graceful_timeout=2,
     )
-    return run(config)
 
 
 if __name__ == "__main__":

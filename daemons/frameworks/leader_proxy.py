@@ -3,7 +3,8 @@
 A standby forwards the request as it came (method, path, query, body, headers but hop-by-hop
 ones) and streams the answer back, so Server-Sent Events work through it. A request that was
 already proxied once is not proxied again (two instances that each think the other leads would
-otherwise bounce it forever): it gets 503, as does any request while there is no leader.
+otherwise bounce it forever): it gets 503, as does any request while there is no leader (raised,
+so the kit's one handler renders it).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any, Protocol
 import requests
 from flask import Flask, Response, request
 
-from daemons.kit.app import error_response
+from daemons.kit.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -59,9 +60,9 @@ def install(
             return None
         leader = daemon.leader
         if leader is None or leader == daemon.advertised:
-            return error_response(503, "no leader: leader election in progress")
+            raise ServiceUnavailable("no leader: leader election in progress")
         if request.headers.get(VIA):
-            return error_response(503, f"not the leader, and already proxied by {leader}")
+            raise ServiceUnavailable(f"not the leader, and already proxied by {leader}")
         return _forward(session, leader, daemon.advertised)
 
 
@@ -82,7 +83,9 @@ def _forward(session: requests.Session, leader: str, me: str) -> Response:
         )
     except requests.RequestException as err:
         log.warning("proxy to leader failed leader=%s error=%s", leader, err)
-        return error_response(503, f"leader {leader} did not answer: {err.__class__.__name__}")
+        raise ServiceUnavailable(
+            f"leader {leader} did not answer: {err.__class__.__name__}"
+        ) from None
     out_headers = [(k, v) for k, v in upstream.headers.items() if k.lower() not in HOP_BY_HOP]
     if streaming:
         return Response(_chunks(upstream), status=upstream.status_code, headers=out_headers)

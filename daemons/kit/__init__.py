@@ -4,10 +4,11 @@
   and the one error handler; `errors`: the one `ApiError` tree (pure);
 - `body` and `args`: reading JSON bodies and query arguments the same way everywhere;
 - `config`, `cli`, `entry`: the TOML config loaded into a frozen dataclass, `--config FILE` /
-  `check-config FILE`, and the run loop of a service plus its app;
+  `check-config FILE`, and how every daemon runs: its service in gunicorn's worker, stopped
+  first on SIGTERM, and optionally something supervised in the main process around gunicorn;
 - `serve`: gunicorn, with the worker model chosen once for every daemon;
 - `zk` and `store`: the ZooKeeper adapter (connection, Mesos-style election) and the fenced
-  store every leader-bound daemon writes through;
+  store every leader-bound daemon writes through (`Fenced`, `StoreUnavailable` in `errors`);
 - `streams`: an outgoing RecordIO event stream per subscriber.
 
 It imports `daemons.protocols` and libraries, never a daemon, a core or `daemons.frameworks`

@@ -4,7 +4,10 @@
 past it, and `daemons.kit.serve` closes such connections), JSON that keeps key order, the
 request-target guard in front (`daemons.kit.guard`), and one error handler: any `ApiError`
 renders as its `body()` with its status and headers, any werkzeug HTTP error (404 of an unknown
-route, 405 with its `Allow`) as `{"message": ...}`. A daemon then adds only its own domain code.
+route, 405 with its `Allow`) as `{"message": ...}`, plus the fields a blueprint's API adds to
+every error it answers (`error_fields`: Exhibitor's config API says `"succeeded": false`).
+Nothing else renders an error: views and before-request hooks raise. A daemon then adds only its
+own domain code.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from flask import Blueprint, Flask, Response, jsonify
+from flask import Blueprint, Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from daemons.kit.errors import ApiError
@@ -21,26 +24,33 @@ from daemons.kit.guard import RequestGuard, WSGIApp
 DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024
 
 
-def error_response(
-    status: int, body: Mapping[str, Any] | str, headers: Mapping[str, str] | None = None
+ErrorFields = Mapping[str, Mapping[str, Any]]
+
+
+def _error_response(
+    status: int, body: Mapping[str, Any], headers: Mapping[str, str], fields: ErrorFields
 ) -> Response:
-    """`body` is the JSON object to send, or a message (sent as `{"message": ...}`)."""
-    response = jsonify({"message": body} if isinstance(body, str) else dict(body))
+    response = jsonify({**body, **fields.get(request.blueprint or "", {})})
     response.status_code = status
-    for key, value in (headers or {}).items():
+    for key, value in headers.items():
         response.headers[key] = value
     return response
 
 
-def _render_api_error(err: ApiError) -> Response:
-    return error_response(err.status, err.body(), err.headers)
+def _error_handlers(
+    fields: ErrorFields,
+) -> tuple[Callable[[ApiError], Response], Callable[[HTTPException], Response]]:
+    def render_api_error(err: ApiError) -> Response:
+        return _error_response(err.status, err.body(), err.headers, fields)
 
+    def render_http_error(err: HTTPException) -> Response:
+        headers = {}
+        if err.code == 405:
+            headers = {k: v for k, v in err.get_headers() if k.lower() == "allow"}
+        message = {"message": err.description or err.name}
+        return _error_response(err.code or 500, message, headers, fields)
 
-def _render_http_error(err: HTTPException) -> Response:
-    headers = {}
-    if err.code == 405:
-        headers = {k: v for k, v in err.get_headers() if k.lower() == "allow"}
-    return error_response(err.code or 500, err.description or err.name, headers)
+    return render_api_error, render_http_error
 
 
 def make_app(
@@ -52,9 +62,11 @@ def make_app(
     ascii_json: bool = True,
     strict_slashes: bool = True,
     wrap: Iterable[Callable[[WSGIApp], WSGIApp]] = (),
+    error_fields: ErrorFields | None = None,
 ) -> Flask:
     """`extensions` are what the blueprints look up in `current_app.extensions`; `wrap` are
-    WSGI middlewares applied outside the request guard, innermost first."""
+    WSGI middlewares applied outside the request guard, innermost first; `error_fields` maps a
+    blueprint's name to the fields every error body of its routes carries."""
     app = Flask(name)
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
@@ -63,8 +75,9 @@ def make_app(
     app.extensions.update(extensions or {})
     for blueprint in blueprints:
         app.register_blueprint(blueprint)
-    app.register_error_handler(ApiError, _render_api_error)
-    app.register_error_handler(HTTPException, _render_http_error)
+    render_api_error, render_http_error = _error_handlers(dict(error_fields or {}))
+    app.register_error_handler(ApiError, render_api_error)
+    app.register_error_handler(HTTPException, render_http_error)
     wsgi: WSGIApp = RequestGuard(app.wsgi_app)
     for middleware in wrap:
         wsgi = middleware(wsgi)

@@ -1,8 +1,17 @@
-"""Reading Mesos-style JSON calls from a Flask request, with every check the reference lists.
+"""Reading JSON bodies from a Flask request: the one reader of every daemon.
 
-Order mirrors Mesos' HTTP handlers: method (405, routed by Flask), Content-Type present (400),
-media type (415), Accept (406, streaming calls only), size (413), JSON (400, including the
-100 000-nested-brackets case of CVE-2018-11793), shape (400).
+Two front doors over the same size and JSON checks:
+- `read_call` / `read_json_object` for the Mesos v1 calls. Order mirrors Mesos' HTTP handlers:
+  method (405, routed by Flask), Content-Type present (400), media type (415), Accept (406,
+  streaming calls only), size (413), JSON (400, including the 100 000-nested-brackets case of
+  CVE-2018-11793), shape (400).
+- `read_json` for the REST APIs (Marathon, Metronome, Exhibitor): any JSON value, the caller
+  says what it must be. The Content-Type must be `application/json`, and a missing one is 415
+  too (Metronome's Play parser refuses it; Marathon's Jersey would let it through): a web page
+  may POST `text/plain`, or a body with no Content-Type at all (a `Blob`), to any origin
+  without a CORS preflight, so only a JSON media type shows that the caller is not a page
+  driven by someone else. The clients we answer to (marathon-python, dcos-metronome) always
+  send `application/json`.
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ from typing import Any
 
 from flask import Request
 from gunicorn.http.errors import ParseException
+from werkzeug.exceptions import ClientDisconnected
 
 from daemons.kit.errors import BadRequest, NotAcceptable, PayloadTooLarge, UnsupportedMediaType
 
@@ -89,19 +99,43 @@ def parse_json(raw: bytes) -> Any:
         raise BadRequest(f"Failed to parse body into JSON: {err}") from None
 
 
-def read_json_object(request: Request, max_bytes: int = MAX_BODY_BYTES) -> dict[str, Any]:
-    """Checks Content-Type and size, parses, and insists on a JSON object."""
-    require_json_content_type(request)
+def read_raw(request: Request, max_bytes: int | None) -> bytes:
+    """The body's bytes: 413 past `max_bytes` (None: Flask's MAX_CONTENT_LENGTH alone, which
+    answers 413 itself), 400 when its framing is broken."""
     length = request.content_length
-    if length is not None and length > max_bytes:
+    if max_bytes is not None and length is not None and length > max_bytes:
         raise PayloadTooLarge(f"Request body of {length} bytes exceeds the limit of {max_bytes}")
     try:
         raw = request.get_data(cache=True)
-    except (OSError, ParseException) as err:  # gunicorn: malformed chunked framing and the like
+    except (OSError, ParseException, ClientDisconnected) as err:  # broken chunked framing
         raise BadRequest(f"Malformed request body: {err}") from None
-    if len(raw) > max_bytes:
+    if max_bytes is not None and len(raw) > max_bytes:
         raise PayloadTooLarge(f"Request body exceeds the limit of {max_bytes} bytes")
-    body = parse_json(raw)
+    return raw
+
+
+def require_json_media_type(request: Request) -> None:
+    """415 unless the Content-Type is JSON; a missing one included (see the module docstring)."""
+    content_type = request.headers.get("Content-Type")
+    if content_type is None or _media_type(content_type) != JSON_TYPE:
+        got = "none" if content_type is None else repr(content_type)
+        raise UnsupportedMediaType(f"Expecting Content-Type {JSON_TYPE}, got {got}")
+
+
+def read_json(request: Request) -> Any:
+    """A REST API's JSON body: 415 for a Content-Type that is not JSON (or none), 413 past the
+    app's body limit, 400 when it is empty or not JSON."""
+    require_json_media_type(request)
+    raw = read_raw(request, request.max_content_length)
+    if not raw.strip():
+        raise BadRequest("Invalid JSON: the body is empty")
+    return parse_json(raw)
+
+
+def read_json_object(request: Request, max_bytes: int = MAX_BODY_BYTES) -> dict[str, Any]:
+    """A Mesos call's body: checks Content-Type and size, parses, insists on a JSON object."""
+    require_json_content_type(request)
+    body = parse_json(read_raw(request, max_bytes))
     if not isinstance(body, dict):
         raise BadRequest("Failed to validate call: expected a JSON object")
     return body

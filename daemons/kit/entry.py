@@ -1,19 +1,25 @@
-"""The entry point every leader-bound daemon shares (master, Marathon, Metronome).
+"""The entry point every daemon shares (master, agent, Marathon, Metronome, Exhibitor).
 
 `run` parses `--config FILE` / `check-config FILE`, builds the service and its Flask app, and
 serves it with gunicorn. The service starts in the worker (after the fork); SIGTERM stops it
-first, so it leaves its ZooKeeper election at once and a standby takes over, before gunicorn's
-graceful stop. A fatal error ends the whole daemon with EXIT_HALT: gunicorn's arbiter stops
-(instead of forking a fresh worker) when a worker exits with its APP_LOAD_ERROR code, and
-systemd restarts the daemon as a standby.
+first, so a leader leaves its ZooKeeper election at once and a standby takes over, before
+gunicorn's graceful stop. A fatal error ends the whole daemon with EXIT_HALT: gunicorn's arbiter
+stops (instead of forking a fresh worker) when a worker exits with its APP_LOAD_ERROR code, and
+systemd restarts the daemon (as a standby).
+
+A daemon that also runs something in the main process around gunicorn (Exhibitor supervises
+ZooKeeper and reads its shared config there, so that they outlive a restarted worker) gives
+`supervise`: a context entered before gunicorn starts and left after it has stopped.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from types import FrameType
 from typing import Any, Protocol, TypeVar
 
@@ -21,7 +27,28 @@ from daemons.kit import cli
 from daemons.kit.serve import serve
 
 EXIT_HALT = 4
-C = TypeVar("C")
+
+
+class Served(Protocol):
+    """What every daemon's config says about serving: it listens on `ip:port` with `threads`
+    server threads."""
+
+    @property
+    def ip(self) -> str: ...
+
+    @property
+    def port(self) -> int: ...
+
+    @property
+    def threads(self) -> int: ...
+
+
+C = TypeVar("C", bound=Served)
+
+
+class CannotStart(Exception):
+    """Raised by `build` when the daemon must not start (its state is unreadable, say): the
+    message is logged and the daemon exits with status 1 before serving anything."""
 
 
 class Service(Protocol):
@@ -44,27 +71,38 @@ def run(
     config_type: type[C],
     argv: list[str] | None,
     log: logging.Logger,
-    build: Callable[[C, Callable[[str], None]], tuple[Service, Any]],
+    build: Callable[[C, Callable[[str], None]], tuple[Service | None, Any]],
     *,
-    bind: Callable[[C], str],
-    threads: Callable[[C], int],
     before_start: Callable[[], None] | None = None,
     on_term: Callable[[Service], None] | None = None,
+    supervise: Callable[[C], AbstractContextManager[object]] | None = None,
+    log_level: Callable[[C], str] | None = None,
+    graceful_timeout: int = 5,
 ) -> int:
-    """`build(config, fatal)` gives the service and its WSGI app; `on_term` (default: stop the
-    service) runs on SIGTERM before gunicorn's own handler."""
+    """`build(config, fatal)` gives the service (None: nothing runs in the worker but the app)
+    and its WSGI app, or raises `CannotStart`; `on_term` (default: stop the service) runs on
+    SIGTERM before gunicorn's own handler; `log_level` is the config's level, when the config
+    names one."""
     args = cli.parse(prog, argv)
     if args.command == "check-config":
         return cli.check_config(config_type, args.file)
     config = cli.load_for_run(config_type, args, log)
     if config is None:
         return 1
-    service, app = build(config, fatal_exit(log))
+    if log_level is not None:
+        logging.getLogger().setLevel(log_level(config).upper())
+    try:
+        service, app = build(config, fatal_exit(log))
+    except CannotStart as err:
+        log.error("%s", err)
+        return 1
     terminate = on_term or (lambda s: s.stop())
 
     def post_worker_init(worker: object) -> None:
         if before_start is not None:
             before_start()
+        if service is None:
+            return
         service.start()
         previous = signal.getsignal(signal.SIGTERM)
 
@@ -76,13 +114,17 @@ def run(
         signal.signal(signal.SIGTERM, on_signal)
 
     def worker_exit(server: object, worker: object) -> None:
-        service.stop()
+        if service is not None:
+            service.stop()
 
-    serve(
-        app,
-        bind(config),
-        threads(config),
-        post_worker_init=post_worker_init,
-        worker_exit=worker_exit,
-    )
+    around = supervise(config) if supervise is not None else contextlib.nullcontext()
+    with around:
+        serve(
+            app,
+            f"{config.ip}:{config.port}",
+            config.threads,
+            post_worker_init=post_worker_init,
+            worker_exit=worker_exit,
+            graceful_timeout=graceful_timeout,
+        )
     return 0

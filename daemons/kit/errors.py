@@ -69,6 +69,16 @@ class ServiceUnavailable(ApiError):
     status = 503
 
 
+class StoreUnavailable(ServiceUnavailable):
+    """The state store cannot be read or written now: ZooKeeper does not answer, the session is
+    gone, or a write was not answered in time (its outcome is unknown)."""
+
+
+class Fenced(StoreUnavailable):
+    """A newer leader has taken the store since this one loaded it: this one must never write
+    again, and steps down (`daemons.kit.store`)."""
+
+
 class Redirect(ApiError):
     """Not an error for the client: a standby pointing at the leader (307)."""
 

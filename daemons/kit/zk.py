@@ -20,15 +20,11 @@ from kazoo.exceptions import KazooException, NoNodeError
 from kazoo.handlers.threading import KazooTimeoutError
 from kazoo.retry import KazooRetry
 
-from daemons.kit.errors import ServiceUnavailable
+from daemons.kit.errors import StoreUnavailable as StoreUnavailable  # the adapter's error
 
 log = logging.getLogger(__name__)
 
 INFO_PREFIX = "json.info_"
-
-
-class StoreUnavailable(ServiceUnavailable):
-    """ZooKeeper cannot be reached or the session is gone."""
 
 
 def parse_zk_url(url: str) -> tuple[str, str]:

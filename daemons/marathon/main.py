@@ -22,15 +22,7 @@ def build(config: MarathonConfig, fatal: Callable[[str], None]) -> tuple[Maratho
 
 
 def main(argv: list[str] | None = None) -> int:
-    return entry.run(
-        "dcos-marathon",
-        MarathonConfig,
-        argv,
-        log,
-        build,
-        bind=lambda c: f"{c.ip}:{c.port}",
-        threads=lambda c: c.threads,
-    )
+    return entry.run("dcos-marathon", MarathonConfig, argv, log, build)
 
 
 if __name__ == "__main__":

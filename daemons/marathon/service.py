@@ -51,11 +51,11 @@ class MarathonService:
             session_timeout=config.zk_session_timeout,
             on_fatal=on_fatal,
         )
-        self.marathon.on_fenced = on_fatal
         self.daemon.on_elected = self._elected
         self.daemon.has_instances = self.marathon.has_instances
         self.daemon.on_subscribed = self._subscribed
         self.daemon.on_event = self._event
+        self._on_fatal = on_fatal
         self._stop = threading.Event()
         self._probes = ThreadPoolExecutor(max_workers=8, thread_name_prefix="probe")
         self._last_reconcile = 0.0
@@ -64,8 +64,11 @@ class MarathonService:
         self.daemon.start()
 
     def _elected(self, client: Any) -> None:
-        _, path = self.daemon.hosts, self.daemon.path
-        self.marathon.store = MarathonStore(client, path, self.config.max_versions)
+        # A write after a newer leader took the state ends this process (it restarts as a
+        # standby): the store calls `on_fatal` before it raises `Fenced`.
+        self.marathon.store = MarathonStore(
+            client, self.daemon.path, self.config.max_versions, on_fenced=self._on_fatal
+        )
         self.marathon.load()
         for name, target in (("tick", self._tick_loop), ("health", self._health_loop)):
             threading.Thread(target=target, name=name, daemon=True).start()

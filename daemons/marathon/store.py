@@ -1,37 +1,35 @@
-"""Marathon's state in ZooKeeper (kazoo): apps and their versions, groups, deployments,
-instances and launch delays. The adapter: JSON in znodes, kazoo errors turned into
-`StoreUnavailable`.
+"""Marathon's state in ZooKeeper: apps and their versions, groups, deployments, instances and
+launch delays, as JSON in znodes, written through the kit's fenced store.
 
 Layout under the daemon's path (e.g. /marathon/state):
+    epoch                      taken by every new leader on `load` (daemons/kit/store.py)
     apps/<key>                 the current AppDefinition (appdef.stored_json)
     versions/<key>/<ms>        every stored version of an app, the newest `max_versions` kept
     groups                     the explicitly created groups (JSON list of ids)
     deployments/<id>           running deployment plans (deployment.stored_json): resumed after
                                a failover
     instances/<task id>        the tasks Marathon launched (so a new leader knows their versions)
-    delays/<key>               launch backoff (backoff.stored_json): survives a failover (F17)
+    delays/<key>               launch backoff (backoff.stored_json): survives a failover
 `<key>` is the app id without its leading slash and with `/` turned into `_` (ids cannot hold
 `_`, so the mapping is one to one).
 
-    epoch                      set by every new leader on `load`; its znode version fences
-A change that belongs together (an app and the deployment that rolls it out) is written in one
-ZooKeeper transaction: all of it or none, and always with `check(epoch, version)`: once a newer
-leader has loaded the state, an older one (paused, cut off, not yet told) can write nothing
-(Marathon's incidents of an old leader undoing a new one's work). Nodes are created or
-overwritten according to what this process knows exists.
+A change that belongs together (an app and the deployment that rolls it out) is one fenced
+ZooKeeper transaction: all of it or none, and none at all once a newer leader has loaded the
+state (Marathon's incidents of an old leader undoing a new one's work); the fenced leader steps
+down (`on_fenced`). Nodes are created or overwritten according to what this process knows
+exists.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from kazoo.exceptions import KazooException, NoNodeError
-
-from daemons.kit.zk import StoreUnavailable
+from daemons.kit import store as fenced
+from daemons.kit.errors import StoreUnavailable
 from daemons.protocols import JSON
 
 log = logging.getLogger(__name__)
@@ -93,42 +91,38 @@ def encode(value: Any) -> bytes:
 
 
 class MarathonStore:
-    def __init__(self, client: Any, path: str, max_versions: int = 25) -> None:
-        self.client = client
-        self.path = path.rstrip("/") + "/state"
+    def __init__(
+        self,
+        client: Any,
+        path: str,
+        max_versions: int = 25,
+        on_fenced: Callable[[str], None] | None = None,
+    ) -> None:
+        self.zk = fenced.FencedZkStore(client, path.rstrip("/") + "/state", on_fenced=on_fenced)
+        self.path = self.zk.path
         self.max_versions = max_versions
         self._known: set[str] = set()  # nodes that exist (loaded or written by us)
-        self.epoch_path = f"{self.path}/epoch"
-        self.epoch_version: int | None = None  # set by load(): this leader's fence
 
     def _node(self, kind: str, key: str) -> str:
-        return f"{self.path}/{kind}/{key}"
+        return self.zk.node(kind, key)
 
     def load(self) -> Snapshot:
         """Take the epoch (fencing every earlier leader), then read everything."""
+        self.zk.take_epoch()
+        self.zk.ensure(*(self.zk.node(kind) for kind in (*KINDS, "versions")))
         snapshot = Snapshot()
-        try:
-            self.client.ensure_path(self.epoch_path)
-            self.epoch_version = self.client.set(self.epoch_path, b"").version
-            for kind in KINDS:
-                self.client.ensure_path(f"{self.path}/{kind}")
-                self.client.ensure_path(f"{self.path}/versions")
-                target: dict[str, JSON] = getattr(snapshot, kind)
-                for key in self.client.get_children(f"{self.path}/{kind}"):
-                    try:
-                        data, _ = self.client.get(self._node(kind, key))
-                    except NoNodeError:
-                        continue
-                    target[key] = json.loads(data)
-                    self._known.add(self._node(kind, key))
-            try:
-                data, _ = self.client.get(f"{self.path}/groups")
-                snapshot.groups = list(json.loads(data))
-                self._known.add(f"{self.path}/groups")
-            except NoNodeError:
-                pass
-        except KazooException as err:
-            raise StoreUnavailable(f"ZooKeeper: {err.__class__.__name__}") from None
+        for kind in KINDS:
+            nodes = [self._node(kind, key) for key in self.zk.children(self.zk.node(kind))]
+            target: dict[str, JSON] = getattr(snapshot, kind)
+            for node, (data, _) in self.zk.read_all(nodes).items():
+                target[node.rsplit("/", 1)[1]] = json.loads(data)
+                self._known.add(node)
+        folders = self.zk.children(self.zk.node("versions"))
+        self._known.update(self.zk.node("versions", key) for key in folders)
+        groups = self.zk.read(self.zk.node("groups"))
+        if groups is not None:
+            snapshot.groups = list(json.loads(groups[0]))
+            self._known.add(self.zk.node("groups"))
         log.info(
             "state loaded apps=%d deployments=%d instances=%d",
             len(snapshot.apps),
@@ -138,56 +132,41 @@ class MarathonStore:
         return snapshot
 
     def commit(self, writes: Iterable[Write]) -> None:
-        """Write all of `writes` in one transaction, or raise StoreUnavailable and write none."""
-        ops = list(writes)
-        if not ops:
-            return
-        if self.epoch_version is None:
-            raise StoreUnavailable("the state was not loaded: not the leader")
-        transaction = self.client.transaction()
-        transaction.check(self.epoch_path, self.epoch_version)
+        """Write all of `writes` in one fenced transaction, or raise and write none."""
+        ops: list[fenced.Write] = []
         created: set[str] = set()
         deleted: set[str] = set()
         versioned: list[str] = []
-        for op in ops:
-            if isinstance(op, PutVersion):
-                base = f"{self.path}/versions/{key_of(op.app_id)}"
-                try:
-                    self.client.ensure_path(base)  # an empty folder is harmless if we fail
-                except KazooException as err:
-                    raise StoreUnavailable(f"ZooKeeper: {err.__class__.__name__}") from None
-                node = f"{base}/{op.version_ms}"
-                if node not in self._known and node not in created:
-                    transaction.create(node, encode(op.value))
-                    created.add(node)
-                    versioned.append(op.app_id)
-                continue
-            if isinstance(op, PutGroups):
-                node, data = f"{self.path}/groups", encode(sorted(op.groups))
-            elif isinstance(op, Put):
-                node, data = self._node(op.kind, op.key), encode(op.value)
+
+        def exists(node: str) -> bool:
+            return (node in self._known and node not in deleted) or node in created
+
+        def put(node: str, data: bytes) -> None:
+            if exists(node):
+                ops.append(fenced.SetData(node, data))
             else:
-                node = self._node(op.kind, op.key)
-                if node in self._known or node in created:
-                    transaction.delete(node)
-                    deleted.add(node)
-                    created.discard(node)
-                continue
-            if (node in self._known and node not in deleted) or node in created:
-                transaction.set_data(node, data)
-            else:
-                transaction.create(node, data)
+                ops.append(fenced.Create(node, data))
                 created.add(node)
                 deleted.discard(node)
-        try:
-            results = transaction.commit()
-        except KazooException as err:
-            raise StoreUnavailable(f"ZooKeeper: {err.__class__.__name__}") from None
-        failures = [r for r in results if isinstance(r, Exception)]
-        if failures:
-            if failures[0].__class__.__name__ == "BadVersionError":
-                raise StoreUnavailable("fenced: a newer Marathon leader owns the state")
-            raise StoreUnavailable(f"ZooKeeper transaction failed: {failures[0]!r}")
+
+        for op in writes:
+            if isinstance(op, PutVersion):
+                folder = self.zk.node("versions", key_of(op.app_id))
+                node = f"{folder}/{op.version_ms}"
+                if not exists(node):
+                    if not exists(folder):
+                        put(folder, b"")
+                    put(node, encode(op.value))
+                    versioned.append(op.app_id)
+            elif isinstance(op, PutGroups):
+                put(self.zk.node("groups"), encode(sorted(op.groups)))
+            elif isinstance(op, Put):
+                put(self._node(op.kind, op.key), encode(op.value))
+            elif exists(node := self._node(op.kind, op.key)):
+                ops.append(fenced.Delete(node))
+                deleted.add(node)
+                created.discard(node)
+        self.zk.commit(ops)
         self._known -= deleted
         self._known |= created
         for app_id in versioned:
@@ -196,42 +175,38 @@ class MarathonStore:
     # --- app versions ----------------------------------------------------------------------------
 
     def _prune_versions(self, app_id: str) -> None:
-        base = f"{self.path}/versions/{key_of(app_id)}"
+        folder = self.zk.node("versions", key_of(app_id))
         try:
-            stored = sorted(self.client.get_children(base), key=int)
-            for old in stored[: max(0, len(stored) - self.max_versions)]:
-                self.client.delete(f"{base}/{old}")
-                self._known.discard(f"{base}/{old}")
-        except KazooException as err:
-            log.warning("pruning versions failed app=%s error=%s", app_id, err)
+            stored = sorted(self.zk.children(folder), key=int)
+            old = [f"{folder}/{v}" for v in stored[: max(0, len(stored) - self.max_versions)]]
+            self.zk.commit([fenced.Delete(node) for node in old])
+        except StoreUnavailable as err:
+            log.warning("pruning versions failed app=%s error=%s", app_id, err.message)
+            return
+        self._known.difference_update(old)
 
     def versions(self, app_id: str) -> list[int]:
         """Stored versions of an app in milliseconds, newest first."""
-        try:
-            children = self.client.get_children(f"{self.path}/versions/{key_of(app_id)}")
-        except NoNodeError:
-            return []
-        except KazooException as err:
-            raise StoreUnavailable(f"ZooKeeper: {err.__class__.__name__}") from None
+        children = self.zk.children(self.zk.node("versions", key_of(app_id)))
         return sorted((int(c) for c in children), reverse=True)
 
     def version(self, app_id: str, version_ms: int) -> JSON | None:
-        try:
-            data, _ = self.client.get(f"{self.path}/versions/{key_of(app_id)}/{version_ms}")
-        except NoNodeError:
+        found = self.zk.read(self.zk.node("versions", key_of(app_id), str(version_ms)))
+        if found is None:
             return None
-        except KazooException as err:
-            raise StoreUnavailable(f"ZooKeeper: {err.__class__.__name__}") from None
-        value: JSON = json.loads(data)
+        value: JSON = json.loads(found[0])
         return value
 
     def delete_versions(self, app_id: str) -> None:
+        folder = self.zk.node("versions", key_of(app_id))
         try:
-            self.client.delete(f"{self.path}/versions/{key_of(app_id)}", recursive=True)
-        except NoNodeError:
-            pass
-        except KazooException as err:
-            log.warning("deleting versions failed app=%s error=%s", app_id, err)
+            nodes = [f"{folder}/{v}" for v in self.zk.children(folder)]
+            if folder in self._known or nodes:
+                self.zk.commit([*(fenced.Delete(n) for n in nodes), fenced.Delete(folder)])
+        except StoreUnavailable as err:
+            log.warning("deleting versions failed app=%s error=%s", app_id, err.message)
+            return
+        self._known.difference_update([folder, *nodes])
 
 
 class MemoryStore:

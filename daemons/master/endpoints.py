@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 from flask import Blueprint, Response, request
 
+from daemons.kit import args
 from daemons.kit.errors import BadRequest, Redirect, ServiceUnavailable
 from daemons.master import metrics, rawjson, state_json
 from daemons.master.http import master, require_leader
@@ -112,24 +113,11 @@ def state_summary() -> Response:
     return _json_bytes(_cache.get(m, "summary", state_json.state_summary))
 
 
-def _int_arg(name: str, default: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise BadRequest(f"'{name}' must be an integer") from None
-    if value < 0:
-        raise BadRequest(f"'{name}' must not be negative")
-    return value
-
-
 @_routes("/tasks", "/tasks.json")
 def tasks() -> Response:
     m = master()
     require_leader(m)
-    limit, offset = _int_arg("limit", 100), _int_arg("offset", 0)
+    limit, offset = args.integer("limit", 100), args.integer("offset", 0)
     order = request.args.get("order", "desc")
     if order not in ("asc", "desc"):
         raise BadRequest("'order' must be 'asc' or 'desc'")

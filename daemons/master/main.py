@@ -45,8 +45,6 @@ def main(argv: list[str] | None = None) -> int:
         argv,
         log,
         build,
-        bind=lambda c: f"{c.ip}:{c.port}",
-        threads=lambda c: c.threads,
         before_start=_tune_gc,
         on_term=_step_down,
     )

@@ -21,7 +21,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 
-from daemons.kit.errors import ServiceUnavailable
+from daemons.kit.errors import ServiceUnavailable, StoreUnavailable
 from daemons.kit.streams import EventStream
 from daemons.master.allocation import Allocator
 from daemons.master.config import MasterConfig
@@ -32,7 +32,6 @@ from daemons.master.registry import (
     Entry,
     MemoryRegistry,
     Registry,
-    RegistryError,
     RegistryState,
 )
 from daemons.protocols import JSON
@@ -129,7 +128,7 @@ class Master:
             raise ServiceUnavailable("Not acting as the leading master; try again later")
         try:
             write()
-        except RegistryError as err:
+        except StoreUnavailable as err:
             self.fatal(f"failed to update the registry ({what}): {err}")
             raise ServiceUnavailable(f"Failed to update the registry: {err}") from None
         self.count("registry_writes")
@@ -400,7 +399,7 @@ class Master:
                 return None
             try:
                 state = self.registry.recover(self.ids.master_id)
-            except RegistryError as err:
+            except StoreUnavailable as err:
                 self.fatal(f"registry recovery failed: {err}")
                 return None
             log.info("elected leading master id=%s", self.ids.master_id)

@@ -2,8 +2,9 @@
 frameworks exist (with their FrameworkInfo, so their failover timeouts survive a failover).
 
 Like Mesos' registrar, the leading master writes an entry *before* the change takes effect; a
-write that fails raises `RegistryError` and the master steps down rather than go on. A new
-leader starts from `recover()`, which also fences: after it, writes by any earlier leader fail.
+write that fails raises the kit's `StoreUnavailable` (`Fenced` when a newer leader has recovered
+since) and the master steps down rather than go on. A new leader starts from `recover()`, which
+also fences: after it, writes by any earlier leader fail. A malformed entry is a `ValueError`.
 
 This module holds the records and the in-memory store (`MemoryRegistry`, Mesos'
 `--registry=in_memory`, for a single master without ZooKeeper and for tests); the ZooKeeper
@@ -16,6 +17,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from daemons.kit.errors import StoreUnavailable
 from daemons.protocols import JSON
 
 ADMITTED = "admitted"
@@ -25,10 +27,6 @@ AGENT_STATES = (ADMITTED, UNREACHABLE, GONE)
 ACTIVE = "active"
 REMOVED = "removed"
 FRAMEWORK_STATES = (ACTIVE, REMOVED)
-
-
-class RegistryError(Exception):
-    """A registry read or write failed, or another master has been elected since (fenced)."""
 
 
 @dataclass(frozen=True)
@@ -45,7 +43,7 @@ class Entry:
     @classmethod
     def from_json(cls, data: Any, states: tuple[str, ...]) -> Entry:
         if not isinstance(data, dict) or data.get("state") not in states:
-            raise RegistryError(f"malformed registry entry: {str(data)[:200]}")
+            raise ValueError(f"malformed registry entry: {str(data)[:200]}")
         info = data.get("info")
         when = data.get("time")
         return cls(
@@ -123,7 +121,7 @@ class MemoryRegistry:
 
     def _write(self) -> None:
         if self.fail_writes:
-            raise RegistryError("registry store refused the write")
+            raise StoreUnavailable("registry store refused the write")
         self.writes += 1
 
     def put_agent(self, agent_id: str, entry: Entry) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint
 
-from daemons.metronome.http import embeds, flag, metronome, now, read_body
+from daemons.kit import args
+from daemons.metronome.http import embeds, metronome, now, read_body
 from daemons.metronome.jobinfo import job_info
 from daemons.metronome.jobspec import JobDocument, JobSpec, job_json, parse_job
 from daemons.metronome.schedule import Schedule, schedule_json
@@ -61,7 +62,7 @@ def update_job(job_id: str) -> JSON:
 
 @bp.delete("/v1/jobs/<job_id>")
 def delete_job(job_id: str) -> JSON:
-    job = metronome().delete_job(job_id, flag("stopCurrentJobRuns"))  # 409 with active runs
+    job = metronome().delete_job(job_id, args.flag("stopCurrentJobRuns"))  # 409 with active runs
     return job_json(job)
 
 

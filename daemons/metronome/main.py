@@ -22,15 +22,7 @@ def build(config: MetronomeConfig, fatal: Callable[[str], None]) -> tuple[Metron
 
 
 def main(argv: list[str] | None = None) -> int:
-    return entry.run(
-        "dcos-metronome",
-        MetronomeConfig,
-        argv,
-        log,
-        build,
-        bind=lambda c: f"{c.ip}:{c.port}",
-        threads=lambda c: c.threads,
-    )
+    return entry.run("dcos-metronome", MetronomeConfig, argv, log, build)
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ def run_suffix() -> str:
 class MetronomeService:
     def __init__(self, config: MetronomeConfig, on_fatal: Callable[[str], None]) -> None:
         self.config = config
+        self._on_fatal = on_fatal
         self.metronome = Metronome(
             clock=time.time,
             run_suffix=run_suffix,
@@ -79,7 +80,9 @@ class MetronomeService:
         )
 
     def _elected(self, zk_client: Any) -> None:
-        self.metronome.load(JobStore(zk_client, self.zk_path))
+        # A write after a newer leader took the state ends this process (it restarts as a
+        # standby): the store calls `on_fatal` before it raises `Fenced`.
+        self.metronome.load(JobStore(zk_client, self.zk_path, on_fenced=self._on_fatal))
 
     def start(self) -> None:
         self.daemon.start()

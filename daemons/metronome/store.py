@@ -1,18 +1,22 @@
-"""Metronome's state in ZooKeeper (kazoo). The adapter: every write returns only once ZooKeeper
-has it, and kazoo errors become the daemon's errors here.
+"""Metronome's state in ZooKeeper, written through the kit's fenced store: every write returns
+only once ZooKeeper has it, and ZooKeeper's refusals become the daemon's errors here.
 
 Layout under the configured path (e.g. `/metronome`), one JSON node per thing:
 
+    epoch                        taken by every new leader on `load` (daemons/kit/store.py)
     jobs/<jobId>                 the JobSpec (stored form, `jobspec.job_record`)
     schedules/<jobId>            {"schedules": [...], "lastTicks": {scheduleId: seconds}}
     runs/<jobId>/<runId>         an active run (`runs.run_record`), deleted when it finishes
     history/<jobId>              counts and the latest finished runs (`runs.history_record`)
     leader/, framework-id        owned by daemons.frameworks.daemon
 
-Writes that change several nodes are one ZooKeeper transaction (create a job with its schedules,
-delete a job with its runs, finish a run and count it in the history, start a scheduled run and
-move the schedule's cursor). Every update names the version it read, so a second writer (another
-instance that believes it leads) loses with `ConcurrentChange` instead of overwriting.
+Every write is one fenced ZooKeeper transaction: once a newer leader has loaded the state, an
+older one (paused, cut off, not yet told) writes nothing more (`Fenced`) and steps down
+(`on_fenced`). Writes that change several nodes are one transaction too (create a job with its
+schedules, delete a job with its runs, finish a run and count it in the history, start a
+scheduled run and move the schedule's cursor). Every update names the version it read, so a
+write over a change this leader has not seen loses with `ConcurrentChange` instead of
+overwriting it.
 """
 
 from __future__ import annotations
@@ -23,17 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from kazoo.exceptions import (
-    BadVersionError,
-    KazooException,
-    NodeExistsError,
-    NoNodeError,
-    NotEmptyError,
-    RolledBackError,
-)
-from kazoo.handlers.threading import KazooTimeoutError
-
-from daemons.kit.zk import StoreUnavailable
+from daemons.kit import store as fenced
 from daemons.metronome import runs as r
 from daemons.metronome import schedule as s
 from daemons.metronome.errors import ConcurrentChange, JobExists
@@ -59,69 +53,65 @@ class Snapshot:
     history: dict[str, Versioned[r.JobHistory]] = field(default_factory=dict)
 
 
-class _Tx:
-    """A transaction whose failure is translated like a single call."""
-
-    def __init__(self, client: Any) -> None:
-        self.tx = client.transaction()
-
-    def commit(self) -> list[Any]:
-        results: list[Any] = self.tx.commit()
-        for result in results:
-            if isinstance(result, Exception) and not isinstance(result, RolledBackError):
-                raise result
-        return results
-
-
 class JobStore:
-    def __init__(self, client: Any, path: str) -> None:
-        self.client = client
-        self.path = path.rstrip("/") or "/"
+    def __init__(
+        self, client: Any, path: str, on_fenced: Callable[[str], None] | None = None
+    ) -> None:
+        self.zk = fenced.FencedZkStore(client, path, on_fenced=on_fenced)
+        self.path = self.zk.path
 
     def _node(self, *parts: str) -> str:
-        return "/".join((self.path if self.path != "/" else "", *parts))
+        return self.zk.node(*parts)
 
-    def _call(self, what: str, action: Callable[[], T], *, creates_job: bool = False) -> T:
+    def _commit(
+        self, what: str, writes: list[fenced.Write], *, creates_job: bool = False
+    ) -> list[int | None]:
         try:
-            return action()
-        except NodeExistsError:
-            raise (JobExists() if creates_job else ConcurrentChange(what)) from None
-        except (BadVersionError, NoNodeError, NotEmptyError):
-            raise ConcurrentChange(what) from None
-        except (KazooException, KazooTimeoutError) as err:
-            raise StoreUnavailable(f"ZooKeeper: {err.__class__.__name__} ({what})") from None
+            return self.zk.commit(writes)
+        except fenced.Refused as refused:
+            if refused.reason == fenced.NODE_EXISTS:
+                raise (JobExists() if creates_job else ConcurrentChange(what)) from None
+            if refused.reason in (fenced.BAD_VERSION, fenced.NO_NODE, fenced.NOT_EMPTY):
+                raise ConcurrentChange(what) from None
+            raise
 
     # --- reading ------------------------------------------------------------------------------
 
-    def ensure_layout(self) -> None:
-        def make() -> None:
-            for folder in FOLDERS:
-                self.client.ensure_path(self._node(folder))
-
-        self._call("layout", make)
-
-    def _read(self, node: str) -> tuple[Any, int]:
-        data, stat = self.client.get(node)
-        return json.loads(data), int(stat.version)
-
     def load(self) -> Snapshot:
-        """Everything, as the leader keeps it in memory."""
-        self.ensure_layout()
-        return self._call("load", self._load)
-
-    def _load(self) -> Snapshot:
+        """Take the epoch (fencing every earlier leader), then read everything, as the leader
+        keeps it in memory."""
+        self.zk.take_epoch()
+        self.zk.ensure(*(self._node(folder) for folder in FOLDERS))
         snap = Snapshot()
-        for job_id in self.client.get_children(self._node("jobs")):
-            record, version = self._read(self._node("jobs", job_id))
-            snap.jobs[job_id] = Versioned(job_from_record(record), version)
-            record, version = self._read(self._node("schedules", job_id))
-            snap.schedules[job_id] = Versioned(s.schedules_from_record(record), version)
-            record, version = self._read(self._node("history", job_id))
-            snap.history[job_id] = Versioned(r.history_from_record(record), version)
-            snap.runs[job_id] = {}
-            for run_id in self.client.get_children(self._node("runs", job_id)):
-                record, version = self._read(self._node("runs", job_id, run_id))
-                snap.runs[job_id][run_id] = Versioned(r.run_from_record(record), version)
+        job_ids = self.zk.children(self._node("jobs"))
+        nodes = self.zk.read_all(
+            self._node(folder, job_id)
+            for job_id in job_ids
+            for folder in FOLDERS
+            if folder != "runs"
+        )
+
+        def record(*parts: str) -> tuple[Any, int]:
+            found = nodes.get(self._node(*parts))
+            if found is None:
+                raise ConcurrentChange(f"{'/'.join(parts)} (gone while loading)")
+            return json.loads(found[0]), found[1]
+
+        for job_id in job_ids:
+            data, version = record("jobs", job_id)
+            snap.jobs[job_id] = Versioned(job_from_record(data), version)
+            data, version = record("schedules", job_id)
+            snap.schedules[job_id] = Versioned(s.schedules_from_record(data), version)
+            data, version = record("history", job_id)
+            snap.history[job_id] = Versioned(r.history_from_record(data), version)
+            run_nodes = [
+                self._node("runs", job_id, run_id)
+                for run_id in self.zk.children(self._node("runs", job_id))
+            ]
+            snap.runs[job_id] = {
+                node.rsplit("/", 1)[1]: Versioned(r.run_from_record(json.loads(raw)), version)
+                for node, (raw, version) in self.zk.read_all(run_nodes).items()
+            }
         return snap
 
     # --- jobs ---------------------------------------------------------------------------------
@@ -131,17 +121,14 @@ class JobStore:
     ) -> tuple[int, int, int]:
         """Job, schedules, empty history and runs folder at once; JobExists if it exists.
         Returns the versions of the job, schedules and history nodes (all 0)."""
-
-        def create() -> tuple[int, int, int]:
-            tx = _Tx(self.client)
-            tx.tx.create(self._node("jobs", job.id), job_data)
-            tx.tx.create(self._node("schedules", job.id), encode(s.schedules_record(schedules)))
-            tx.tx.create(self._node("history", job.id), encode(r.history_record(r.JobHistory())))
-            tx.tx.create(self._node("runs", job.id), b"")
-            tx.commit()
-            return 0, 0, 0
-
-        return self._call(f"job {job.id}", create, creates_job=True)
+        writes: list[fenced.Write] = [
+            fenced.Create(self._node("jobs", job.id), job_data),
+            fenced.Create(self._node("schedules", job.id), encode(s.schedules_record(schedules))),
+            fenced.Create(self._node("history", job.id), encode(r.history_record(r.JobHistory()))),
+            fenced.Create(self._node("runs", job.id), b""),
+        ]
+        self._commit(f"job {job.id}", writes, creates_job=True)
+        return 0, 0, 0
 
     def update_job(
         self,
@@ -151,22 +138,12 @@ class JobStore:
         schedules: Versioned[s.JobSchedules] | None = None,
     ) -> tuple[int, int | None]:
         """Replace the job (and its schedules, when given) if nobody changed them since."""
-
-        def update() -> tuple[int, int | None]:
-            tx = _Tx(self.client)
-            tx.tx.set_data(self._node("jobs", job.id), job_data, version)
-            if schedules is not None:
-                tx.tx.set_data(
-                    self._node("schedules", job.id),
-                    encode(s.schedules_record(schedules.value)),
-                    schedules.version,
-                )
-            results = tx.commit()
-            return int(results[0].version), (
-                int(results[1].version) if schedules is not None else None
-            )
-
-        return self._call(f"job {job.id}", update)
+        writes: list[fenced.Write] = [fenced.SetData(self._node("jobs", job.id), job_data, version)]
+        if schedules is not None:
+            data = encode(s.schedules_record(schedules.value))
+            writes.append(fenced.SetData(self._node("schedules", job.id), data, schedules.version))
+        versions = self._commit(f"job {job.id}", writes)
+        return _version(versions[0]), (_version(versions[1]) if schedules is not None else None)
 
     def delete_job(
         self,
@@ -176,28 +153,24 @@ class JobStore:
         history_version: int,
         run_versions: Iterable[tuple[str, int]],
     ) -> None:
-        def delete() -> None:
-            tx = _Tx(self.client)
-            for run_id, version in run_versions:
-                tx.tx.delete(self._node("runs", job_id, run_id), version)
-            tx.tx.delete(self._node("runs", job_id))
-            tx.tx.delete(self._node("schedules", job_id), schedules_version)
-            tx.tx.delete(self._node("history", job_id), history_version)
-            tx.tx.delete(self._node("jobs", job_id), job_version)
-            tx.commit()
-
-        self._call(f"job {job_id}", delete)
+        writes: list[fenced.Write] = [
+            fenced.Delete(self._node("runs", job_id, run_id), version)
+            for run_id, version in run_versions
+        ]
+        writes += [
+            fenced.Delete(self._node("runs", job_id)),
+            fenced.Delete(self._node("schedules", job_id), schedules_version),
+            fenced.Delete(self._node("history", job_id), history_version),
+            fenced.Delete(self._node("jobs", job_id), job_version),
+        ]
+        self._commit(f"job {job_id}", writes)
 
     # --- schedules ----------------------------------------------------------------------------
 
     def set_schedules(self, job_id: str, state: s.JobSchedules, version: int) -> int:
-        def put() -> int:
-            stat = self.client.set(
-                self._node("schedules", job_id), encode(s.schedules_record(state)), version
-            )
-            return int(stat.version)
-
-        return self._call(f"schedules of {job_id}", put)
+        data = encode(s.schedules_record(state))
+        write = fenced.SetData(self._node("schedules", job_id), data, version)
+        return _version(self._commit(f"schedules of {job_id}", [write])[0])
 
     # --- runs ---------------------------------------------------------------------------------
 
@@ -205,44 +178,36 @@ class JobStore:
         self, run: r.JobRun, schedules: Versioned[s.JobSchedules] | None = None
     ) -> tuple[int, int | None]:
         """Store a new run; a scheduled one together with its schedule's new cursor."""
-
-        def create() -> tuple[int, int | None]:
-            tx = _Tx(self.client)
-            tx.tx.create(self._node("runs", run.job_id, run.id), encode(r.run_record(run)))
-            if schedules is not None:
-                tx.tx.set_data(
-                    self._node("schedules", run.job_id),
-                    encode(s.schedules_record(schedules.value)),
-                    schedules.version,
-                )
-            results = tx.commit()
-            return 0, int(results[1].version) if schedules is not None else None
-
-        return self._call(f"run {run.id} of {run.job_id}", create)
+        writes: list[fenced.Write] = [
+            fenced.Create(self._node("runs", run.job_id, run.id), encode(r.run_record(run)))
+        ]
+        if schedules is not None:
+            data = encode(s.schedules_record(schedules.value))
+            writes.append(
+                fenced.SetData(self._node("schedules", run.job_id), data, schedules.version)
+            )
+        versions = self._commit(f"run {run.id} of {run.job_id}", writes)
+        return 0, _version(versions[1]) if schedules is not None else None
 
     def update_run(self, run: r.JobRun, version: int) -> int:
-        def put() -> int:
-            stat = self.client.set(
-                self._node("runs", run.job_id, run.id), encode(r.run_record(run)), version
-            )
-            return int(stat.version)
-
-        return self._call(f"run {run.id} of {run.job_id}", put)
+        data = encode(r.run_record(run))
+        write = fenced.SetData(self._node("runs", run.job_id, run.id), data, version)
+        return _version(self._commit(f"run {run.id} of {run.job_id}", [write])[0])
 
     def finish_run(
         self, run: r.JobRun, run_version: int, history: r.JobHistory, history_version: int
     ) -> int:
         """Remove the finished run and store the history that counts it, at once."""
+        data = encode(r.history_record(history))
+        writes: list[fenced.Write] = [
+            fenced.Delete(self._node("runs", run.job_id, run.id), run_version),
+            fenced.SetData(self._node("history", run.job_id), data, history_version),
+        ]
+        versions = self._commit(f"run {run.id} of {run.job_id}", writes)
+        return _version(versions[1])
 
-        def finish() -> int:
-            tx = _Tx(self.client)
-            tx.tx.delete(self._node("runs", run.job_id, run.id), run_version)
-            tx.tx.set_data(
-                self._node("history", run.job_id),
-                encode(r.history_record(history)),
-                history_version,
-            )
-            results = tx.commit()
-            return int(results[1].version)
 
-        return self._call(f"run {run.id} of {run.job_id}", finish)
+def _version(written: int | None) -> int:
+    """The version a node has after a write that sets it (SetData or Create)."""
+    assert written is not None, "only a delete or a check answers no version"
+    return written

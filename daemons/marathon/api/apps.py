@@ -6,9 +6,10 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
+from daemons.kit import args
 from daemons.kit.errors import NotFound
 from daemons.marathon import appjson, pathid
-from daemons.marathon.api.params import body, flag, marathon
+from daemons.marathon.api.params import body, kill_options, marathon
 from daemons.marathon.views import app_view, embeds, task_json
 
 bp = Blueprint("apps", __name__)
@@ -24,7 +25,7 @@ def _result(result: Any, status: int = 200) -> Response:
 @bp.get("/v2/apps")
 def list_apps() -> Response:
     m = marathon()
-    wanted = embeds(request.args.getlist("embed"))
+    wanted = embeds(args.repeated("embed"))
     cmd, ident, label = request.args.get("cmd"), request.args.get("id"), request.args.get("label")
     with m.lock:
         apps = sorted(m.apps.values(), key=lambda a: a.id)
@@ -75,16 +76,14 @@ def get_app(app_id: str) -> Response:
     m = marathon()
     with m.lock:
         app = m.app(app_id)
-        return jsonify(
-            {"app": app_view(m, app, embeds(request.args.getlist("embed")), single=True)}
-        )
+        return jsonify({"app": app_view(m, app, embeds(args.repeated("embed")), single=True)})
 
 
 @bp.put("/v2/apps/<path:app_id>")
 def update_app(app_id: str) -> Response:
     m = marathon()
     result = m.update_app(
-        app_id, body(), force=flag("force"), partial=flag("partialUpdate", default=True)
+        app_id, body(), force=args.flag("force"), partial=args.flag("partialUpdate", default=True)
     )
     m.flush()
     return _result(result, 201 if result.created else 200)
@@ -93,7 +92,7 @@ def update_app(app_id: str) -> Response:
 @bp.patch("/v2/apps/<path:app_id>")
 def patch_app(app_id: str) -> Response:
     m = marathon()
-    result = m.update_app(app_id, body(), force=flag("force"), partial=True)
+    result = m.update_app(app_id, body(), force=args.flag("force"), partial=True)
     m.flush()
     return _result(result)
 
@@ -108,7 +107,7 @@ def update_apps() -> Response:
         from daemons.marathon.errors import Invalid
 
         raise Invalid([{"path": "/", "errors": ["expected a JSON array of apps"]}])
-    partial = request.method == "PATCH" or flag("partialUpdate", default=True)
+    partial = request.method == "PATCH" or args.flag("partialUpdate", default=True)
     last = None
     for item in raw:
         app_id = item.get("id") if isinstance(item, dict) else None
@@ -116,7 +115,7 @@ def update_apps() -> Response:
             from daemons.marathon.errors import Invalid
 
             raise Invalid([{"path": "/id", "errors": ["every app needs an id"]}])
-        last = m.update_app(app_id, item, force=flag("force"), partial=partial)
+        last = m.update_app(app_id, item, force=args.flag("force"), partial=partial)
     m.flush()
     if last is None:
         raise NotFound("no apps given")
@@ -126,7 +125,7 @@ def update_apps() -> Response:
 @bp.delete("/v2/apps/<path:app_id>")
 def delete_app(app_id: str) -> Response:
     m = marathon()
-    result = m.delete_app(app_id, force=flag("force"))
+    result = m.delete_app(app_id, force=args.flag("force"))
     m.flush()
     return _result(result)
 
@@ -134,7 +133,7 @@ def delete_app(app_id: str) -> Response:
 @bp.post("/v2/apps/<path:app_id>/restart")
 def restart_app(app_id: str) -> Response:
     m = marathon()
-    result = m.restart_app(app_id, force=flag("force"))
+    result = m.restart_app(app_id, force=args.flag("force"))
     m.flush()
     return _result(result)
 
@@ -160,13 +159,7 @@ def kill_app_tasks(app_id: str) -> Response:
     m = marathon()
     with m.lock:
         views_before = {i.task_id: task_json(m, i) for i in m.instances_of(m.app(app_id).id)}
-    killed, result = m.kill_app_tasks(
-        app_id,
-        host=request.args.get("host"),
-        scale=flag("scale"),
-        wipe=flag("wipe"),
-        force=flag("force"),
-    )
+    killed, result = m.kill_app_tasks(app_id, host=request.args.get("host"), **kill_options())
     if result is not None:
         return _result(result)
     return jsonify({"tasks": [views_before[i.task_id] for i in killed]})
@@ -181,7 +174,7 @@ def kill_app_task(app_id: str, task_id: str) -> Response:
         if inst is None or inst.app_id != app.id:
             raise NotFound(f"Task '{task_id}' does not exist")
         view = task_json(m, inst)
-    _, result = m.kill_tasks([task_id], scale=flag("scale"), wipe=flag("wipe"), force=flag("force"))
+    _, result = m.kill_tasks([task_id], **kill_options())
     if result is not None:
         return _result(result)
     return jsonify({"task": view})

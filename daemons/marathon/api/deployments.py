@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from daemons.marathon.api.params import flag, marathon
+from daemons.kit import args
+from daemons.marathon.api.params import marathon
 from daemons.marathon.views import deployments_view
 
 bp = Blueprint("deployments", __name__)
@@ -20,7 +21,7 @@ def list_deployments() -> Response:
 @bp.delete("/v2/deployments/<deployment_id>")
 def cancel(deployment_id: str) -> Response:
     m = marathon()
-    result = m.cancel_deployment(deployment_id, force=flag("force"))
+    result = m.cancel_deployment(deployment_id, force=args.flag("force"))
     m.flush()
     if result is None:
         return Response(status=202)

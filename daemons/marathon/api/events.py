@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
+from daemons.kit import args
 from daemons.kit.errors import NotAcceptable
 from daemons.marathon.api.params import marathon
 from daemons.marathon.events import stream
@@ -17,7 +18,7 @@ def events() -> Response:
     if "text/event-stream" not in accept and "*/*" not in accept:
         raise NotAcceptable("/v2/events needs 'Accept: text/event-stream'")
     m = marathon()
-    types = frozenset(request.args.getlist("event_type"))
+    types = frozenset(args.repeated("event_type"))
     subscriber = m.bus.subscribe(types)
     first = {
         "eventType": "event_stream_attached",

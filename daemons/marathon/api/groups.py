@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 
+from daemons.kit import args
 from daemons.kit.errors import NotFound
 from daemons.marathon import pathid
-from daemons.marathon.api.params import body, flag, marathon
+from daemons.marathon.api.params import body, marathon
 from daemons.marathon.views import embeds, group_view
 
 bp = Blueprint("groups", __name__)
@@ -28,14 +29,14 @@ def get_group(group_id: str = "/") -> Response:
     with m.lock:
         if gid not in m.all_group_ids():
             raise NotFound(f"Group '{gid}' does not exist")
-        return jsonify(group_view(m, gid, embeds(request.args.getlist("embed"))))
+        return jsonify(group_view(m, gid, embeds(args.repeated("embed"))))
 
 
 @bp.post("/v2/groups")
 @bp.post("/v2/groups/<path:group_id>")
 def create_group(group_id: str = "/") -> Response:
     m = marathon()
-    result = m.put_group(group_id, body(), force=flag("force"), create=True)
+    result = m.put_group(group_id, body(), force=args.flag("force"), create=True)
     m.flush()
     return _deployment(result, 201)
 
@@ -44,7 +45,7 @@ def create_group(group_id: str = "/") -> Response:
 @bp.put("/v2/groups/<path:group_id>")
 def update_group(group_id: str = "/") -> Response:
     m = marathon()
-    result = m.put_group(group_id, body(), force=flag("force"), create=False)
+    result = m.put_group(group_id, body(), force=args.flag("force"), create=False)
     m.flush()
     return _deployment(result, 200)
 
@@ -52,6 +53,6 @@ def update_group(group_id: str = "/") -> Response:
 @bp.delete("/v2/groups/<path:group_id>")
 def delete_group(group_id: str) -> Response:
     m = marathon()
-    result = m.delete_group(group_id, force=flag("force"))
+    result = m.delete_group(group_id, force=args.flag("force"))
     m.flush()
     return _deployment(result, 200)

@@ -1,14 +1,14 @@
-"""Request helpers every Marathon blueprint shares: the state, query booleans, JSON bodies."""
+"""What every Marathon blueprint shares: the running `Marathon` and the request's JSON body
+(read by the kit: 415 unless it is `application/json`, 413, 400)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from flask import current_app, request
-from werkzeug.exceptions import ClientDisconnected
 
-from daemons.kit.body import parse_json
-from daemons.kit.errors import BadRequest
+from daemons.kit import args
+from daemons.kit.body import read_json
 from daemons.marathon.marathon import Marathon
 
 
@@ -17,26 +17,10 @@ def marathon() -> Marathon:
     return found
 
 
-def flag(name: str, default: bool = False) -> bool:
-    """Query booleans as clients send them: true/false in any case (marathon-python: True)."""
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    value = raw.strip().lower()
-    if value in ("true", "1"):
-        return True
-    if value in ("false", "0"):
-        return False
-    raise BadRequest(f"query parameter {name} must be true or false, got {raw!r}")
-
-
 def body() -> Any:
-    """The request's JSON (any type: the core says what it must be); 400 when it is not JSON.
-    Flask's MAX_CONTENT_LENGTH answers 413 for bodies over the limit."""
-    try:
-        raw = request.get_data(cache=True)
-    except (OSError, ClientDisconnected) as err:
-        raise BadRequest(f"Malformed request body: {err}") from None
-    if not raw.strip():
-        raise BadRequest("Invalid JSON: the body is empty")
-    return parse_json(raw)
+    return read_json(request)
+
+
+def kill_options() -> dict[str, bool]:
+    """`scale`, `wipe` and `force` of the task-killing endpoints."""
+    return {name: args.flag(name) for name in ("scale", "wipe", "force")}

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 
+from daemons.kit import args
 from daemons.marathon.api.params import marathon
 from daemons.marathon.views import queue_view
 
@@ -13,7 +14,7 @@ bp = Blueprint("queue", __name__)
 @bp.get("/v2/queue")
 def queue() -> Response:
     m = marathon()
-    last = "lastUnusedOffers" in request.args.getlist("embed")
+    last = "lastUnusedOffers" in args.repeated("embed")
     with m.lock:
         return jsonify(queue_view(m, last_unused_offers=last))
 

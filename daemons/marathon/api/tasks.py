@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 
-from daemons.marathon.api.params import body, flag, marathon
+from daemons.kit import args
+from daemons.marathon.api.params import body, kill_options, marathon
 from daemons.marathon.errors import Invalid
 from daemons.marathon.views import task_json
 
@@ -23,7 +24,7 @@ _STATUS = {
 def list_tasks() -> Response:
     m = marathon()
     wanted = set()
-    for status in request.args.getlist("status"):
+    for status in args.repeated("status"):
         wanted |= _STATUS.get(status.lower(), {status.upper()})
     with m.lock:
         insts = [i for i in m.instances.values() if not wanted or i.state in wanted]
@@ -39,7 +40,7 @@ def delete_tasks() -> Response:
         raise Invalid([{"path": "/ids", "errors": ["expected a list of task ids"]}])
     with m.lock:
         views = {i: task_json(m, m.instances[i]) for i in ids if i in m.instances}
-    killed, result = m.kill_tasks(ids, scale=flag("scale"), wipe=flag("wipe"), force=flag("force"))
+    killed, result = m.kill_tasks(ids, **kill_options())
     if result is not None:
         response = jsonify(result.json())
         response.headers["Marathon-Deployment-Id"] = result.deployment_id

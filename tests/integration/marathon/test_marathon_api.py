@@ -1,6 +1,6 @@
 """Marathon's v2 HTTP semantics on a real dcos-marathon (ZooKeeper, master, two agents):
-validation (422 with per-field paths and nothing written, proved by reading ZooKeeper), 400 and
-413, 409 locks and `force` (booleans in any case), deployment rollback and forced cancel, 404
+validation (422 with per-field paths and nothing written, proved by reading ZooKeeper), 400, 413
+and 415, 409 locks and `force` (booleans in any case), deployment rollback and forced cancel, 404
 messages, path normalisation, and /v2/events filters and Accept. The endpoints' shapes are in
 test_marathon_endpoints.py."""
 
@@ -26,7 +26,7 @@ from marathon_cluster import (
 # Every test here is bounded well below the suite's 600 s default.
 pytestmark = pytest.mark.timeout(180)
 
-# --- bad input: 422 / 400 / 413 and nothing written ------------------------------------------
+# --- bad input: 422 / 400 / 413 / 415 and nothing written -------------------------------------
 
 BIG_ENV = {f"VAR_{i}": "x" * 100 for i in range(60)}  # ~7 KB stored, over 4096
 BAD_APPS: list[tuple[str, JSON, tuple[str, ...]]] = [
@@ -74,6 +74,19 @@ def test_bad_input_is_refused_and_nothing_is_written(marathon_cluster: Any) -> N
     for raw in (b'{"id": "/x", "cmd": ', b"[[[", b""):
         assert_error(api.call("POST", "/v2/apps", data=raw, headers=headers), 400)
     assert_error(api.call("PUT", "/v2/apps/keep", data=b"{nope", headers=headers), 400)
+    # A body not declared as JSON: 415, as Marathon answers. A web page can POST text/plain, a
+    # form, or a Blob with no Content-Type at all to any origin without a CORS preflight; none
+    # of them may create or change anything.
+    raw_app = json.dumps(sleeper("/csrf")).encode()
+    for content_type in ("text/plain", "application/x-www-form-urlencoded", None):
+        plain = {} if content_type is None else {"Content-Type": content_type}
+        assert_error(api.call("POST", "/v2/apps", data=raw_app, headers=plain), 415)
+        assert_error(api.call("PUT", "/v2/apps/csrf", data=raw_app, headers=plain), 415)
+        assert_error(api.call("PUT", "/v2/apps/keep", data=b'{"instances": 3}', headers=plain), 415)
+        group = json.dumps({"id": "/csrf-group", "apps": [sleeper("a")]}).encode()
+        assert_error(api.call("POST", "/v2/groups", data=group, headers=plain), 415)
+        ids = json.dumps({"ids": ["keep.x"]}).encode()
+        assert_error(api.call("POST", "/v2/tasks/delete", data=ids, headers=plain), 415)
     # Over max_body_bytes: 413 (Content-Length known up front), and the connection is closed
     # (gunicorn reads at most 64 KiB of an unread body): the next call on the same keep-alive
     # session reconnects and works (daemons/kit/serve.py).

@@ -11,7 +11,8 @@ import pytest
 import requests
 
 from daemons.kit import zk
-from daemons.master.registry import ADMITTED, UNREACHABLE, Entry, RegistryError
+from daemons.kit.errors import Fenced, StoreUnavailable
+from daemons.master.registry import ADMITTED, UNREACHABLE, Entry
 from daemons.master.zk_registry import ZkRegistry
 from tests.integration.master.test_master_leadership import wait_for_leader
 
@@ -35,9 +36,9 @@ def test_a_new_leaders_recovery_fences_every_write_of_the_old_one(clients):
     new = ZkRegistry(two, path)
     state = new.recover("m2")
     assert state.agents["S1"] == Entry(UNREACHABLE, {"hostname": "10.0.0.1"}, 2.0)
-    with pytest.raises(RegistryError, match="fenced"):
+    with pytest.raises(Fenced, match="fenced"):
         old.put_agent("S2", Entry(ADMITTED, {}, 3.0))
-    with pytest.raises(RegistryError, match="fenced"):
+    with pytest.raises(Fenced, match="fenced"):
         old.remove_agent("S1")
     # Nothing of the fenced writes reached ZooKeeper; the new leader writes as usual.
     assert one.get_children(f"{path}/registry/agents") == ["S1"]
@@ -52,7 +53,7 @@ def test_an_unreadable_entry_stops_recovery_instead_of_being_skipped(clients):
     path, (one, _) = clients
     one.ensure_path(f"{path}/registry/agents")
     one.create(f"{path}/registry/agents/S9", b"not json")
-    with pytest.raises(RegistryError, match="S9"):
+    with pytest.raises(StoreUnavailable, match="S9"):
         ZkRegistry(one, path).recover("m1")
 
 

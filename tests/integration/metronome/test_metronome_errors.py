@@ -24,7 +24,8 @@ def test_bad_input_is_refused_and_nothing_is_written(metronome_cluster: Any) -> 
     client = env.client()
     errors = metronome_module().exceptions
 
-    # Not JSON: 400; a wrong media type: 415.
+    # Not JSON: 400; a wrong media type, or none (what a web page can send to any origin
+    # without a CORS preflight): 415, as Metronome answers.
     response = requests.post(
         f"{url}/v1/jobs", data=b"{nope", headers={"Content-Type": "application/json"}, timeout=10
     )
@@ -33,6 +34,9 @@ def test_bad_input_is_refused_and_nothing_is_written(metronome_cluster: Any) -> 
         f"{url}/v1/jobs", data=b"id=x", headers={"Content-Type": "text/plain"}, timeout=10
     )
     assert response.status_code == 415
+    response = requests.post(f"{url}/v1/jobs", data=b'{"id": "no-type"}', timeout=10)
+    assert response.status_code == 415 and "application/json" in response.json()["message"]
+    assert requests.get(f"{url}/v1/jobs/no-type", timeout=10).status_code == 404
 
     # Invalid: 422 with every problem at its path; the job does not exist afterwards.
     bad = {"id": "Bad_Id", "run": {"cpus": 0, "mem": 8, "docker": {"image": "busybox"}}}

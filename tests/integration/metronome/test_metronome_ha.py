@@ -1,5 +1,6 @@
 """State in ZooKeeper survives a killed dcos-metronome; a standby proxies to the leader and takes
-over with the same FrameworkID; a `* * * * *` schedule starts a run within a minute."""
+over with the same FrameworkID; a leader whose state a newer one has taken writes nothing and
+exits; a `* * * * *` schedule starts a run within a minute."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ import pytest
 import requests
 from metronome_cluster import frameworks_named, get, job_history, master_tasks
 
+from daemons.kit import zk
+from daemons.metronome.store import JobStore
 from tests.integration.e2e.e2e_cluster import wait_for
+from tools import processes
 
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated create function")
 
@@ -94,6 +98,31 @@ def test_a_standby_proxies_and_takes_over_with_the_same_framework(metronome_clus
     )
     assert history["successfulFinishedRuns"][0]["id"] == run_id
     assert [f["id"] for f in frameworks_named(env.master_url, "metronome")] == [framework_id]
+
+
+def test_a_stale_leader_writes_nothing_and_exits(metronome_cluster: Any) -> None:
+    """A leader that missed its own replacement (paused, cut off) still believes it leads: once
+    a newer leader has loaded the state (taking its epoch), the old one's next write is
+    refused, it answers 503 and the process exits, as Marathon's does; systemd restarts it as
+    a standby."""
+    env = metronome_cluster()
+    m = env.metronome
+    assert post(f"{m.url}/v1/jobs", job("before", "true")).status_code == 201
+    hosts, path = zk.parse_zk_url(m.config["zk"])
+    client = zk.connect(hosts, 4.0)
+    try:
+        JobStore(client, path).load()  # what a newer leader does first
+        try:
+            refused = post(f"{m.url}/v1/jobs", job("after", "true"))
+            assert refused.status_code == 503, refused.text  # if it answers before it exits
+        except requests.ConnectionError:
+            pass  # it exited before answering
+        assert processes.wait_exit(m.pid, 15.0), "the fenced leader did not exit"
+        m.pid = None
+        assert sorted(client.get_children(f"{path}/jobs")) == ["before"]
+    finally:
+        client.stop()
+        client.close()
 
 
 @pytest.mark.timeout(180)

@@ -1,16 +1,18 @@
 """The leader's state on a real ZooKeeper, driven with a fake clock (no master needed): schedule
-ticks across a restart, versioned writes, the node layout, transactions that write all or none."""
+ticks across a restart, versioned writes, the node layout, transactions that write all or none,
+and fencing: once a newer leader has loaded the state, an older one writes nothing more."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from daemons.kit import zk
+from daemons.kit.errors import Fenced
 from daemons.metronome import runs as r
 from daemons.metronome.errors import ConcurrentChange, JobExists
 from daemons.metronome.jobspec import parse_job
@@ -47,10 +49,12 @@ def path(zk_url: str) -> str:
     return zk.parse_zk_url(zk_url)[1].replace("/mesos-", "/metronome-")
 
 
-def metronome(client: Any, path: str, clock: Clock) -> Metronome:
+def metronome(
+    client: Any, path: str, clock: Clock, on_fenced: Callable[[str], None] | None = None
+) -> Metronome:
     suffixes = iter(f"R{i:04d}" for i in range(1000))
     m = Metronome(clock=clock, run_suffix=lambda: next(suffixes), history_limit=3)
-    m.load(JobStore(client, path))
+    m.load(JobStore(client, path, on_fenced=on_fenced))
     return m
 
 
@@ -115,8 +119,8 @@ def test_a_run_goes_through_zookeeper_into_the_history(zk_client: Any, path: str
     m.task_update("j_task", "TASK_FINISHED", "agent-1")
     assert m.active_runs("j") == [] and m.history("j").success_count == 1
 
-    # The nodes: jobs/, schedules/, history/, runs/<job>/ (empty again).
-    assert sorted(zk_client.get_children(path)) == ["history", "jobs", "runs", "schedules"]
+    # The nodes: epoch, jobs/, schedules/, history/, runs/<job>/ (empty again).
+    assert sorted(zk_client.get_children(path)) == ["epoch", "history", "jobs", "runs", "schedules"]
     assert zk_client.get_children(f"{path}/runs/j") == []
     history = json.loads(zk_client.get(f"{path}/history/j")[0])
     assert history["successCount"] == 1
@@ -140,3 +144,35 @@ def test_writes_are_versioned_and_transactions_all_or_nothing(zk_client: Any, pa
         m.create_job(job("k"))
     assert not zk_client.exists(f"{path}/jobs/k")
     assert not zk_client.exists(f"{path}/history/k")
+
+
+def test_an_older_leader_is_fenced_and_told_to_step_down(zk_client: Any, path: str) -> None:
+    clock = Clock(at(2024, 1, 1, 0, 0, 30))
+    told: list[str] = []
+    old = metronome(zk_client, path, clock, on_fenced=told.append)
+    old.create_job(job("j"))
+    old.create_schedule("j", parse_schedule({"id": "s", "cron": "* * * * *"}))
+    run = old.start_run("j")
+
+    new = metronome(zk_client, path, clock)  # a newer leader loads the state: the epoch is its
+    writes: list[tuple[str, Callable[[], object]]] = [
+        ("create a job", lambda: old.create_job(job("k"))),
+        ("start a run", lambda: old.start_run("j")),
+        ("a scheduled run", lambda: old.tick(at(2024, 1, 1, 0, 1))),
+        ("launch", lambda: old.launching("j", run.id, "j_task", "agent-1")),
+        ("stop a run", lambda: old.stop_run("j", run.id)),
+        ("delete the job", lambda: old.delete_job("j", stop_current_runs=True)),
+    ]
+    for what, write in writes:
+        with pytest.raises(Fenced):
+            write()
+        assert told and told[-1].startswith("fenced"), what
+    assert len(told) == len(writes)
+    # Nothing of it reached ZooKeeper: the newer leader reads what it loaded.
+    assert sorted(zk_client.get_children(f"{path}/jobs")) == ["j"]
+    assert zk_client.get_children(f"{path}/runs/j") == [run.id]
+    assert json.loads(zk_client.get(f"{path}/runs/j/{run.id}")[0])["tasks"] == []
+    assert new.create_job(job("k")).id == "k"  # ...while the newer one writes as usual
+    again = metronome(zk_client, path, clock)
+    assert [x.id for x in again.active_runs("j")] == [run.id]
+    assert [x.id for x in again.jobs()] == ["j", "k"]

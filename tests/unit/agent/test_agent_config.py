@@ -8,7 +8,7 @@ import pytest
 
 from daemons.agent import config as agent_config
 from daemons.agent.config import AgentConfig
-from daemons.agent.main import check_config
+from daemons.agent.main import main
 from daemons.kit.config import ConfigError, load
 
 
@@ -55,9 +55,9 @@ def test_each_problem_is_reported(tmp_path: Path, text: str, problem: str) -> No
 
 
 def test_check_config_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert check_config(str(write(tmp_path, 'master = "m:5050"\n'))) == 0
-    assert check_config(str(write(tmp_path, 'master = "m"\nport = 0\n'))) == 1
-    out = capsys.readouterr().out.splitlines()
+    assert main(["check-config", str(write(tmp_path, 'master = "m:5050"\n'))]) == 0
+    assert main(["check-config", str(write(tmp_path, 'master = "m"\nport = 0\n'))]) == 1
+    out = capsys.readouterr().err.splitlines()
     assert any(line.startswith("master:") for line in out)
     assert any(line.startswith("port:") for line in out)
 

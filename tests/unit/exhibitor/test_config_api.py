@@ -148,13 +148,55 @@ def test_set_rolling_starts_a_roll_and_refuses_a_second(client: FlaskClient) -> 
     forced = client.get("/exhibitor/v1/config/force-commit-rolling")
     assert forced.status_code == 409
     assert "never force-commits" in forced.get_json()["message"]
-    back = client.get("/exhibitor/v1/config/rollback-rolling")
+    back = client.post("/exhibitor/v1/config/rollback-rolling")
     assert back.get_json() == {"message": "rolling back, one server at a time", "succeeded": True}
     # Nothing had restarted yet, so the rollback is done at once.
     assert state(client)["config"]["rollStatus"] == "rolled back: rollback requested"
     assert state(client)["config"]["serversSpec"] == SPEC
-    nothing = client.get("/exhibitor/v1/config/rollback-rolling")
+    nothing = client.post("/exhibitor/v1/config/rollback-rolling")
     assert nothing.status_code == 409 and nothing.get_json()["succeeded"] is False
+
+
+def test_a_get_never_rolls_a_change_back(client: FlaskClient) -> None:
+    """Exhibitor rolls back on `GET config/rollback-rolling`; here a GET (a link, a prefetch, an
+    <img> on any web page) changes nothing: 405 saying to POST, and the roll goes on."""
+    started = client.post(
+        "/exhibitor/v1/config/set-rolling", json={"serversSpec": f"{SPEC},S:4:10.0.0.4"}
+    )
+    assert started.get_json()["succeeded"] is True
+    before = state(client)
+    for method in ("GET", "HEAD"):
+        refused = client.open("/exhibitor/v1/config/rollback-rolling", method=method)
+        assert refused.status_code == 405
+        assert refused.headers["Allow"] == "POST"
+    body = client.get("/exhibitor/v1/config/rollback-rolling").get_json()
+    assert body["succeeded"] is False and "POST" in body["message"]
+    after = state(client)
+    assert after["version"] == before["version"]
+    assert after["config"]["rollInProgress"] is True
+    assert after["config"]["rollStatus"] == before["config"]["rollStatus"]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Content-Type": "text/plain"},
+        {"Content-Type": "application/x-www-form-urlencoded"},
+        {},  # no Content-Type at all: what a web page's Blob sends without a preflight
+    ],
+)
+def test_a_body_that_is_not_declared_json_is_415_and_changes_nothing(
+    client: FlaskClient, headers: dict[str, str]
+) -> None:
+    for path in ("set", "set-rolling"):
+        answer = client.post(
+            f"/exhibitor/v1/config/{path}", data=json.dumps({"checkMs": 5000}), headers=headers
+        )
+        assert answer.status_code == 415, answer.get_json()
+        assert answer.get_json()["succeeded"] is False
+        assert "application/json" in answer.get_json()["message"]
+    assert state(client)["version"] == 0
+    assert state(client)["config"]["checkMs"] != 5000
 
 
 def test_set_rolling_refuses_what_cannot_keep_a_quorum(client: FlaskClient) -> None:

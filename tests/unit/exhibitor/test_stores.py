@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from daemons.kit.errors import Conflict
+from daemons.kit.errors import Conflict, StoreUnavailable
 from exhibitor.properties import make
 from exhibitor.rolling import Shared
-from exhibitor.stores import FileStore, StaticStore, StoreUnavailable, read_or_seed
+from exhibitor.stores import FileStore, StaticStore, read_or_seed
 
 SEED = make("S:1:h1,S:2:h2,S:3:h3", {"tickTime": "500"})
 
