@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from daemons.marathon.model import Constraint
-from daemons.mesos_client.events import AttributeValue
+from daemons.protocols.models import AttributeValue
 
 HOSTNAME_FIELDS = frozenset({"hostname", "@hostname"})
 REGION_FIELD = "@region"

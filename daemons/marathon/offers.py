@@ -16,8 +16,8 @@ from typing import Any
 from daemons.marathon.constraints import Placement, satisfied
 from daemons.marathon.model import AppDefinition, Constraint
 from daemons.marathon.task_info import build_task_info
-from daemons.mesos_client.events import Offer
 from daemons.protocols import JSON
+from daemons.protocols.models import Offer
 from daemons.protocols.resources import EMPTY, UNRESERVED, Range, Resources
 
 # Marathon's NoOfferMatchReason names, in its "funnel" order (the first is the one it reports).

@@ -22,8 +22,8 @@ from daemons.marathon import constraints, offers, pathid
 from daemons.marathon.model import AppDefinition, Instance
 from daemons.marathon.planning import Decline, Launch, OfferUse, Plan, State
 from daemons.marathon.timestamps import marathon_ts
-from daemons.mesos_client.events import AttributeValue, Offer
 from daemons.protocols import JSON
+from daemons.protocols.models import AttributeValue, Offer
 
 # A declined offer comes back after this long while some app still waits for resources.
 SHORT_REFUSE = 5.0

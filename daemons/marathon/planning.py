@@ -37,8 +37,8 @@ from daemons.marathon.model import (
     DeploymentStep,
     Instance,
 )
-from daemons.mesos_client.events import AttributeValue
 from daemons.protocols import JSON
+from daemons.protocols.models import AttributeValue
 
 # A kill not confirmed by a terminal status is sent again after this long (Mesos may lose one).
 KILL_RETRY_SECONDS = 30.0

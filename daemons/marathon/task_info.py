@@ -11,9 +11,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from daemons.marathon.model import AppDefinition, HealthCheck
-from daemons.mesos_client.tasks import command_task
 from daemons.protocols import JSON
 from daemons.protocols.resources import Resources, by_role_to_v1
+from daemons.protocols.tasks import command_task
 
 # EnvironmentHelper: label variables longer than this are left out (an env var size limit).
 _MAX_ENV_LENGTH = 512

@@ -15,9 +15,9 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from daemons.mesos_client.events import AttributeValue, Offer
 from daemons.metronome.jobspec import Constraint, RunSpec
 from daemons.metronome.runs import JobRun
+from daemons.protocols.models import AttributeValue, Offer
 from daemons.protocols.resources import EMPTY, UNRESERVED, Resources
 
 

@@ -20,11 +20,11 @@ from collections.abc import Callable
 from daemons.mesos_client.errors import MesosClientError
 from daemons.mesos_client.events import Event, Offer, Offers, Update
 from daemons.mesos_client.scheduler import SchedulerClient
-from daemons.mesos_client.tasks import command_task
 from daemons.metronome import placement
 from daemons.metronome import runs as r
 from daemons.metronome.metronome import Metronome
 from daemons.protocols import JSON
+from daemons.protocols.tasks import command_task
 
 log = logging.getLogger(__name__)
 
