@@ -12,8 +12,8 @@ allows, in which case the master fails over instead (a mass event is more likely
 problem on this master's side than the loss of most of the cluster).
 
 Pure: each decision is a value that `leadership.py` applies to the `Master`. It may import the
-records (`model`, `registry`) and the wire layer; not the `Master`, threads or the clock (`now`
-comes in).
+records (`model`, `registry`, `recorded`); not the `Master`, threads or the clock (`now` comes
+in).
 """
 
 from __future__ import annotations
@@ -22,10 +22,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from daemons.master.model import Framework, with_id
+from daemons.master.recorded import framework_info
 from daemons.master.registry import ACTIVE, ADMITTED, Entry, RegistryState
-from daemons.protocols import JSON
-from daemons.protocols.fields import ProtocolError
-from daemons.protocols.models import FrameworkInfo
 
 
 @dataclass(frozen=True)
@@ -49,7 +47,7 @@ def recovery(state: RegistryState, now: float, reregister_timeout: float) -> Rec
         frameworks.append(
             Framework(
                 framework_id=framework_id,
-                info=with_id(registered_info(entry.info), "id", framework_id),
+                info=with_id(framework_info(entry.info, "registry"), "id", framework_id),
                 registered_time=entry.time,
                 recovered=True,
                 disconnected_at=now,  # the failover timeout counts from the election
@@ -61,15 +59,6 @@ def recovery(state: RegistryState, now: float, reregister_timeout: float) -> Rec
         frameworks=tuple(frameworks),
         removed_frameworks=frozenset(removed),
     )
-
-
-def registered_info(raw: JSON) -> FrameworkInfo:
-    """The FrameworkInfo a registry entry holds (as its framework sent it, validated then).
-    One that no longer parses still names the framework, with Mesos' defaults."""
-    try:
-        return FrameworkInfo.parse(raw, "registry.framework_info")
-    except ProtocolError:
-        return FrameworkInfo(user="", name="", raw=raw)
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,7 @@ def allocate(master: Master, rng: Shuffler, agent_ids: list[str] | None = None) 
 
 def offer_json(offer: Offer, agent: Agent, framework: Framework) -> JSON:
     """The v1 Offer of an OFFERS event (MULTI_ROLE frameworks also see its allocation role)."""
-    multi_role = "MULTI_ROLE" in framework.capabilities
+    multi_role = framework.info.has_capability("MULTI_ROLE")
     executor_ids = sorted(
         {e.executor_id for e in agent.executors.values() if e.framework_id == offer.framework_id}
     )

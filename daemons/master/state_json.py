@@ -21,14 +21,7 @@ from daemons.master.view import ConfigView, MasterView
 from daemons.protocols import JSON
 from daemons.protocols import resources as res
 from daemons.protocols.ids import id_json
-from daemons.protocols.models import (
-    ContainerInfo,
-    DiscoveryInfo,
-    HealthCheck,
-    KillPolicy,
-    TaskInfo,
-    TaskStatus,
-)
+from daemons.protocols.models import TaskInfo, TaskStatus
 
 BUILD = {"build_date": "2026-11-25", "build_time": 1795996800.0, "build_user": "pydcos"}
 
@@ -71,8 +64,8 @@ def _tasks(tasks: Iterable[Task], raw: bool) -> Any:
     return [task_json(t) for t in tasks]
 
 
-# The parts of a TaskInfo the state JSON echoes.
-_Part = DiscoveryInfo | ContainerInfo | HealthCheck | KillPolicy
+# The parts of a task the state JSON shows as its framework sent them.
+_ECHOED = ("labels", "discovery", "container", "health_check", "kill_policy")
 
 
 def status_json(status: TaskStatus) -> JSON:
@@ -101,19 +94,12 @@ def _render_task(task: Task) -> JSON:
         "role": task.role,
         "statuses": [status_json(s) for s in task.statuses],
     }
-    info = task.info  # what the framework sent is shown as it was sent
-    labels = info.raw.get("labels")
-    if labels is not None:
-        body["labels"] = labels.get("labels", [])
-    parts: tuple[tuple[str, _Part | None], ...] = (
-        ("discovery", info.discovery),
-        ("container", info.container),
-        ("health_check", info.health_check),
-        ("kill_policy", info.kill_policy),
-    )
-    for key, part in parts:
-        if part is not None:
-            body[key] = part.raw
+    info = task.info
+    for key in _ECHOED:  # as the framework sent them
+        if key in info.raw:
+            body[key] = info.raw[key]
+    if isinstance(body.get("labels"), dict):  # a Labels message: the state shows its list
+        body["labels"] = body["labels"].get("labels", [])
     if isinstance(info, TaskInfo):
         user = info.command.user if info.command is not None else None
     else:

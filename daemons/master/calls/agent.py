@@ -2,18 +2,19 @@
 
 `parse_subscribe(body)` and `parse(kind, body)` return the call's payload (and, for calls on an
 established stream, the agent id the call names) or raise `ProtocolError` naming the bad field
-(`agent_calls` answers 400). What a re-registering agent reports of its frameworks, executors
-and tasks is taken item by item: one it cannot have meant (no id, malformed) is left out and
-logged, as the master always did, rather than refusing the agent's whole registration.
+(`agent_calls` answers 400). What a re-registering agent reports of the frameworks, executors
+and tasks it runs is read as `recorded` reads what was accepted before: as far as it goes, and
+an item without its ids or resources left out (logged), never refusing the registration.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
+from daemons.master import recorded
 from daemons.master.calls.scheduler import call_id, payload_of
 from daemons.protocols import JSON
 from daemons.protocols import fields as f
@@ -24,8 +25,6 @@ from daemons.protocols.models import Task as ReportedTask
 from daemons.protocols.states import ALL_TASK_STATES
 
 log = logging.getLogger(__name__)
-
-_M = TypeVar("_M")
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,35 +86,27 @@ def _agent_info(payload: JSON) -> AgentInfo:
     return info
 
 
-def _each(items: list[JSON], parse: Callable[[JSON, str], _M], where: str) -> Iterator[_M | None]:
-    """Each item parsed, or None for one that is malformed (logged)."""
-    for item in items:
-        try:
-            yield parse(item, where)
-        except ProtocolError as err:
-            log.warning("agent reported a malformed item, ignored: %s", err)
-            yield None
-
-
 def parse_subscribe(body: JSON) -> Subscribe:
     payload = payload_of(body, "subscribe")
     info = _agent_info(payload)
     raw_frameworks = f.objects(payload, "frameworks", "subscribe")
     raw_executors = f.objects(payload, "executors", "subscribe")
     raw_tasks = f.objects(payload, "tasks", "subscribe")
-    frameworks = _each(raw_frameworks, FrameworkInfo.parse, "subscribe.frameworks[]")
-    executors = _each(raw_executors, ExecutorInfo.parse, "subscribe.executors[]")
+    frameworks = [recorded.framework_info(r, "subscribe.frameworks[]") for r in raw_frameworks]
+    executors = [recorded.executor_info(r, "subscribe.executors[]") for r in raw_executors]
+    tasks = [recorded.task(r, "subscribe.tasks[]") for r in raw_tasks]
+    left_out = executors.count(None) + tasks.count(None)
+    if left_out:
+        log.warning("agent reported %d executors or tasks without ids or resources", left_out)
     return Subscribe(
         agent_info=info,
         agent_id=info.id or opt_id_value(body, "agent_id", "call") or None,
         address_ip=_address_ip(info.raw),
         version=f.opt_string(payload, "version", "subscribe") or "",
         boot_id=f.opt_string(payload, "boot_id", "subscribe") or "",
-        frameworks={fw.id: fw for fw in frameworks if fw is not None and fw.id},
-        executors=tuple(e for e in executors if e is not None and e.framework_id),
-        tasks=tuple(
-            t for t in _each(raw_tasks, ReportedTask.parse, "subscribe.tasks[]") if t is not None
-        ),
+        frameworks={fw.id: fw for fw in frameworks if fw.id},
+        executors=tuple(e for e in executors if e is not None),
+        tasks=tuple(t for t in tasks if t is not None),
     )
 
 

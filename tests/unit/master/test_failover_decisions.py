@@ -63,6 +63,16 @@ def test_active_frameworks_are_known_again_disconnected_since_the_election() -> 
     assert found.removed_frameworks == {"fw-3"}
 
 
+def test_a_framework_entry_that_no_longer_parses_is_still_recovered() -> None:
+    """An entry an earlier release wrote, with a field this one reads more strictly: the
+    framework is known again (Mesos' defaults for what cannot be read), its info echoed."""
+    info = {"user": "root", "name": "old", "checkpoint": 1, "roles": ["a"]}
+    state = RegistryState(frameworks={"fw-9": Entry(ACTIVE, info, 10.0)})
+    (framework,) = recovery(state, now=100.0, reregister_timeout=20.0).frameworks
+    assert (framework.framework_id, framework.info.name, framework.roles) == ("fw-9", "old", ("*",))
+    assert framework.info.raw == dict(info, id={"value": "fw-9"})
+
+
 def test_an_empty_registry_recovers_nothing() -> None:
     found = recovery(RegistryState(), now=5.0, reregister_timeout=600.0)
     assert (found.recovered, found.frameworks, found.removed_frameworks) == ({}, (), frozenset())

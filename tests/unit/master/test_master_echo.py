@@ -212,3 +212,39 @@ def test_labels_without_their_list_do_not_break_the_state() -> None:
     launch(master, fid, stream, offer, dict(command_task("t1", agent_id), labels={}))
     (task,) = state_json.state(master)["frameworks"][0]["tasks"]
     assert task["labels"] == []
+
+
+def test_a_task_reported_with_a_part_the_master_cannot_read_is_kept_not_lost() -> None:
+    """A task launched through an earlier release (which checked less) comes back with a health
+    check this master reads more strictly, and statuses without their task id: it is still the
+    agent's running task, shown with what it was sent, not reported lost."""
+    registry = MemoryRegistry()
+    master, clock, agent_streams, fid, fstream = start_cluster(
+        registry, agents=1, tasks_per_agent=1
+    )
+    ((agent_id, _),) = agent_streams.items()
+    (task_id,) = master.frameworks[fid].tasks
+    hostname = master.agents[agent_id].hostname
+    health_check = {"type": "COMMAND", "interval_seconds": "5"}
+    reported = {
+        "task_id": {"value": task_id},
+        "framework_id": {"value": fid},
+        "name": task_id,
+        "state": "TASK_RUNNING",
+        "resources": command_task(task_id, agent_id)["resources"],
+        "health_check": health_check,
+        "statuses": [{"state": "TASK_RUNNING", "timestamp": 1000.0}],
+    }
+    master.demote()
+    new, _ = make_master(registry, clock, master_id="m2")
+    _, fstream = subscribe(new, framework_id=fid)
+    reregister(new, agent_id, [reported], hostname)
+    assert events(fstream, "UPDATE") == []
+    (task,) = state_json.state(new)["frameworks"][0]["tasks"]
+    assert (task["id"], task["state"], task["health_check"]) == (
+        task_id,
+        "TASK_RUNNING",
+        health_check,
+    )
+    assert task["statuses"] == [{"state": "TASK_RUNNING", "timestamp": 1000.0}]
+    assert new.agents[agent_id].used().scalar("cpus") == 1.0

@@ -393,8 +393,7 @@ def test_a_task_that_ended_while_its_agent_was_unreachable_is_not_reported_lost(
         "TASK_UNREACHABLE"
     }
     tasks[0]["state"] = "TASK_FINISHED"
-    finished = {"task_id": tasks[0]["task_id"], "state": "TASK_FINISHED", "timestamp": clock.now}
-    tasks[0]["statuses"] = [finished]
+    tasks[0]["statuses"] = [{"state": "TASK_FINISHED", "timestamp": clock.now}]
     _, stream = reregister(master, agent_id, tasks, hostname)
     assert events(fstream, "UPDATE") == []  # no TASK_LOST, no TASK_DROPPED
     finished = tasks[0]["task_id"]["value"]

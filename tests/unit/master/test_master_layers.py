@@ -17,6 +17,7 @@ CORE = (
     "validation",
     "calls.scheduler",
     "calls.agent",
+    "recorded",
     "state_json",
     "metrics",
     "view",
