@@ -16,11 +16,10 @@ from daemons.master import state_json
 from daemons.master.agent_removal import mark_gone
 from daemons.master.calls import agent as calls
 from daemons.master.master import Master
-from daemons.master.model import Agent, Executor, Framework, Task, with_field, with_id
+from daemons.master.model import Agent, Executor, Framework, Task, flat, with_field, with_id
 from daemons.master.registry import ADMITTED, GONE, Entry
 from daemons.master.validation import refused
 from daemons.protocols import JSON
-from daemons.protocols import resources as res
 from daemons.protocols.fields import ProtocolError
 from daemons.protocols.ids import id_json
 from daemons.protocols.models import AgentInfo, FrameworkInfo, TaskStatus
@@ -69,7 +68,7 @@ def _task_from_agent(reported: ReportedTask, agent_id: str, now: float) -> Task:
         executor_id=reported.executor_id or "",
         name=reported.name,
         role=reported.allocation_role or "*",
-        resources=res.flatten(reported.resources),
+        resources=flat(reported.resources),
         info=reported,
         state=state if state in ALL_TASK_STATES else "TASK_STAGING",
         statuses=statuses,
@@ -134,7 +133,7 @@ def subscribe(master: Master, body: JSON, stream: EventStream) -> tuple[Agent | 
         master.allocator.add_agent(agent.agent_id, agent.total, agent.allocation())
         _resend_shutdowns_and_kills(agent, removed)
         master.send_operators(
-            {
+            lambda: {
                 "type": "AGENT_ADDED",
                 "agent_added": {"agent": state_json.v1_agent(agent, master.offers)},
             }
@@ -256,7 +255,7 @@ def _adopt(master: Master, agent: Agent, call: calls.Subscribe) -> set[str]:
             framework_id,
             agent.agent_id,
             framework.roles[0],
-            res.flatten(info.resources),
+            flat(info.resources),
             info,
         )
         framework.executors[(agent.agent_id, info.executor_id)] = executor

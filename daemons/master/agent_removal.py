@@ -93,6 +93,6 @@ def mark_gone(
         agent.stream.close()
     master.allocator.remove_agent(agent_id)
     master.send_operators(
-        {"type": "AGENT_REMOVED", "agent_removed": {"agent_id": id_json(agent_id)}}
+        lambda: {"type": "AGENT_REMOVED", "agent_removed": {"agent_id": id_json(agent_id)}}
     )
     master.changed()

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from daemons.master import state_json
 from daemons.master.calls.scheduler import Accept, InvalidTask, Launch
 from daemons.master.master import Master
-from daemons.master.model import Agent, Executor, Framework, Task, with_id
+from daemons.master.model import Agent, Executor, Framework, Task, flat, with_id
 from daemons.master.validation import validate_task
 from daemons.protocols import JSON
 from daemons.protocols import resources as res
@@ -109,7 +109,7 @@ def _prepare_task(
     task_id = info.task_id
     if task_id in framework.tasks:
         return f"Task has duplicate ID: {task_id}"
-    task_resources = res.flatten(info.resources)
+    task_resources = flat(info.resources)
     role = info.allocation_role or default_role
     executor_info = group_executor or info.executor
     consumed = task_resources
@@ -118,7 +118,7 @@ def _prepare_task(
     if executor_info is not None:
         executor_id = executor_info.executor_id
         if (framework.framework_id, executor_id) not in agent.executors:
-            executor_resources = res.flatten(executor_info.resources)
+            executor_resources = flat(executor_info.resources)
             consumed = consumed + executor_resources
             executor = Executor(
                 executor_id=executor_id,
@@ -147,7 +147,9 @@ def _admit(master: Master, framework: Framework, agent: Agent, task: Task) -> No
     framework.tasks[task.task_id] = task
     agent.tasks[(framework.framework_id, task.task_id)] = task
     master.count("tasks_staging")
-    master.send_operators({"type": "TASK_ADDED", "task_added": {"task": state_json.v1_task(task)}})
+    master.send_operators(
+        lambda: {"type": "TASK_ADDED", "task_added": {"task": state_json.v1_task(task)}}
+    )
 
 
 def _register_executor(master: Master, framework: Framework, agent: Agent, ex: Executor) -> None:

@@ -168,9 +168,14 @@ class Master:
         agent.stream.send(event)
         return True
 
-    def send_operators(self, event: JSON) -> None:
+    def send_operators(self, event: Callable[[], JSON]) -> None:
+        """Send `event()` to the operator API's subscribers; it is built only when there is
+        one (a re-registration storm renders no v1 objects for nobody)."""
+        if not self.operator_streams:
+            return
+        built = event()
         for stream in list(self.operator_streams):
-            stream.send(event)
+            stream.send(built)
 
     # --- status updates ---------------------------------------------------------------------
 
@@ -241,7 +246,7 @@ class Master:
             return
         task.state = state
         self.send_operators(
-            {
+            lambda: {
                 "type": "TASK_UPDATED",
                 "task_updated": {
                     "framework_id": id_json(task.framework_id),
@@ -379,7 +384,7 @@ class Master:
         self.completed_frameworks.append(framework)
         del self.completed_frameworks[: -self.config.max_completed_frameworks]
         self.send_operators(
-            {
+            lambda: {
                 "type": "FRAMEWORK_REMOVED",
                 "framework_removed": {"framework_info": framework.info.raw},
             }

@@ -78,7 +78,7 @@ def subscribe(master: Master, body: JSON, stream: EventStream) -> tuple[Framewor
         framework.suppressed_roles = set(suppressed)
         master.count("frameworks_subscribed")
         master.send_operators(
-            {
+            lambda: {
                 "type": event_type,
                 event_type.lower(): {"framework": state_json.v1_framework(framework)},
             }
