@@ -63,7 +63,13 @@ class SimulatedAgent:
                     "name": f"task-{index}-{t}",
                     "state": "TASK_RUNNING",
                     "resources": resources(0.01, 1),
-                    "statuses": [{"state": "TASK_RUNNING", "timestamp": time.time()}],
+                    "statuses": [
+                        {
+                            "task_id": {"value": f"task-{index}-{t}"},
+                            "state": "TASK_RUNNING",
+                            "timestamp": time.time(),
+                        }
+                    ],
                 }
             )
         self.agent_id = ""

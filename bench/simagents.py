@@ -77,6 +77,7 @@ class SimAgent:
             for f in range(frameworks)
         ]
         now = time.time()
+        # Each task as the agent reports it (docs/agent-protocol.md): statuses carry its id.
         self.tasks = [
             {
                 "task_id": {"value": f"task-{index}-{t}"},
@@ -84,7 +85,13 @@ class SimAgent:
                 "name": f"task-{index}-{t}",
                 "state": "TASK_RUNNING",
                 "resources": resources(0.1, 32),
-                "statuses": [{"state": "TASK_RUNNING", "timestamp": now}],
+                "statuses": [
+                    {
+                        "task_id": {"value": f"task-{index}-{t}"},
+                        "state": "TASK_RUNNING",
+                        "timestamp": now,
+                    }
+                ],
             }
             for t in range(tasks)
         ]

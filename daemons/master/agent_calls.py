@@ -1,7 +1,12 @@
-"""Agent-side calls (docs/agent-protocol.md), applied to the `Master` under its lock."""
+"""Agent-side calls (docs/agent-protocol.md), applied to the `Master` under its lock.
+
+Each call is parsed first, outside the lock (`calls.agent`): a malformed one is refused with
+400 and changes nothing; the handlers read only the typed payload.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import Any
 
@@ -9,96 +14,76 @@ from daemons.kit.errors import BadRequest, Forbidden
 from daemons.kit.streams import EventStream
 from daemons.master import state_json
 from daemons.master.agent_removal import mark_gone
+from daemons.master.calls import agent as calls
 from daemons.master.master import Master
-from daemons.master.model import Agent, Executor, Framework, Task, id_json
+from daemons.master.model import Agent, Executor, Framework, Task, flat, with_field, with_id
 from daemons.master.registry import ADMITTED, GONE, Entry
-from daemons.master.validation import call_payload, parse_id, parse_resources
+from daemons.master.validation import refused
 from daemons.protocols import JSON
-from daemons.protocols import resources as res
+from daemons.protocols.fields import ProtocolError
+from daemons.protocols.ids import id_json
+from daemons.protocols.models import AgentInfo, FrameworkInfo, TaskStatus
+from daemons.protocols.models import Task as ReportedTask
 from daemons.protocols.states import ALL_TASK_STATES
 
 log = logging.getLogger(__name__)
 
-
-def _agent_info(payload: JSON) -> tuple[JSON, dict[str, res.Resources]]:
-    info = payload.get("agent_info")
-    if not isinstance(info, dict):
-        raise BadRequest("Failed to validate call: Expecting 'agent_info' to be present")
-    if not isinstance(info.get("hostname"), str) or not info["hostname"]:
-        raise BadRequest("Failed to validate call: 'agent_info.hostname' is required")
-    port = info.get("port", 5051)
-    if not isinstance(port, int) or not 0 < port < 65536:
-        raise BadRequest("Failed to validate call: 'agent_info.port' must be a port number")
-    try:
-        total = res.from_v1(info.get("resources") or [])
-    except ValueError as err:
-        raise BadRequest(f"Failed to validate call: agent resources: {err}") from None
-    return info, total
+# Our agent protocol has no Mesos counterpart to name: its 400s say "Failed to validate call".
+CALL = "call"
 
 
-def _recovered_framework(master: Master, info: JSON, framework_id: str) -> Framework:
+def _recovered_framework(
+    master: Master, info: FrameworkInfo | None, framework_id: str
+) -> Framework:
+    """The framework of something an agent runs: known, or known from now on (from what the
+    agent says of it, if anything), disconnected until it subscribes."""
     framework = master.frameworks.get(framework_id)
     if framework is not None:
         return framework
-    roles = tuple(info.get("roles") or [info.get("role") or "*"])
-    capabilities = frozenset(
-        str(c.get("type")) for c in info.get("capabilities") or [] if isinstance(c, dict)
-    )
+    if info is None:
+        info = FrameworkInfo(user="", name="", id=framework_id, raw={"id": id_json(framework_id)})
     framework = Framework(
         framework_id=framework_id,
-        info=dict(info, id=id_json(framework_id)) if info else {"id": id_json(framework_id)},
-        roles=roles,
-        capabilities=capabilities,
+        info=with_id(info, "id", framework_id),
         registered_time=master.clock(),
         recovered=True,
         disconnected_at=master.clock(),
     )
     master.frameworks[framework_id] = framework
-    master.allocator.add_framework(framework_id, roles, active=False)
+    master.allocator.add_framework(framework_id, framework.roles, active=False)
     return framework
 
 
-def _task_from_agent(raw: JSON, agent_id: str) -> Task | None:
-    try:
-        task_id = parse_id(raw.get("task_id"), "task_id", required=True)
-        framework_id = parse_id(raw.get("framework_id"), "framework_id", required=True)
-        resources = parse_resources(raw.get("resources"))
-    except (BadRequest, ValueError):
-        return None
-    role = "*"
-    for item in raw.get("resources") or []:
-        allocation = item.get("allocation_info") if isinstance(item, dict) else None
-        if isinstance(allocation, dict) and isinstance(allocation.get("role"), str):
-            role = allocation["role"]
-            break
-    state = raw.get("state", "TASK_STAGING")
-    executor = raw.get("executor_id")
-    info = {k: v for k, v in raw.items() if k not in ("state", "statuses", "status_update_uuid")}
-    task = Task(
-        task_id=task_id,
-        framework_id=framework_id,
+def _task_from_agent(reported: ReportedTask, agent_id: str, now: float) -> Task:
+    """A task as its agent reports it; a status without a time gets `now`."""
+    statuses = [
+        s if s.timestamp is not None else dataclasses.replace(s, timestamp=now)
+        for s in reported.statuses
+    ]
+    state = reported.state
+    return Task(
+        task_id=reported.task_id,
+        framework_id=reported.framework_id,
         agent_id=agent_id,
-        executor_id=executor.get("value", "") if isinstance(executor, dict) else "",
-        name=str(raw.get("name", "")),
-        role=role,
-        resources=resources,
-        info=info,
+        executor_id=reported.executor_id or "",
+        name=reported.name,
+        role=reported.allocation_role or "*",
+        resources=flat(reported.resources),
+        info=reported,
         state=state if state in ALL_TASK_STATES else "TASK_STAGING",
+        statuses=statuses,
+        latest_status=statuses[-1] if statuses else None,
     )
-    statuses = raw.get("statuses")
-    task.statuses = list(statuses) if isinstance(statuses, list) else [{"state": task.state}]
-    task.latest_status = task.statuses[-1] if task.statuses else None
-    return task
 
 
 def subscribe(master: Master, body: JSON, stream: EventStream) -> tuple[Agent | None, JSON]:
     """Register or re-register an agent. The registry is written first when the agent is new
     or was unreachable; an agent marked gone gets an ERROR event instead (None, event)."""
-    payload = call_payload(body, "subscribe")
-    info, total = _agent_info(payload)
-    agent_id = parse_id(info.get("id"), "agent_info.id", required=False) or parse_id(
-        body.get("agent_id"), "agent_id", required=False
-    )
+    try:
+        call = calls.parse_subscribe(body)
+    except ProtocolError as err:
+        raise refused(CALL, err) from None
+    agent_id = call.agent_id
     with master.lock:
         now = master.clock()
         if agent_id and master.registry_state.agent_in(agent_id, GONE) is not None:
@@ -109,6 +94,7 @@ def subscribe(master: Master, body: JSON, stream: EventStream) -> tuple[Agent | 
             }
         agent = master.agents.get(agent_id) if agent_id else None
         new_id = agent_id or master.ids.agent_id()
+        info = with_id(call.agent_info, "id", new_id)
         if not agent_id:
             _replace_restarted(master, info)
         if not agent_id or (
@@ -116,7 +102,7 @@ def subscribe(master: Master, body: JSON, stream: EventStream) -> tuple[Agent | 
             and agent_id not in master.recovered
         ):
             # New, back from unreachable, or unknown to this registry: admitted before use.
-            master.persist_agent(new_id, Entry(ADMITTED, dict(info, id=id_json(new_id)), now))
+            master.persist_agent(new_id, Entry(ADMITTED, info.raw, now))
         if agent is not None:
             if agent.stream is not None and agent.stream is not stream:
                 old, agent.stream = agent.stream, None
@@ -125,14 +111,7 @@ def subscribe(master: Master, body: JSON, stream: EventStream) -> tuple[Agent | 
             master.allocator.remove_agent(agent.agent_id)
             agent.reregistered_time = now
         else:
-            agent = Agent(
-                agent_id=new_id,
-                info={},
-                hostname=info["hostname"],
-                port=int(info.get("port", 5051)),
-                total=total,
-                registered_time=now,
-            )
+            agent = Agent(agent_id=new_id, info=info, registered_time=now)
             if agent_id:
                 agent.reregistered_time = now
             master.agents[agent.agent_id] = agent
@@ -141,22 +120,20 @@ def subscribe(master: Master, body: JSON, stream: EventStream) -> tuple[Agent | 
         master.recovered.pop(agent.agent_id, None)
         master.missing_agents.pop(agent.agent_id, None)
         master.cancel_removal(agent.agent_id)
-        agent.info = dict(info, id=id_json(agent.agent_id))
-        agent.hostname = info["hostname"]
-        agent.port = int(info.get("port", 5051))
-        agent.total = total
-        agent.version = str(payload.get("version", ""))
-        agent.boot_id = str(payload.get("boot_id", ""))
+        agent.info = info
+        agent.address_ip = call.address_ip
+        agent.version = call.version
+        agent.boot_id = call.boot_id
         agent.stream = stream
         agent.active = True
         agent.disconnected_at = agent.unreachable_since = None
         agent.last_heard = agent.ping_sent = now
         agent.pings_missed = 0
-        removed = _adopt(master, agent, payload)
-        master.allocator.add_agent(agent.agent_id, total, agent.allocation())
+        removed = _adopt(master, agent, call)
+        master.allocator.add_agent(agent.agent_id, agent.total, agent.allocation())
         _resend_shutdowns_and_kills(agent, removed)
         master.send_operators(
-            {
+            lambda: {
                 "type": "AGENT_ADDED",
                 "agent_added": {"agent": state_json.v1_agent(agent, master.offers)},
             }
@@ -177,15 +154,17 @@ def subscribe(master: Master, body: JSON, stream: EventStream) -> tuple[Agent | 
         return agent, first
 
 
-def _replace_restarted(master: Master, info: JSON) -> None:
+def _replace_restarted(master: Master, info: AgentInfo) -> None:
     """A new agent (no id) at the address of a known one: that machine rebooted (its boot id
     changed) or its work dir was wiped. The old agent is marked gone in the registry and its
     tasks are reported TASK_GONE (TASK_LOST to frameworks without PARTITION_AWARE)."""
-    port = int(info.get("port", 5051))
-    known = {a.agent_id: a.info for a in master.agents.values()}
-    known.update({k: e.info for k, e in master.recovered.items()})
-    for old_id, old_info in sorted(known.items()):
-        if old_info.get("hostname") == info["hostname"] and old_info.get("port", 5051) == port:
+    known: dict[str, tuple[object, object, JSON]] = {
+        a.agent_id: (a.hostname, a.port, a.info.raw) for a in master.agents.values()
+    }
+    for old_id, entry in master.recovered.items():  # agents known only from the registry
+        known[old_id] = (entry.info.get("hostname"), entry.info.get("port", 5051), entry.info)
+    for old_id, (hostname, port, old_info) in sorted(known.items()):
+        if hostname == info.hostname and port == info.port:
             mark_gone(
                 master,
                 old_id,
@@ -221,20 +200,24 @@ def _resend_shutdowns_and_kills(agent: Agent, removed: set[str]) -> None:
             )
 
 
-def _adopt(master: Master, agent: Agent, payload: JSON) -> set[str]:
+def _ended_meanwhile(task: Task) -> TaskStatus:
+    """The status that ends a task its agent reports terminal: its latest, in that state."""
+    latest = task.latest_status
+    if latest is None:
+        built = TaskStatus(task_id=task.task_id, state=task.state)
+        return dataclasses.replace(built, raw=built.to_json())
+    return with_field(latest, "state", task.state, task.state)
+
+
+def _adopt(master: Master, agent: Agent, call: calls.Subscribe) -> set[str]:
     """Take the agent's word for its frameworks, executors and tasks; lose what it lacks.
     Returns the ids of frameworks already removed that the agent still runs something of."""
     removed_ids = master.removed_frameworks | {f.framework_id for f in master.completed_frameworks}
     removed: set[str] = set()
-    infos: dict[str, JSON] = {}
-    for info in payload.get("frameworks") or []:
-        if isinstance(info, dict) and isinstance(info.get("id"), dict):
-            infos[str(info["id"].get("value"))] = info
     reported: set[tuple[str, str]] = set()
-    for raw in payload.get("tasks") or []:
-        task = _task_from_agent(raw, agent.agent_id) if isinstance(raw, dict) else None
-        if task is None:
-            continue
+    now = master.clock()
+    for item in call.tasks:
+        task = _task_from_agent(item, agent.agent_id, now)
         if task.terminal:
             # Ended while we did not hear from the agent; its update (not acknowledged yet)
             # comes again and goes to the framework. Until then it is not missing: take the
@@ -242,14 +225,14 @@ def _adopt(master: Master, agent: Agent, payload: JSON) -> set[str]:
             known = agent.tasks.get((task.framework_id, task.task_id))
             if known is not None and not known.terminal:
                 reported.add((task.framework_id, task.task_id))
-                master.apply_status(known, dict(task.latest_status or {}, state=task.state))
+                master.apply_status(known, _ended_meanwhile(task))
             continue
         if task.framework_id in removed_ids:
             removed.add(task.framework_id)
             continue
         reported.add((task.framework_id, task.task_id))
         framework = _recovered_framework(
-            master, infos.get(task.framework_id, {}), task.framework_id
+            master, call.frameworks.get(task.framework_id), task.framework_id
         )
         known = framework.tasks.get(task.task_id)
         if known is not None:
@@ -261,24 +244,22 @@ def _adopt(master: Master, agent: Agent, payload: JSON) -> set[str]:
             continue
         framework.tasks[task.task_id] = task
         agent.tasks[(task.framework_id, task.task_id)] = task
-    for raw in payload.get("executors") or []:
-        if not isinstance(raw, dict):
-            continue
-        try:
-            executor_id = parse_id(raw.get("executor_id"), "executor_id", required=True)
-            framework_id = parse_id(raw.get("framework_id"), "framework_id", required=True)
-            resources = parse_resources(raw.get("resources"))
-        except (BadRequest, ValueError):
-            continue
+    for info in call.executors:
+        framework_id = info.framework_id or ""
         if framework_id in removed_ids:
             removed.add(framework_id)
             continue
-        framework = _recovered_framework(master, infos.get(framework_id, {}), framework_id)
+        framework = _recovered_framework(master, call.frameworks.get(framework_id), framework_id)
         executor = Executor(
-            executor_id, framework_id, agent.agent_id, framework.roles[0], resources, raw
+            info.executor_id,
+            framework_id,
+            agent.agent_id,
+            framework.roles[0],
+            flat(info.resources),
+            info,
         )
-        framework.executors[(agent.agent_id, executor_id)] = executor
-        agent.executors[(framework_id, executor_id)] = executor
+        framework.executors[(agent.agent_id, info.executor_id)] = executor
+        agent.executors[(framework_id, info.executor_id)] = executor
     for key, task in list(agent.tasks.items()):
         if key not in reported and not task.terminal:
             owner = master.frameworks.get(task.framework_id)
@@ -309,8 +290,7 @@ def disconnected(master: Master, agent_id: str, stream: EventStream) -> None:
         master.changed()
 
 
-def agent_for_call(master: Master, body: JSON, stream_id: str | None) -> Agent:
-    agent_id = parse_id(body.get("agent_id"), "agent_id", required=True)
+def agent_for_call(master: Master, agent_id: str, stream_id: str | None) -> Agent:
     agent = master.agents.get(agent_id)
     if agent is None:
         raise BadRequest("Agent cannot be found")
@@ -324,63 +304,40 @@ def agent_for_call(master: Master, body: JSON, stream_id: str | None) -> Agent:
 
 
 def handle(master: Master, kind: str, body: JSON, stream_id: str | None) -> None:
+    try:
+        agent_id, payload = calls.parse(kind, body)
+    except ProtocolError as err:
+        raise refused(CALL, err) from None
     if kind == "PONG":
         # Without the master's lock: a burst of registrations (each a registry write under the
         # lock) must not hold up the very answers that keep agents from being marked.
-        agent_for_call(master, body, stream_id).last_heard = master.clock()
+        agent_for_call(master, agent_id, stream_id).last_heard = master.clock()
         return
-    handler = _HANDLERS.get(kind)
-    if handler is None:
-        raise BadRequest(f"Failed to validate call: unknown call type '{kind}'")
     with master.lock:
-        agent = agent_for_call(master, body, stream_id)
+        agent = agent_for_call(master, agent_id, stream_id)
         agent.last_heard = master.clock()  # any call is a sign of life
-        handler(master, agent, body)
+        _HANDLERS[kind](master, agent, payload)
 
 
-def _update(master: Master, agent: Agent, body: JSON) -> None:
-    _apply_update(master, agent, call_payload(body, "update"))
+def _updates(master: Master, agent: Agent, call: calls.Updates) -> None:
+    """Many UPDATEs in one call (a burst of launches): all were parsed (and so validated)
+    before any is applied; applied in order."""
+    for update in call.updates:
+        _update(master, agent, update)
 
 
-def _updates(master: Master, agent: Agent, body: JSON) -> None:
-    """Many UPDATEs in one call (a burst of launches): validated first, applied in order."""
-    payload = call_payload(body, "updates")
-    items = payload.get("updates")
-    if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
-        raise BadRequest("Failed to validate call: 'updates.updates' must be a list of objects")
-    for item in items:
-        _validate_update(item)
-    for item in items:
-        _apply_update(master, agent, item)
-
-
-def _validate_update(payload: JSON) -> tuple[JSON, str, str]:
-    status = payload.get("status")
-    if not isinstance(status, dict):
-        raise BadRequest("Failed to validate call: Expecting 'update.status' to be present")
-    task_id = parse_id(status.get("task_id"), "status.task_id", required=True)
-    if status.get("state") not in ALL_TASK_STATES:
-        raise BadRequest(f"Failed to validate call: unknown task state {status.get('state')!r}")
-    framework_id = parse_id(payload.get("framework_id"), "update.framework_id", required=True)
-    return status, task_id, framework_id
-
-
-def _apply_update(master: Master, agent: Agent, payload: JSON) -> None:
-    status, task_id, framework_id = _validate_update(payload)
-    status = dict(status, agent_id=id_json(agent.agent_id))
-    framework = master.frameworks.get(framework_id)
-    task = framework.tasks.get(task_id) if framework is not None else None
+def _update(master: Master, agent: Agent, update: calls.Update) -> None:
+    status = with_id(update.status, "agent_id", agent.agent_id)
+    framework = master.frameworks.get(update.framework_id)
+    task = framework.tasks.get(status.task_id) if framework is not None else None
     if task is not None and task.agent_id == agent.agent_id:
         master.apply_status(task, status)
     master.count("status_updates_received")
     master.forward_update(framework, status)
 
 
-def _message(master: Master, agent: Agent, body: JSON) -> None:
-    payload = call_payload(body, "message")
-    framework_id = parse_id(payload.get("framework_id"), "message.framework_id", required=True)
-    executor_id = parse_id(payload.get("executor_id"), "message.executor_id", required=True)
-    framework = master.frameworks.get(framework_id)
+def _message(master: Master, agent: Agent, call: calls.Message) -> None:
+    framework = master.frameworks.get(call.framework_id)
     if framework is not None:
         master.send_framework(
             framework,
@@ -388,24 +345,23 @@ def _message(master: Master, agent: Agent, body: JSON) -> None:
                 "type": "MESSAGE",
                 "message": {
                     "agent_id": id_json(agent.agent_id),
-                    "executor_id": id_json(executor_id),
-                    "data": payload.get("data", ""),
+                    "executor_id": id_json(call.executor_id),
+                    "data": call.data,
                 },
             },
         )
 
 
-def _exited_executor(master: Master, agent: Agent, body: JSON) -> None:
-    payload = call_payload(body, "exited_executor")
-    framework_id = parse_id(payload.get("framework_id"), "framework_id", required=True)
-    executor_id = parse_id(payload.get("executor_id"), "executor_id", required=True)
-    status: Any = payload.get("status", 0)
-    framework = master.frameworks.get(framework_id)
+def _exited_executor(master: Master, agent: Agent, call: calls.ExitedExecutor) -> None:
+    framework = master.frameworks.get(call.framework_id)
     if framework is None:
         return
-    master.release_executor(framework, agent.agent_id, executor_id)
-    failure: JSON = {"agent_id": id_json(agent.agent_id), "executor_id": id_json(executor_id)}
-    failure["status"] = status if isinstance(status, int) else 0
+    master.release_executor(framework, agent.agent_id, call.executor_id)
+    failure: JSON = {
+        "agent_id": id_json(agent.agent_id),
+        "executor_id": id_json(call.executor_id),
+        "status": call.status,
+    }
     master.send_framework(framework, {"type": "FAILURE", "failure": failure})
 
 

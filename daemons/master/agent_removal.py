@@ -12,9 +12,10 @@ from __future__ import annotations
 import logging
 
 from daemons.master.master import Master
-from daemons.master.model import Agent, id_json
+from daemons.master.model import Agent
 from daemons.master.registry import GONE, UNREACHABLE, Entry
 from daemons.protocols import JSON
+from daemons.protocols.ids import id_json
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +23,7 @@ log = logging.getLogger(__name__)
 def mark_unreachable(master: Master, agent: Agent, why: str) -> None:
     """Registry first; then the agent leaves the pool and its tasks turn unreachable."""
     now = master.clock()
-    master.persist_agent(agent.agent_id, Entry(UNREACHABLE, agent.info, now))
+    master.persist_agent(agent.agent_id, Entry(UNREACHABLE, agent.info.raw, now))
     log.warning("agent unreachable agent=%s why=%s", agent.agent_id, why)
     agent.unreachable_since = now
     agent.active = False
@@ -43,7 +44,7 @@ def mark_unreachable(master: Master, agent: Agent, why: str) -> None:
         )
         task.unreachable_time = now
         mapped = master.status_for(framework, status)
-        if mapped["state"] == "TASK_LOST":
+        if mapped.state == "TASK_LOST":
             master.apply_status(task, mapped)
         else:
             task.state = "TASK_UNREACHABLE"
@@ -92,6 +93,6 @@ def mark_gone(
         agent.stream.close()
     master.allocator.remove_agent(agent_id)
     master.send_operators(
-        {"type": "AGENT_REMOVED", "agent_removed": {"agent_id": id_json(agent_id)}}
+        lambda: {"type": "AGENT_REMOVED", "agent_removed": {"agent_id": id_json(agent_id)}}
     )
     master.changed()

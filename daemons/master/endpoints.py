@@ -131,7 +131,7 @@ def tasks() -> Response:
             if task_id in (None, t.task_id)
         ]
         selected.sort(
-            key=lambda t: float((t.statuses or [{}])[0].get("timestamp") or 0.0),
+            key=lambda t: (t.statuses[0].timestamp or 0.0) if t.statuses else 0.0,
             reverse=order == "desc",
         )
         body = {"tasks": [state_json.task_json(t) for t in selected[offset : offset + limit]]}

@@ -12,7 +12,8 @@ allows, in which case the master fails over instead (a mass event is more likely
 problem on this master's side than the loss of most of the cluster).
 
 Pure: each decision is a value that `leadership.py` applies to the `Master`. It may import the
-records (`model`, `registry`); not the `Master`, threads or the clock (`now` comes in).
+records (`model`, `registry`, `recorded`); not the `Master`, threads or the clock (`now` comes
+in).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from daemons.master.model import Framework, id_json
+from daemons.master.model import Framework, with_id
+from daemons.master.recorded import framework_info
 from daemons.master.registry import ACTIVE, ADMITTED, Entry, RegistryState
 
 
@@ -42,17 +44,10 @@ def recovery(state: RegistryState, now: float, reregister_timeout: float) -> Rec
         if entry.state != ACTIVE:
             removed.add(framework_id)
             continue
-        info = dict(entry.info, id=id_json(framework_id))
-        roles = tuple(info.get("roles") or [info.get("role") or "*"])
-        capabilities = frozenset(
-            str(c.get("type")) for c in info.get("capabilities") or [] if isinstance(c, dict)
-        )
         frameworks.append(
             Framework(
                 framework_id=framework_id,
-                info=info,
-                roles=roles,
-                capabilities=capabilities,
+                info=with_id(framework_info(entry.info, "registry"), "id", framework_id),
                 registered_time=entry.time,
                 recovered=True,
                 disconnected_at=now,  # the failover timeout counts from the election

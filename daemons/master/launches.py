@@ -1,41 +1,33 @@
 """ACCEPT: turning offers into launched tasks (LAUNCH, LAUNCH_GROUP) under the master's lock.
 
-Structural problems raise `BadRequest`; a task that cannot run becomes a TASK_ERROR or
-TASK_DROPPED update to its framework, as in Mesos, and consumes nothing.
+The call comes parsed (`calls.scheduler.Accept`). A task that cannot run — one that could not be
+read, or that `validation.validate_task` or the offers refuse — becomes a TASK_ERROR or
+TASK_DROPPED update to its framework, as in Mesos, and consumes nothing. The agent gets each
+TaskInfo as its framework sent it, with the agent id filled in.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Iterable
 
-from daemons.kit.errors import BadRequest
 from daemons.master import state_json
+from daemons.master.calls.scheduler import Accept, InvalidTask, Launch
 from daemons.master.master import Master
-from daemons.master.model import Executor, Framework, Task, id_json
-from daemons.master.validation import (
-    call_payload,
-    parse_id,
-    parse_offer_ids,
-    parse_resources,
-    refuse_seconds,
-    validate_task_shape,
-)
+from daemons.master.model import Agent, Executor, Framework, Task, flat, with_id
+from daemons.master.validation import validate_task
 from daemons.protocols import JSON
 from daemons.protocols import resources as res
+from daemons.protocols.ids import id_json
+from daemons.protocols.models import ExecutorInfo, TaskInfo, TaskStatus
 from daemons.protocols.resources import Resources
 
 log = logging.getLogger(__name__)
 
 
-def accept(master: Master, framework: Framework, body: JSON) -> None:
+def accept(master: Master, framework: Framework, call: Accept) -> None:
     """ACCEPT: launch what fits in the offers; return the rest with the call's filter."""
-    payload = call_payload(body, "accept")
-    offer_ids = parse_offer_ids(payload)
-    seconds = refuse_seconds(payload)
-    operations = payload.get("operations") or []
-    if not isinstance(operations, list) or not all(isinstance(o, dict) for o in operations):
-        raise BadRequest("Failed to validate call: 'accept.operations' must be a list of objects")
+    offer_ids = call.offer_ids
     offers = [framework.offers.get(o) for o in offer_ids]
     agent_ids = {o.agent_id for o in offers if o is not None}
     invalid = (
@@ -48,7 +40,7 @@ def accept(master: Master, framework: Framework, body: JSON) -> None:
         for offer in offers:
             if offer is not None:
                 master.remove_offer(offer)
-        _drop_all(master, framework, operations, "Offers are invalid or no longer exist")
+        _drop_all(master, framework, call, "Offers are invalid or no longer exist")
         return
     live = [o for o in offers if o is not None]
     agent = master.agents[live[0].agent_id]
@@ -59,43 +51,38 @@ def accept(master: Master, framework: Framework, body: JSON) -> None:
         framework.offers.pop(offer.offer_id, None)
         agent.offers.discard(offer.offer_id)
     default_role = live[0].role
-    for operation in operations:
-        kind = operation.get("type")
-        if kind == "LAUNCH":
-            launch = operation.get("launch") or {}
-            for info in launch.get("task_infos") or []:
-                _launch(master, framework, agent, available, default_role, info, None)
-        elif kind == "LAUNCH_GROUP":
-            group = operation.get("launch_group") or {}
-            tasks = (group.get("task_group") or {}).get("tasks") or []
-            _launch_group(master, framework, agent, available, default_role, group, tasks)
+    for operation in call.operations:
+        if isinstance(operation, str):
+            log.info("offer operation not supported, ignored type=%s", operation)
+        elif operation.group:
+            _launch_group(master, framework, agent, available, default_role, operation)
         else:
-            log.info("offer operation not supported, ignored type=%s", kind)
+            for info in operation.tasks:
+                _launch(master, framework, agent, available, default_role, info)
     now = master.clock()
     for role, leftover in available.items():
         if not leftover.is_empty():
             master.allocator.recover(
-                framework.framework_id, agent.agent_id, role, leftover, now, seconds
+                framework.framework_id, agent.agent_id, role, leftover, now, call.refuse_seconds
             )
     master.count("offers_accepted", len(live))
     master.changed()
 
 
-def _drop_all(master: Master, framework: Framework, operations: list[JSON], why: str) -> None:
-    for operation in operations:
-        infos: list[Any] = []
-        if operation.get("type") == "LAUNCH":
-            infos = (operation.get("launch") or {}).get("task_infos") or []
-        elif operation.get("type") == "LAUNCH_GROUP":
-            group = operation.get("launch_group") or {}
-            infos = (group.get("task_group") or {}).get("tasks") or []
-        for info in infos:
-            task_id = (info.get("task_id") or {}).get("value") if isinstance(info, dict) else None
-            if isinstance(task_id, str):
-                master.forward_update(
-                    framework,
-                    master.master_status(task_id, "TASK_DROPPED", "REASON_INVALID_OFFERS", why),
-                )
+def _drop_all(master: Master, framework: Framework, call: Accept, why: str) -> None:
+    for operation in call.operations:
+        if isinstance(operation, str):
+            continue
+        for task_id in _task_ids(operation.tasks):
+            master.forward_update(
+                framework,
+                master.master_status(task_id, "TASK_DROPPED", "REASON_INVALID_OFFERS", why),
+            )
+
+
+def _task_ids(tasks: Iterable[TaskInfo | InvalidTask]) -> list[str]:
+    """The ids of the tasks that have a readable one."""
+    return [t.task_id for t in tasks if t.task_id is not None]
 
 
 def _task_error(master: Master, framework: Framework, task_id: str, message: str) -> None:
@@ -105,48 +92,33 @@ def _task_error(master: Master, framework: Framework, task_id: str, message: str
     master.count("tasks_error")
 
 
-def _task_role(info: JSON, default_role: str) -> str:
-    for item in info.get("resources") or []:
-        if isinstance(item, dict):
-            allocation = item.get("allocation_info")
-            if isinstance(allocation, dict) and isinstance(allocation.get("role"), str):
-                return str(allocation["role"])
-    return default_role
-
-
 def _prepare_task(
     master: Master,
     framework: Framework,
-    agent: Any,
-    info: Any,
+    agent: Agent,
+    info: TaskInfo | InvalidTask,
     default_role: str,
-    group_executor: JSON | None,
+    group_executor: ExecutorInfo | None,
 ) -> tuple[Task, Resources, Executor | None] | str:
     """Validate one TaskInfo; returns the task and what it consumes, or an error message."""
-    problem = validate_task_shape(info, agent.agent_id, group_executor is not None)
+    if isinstance(info, InvalidTask):
+        return info.problem
+    problem = validate_task(info, agent.agent_id, group_executor is not None)
     if problem is not None:
         return problem
-    task_id = info["task_id"]["value"]
+    task_id = info.task_id
     if task_id in framework.tasks:
         return f"Task has duplicate ID: {task_id}"
-    try:
-        task_resources = parse_resources(info.get("resources"))
-    except ValueError as err:
-        return f"Task resources are invalid: {err}"
-    role = _task_role(info, default_role)
-    executor_info = group_executor or info.get("executor")
+    task_resources = flat(info.resources)
+    role = info.allocation_role or default_role
+    executor_info = group_executor or info.executor
     consumed = task_resources
     executor: Executor | None = None
     executor_id = ""
-    if isinstance(executor_info, dict):
-        executor_id = parse_id(executor_info.get("executor_id"), "executor_id", required=False)
-        if not executor_id:
-            return "ExecutorInfo is missing 'executor_id'"
+    if executor_info is not None:
+        executor_id = executor_info.executor_id
         if (framework.framework_id, executor_id) not in agent.executors:
-            try:
-                executor_resources = parse_resources(executor_info.get("resources"))
-            except ValueError as err:
-                return f"Executor resources are invalid: {err}"
+            executor_resources = flat(executor_info.resources)
             consumed = consumed + executor_resources
             executor = Executor(
                 executor_id=executor_id,
@@ -154,47 +126,53 @@ def _prepare_task(
                 agent_id=agent.agent_id,
                 role=role,
                 resources=executor_resources,
-                info=dict(executor_info, framework_id=id_json(framework.framework_id)),
+                info=with_id(executor_info, "framework_id", framework.framework_id),
             )
     task = Task(
         task_id=task_id,
         framework_id=framework.framework_id,
         agent_id=agent.agent_id,
         executor_id=executor_id,
-        name=str(info.get("name", "")),
+        name=info.name,
         role=role,
         resources=task_resources,
-        info=dict(info),
+        info=info,
     )
     return task, consumed, executor
 
 
-def _admit(master: Master, framework: Framework, agent: Any, task: Task) -> None:
-    task.statuses.append({"state": "TASK_STAGING", "timestamp": master.clock()})
+def _admit(master: Master, framework: Framework, agent: Agent, task: Task) -> None:
+    now = master.clock()
+    task.statuses.append(TaskStatus(task_id=task.task_id, state="TASK_STAGING", timestamp=now))
     framework.tasks[task.task_id] = task
     agent.tasks[(framework.framework_id, task.task_id)] = task
     master.count("tasks_staging")
-    master.send_operators({"type": "TASK_ADDED", "task_added": {"task": state_json.v1_task(task)}})
+    master.send_operators(
+        lambda: {"type": "TASK_ADDED", "task_added": {"task": state_json.v1_task(task)}}
+    )
 
 
-def _register_executor(master: Master, framework: Framework, agent: Any, ex: Executor) -> None:
+def _register_executor(master: Master, framework: Framework, agent: Agent, ex: Executor) -> None:
     framework.executors[(agent.agent_id, ex.executor_id)] = ex
     agent.executors[(framework.framework_id, ex.executor_id)] = ex
+
+
+def _task_info_json(task: Task) -> JSON:
+    """The TaskInfo as its framework sent it, with the agent it runs on."""
+    return dict(task.info.raw, agent_id=id_json(task.agent_id))
 
 
 def _launch(
     master: Master,
     framework: Framework,
-    agent: Any,
+    agent: Agent,
     available: dict[str, Resources],
     default_role: str,
-    info: Any,
-    group_executor: JSON | None,
+    info: TaskInfo | InvalidTask,
 ) -> None:
-    prepared = _prepare_task(master, framework, agent, info, default_role, group_executor)
+    prepared = _prepare_task(master, framework, agent, info, default_role, None)
     if isinstance(prepared, str):
-        task_id = info.get("task_id", {}).get("value", "") if isinstance(info, dict) else ""
-        _task_error(master, framework, str(task_id), prepared)
+        _task_error(master, framework, info.task_id or "", prepared)
         return
     task, consumed, executor = prepared
     pool = available.get(task.role, res.EMPTY)
@@ -205,32 +183,33 @@ def _launch(
     if executor is not None:
         _register_executor(master, framework, agent, executor)
     _admit(master, framework, agent, task)
-    task_info = dict(task.info, agent_id=id_json(agent.agent_id))
     master.send_agent(
         agent,
-        {"type": "RUN_TASK", "run_task": {"framework_info": framework.info, "task": task_info}},
+        {
+            "type": "RUN_TASK",
+            "run_task": {"framework_info": framework.info.raw, "task": _task_info_json(task)},
+        },
     )
 
 
 def _launch_group(
     master: Master,
     framework: Framework,
-    agent: Any,
+    agent: Agent,
     available: dict[str, Resources],
     default_role: str,
-    group: JSON,
-    tasks: list[Any],
+    group: Launch,
 ) -> None:
-    executor_info = group.get("executor")
-    if not isinstance(executor_info, dict) or not tasks:
-        _drop_group(master, framework, tasks, "LAUNCH_GROUP needs an executor and tasks")
+    executor_info = group.executor
+    if executor_info is None:
+        _drop_group(master, framework, group, group.executor_problem or "")
         return
     prepared: list[tuple[Task, Resources, Executor | None]] = []
     scratch = dict(available)
-    for info in tasks:
+    for info in group.tasks:
         result = _prepare_task(master, framework, agent, info, default_role, executor_info)
         if isinstance(result, str):
-            _drop_group(master, framework, tasks, result)
+            _drop_group(master, framework, group, result)
             return
         task, consumed, executor = result
         if prepared and executor is not None:  # the executor is counted once, with the first
@@ -238,7 +217,7 @@ def _launch_group(
             executor = None
         pool = scratch.get(task.role, res.EMPTY)
         if not pool.contains(consumed):
-            _drop_group(master, framework, tasks, "Task group uses more resources than offered")
+            _drop_group(master, framework, group, "Task group uses more resources than offered")
             return
         scratch[task.role] = pool - consumed
         prepared.append((task, consumed, executor))
@@ -249,25 +228,24 @@ def _launch_group(
         if executor is not None:
             _register_executor(master, framework, agent, executor)
         _admit(master, framework, agent, task)
-        task_infos.append(dict(task.info, agent_id=id_json(agent.agent_id)))
+        task_infos.append(_task_info_json(task))
+    executor_json = with_id(executor_info, "framework_id", framework.framework_id).raw
     master.send_agent(
         agent,
         {
             "type": "RUN_TASK_GROUP",
             "run_task_group": {
-                "framework_info": framework.info,
-                "executor": dict(executor_info, framework_id=id_json(framework.framework_id)),
+                "framework_info": framework.info.raw,
+                "executor": executor_json,
                 "task_group": {"tasks": task_infos},
             },
         },
     )
 
 
-def _drop_group(master: Master, framework: Framework, tasks: list[Any], why: str) -> None:
-    for info in tasks:
-        task_id = info.get("task_id", {}).get("value") if isinstance(info, dict) else None
-        if isinstance(task_id, str):
-            master.forward_update(
-                framework,
-                master.master_status(task_id, "TASK_ERROR", "REASON_TASK_GROUP_INVALID", why),
-            )
+def _drop_group(master: Master, framework: Framework, group: Launch, why: str) -> None:
+    for task_id in _task_ids(group.tasks):
+        master.forward_update(
+            framework,
+            master.master_status(task_id, "TASK_ERROR", "REASON_TASK_GROUP_INVALID", why),
+        )

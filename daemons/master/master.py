@@ -16,6 +16,7 @@ modules named here: they all build on it.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections import OrderedDict
@@ -26,7 +27,7 @@ from daemons.kit.streams import EventStream
 from daemons.master.allocation import Allocator
 from daemons.master.config import MasterConfig
 from daemons.master.ids import IdGenerator
-from daemons.master.model import VERSION, Agent, Framework, Offer, Task, id_json
+from daemons.master.model import VERSION, Agent, Framework, Offer, Task, with_field
 from daemons.master.registry import (
     REMOVED,
     Entry,
@@ -35,6 +36,8 @@ from daemons.master.registry import (
     RegistryState,
 )
 from daemons.protocols import JSON
+from daemons.protocols.ids import id_json
+from daemons.protocols.models import TaskStatus
 from daemons.protocols.states import PARTITION_AWARE_STATES, is_terminal
 
 log = logging.getLogger(__name__)
@@ -164,17 +167,22 @@ class Master:
         agent.stream.send(event)
         return True
 
-    def send_operators(self, event: JSON) -> None:
+    def send_operators(self, event: Callable[[], JSON]) -> None:
+        """Send `event()` to the operator API's subscribers; it is built only when there is
+        one (a re-registration storm renders no v1 objects for nobody)."""
+        if not self.operator_streams:
+            return
+        built = event()
         for stream in list(self.operator_streams):
-            stream.send(event)
+            stream.send(built)
 
     # --- status updates ---------------------------------------------------------------------
 
-    def status_for(self, framework: Framework | None, status: JSON) -> JSON:
+    def status_for(self, framework: Framework | None, status: TaskStatus) -> TaskStatus:
         """Frameworks without PARTITION_AWARE see TASK_LOST for the newer partition states."""
-        partition_state = status.get("state") in PARTITION_AWARE_STATES
+        partition_state = status.state in PARTITION_AWARE_STATES
         if framework is not None and not framework.partition_aware and partition_state:
-            status = dict(status, state="TASK_LOST")
+            return with_field(status, "state", "TASK_LOST", "TASK_LOST")
         return status
 
     def master_status(
@@ -184,42 +192,52 @@ class Master:
         reason: str,
         message: str,
         agent_id: str | None = None,
-    ) -> JSON:
-        status: JSON = {
+    ) -> TaskStatus:
+        """A status update from the master itself (SOURCE_MASTER), as it is sent."""
+        now = self.clock()
+        raw: JSON = {
             "task_id": id_json(task_id),
             "state": state,
             "source": "SOURCE_MASTER",
             "reason": reason,
             "message": message,
-            "timestamp": self.clock(),
+            "timestamp": now,
         }
         if agent_id:
-            status["agent_id"] = id_json(agent_id)
-        return status
-
-    def forward_update(self, framework: Framework | None, status: JSON) -> None:
-        if framework is None:
-            return
-        self.send_framework(
-            framework, {"type": "UPDATE", "update": {"status": self.status_for(framework, status)}}
+            raw["agent_id"] = id_json(agent_id)
+        return TaskStatus(
+            task_id=task_id,
+            state=state,
+            reason=reason,
+            message=message,
+            source="SOURCE_MASTER",
+            agent_id=agent_id or None,
+            timestamp=now,
+            raw=raw,
         )
 
-    def apply_status(self, task: Task, status: JSON) -> None:
+    def forward_update(self, framework: Framework | None, status: TaskStatus) -> None:
+        if framework is None:
+            return
+        status = self.status_for(framework, status)
+        self.send_framework(framework, {"type": "UPDATE", "update": {"status": status.raw}})
+
+    def apply_status(self, task: Task, status: TaskStatus) -> None:
         """Record a task's new state; release its resources exactly once when it turns terminal."""
-        state = str(status.get("state", ""))
+        state = status.state
         was_terminal = task.terminal
         if was_terminal and not is_terminal(state):
             return  # terminal states never change
-        entry: JSON = {"state": state, "timestamp": status.get("timestamp", self.clock())}
-        for key in ("container_status", "healthy", "labels"):
-            if key in status:
-                entry[key] = status[key]
+        # Every recorded status has a time: the master's when the update had none.
+        recorded = status
+        if status.timestamp is None:
+            recorded = dataclasses.replace(status, timestamp=self.clock())
         # As Mesos' updateTask: a repeated state replaces the last entry (a health update is
         # a TASK_RUNNING again), so /master/state shows the latest `healthy`.
-        if task.statuses and task.statuses[-1].get("state") == state:
-            task.statuses[-1] = entry
+        if task.statuses and task.statuses[-1].state == state:
+            task.statuses[-1] = recorded
         else:
-            task.statuses.append(entry)
+            task.statuses.append(recorded)
         task.latest_status = status
         task.changed()
         self.changed()
@@ -227,11 +245,11 @@ class Master:
             return
         task.state = state
         self.send_operators(
-            {
+            lambda: {
                 "type": "TASK_UPDATED",
                 "task_updated": {
                     "framework_id": id_json(task.framework_id),
-                    "status": status,
+                    "status": status.raw,
                     "state": state,
                 },
             }
@@ -329,7 +347,7 @@ class Master:
     def remove_framework(self, framework: Framework, reason: str) -> None:
         """Kill its tasks, shut down its executors, forget its offers; keep it as completed."""
         now = self.clock()
-        self.persist_framework(framework.framework_id, Entry(REMOVED, framework.info, now))
+        self.persist_framework(framework.framework_id, Entry(REMOVED, framework.info.raw, now))
         self.removed_frameworks.add(framework.framework_id)
         for offer_id in list(framework.offers):
             offer = self.offers.get(offer_id)
@@ -365,9 +383,9 @@ class Master:
         self.completed_frameworks.append(framework)
         del self.completed_frameworks[: -self.config.max_completed_frameworks]
         self.send_operators(
-            {
+            lambda: {
                 "type": "FRAMEWORK_REMOVED",
-                "framework_removed": {"framework_info": framework.info},
+                "framework_removed": {"framework_info": framework.info.raw},
             }
         )
         self.count("frameworks_removed")

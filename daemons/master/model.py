@@ -1,18 +1,25 @@
 """The master's in-memory records: agents, frameworks, tasks, offers, executors.
 
-Plain mutable records, owned by `Master` and only touched under its lock. Wire JSON (TaskInfo,
-FrameworkInfo, agent_info) is kept as received so that renderers can echo what clients sent.
-Pure: imports only the wire layer and the event stream type the records hold.
+Plain mutable records, owned by `Master` and only touched under its lock. Each holds the typed
+wire value it was made from (`daemons.protocols.models`: a Framework its FrameworkInfo, an Agent
+its AgentInfo, a Task its TaskInfo and typed statuses, an Executor its ExecutorInfo), parsed once
+where the message entered; renderers echo the value's `raw` where Mesos shows what the client
+sent. Pure: imports only the wire layer and the event stream type the records hold.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from daemons.kit.streams import EventStream
 from daemons.protocols import JSON
+from daemons.protocols.ids import id_json
+from daemons.protocols.models import AgentInfo, ExecutorInfo, FrameworkInfo, TaskInfo, TaskStatus
+from daemons.protocols.models import Task as ReportedTask
 from daemons.protocols.resources import EMPTY, Resources, total
 from daemons.protocols.states import is_terminal
 
@@ -20,9 +27,38 @@ from daemons.protocols.states import is_terminal
 VERSION = "1.11.0"
 
 
-def id_json(value: str) -> JSON:
-    """An id as v1 JSON writes it: `{"value": ...}`."""
-    return {"value": value}
+class _Wire(Protocol):
+    """A wire model: a dataclass with the JSON it was parsed from."""
+
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+
+    @property
+    def raw(self) -> JSON: ...
+
+
+_W = TypeVar("_W", bound=_Wire)
+
+
+def with_field(value: _W, name: str, typed: Any, wire: Any) -> _W:
+    """`value` with its field `name` set to `typed`, and to `wire` in its `raw` (so the copy
+    still echoes what the client sent, with that one field changed)."""
+    return dataclasses.replace(value, **{name: typed, "raw": dict(value.raw, **{name: wire})})
+
+
+def with_id(value: _W, name: str, id_value: str) -> _W:
+    """`value` with its id field `name` set to `id_value` (no copy when it already says so)."""
+    if getattr(value, name) == id_value and value.raw.get(name) == {"value": id_value}:
+        return value
+    return with_field(value, name, id_value, id_json(id_value))
+
+
+def flat(by_role: Mapping[str, Resources]) -> Resources:
+    """All reservations' quantities together. A task's resources are nearly always of one
+    role: then that very value (no copy: a re-registration storm adopts 100,000 tasks)."""
+    if len(by_role) == 1:
+        (only,) = by_role.values()
+        return only
+    return total(by_role.values())
 
 
 def held(tasks: Iterable[Task], executors: Iterable[Executor]) -> Resources:
@@ -39,10 +75,13 @@ class Task:
     name: str
     role: str
     resources: Resources
-    info: JSON
+    # What it was launched with through this master, or what its agent reported of it when it
+    # re-registered (a task launched before a failover).
+    info: TaskInfo | ReportedTask
     state: str = "TASK_STAGING"
-    statuses: list[JSON] = field(default_factory=list)
-    latest_status: JSON | None = None
+    # Oldest first; a repeated state replaces the last entry. Each has a timestamp.
+    statuses: list[TaskStatus] = field(default_factory=list)
+    latest_status: TaskStatus | None = None  # the last update as received (uuid included)
     unreachable_time: float | None = None
     # The rendered state-JSON of this task; dropped whenever the task changes.
     json_cache: JSON | None = field(default=None, repr=False, compare=False)
@@ -65,7 +104,7 @@ class Executor:
     agent_id: str
     role: str
     resources: Resources
-    info: JSON
+    info: ExecutorInfo  # framework_id filled in
 
 
 @dataclass
@@ -82,9 +121,7 @@ class Offer:
 @dataclass
 class Framework:
     framework_id: str
-    info: JSON
-    roles: tuple[str, ...]
-    capabilities: frozenset[str]
+    info: FrameworkInfo  # its id filled in
     registered_time: float
     stream: EventStream | None = None
     active: bool = False
@@ -100,13 +137,20 @@ class Framework:
     executors: dict[tuple[str, str], Executor] = field(default_factory=dict)
 
     @property
+    def roles(self) -> tuple[str, ...]:
+        return self.info.subscribed_roles
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        return frozenset(self.info.capabilities)
+
+    @property
     def failover_timeout(self) -> float:
-        value = self.info.get("failover_timeout", 0.0)
-        return float(value) if isinstance(value, (int, float)) else 0.0
+        return self.info.failover_timeout
 
     @property
     def partition_aware(self) -> bool:
-        return "PARTITION_AWARE" in self.capabilities
+        return self.info.has_capability("PARTITION_AWARE")
 
     def used(self) -> Resources:
         return held(self.tasks.values(), self.executors.values())
@@ -118,11 +162,9 @@ class Framework:
 @dataclass
 class Agent:
     agent_id: str
-    info: JSON  # agent_info as sent, with id filled in
-    hostname: str
-    port: int
-    total: dict[str, Resources]  # role -> reserved (or "*" unreserved) quantities
+    info: AgentInfo  # as sent, its id filled in
     registered_time: float
+    address_ip: str | None = None  # `agent_info.address.ip`, if it gave one
     version: str = ""
     boot_id: str = ""
     stream: EventStream | None = None
@@ -142,14 +184,26 @@ class Agent:
     killed_tasks: set[tuple[str, str]] = field(default_factory=set)
 
     @property
-    def pid(self) -> str:
-        return f"slave(1)@{self.ip}:{self.port}"
+    def hostname(self) -> str:
+        return self.info.hostname
+
+    @property
+    def port(self) -> int:
+        return self.info.port
+
+    @property
+    def total(self) -> Mapping[str, Resources]:
+        """Reservation role (or "*" unreserved) -> quantities."""
+        return self.info.resources
 
     @property
     def ip(self) -> str:
-        address = self.info.get("address") or {}
-        ip = address.get("ip") if isinstance(address, dict) else None
-        return str(ip or self.hostname)
+        """Where it serves: the address it gave, else its hostname (DC/OS advertises the IP)."""
+        return self.address_ip or self.hostname
+
+    @property
+    def pid(self) -> str:
+        return f"slave(1)@{self.ip}:{self.port}"
 
     def used(self) -> Resources:
         return held(self.tasks.values(), self.executors.values())

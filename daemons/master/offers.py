@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from daemons.master.allocation import Shuffler
 from daemons.master.master import Master
-from daemons.master.model import Agent, Framework, Offer, id_json
+from daemons.master.model import Agent, Framework, Offer
 from daemons.protocols import JSON
-from daemons.protocols import resources as res
+from daemons.protocols.models import URL, Address
+from daemons.protocols.models import Offer as WireOffer
 
 
 def allocate(master: Master, rng: Shuffler, agent_ids: list[str] | None = None) -> int:
@@ -61,24 +62,18 @@ def allocate(master: Master, rng: Shuffler, agent_ids: list[str] | None = None) 
 
 def offer_json(offer: Offer, agent: Agent, framework: Framework) -> JSON:
     """The v1 Offer of an OFFERS event (MULTI_ROLE frameworks also see its allocation role)."""
-    multi_role = "MULTI_ROLE" in framework.capabilities
+    multi_role = framework.info.has_capability("MULTI_ROLE")
     executor_ids = sorted(
         {e.executor_id for e in agent.executors.values() if e.framework_id == offer.framework_id}
     )
-    body: JSON = {
-        "id": id_json(offer.offer_id),
-        "framework_id": id_json(offer.framework_id),
-        "agent_id": id_json(offer.agent_id),
-        "hostname": agent.hostname,
-        "url": {
-            "scheme": "http",
-            "address": {"hostname": agent.hostname, "ip": agent.ip, "port": agent.port},
-            "path": "/slave(1)",
-        },
-        "resources": res.by_role_to_v1(offer.by_role, offer.role if multi_role else None),
-        "attributes": agent.info.get("attributes", []),
-        "executor_ids": [id_json(e) for e in executor_ids],
-    }
-    if multi_role:
-        body["allocation_info"] = {"role": offer.role}
-    return body
+    return WireOffer(
+        id=offer.offer_id,
+        framework_id=offer.framework_id,
+        agent_id=offer.agent_id,
+        hostname=agent.hostname,
+        url=URL("http", Address(agent.port, agent.hostname, agent.ip), "/slave(1)"),
+        resources=offer.by_role,
+        attributes=agent.info.attributes,
+        allocation_role=offer.role if multi_role else None,
+        executor_ids=tuple(executor_ids),
+    ).to_json()

@@ -12,17 +12,22 @@ from collections.abc import Callable
 from flask import Blueprint, Response, jsonify, request
 
 from daemons.kit.body import read_call, require_json_accept
-from daemons.kit.errors import BadRequest, NotFound
+from daemons.kit.errors import NotFound
 from daemons.kit.streams import EventStream
 from daemons.master import metrics, state_json
 from daemons.master.agent_removal import mark_gone
+from daemons.master.calls.scheduler import payload_of
 from daemons.master.http import master, require_leader, stream_response
 from daemons.master.master import Master
 from daemons.master.registry import GONE, UNREACHABLE
-from daemons.master.validation import parse_id
+from daemons.master.validation import refused
 from daemons.protocols import JSON
+from daemons.protocols.fields import ProtocolError
+from daemons.protocols.ids import id_value
 
 bp = Blueprint("operator", __name__)
+
+CALL = "master::Call"
 
 
 def _master_info(m: Master) -> JSON:
@@ -34,17 +39,17 @@ def _master_info(m: Master) -> JSON:
 
 
 def _mark_agent_gone(m: Master, body: JSON) -> JSON:
-    payload = body.get("mark_agent_gone")
-    if not isinstance(payload, dict):
-        raise BadRequest("Expecting 'mark_agent_gone' to be present")
-    agent_id = parse_id(payload.get("agent_id"), "mark_agent_gone.agent_id", required=True)
+    try:
+        agent_id = id_value(payload_of(body, "mark_agent_gone"), "agent_id", "mark_agent_gone")
+    except ProtocolError as err:
+        raise refused(CALL, err) from None
     agent = m.agents.get(agent_id)
     known = m.recovered.get(agent_id) or m.registry_state.agent_in(agent_id, UNREACHABLE)
     if agent is None and known is None:
         if m.registry_state.agent_in(agent_id, GONE) is not None:
             return {}
         raise NotFound(f"Agent {agent_id} is not known")
-    info = agent.info if agent is not None else known.info if known is not None else {}
+    info = agent.info.raw if agent is not None else known.info if known is not None else {}
     mark_gone(
         m,
         agent_id,
@@ -103,7 +108,7 @@ def operator() -> Response:
         return stream_response(stream.records(first), stream.stream_id)
     handler = _SYNC.get(kind)
     if handler is None:
-        raise BadRequest(f"Failed to validate call: unsupported operator call '{kind}'")
+        raise refused(CALL, ProtocolError(f"unsupported call type '{kind}'", "type"))
     with m.lock:
         payload = handler(m, body)
     return jsonify({"type": kind, kind.lower(): payload})

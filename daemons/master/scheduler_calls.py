@@ -1,56 +1,44 @@
 """Framework-side calls of the v1 scheduler API, applied to the `Master` under its lock.
 
-Structural problems raise `BadRequest` (400, nothing changed). ACCEPT lives in `launches.py`.
+Each call is parsed first, outside the lock (`calls.scheduler`): a malformed one is refused with
+400 and changes nothing. The handlers read only the typed payload. ACCEPT lives in
+`launches.py`.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
+import dataclasses
 import logging
 from typing import Any
 
 from daemons.kit.errors import BadRequest, Forbidden
 from daemons.kit.streams import EventStream
 from daemons.master import state_json
+from daemons.master.calls import scheduler as calls
 from daemons.master.launches import accept
 from daemons.master.master import Master
-from daemons.master.model import Framework, Task, id_json
+from daemons.master.model import Framework, Task, with_id
 from daemons.master.registry import ACTIVE, GONE, UNREACHABLE, Entry
-from daemons.master.validation import (
-    call_payload,
-    framework_roles,
-    parse_id,
-    parse_offer_ids,
-    refuse_seconds,
-    validate_framework_info,
-)
+from daemons.master.validation import refused
 from daemons.protocols import JSON
+from daemons.protocols.fields import ProtocolError
+from daemons.protocols.ids import id_json
+from daemons.protocols.models import TaskStatus
 
 log = logging.getLogger(__name__)
+
+CALL = "scheduler::Call"
 
 # --- SUBSCRIBE ------------------------------------------------------------------------------
 
 
 def subscribe(master: Master, body: JSON, stream: EventStream) -> tuple[Framework | None, JSON]:
-    payload = body.get("subscribe")
-    if not isinstance(payload, dict):
-        raise BadRequest("Failed to validate call: Expecting 'subscribe' to be present")
-    info = validate_framework_info(payload.get("framework_info"))
-    call_id = parse_id(body.get("framework_id"), "framework_id", required=False)
-    info_id = parse_id(info.get("id"), "framework_info.id", required=False)
-    if call_id and info_id and call_id != info_id:
-        raise BadRequest("Failed to validate call: 'framework_id' differs from 'framework_info.id'")
-    framework_id = call_id or info_id
-    if info_id and not call_id:
-        raise BadRequest("Failed to validate call: 'framework_id' must be set when re-subscribing")
-    suppressed = payload.get("suppressed_roles") or []
-    if not isinstance(suppressed, list) or not all(isinstance(r, str) for r in suppressed):
-        raise BadRequest("Failed to validate call: 'suppressed_roles' must be a list of strings")
-    roles = framework_roles(info)
-    capabilities = frozenset(
-        str(c.get("type")) for c in info.get("capabilities") or [] if isinstance(c, dict)
-    )
+    try:
+        call = calls.parse_subscribe(body)
+    except ProtocolError as err:
+        raise refused(CALL, err) from None
+    info, framework_id = call.framework_info, call.framework_id
+    roles, suppressed = info.subscribed_roles, call.suppressed_roles
     with master.lock:
         now = master.clock()
         if framework_id and (
@@ -61,19 +49,14 @@ def subscribe(master: Master, body: JSON, stream: EventStream) -> tuple[Framewor
             return None, {"type": "ERROR", "error": {"message": "Framework has been removed"}}
         framework = master.frameworks.get(framework_id) if framework_id else None
         new_id = framework.framework_id if framework else framework_id or master.ids.framework_id()
+        info = with_id(info, "id", new_id)
         # Durable before it takes effect: a new leader knows the framework and its timeout.
-        master.persist_framework(new_id, Entry(ACTIVE, dict(info, id=id_json(new_id)), now))
+        master.persist_framework(new_id, Entry(ACTIVE, info.raw, now))
         if framework is None:
-            framework = Framework(
-                framework_id=new_id,
-                info={},
-                roles=roles,
-                capabilities=capabilities,
-                registered_time=now,
-            )
+            framework = Framework(framework_id=new_id, info=info, registered_time=now)
             master.frameworks[framework.framework_id] = framework
             master.allocator.add_framework(
-                framework.framework_id, roles, suppressed_roles=tuple(suppressed), active=True
+                framework.framework_id, roles, suppressed_roles=suppressed, active=True
             )
             event_type = "FRAMEWORK_ADDED"
         else:
@@ -82,14 +65,12 @@ def subscribe(master: Master, body: JSON, stream: EventStream) -> tuple[Framewor
                 framework.stream = None
                 old.close()
             framework.reregistered_time = now
-            framework.roles = roles
-            framework.capabilities = capabilities
             master.allocator.update_framework(
-                framework.framework_id, roles, suppressed_roles=tuple(suppressed)
+                framework.framework_id, roles, suppressed_roles=suppressed
             )
             master.allocator.activate_framework(framework.framework_id)
             event_type = "FRAMEWORK_UPDATED"
-        framework.info = dict(info, id=id_json(framework.framework_id))
+        framework.info = info
         framework.stream = stream
         framework.connected = framework.active = True
         framework.recovered = False
@@ -97,7 +78,7 @@ def subscribe(master: Master, body: JSON, stream: EventStream) -> tuple[Framewor
         framework.suppressed_roles = set(suppressed)
         master.count("frameworks_subscribed")
         master.send_operators(
-            {
+            lambda: {
                 "type": event_type,
                 event_type.lower(): {"framework": state_json.v1_framework(framework)},
             }
@@ -111,9 +92,7 @@ def subscribe(master: Master, body: JSON, stream: EventStream) -> tuple[Framewor
                 "master_info": master.master_info,
             },
         }
-        log.info(
-            "framework subscribed framework=%s name=%s", framework.framework_id, info.get("name")
-        )
+        log.info("framework subscribed framework=%s name=%s", framework.framework_id, info.name)
         return framework, first
 
 
@@ -138,8 +117,7 @@ def disconnected(master: Master, framework_id: str, stream: EventStream) -> None
 # --- calls on an established subscription ---------------------------------------------------
 
 
-def framework_for_call(master: Master, body: JSON, stream_id: str | None) -> Framework:
-    framework_id = parse_id(body.get("framework_id"), "framework_id", required=True)
+def framework_for_call(master: Master, framework_id: str, stream_id: str | None) -> Framework:
     framework = master.frameworks.get(framework_id)
     if framework is None:
         raise BadRequest("Framework cannot be found")
@@ -157,58 +135,43 @@ def framework_for_call(master: Master, body: JSON, stream_id: str | None) -> Fra
 
 def handle(master: Master, kind: str, body: JSON, stream_id: str | None) -> JSON | None:
     """Apply one non-SUBSCRIBE call. Returns a body for the synchronous (200) calls."""
-    handler = _HANDLERS.get(kind)
-    if handler is None:
-        raise BadRequest(f"Failed to validate call: unknown call type '{kind}'")
+    try:
+        framework_id, payload = calls.parse(kind, body)
+    except ProtocolError as err:
+        raise refused(CALL, err) from None
     with master.lock:
-        framework = framework_for_call(master, body, stream_id)
-        result: JSON | None = handler(master, framework, body)
+        framework = framework_for_call(master, framework_id, stream_id)
+        result: JSON | None = _HANDLERS[kind](master, framework, payload)
         return result
 
 
-def _teardown(master: Master, framework: Framework, body: JSON) -> None:
+def _teardown(master: Master, framework: Framework, call: calls.Empty) -> None:
     log.info("framework teardown framework=%s", framework.framework_id)
     master.remove_framework(framework, "REASON_FRAMEWORK_REMOVED")
 
 
-def _decline(master: Master, framework: Framework, body: JSON) -> None:
-    payload = call_payload(body, "decline")
-    offer_ids = parse_offer_ids(payload)
-    seconds = refuse_seconds(payload)
-    for offer_id in offer_ids:
+def _decline(master: Master, framework: Framework, call: calls.Decline) -> None:
+    for offer_id in call.offer_ids:
         offer = framework.offers.get(offer_id)
         if offer is not None:
-            master.remove_offer(offer, seconds)
-    master.count("offers_declined", len(offer_ids))
+            master.remove_offer(offer, call.refuse_seconds)
+    master.count("offers_declined", len(call.offer_ids))
 
 
-def _roles(payload: JSON) -> tuple[str, ...]:
-    roles = payload.get("roles")
-    if roles is None:
-        role = payload.get("role")
-        return (role,) if isinstance(role, str) else ()
-    if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
-        raise BadRequest("Failed to validate call: 'roles' must be a list of strings")
-    return tuple(roles)
-
-
-def _revive(master: Master, framework: Framework, body: JSON) -> None:
-    roles = _roles(call_payload(body, "revive", required=False))
-    master.allocator.revive(framework.framework_id, roles)
-    framework.suppressed_roles -= set(roles or framework.roles)
+def _revive(master: Master, framework: Framework, call: calls.Roles) -> None:
+    master.allocator.revive(framework.framework_id, call.roles)
+    framework.suppressed_roles -= set(call.roles or framework.roles)
     master.changed()
 
 
-def _suppress(master: Master, framework: Framework, body: JSON) -> None:
-    roles = _roles(call_payload(body, "suppress", required=False))
-    master.allocator.suppress(framework.framework_id, roles)
-    framework.suppressed_roles |= set(roles or framework.roles)
+def _suppress(master: Master, framework: Framework, call: calls.Roles) -> None:
+    master.allocator.suppress(framework.framework_id, call.roles)
+    framework.suppressed_roles |= set(call.roles or framework.roles)
     master.changed()
 
 
-def _kill(master: Master, framework: Framework, body: JSON) -> None:
-    payload = call_payload(body, "kill")
-    task_id = parse_id(payload.get("task_id"), "kill.task_id", required=True)
+def _kill(master: Master, framework: Framework, call: calls.Kill) -> None:
+    task_id = call.task_id
     task = framework.tasks.get(task_id)
     if task is None:
         status = master.master_status(
@@ -224,8 +187,8 @@ def _kill(master: Master, framework: Framework, body: JSON) -> None:
             "task_id": id_json(task_id),
         },
     }
-    if isinstance(payload.get("kill_policy"), dict):
-        event["kill_task"]["kill_policy"] = payload["kill_policy"]
+    if call.kill_policy is not None:
+        event["kill_task"]["kill_policy"] = call.kill_policy.raw
     if agent is None:
         return
     agent.killed_tasks.add((framework.framework_id, task_id))
@@ -234,11 +197,8 @@ def _kill(master: Master, framework: Framework, body: JSON) -> None:
     master.count("tasks_kill_requested")
 
 
-def _shutdown(master: Master, framework: Framework, body: JSON) -> None:
-    payload = call_payload(body, "shutdown")
-    executor_id = parse_id(payload.get("executor_id"), "shutdown.executor_id", required=True)
-    agent_id = parse_id(payload.get("agent_id"), "shutdown.agent_id", required=True)
-    agent = master.agents.get(agent_id)
+def _shutdown(master: Master, framework: Framework, call: calls.Shutdown) -> None:
+    agent = master.agents.get(call.agent_id)
     if agent is not None:
         master.send_agent(
             agent,
@@ -246,30 +206,14 @@ def _shutdown(master: Master, framework: Framework, body: JSON) -> None:
                 "type": "SHUTDOWN_EXECUTOR",
                 "shutdown_executor": {
                     "framework_id": id_json(framework.framework_id),
-                    "executor_id": id_json(executor_id),
+                    "executor_id": id_json(call.executor_id),
                 },
             },
         )
 
 
-def decode_uuid(value: Any) -> bytes:
-    if not isinstance(value, str):
-        raise BadRequest("Failed to validate call: 'uuid' must be a base64 string")
-    try:
-        raw = base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError):
-        raise BadRequest("Failed to validate call: Not a valid UUID (bad base64)") from None
-    if len(raw) != 16:
-        raise BadRequest(f"Failed to validate call: Not a valid UUID ({len(raw)} bytes)")
-    return raw
-
-
-def _acknowledge(master: Master, framework: Framework, body: JSON) -> None:
-    payload = call_payload(body, "acknowledge")
-    agent_id = parse_id(payload.get("agent_id"), "acknowledge.agent_id", required=True)
-    task_id = parse_id(payload.get("task_id"), "acknowledge.task_id", required=True)
-    decode_uuid(payload.get("uuid"))
-    agent = master.agents.get(agent_id)
+def _acknowledge(master: Master, framework: Framework, call: calls.Acknowledge) -> None:
+    agent = master.agents.get(call.agent_id)
     if agent is None:
         return
     master.send_agent(
@@ -278,30 +222,20 @@ def _acknowledge(master: Master, framework: Framework, body: JSON) -> None:
             "type": "ACKNOWLEDGE",
             "acknowledge": {
                 "framework_id": id_json(framework.framework_id),
-                "task_id": id_json(task_id),
-                "uuid": payload["uuid"],
+                "task_id": id_json(call.task_id),
+                "uuid": call.uuid_text,
             },
         },
     )
     master.count("status_updates_acknowledged")
 
 
-def _reconcile(master: Master, framework: Framework, body: JSON) -> None:
-    payload = call_payload(body, "reconcile", required=False)
-    entries = payload.get("tasks") or []
-    if not isinstance(entries, list):
-        raise BadRequest("Failed to validate call: 'reconcile.tasks' must be a list")
-    wanted: list[tuple[str, str | None]] = []
-    for entry in entries:
-        if not isinstance(entry, dict):
-            raise BadRequest("Failed to validate call: reconcile entries must be objects")
-        task_id = parse_id(entry.get("task_id"), "reconcile.tasks[].task_id", required=True)
-        wanted.append((task_id, parse_id(entry.get("agent_id"), "agent_id", required=False)))
-    if not wanted:  # implicit: every task the master knows for this framework
+def _reconcile(master: Master, framework: Framework, call: calls.Reconcile) -> None:
+    if not call.tasks:  # implicit: every task the master knows for this framework
         for task in list(framework.tasks.values()):
             master.forward_update(framework, _reconciliation_status(master, task))
         return
-    for task_id, agent_id in wanted:
+    for task_id, agent_id in call.tasks:
         known = framework.tasks.get(task_id)
         if known is not None:
             master.forward_update(framework, _reconciliation_status(master, known))
@@ -334,31 +268,42 @@ def _unknown_task_state(master: Master, agent_id: str | None) -> str | None:
     return "TASK_UNKNOWN"
 
 
-def _reconciliation_status(master: Master, task: Task) -> JSON:
-    base = dict(task.latest_status or {})
-    base.pop("uuid", None)
-    base.update(
+def _reconciliation_status(master: Master, task: Task) -> TaskStatus:
+    """The task's latest status as the master knows it, from SOURCE_MASTER (no uuid: it is not
+    to be acknowledged); what else the latest update said is passed on as it was sent."""
+    latest = task.latest_status
+    now = master.clock()
+    raw = dict(latest.raw) if latest is not None else {}
+    raw.pop("uuid", None)
+    raw.update(
         {
             "task_id": id_json(task.task_id),
             "state": task.state,
             "source": "SOURCE_MASTER",
             "reason": "REASON_RECONCILIATION",
             "agent_id": id_json(task.agent_id),
-            "timestamp": master.clock(),
+            "timestamp": now,
         }
     )
-    base.setdefault("message", "Reconciliation: latest task status")
-    return base
+    raw.setdefault("message", "Reconciliation: latest task status")
+    message = raw["message"] if isinstance(raw["message"], str) else None
+    base = latest if latest is not None else TaskStatus(task_id=task.task_id, state=task.state)
+    return dataclasses.replace(
+        base,
+        task_id=task.task_id,
+        state=task.state,
+        source="SOURCE_MASTER",
+        reason="REASON_RECONCILIATION",
+        message=message,
+        agent_id=task.agent_id,
+        uuid=None,
+        timestamp=now,
+        raw=raw,
+    )
 
 
-def _message(master: Master, framework: Framework, body: JSON) -> None:
-    payload = call_payload(body, "message")
-    agent_id = parse_id(payload.get("agent_id"), "message.agent_id", required=True)
-    executor_id = parse_id(payload.get("executor_id"), "message.executor_id", required=True)
-    data = payload.get("data", "")
-    if not isinstance(data, str):
-        raise BadRequest("Failed to validate call: 'message.data' must be base64 text")
-    agent = master.agents.get(agent_id)
+def _message(master: Master, framework: Framework, call: calls.Message) -> None:
+    agent = master.agents.get(call.agent_id)
     if agent is not None:
         master.send_agent(
             agent,
@@ -366,28 +311,23 @@ def _message(master: Master, framework: Framework, body: JSON) -> None:
                 "type": "MESSAGE",
                 "message": {
                     "framework_id": id_json(framework.framework_id),
-                    "executor_id": id_json(executor_id),
-                    "data": data,
+                    "executor_id": id_json(call.executor_id),
+                    "data": call.data,
                 },
             },
         )
 
 
-def _noop(master: Master, framework: Framework, body: JSON) -> None:
+def _noop(master: Master, framework: Framework, call: calls.Empty) -> None:
     return None
 
 
-def _update_framework(master: Master, framework: Framework, body: JSON) -> JSON:
-    payload = call_payload(body, "update_framework")
-    info = validate_framework_info(payload.get("framework_info"))
-    roles = framework_roles(info)
-    suppressed = payload.get("suppressed_roles") or []
-    if not isinstance(suppressed, list) or not all(isinstance(r, str) for r in suppressed):
-        raise BadRequest("Failed to validate call: 'suppressed_roles' must be a list of strings")
-    framework.info = dict(info, id=id_json(framework.framework_id))
-    framework.roles = roles
-    framework.suppressed_roles = set(suppressed)
-    master.allocator.update_framework(framework.framework_id, roles, tuple(suppressed))
+def _update_framework(master: Master, framework: Framework, call: calls.UpdateFramework) -> JSON:
+    framework.info = with_id(call.framework_info, "id", framework.framework_id)
+    framework.suppressed_roles = set(call.suppressed_roles)
+    master.allocator.update_framework(
+        framework.framework_id, framework.roles, call.suppressed_roles
+    )
     master.changed()
     return {}
 

@@ -15,11 +15,13 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from daemons.master.model import VERSION, Agent, Executor, Framework, Offer, Task, id_json
+from daemons.master.model import VERSION, Agent, Executor, Framework, Offer, Task
 from daemons.master.rawjson import Raw
 from daemons.master.view import ConfigView, MasterView
 from daemons.protocols import JSON
 from daemons.protocols import resources as res
+from daemons.protocols.ids import id_json
+from daemons.protocols.models import TaskInfo, TaskStatus
 
 BUILD = {"build_date": "2026-11-25", "build_time": 1795996800.0, "build_user": "pydcos"}
 
@@ -62,6 +64,24 @@ def _tasks(tasks: Iterable[Task], raw: bool) -> Any:
     return [task_json(t) for t in tasks]
 
 
+# The parts of a task the state JSON shows as its framework sent them.
+_ECHOED = ("labels", "discovery", "container", "health_check", "kill_policy")
+
+
+def status_json(status: TaskStatus) -> JSON:
+    """One entry of a task's `statuses` (Mesos' state JSON of a TaskStatus): its state and
+    time, and what the update said of the container, the health and the labels, as sent."""
+    body: JSON = {"state": status.state, "timestamp": status.timestamp}
+    if status.container_status is not None:
+        body["container_status"] = status.container_status.raw
+    if status.healthy is not None:
+        body["healthy"] = status.healthy
+    labels = status.raw.get("labels")
+    if labels is not None:
+        body["labels"] = labels
+    return body
+
+
 def _render_task(task: Task) -> JSON:
     body: JSON = {
         "id": task.task_id,
@@ -72,14 +92,20 @@ def _render_task(task: Task) -> JSON:
         "state": task.state,
         "resources": _state_map(task.resources),
         "role": task.role,
-        "statuses": list(task.statuses),
+        "statuses": [status_json(s) for s in task.statuses],
     }
     info = task.info
-    for key in ("labels", "discovery", "container", "health_check", "kill_policy"):
-        if key in info:
-            body[key] = info[key]["labels"] if key == "labels" else info[key]
-    if isinstance(info.get("command"), dict) and info["command"].get("user"):
-        body["user"] = info["command"]["user"]
+    for key in _ECHOED:  # as the framework sent them
+        if key in info.raw:
+            body[key] = info.raw[key]
+    if isinstance(body.get("labels"), dict):  # a Labels message: the state shows its list
+        body["labels"] = body["labels"].get("labels", [])
+    if isinstance(info, TaskInfo):
+        user = info.command.user if info.command is not None else None
+    else:
+        user = info.user  # a task its agent reported
+    if user:
+        body["user"] = user
     if task.unreachable_time is not None:
         body["unreachable_time"] = {"nanoseconds": int(task.unreachable_time * 1e9)}
     return body
@@ -87,21 +113,21 @@ def _render_task(task: Task) -> JSON:
 
 def executor_json(executor: Executor) -> JSON:
     info = executor.info
-    command = info.get("command") or {}
+    command = info.command
     return {
         "executor_id": executor.executor_id,
-        "name": info.get("name", ""),
+        "name": info.name or "",
         "framework_id": executor.framework_id,
         "command": {
-            "shell": command.get("shell", True),
-            "value": command.get("value", ""),
-            "argv": command.get("arguments", []),
-            "uris": command.get("uris", []),
+            "shell": command.shell if command else True,
+            "value": (command.value if command else None) or "",
+            "argv": list(command.arguments) if command else [],
+            "uris": command.raw.get("uris", []) if command else [],
         },
         "resources": _state_map(executor.resources),
         "role": executor.role,
-        "labels": (info.get("labels") or {}).get("labels", []),
-        "type": info.get("type", "CUSTOM"),
+        "labels": (info.raw.get("labels") or {}).get("labels", []),
+        "type": info.type or "CUSTOM",
         "slave_id": executor.agent_id,
     }
 
@@ -111,33 +137,33 @@ def framework_json(framework: Framework, full: bool = True, raw: bool = False) -
     used, offered = framework.used(), framework.offered()
     body: JSON = {
         "id": framework.framework_id,
-        "name": info.get("name", ""),
+        "name": info.name,
         "pid": None,
         "used_resources": _state_map(used),
         "offered_resources": _state_map(offered),
         "resources": _state_map(used + offered),
         "capabilities": sorted(framework.capabilities),
-        "hostname": info.get("hostname", ""),
-        "webui_url": info.get("webui_url", ""),
+        "hostname": info.hostname or "",
+        "webui_url": info.webui_url or "",
         "active": framework.active,
         "connected": framework.connected,
         "recovered": framework.recovered,
-        "user": info.get("user", ""),
-        "failover_timeout": framework.failover_timeout,
-        "checkpoint": bool(info.get("checkpoint", False)),
+        "user": info.user,
+        "failover_timeout": info.failover_timeout,
+        "checkpoint": info.checkpoint,
         "registered_time": framework.registered_time,
         "unregistered_time": framework.unregistered_time or 0,
-        "principal": info.get("principal"),
-        "labels": (info.get("labels") or {}).get("labels", []),
+        "principal": info.principal,
+        "labels": (info.raw.get("labels") or {}).get("labels", []),
     }
+    if info.principal is None:
+        del body["principal"]
     if framework.reregistered_time is not None:
         body["reregistered_time"] = framework.reregistered_time
     if "MULTI_ROLE" in framework.capabilities:
         body["roles"] = list(framework.roles)
     else:
         body["role"] = framework.roles[0]
-    if body["principal"] is None:
-        del body["principal"]
     if not full:
         return body
     tasks = [t for t in framework.tasks.values() if t.state != "TASK_UNREACHABLE"]
@@ -160,25 +186,24 @@ def framework_json(framework: Framework, full: bool = True, raw: bool = False) -
 
 
 def _attributes(agent: Agent) -> JSON:
+    """The agent's attributes as a flat map, their values as the agent sent them (the text,
+    the number, the set's items in order) and ranges as Mesos writes them."""
     out: JSON = {}
-    for attribute in agent.info.get("attributes") or []:
-        if not isinstance(attribute, dict) or "name" not in attribute:
-            continue
-        kind = attribute.get("type", "TEXT")
+    for attribute in agent.info.raw.get("attributes") or []:
+        name, kind = attribute["name"], attribute.get("type", "TEXT")
         if kind == "SCALAR":
-            out[attribute["name"]] = (attribute.get("scalar") or {}).get("value")
+            out[name] = attribute["scalar"].get("value")
         elif kind == "RANGES":
-            ranges = (attribute.get("ranges") or {}).get("range") or []
-            out[attribute["name"]] = res.format_ranges(
-                tuple((r["begin"], r["end"]) for r in ranges)
-            )
+            out[name] = res.format_ranges(_ranges(agent.info.attributes[name]))
         elif kind == "SET":
-            out[attribute["name"]] = (
-                "{" + ",".join((attribute.get("set") or {}).get("item", [])) + "}"
-            )
+            out[name] = "{" + ",".join(str(i) for i in attribute["set"].get("item") or []) + "}"
         else:
-            out[attribute["name"]] = (attribute.get("text") or {}).get("value", "")
+            out[name] = attribute["text"]["value"]
     return out
+
+
+def _ranges(value: object) -> tuple[res.Range, ...]:
+    return value if isinstance(value, tuple) else ()
 
 
 def _offered(agent: Agent, offers: Mapping[str, Offer]) -> res.Resources:
@@ -305,10 +330,15 @@ def _nanos(seconds: float | None) -> JSON:
     return {"nanoseconds": int((seconds or 0.0) * 1e9)}
 
 
+# What a task's v1 object does not echo of what its framework (or agent) sent: it carries its
+# own ids, state and statuses, and the executor and command are the agent's business.
+_NOT_ECHOED = frozenset(
+    {"slave_id", "executor", "command", "state", "statuses", "status_update_uuid"}
+)
+
+
 def v1_task(task: Task) -> JSON:
-    body: JSON = {
-        k: v for k, v in task.info.items() if k not in ("slave_id", "executor", "command")
-    }
+    body: JSON = {k: v for k, v in task.info.raw.items() if k not in _NOT_ECHOED}
     body.update(
         {
             "name": task.name,
@@ -317,20 +347,7 @@ def v1_task(task: Task) -> JSON:
             "agent_id": id_json(task.agent_id),
             "state": task.state,
             "resources": res.to_v1(task.resources, allocation_role=task.role),
-            "statuses": [
-                {
-                    "task_id": id_json(task.task_id),
-                    "state": s.get("state"),
-                    "timestamp": s.get("timestamp"),
-                    **({"healthy": s["healthy"]} if "healthy" in s else {}),
-                    **(
-                        {"container_status": s["container_status"]}
-                        if "container_status" in s
-                        else {}
-                    ),
-                }
-                for s in task.statuses
-            ],
+            "statuses": [_v1_status(task.task_id, s) for s in task.statuses],
         }
     )
     if task.executor_id:
@@ -338,9 +355,18 @@ def v1_task(task: Task) -> JSON:
     return body
 
 
+def _v1_status(task_id: str, status: TaskStatus) -> JSON:
+    body: JSON = {"task_id": id_json(task_id), "state": status.state, "timestamp": status.timestamp}
+    if status.healthy is not None:
+        body["healthy"] = status.healthy
+    if status.container_status is not None:
+        body["container_status"] = status.container_status.raw
+    return body
+
+
 def v1_framework(framework: Framework) -> JSON:
     return {
-        "framework_info": framework.info,
+        "framework_info": framework.info.raw,
         "active": framework.active,
         "connected": framework.connected,
         "recovered": framework.recovered,
@@ -357,7 +383,7 @@ def v1_framework(framework: Framework) -> JSON:
 def v1_agent(agent: Agent, offers: Mapping[str, Offer]) -> JSON:
     offered = _offered(agent, offers)
     return {
-        "agent_info": agent.info,
+        "agent_info": agent.info.raw,
         "active": agent.active,
         "deactivated": False,
         "version": agent.version or VERSION,
@@ -398,7 +424,7 @@ def get_tasks(master: MasterView) -> JSON:
 
 def get_executors(master: MasterView) -> JSON:
     executors = [
-        {"executor_info": e.info, "agent_id": id_json(e.agent_id)}
+        {"executor_info": e.info.raw, "agent_id": id_json(e.agent_id)}
         for f in master.frameworks.values()
         for e in f.executors.values()
     ]

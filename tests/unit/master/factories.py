@@ -115,6 +115,15 @@ def events(stream: EventStream, kind: str | None = None) -> list[JSON]:
     return [e for e in stream.pending() if kind is None or e["type"] == kind]
 
 
+def first_offer(master: Master, stream: EventStream) -> JSON:
+    """The first offer of an allocation round, to the framework on `stream`."""
+    allocate(master)
+    offers = events(stream, "OFFERS")
+    assert offers, "expected an OFFERS event"
+    offer: JSON = offers[0]["offers"]["offers"][0]
+    return offer
+
+
 def command_task(task_id: str, agent_id: str, cpus: float = 1, mem: float = 128) -> JSON:
     return {
         "name": task_id,
@@ -204,7 +213,7 @@ def report(master: Master, agent_id: str) -> list[JSON]:
             "framework_id": {"value": t.framework_id},
             "name": t.name,
             "state": "TASK_RUNNING",
-            "resources": t.info["resources"],
+            "resources": t.info.raw["resources"],
         }
         for t in master.agents[agent_id].tasks.values()
     ]

@@ -8,15 +8,13 @@ from hypothesis import strategies as st
 
 from daemons.master.agent_health import PingCheck, check_pings, release
 from daemons.master.model import Agent
+from daemons.protocols.models import AgentInfo
 
 
 def agent(agent_id: str, last_heard: float, ping_sent: float, missed: int = 0) -> Agent:
     return Agent(
         agent_id=agent_id,
-        info={},
-        hostname=agent_id,
-        port=5051,
-        total={},
+        info=AgentInfo(hostname=agent_id),
         registered_time=0.0,
         last_heard=last_heard,
         ping_sent=ping_sent,

@@ -28,6 +28,7 @@ def registry_state() -> RegistryState:
             "fw-1": Entry(
                 ACTIVE,
                 {
+                    "user": "root",
                     "name": "marathon",
                     "roles": ["slave_public", "*"],
                     "capabilities": [{"type": "MULTI_ROLE"}, {"type": "PARTITION_AWARE"}],
@@ -35,8 +36,8 @@ def registry_state() -> RegistryState:
                 },
                 10.0,
             ),
-            "fw-2": Entry(ACTIVE, {"name": "old-style", "role": "ops"}, 11.0),
-            "fw-3": Entry(REMOVED, {"name": "torn-down"}, 12.0),
+            "fw-2": Entry(ACTIVE, {"user": "root", "name": "old-style", "role": "ops"}, 11.0),
+            "fw-3": Entry(REMOVED, {"user": "root", "name": "torn-down"}, 12.0),
         },
     )
 
@@ -51,7 +52,7 @@ def test_admitted_agents_are_expected_back_within_the_reregister_timeout() -> No
 def test_active_frameworks_are_known_again_disconnected_since_the_election() -> None:
     found = recovery(registry_state(), now=100.0, reregister_timeout=20.0)
     marathon, old_style = found.frameworks
-    assert marathon.framework_id == "fw-1" and marathon.info["id"] == {"value": "fw-1"}
+    assert marathon.framework_id == "fw-1" and marathon.info.raw["id"] == {"value": "fw-1"}
     assert marathon.roles == ("slave_public", "*")
     assert marathon.capabilities == {"MULTI_ROLE", "PARTITION_AWARE"}
     assert marathon.failover_timeout == 604800.0
@@ -60,6 +61,16 @@ def test_active_frameworks_are_known_again_disconnected_since_the_election() -> 
     assert marathon.recovered and not marathon.connected and not marathon.active
     assert old_style.roles == ("ops",)
     assert found.removed_frameworks == {"fw-3"}
+
+
+def test_a_framework_entry_that_no_longer_parses_is_still_recovered() -> None:
+    """An entry an earlier release wrote, with a field this one reads more strictly: the
+    framework is known again (Mesos' defaults for what cannot be read), its info echoed."""
+    info = {"user": "root", "name": "old", "checkpoint": 1, "roles": ["a"]}
+    state = RegistryState(frameworks={"fw-9": Entry(ACTIVE, info, 10.0)})
+    (framework,) = recovery(state, now=100.0, reregister_timeout=20.0).frameworks
+    assert (framework.framework_id, framework.info.name, framework.roles) == ("fw-9", "old", ("*",))
+    assert framework.info.raw == dict(info, id={"value": "fw-9"})
 
 
 def test_an_empty_registry_recovers_nothing() -> None:

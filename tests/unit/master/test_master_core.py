@@ -15,17 +15,11 @@ from tests.unit.master.factories import (
     call,
     command_task,
     events,
+    first_offer,
     launch,
     make_master,
     subscribe,
 )
-
-
-def first_offer(master, stream):
-    allocate(master)
-    offers = events(stream, "OFFERS")
-    assert offers, "expected an OFFERS event"
-    return offers[0]["offers"]["offers"][0]
 
 
 def test_offer_carries_agent_resources_and_ids():
@@ -104,8 +98,8 @@ def test_a_repeated_state_replaces_the_last_status_so_health_shows():
     agent_update(master, agent_id, agent_stream, fid, "t1", "TASK_RUNNING")
     agent_update(master, agent_id, agent_stream, fid, "t1", "TASK_RUNNING", healthy=True)
     statuses = master.frameworks[fid].tasks["t1"].statuses
-    assert [s["state"] for s in statuses] == ["TASK_STAGING", "TASK_RUNNING"]
-    assert statuses[-1]["healthy"] is True
+    assert [s.state for s in statuses] == ["TASK_STAGING", "TASK_RUNNING"]
+    assert statuses[-1].healthy is True
 
 
 def test_task_over_offer_gets_task_error_and_nothing_is_launched():
@@ -327,7 +321,7 @@ def test_agent_reregistration_keeps_id_and_adopts_tasks():
         "framework_id": {"value": fid},
         "name": "t1",
         "state": "TASK_RUNNING",
-        "resources": task.info["resources"],
+        "resources": task.info.raw["resources"],
     }
     again, _ = add_agent(master, agent_info={"id": {"value": agent_id}}, tasks=[reported])
     assert again == agent_id and len(master.agents) == 1
@@ -456,7 +450,7 @@ def test_kill_while_agent_away_is_resent_when_it_reregisters():
         "task_id": {"value": "t1"},
         "framework_id": {"value": fid},
         "state": "TASK_RUNNING",
-        "resources": task.info["resources"],
+        "resources": task.info.raw["resources"],
     }
     _, new_stream = add_agent(master, agent_info={"id": {"value": agent_id}}, tasks=[reported])
     kills = events(new_stream, "KILL_TASK")
@@ -470,7 +464,7 @@ def test_agent_back_with_tasks_of_a_removed_framework_gets_shutdown_not_resurrec
     agent_id, agent_stream = add_agent(master)
     fid, stream = subscribe(master)
     launch(master, fid, stream, first_offer(master, stream), command_task("t1", agent_id))
-    resources = master.frameworks[fid].tasks["t1"].info["resources"]
+    resources = master.frameworks[fid].tasks["t1"].info.raw["resources"]
     agent_calls.disconnected(master, agent_id, agent_stream)
     call(master, fid, stream, "TEARDOWN")
     reported = {

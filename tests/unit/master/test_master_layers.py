@@ -13,7 +13,18 @@ from tests.purity import violations
 PACKAGE_DIR = Path(package.__file__).parent
 
 # Pure cores over the master's records: no clock, randomness, threads, sockets, Flask or kazoo.
-CORE = ("validation", "state_json", "metrics", "view", "failover", "agent_health", "model")
+CORE = (
+    "validation",
+    "calls.scheduler",
+    "calls.agent",
+    "recorded",
+    "state_json",
+    "metrics",
+    "view",
+    "failover",
+    "agent_health",
+    "model",
+)
 # What they must not import: the state machine and its runtime, the HTTP layer, and `config`
 # (it checks zk:// URLs with the ZooKeeper adapter, which brings in kazoo and threads).
 SHELL = (

@@ -10,6 +10,7 @@ from daemons.master import metrics, state_json
 from daemons.master.config import MasterConfig
 from daemons.master.model import Agent, Framework, Offer, Task
 from daemons.protocols import JSON
+from daemons.protocols.models import AgentInfo, FrameworkInfo, TaskInfo
 from daemons.protocols.resources import Resources
 
 
@@ -38,9 +39,11 @@ class Snapshot:
 
 def snapshot_with_one_task() -> Snapshot:
     view = Snapshot(MasterConfig(zk="zk://10.0.0.1:2181/mesos", ip="10.0.0.1"))
-    agent = Agent("S1", {"hostname": "h1"}, "h1", 5051, {"*": cpus(4)}, registered_time=101.0)
-    framework = Framework("F1", {"name": "marathon"}, ("*",), frozenset(), registered_time=102.0)
-    task = Task("t1", "F1", "S1", "", "web", "*", cpus(1), {}, state="TASK_RUNNING")
+    agent_info = AgentInfo(hostname="h1", resources={"*": cpus(4)}, raw={"hostname": "h1"})
+    agent = Agent("S1", agent_info, registered_time=101.0)
+    framework = Framework("F1", FrameworkInfo(user="", name="marathon"), registered_time=102.0)
+    task_info = TaskInfo(task_id="t1", name="web", raw={"name": "web"})
+    task = Task("t1", "F1", "S1", "", "web", "*", cpus(1), task_info, state="TASK_RUNNING")
     agent.tasks[("F1", "t1")] = task
     framework.tasks["t1"] = task
     offer = Offer("O1", "F1", "S1", "*", cpus(3), created=105.0)
