@@ -27,11 +27,11 @@ from daemons.kit.streams import EventStream
 from daemons.master.allocation import Allocator
 from daemons.master.config import MasterConfig
 from daemons.master.ids import IdGenerator
+from daemons.master.memory_registry import MemoryRegistry
 from daemons.master.model import VERSION, Agent, Framework, Offer, Task, with_field
 from daemons.master.registry import (
     REMOVED,
     Entry,
-    MemoryRegistry,
     Registry,
     RegistryState,
 )

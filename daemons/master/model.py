@@ -4,7 +4,8 @@ Plain mutable records, owned by `Master` and only touched under its lock. Each h
 wire value it was made from (`daemons.protocols.models`: a Framework its FrameworkInfo, an Agent
 its AgentInfo, a Task its TaskInfo and typed statuses, an Executor its ExecutorInfo), parsed once
 where the message entered; renderers echo the value's `raw` where Mesos shows what the client
-sent. Pure: imports only the wire layer and the event stream type the records hold.
+sent. Pure: imports only the wire layer; the event streams the records hold are
+`daemons.kit.streams.EventStream`s, seen here through the `Stream` protocol.
 """
 
 from __future__ import annotations
@@ -15,13 +16,24 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, TypeVar
 
-from daemons.kit.streams import EventStream
 from daemons.protocols import JSON
 from daemons.protocols.ids import id_json
 from daemons.protocols.models import AgentInfo, ExecutorInfo, FrameworkInfo, TaskInfo, TaskStatus
 from daemons.protocols.models import Task as ReportedTask
 from daemons.protocols.resources import EMPTY, Resources, total
 from daemons.protocols.states import is_terminal
+
+
+class Stream(Protocol):
+    """A subscriber's outgoing event stream, as the records use it."""
+
+    stream_id: str
+    closed: bool
+
+    def send(self, event: JSON) -> None: ...
+
+    def close(self) -> None: ...
+
 
 # The Mesos release whose APIs this master speaks (MasterInfo, /version, /master/state).
 VERSION = "1.11.0"
@@ -123,7 +135,7 @@ class Framework:
     framework_id: str
     info: FrameworkInfo  # its id filled in
     registered_time: float
-    stream: EventStream | None = None
+    stream: Stream | None = None
     active: bool = False
     connected: bool = False
     recovered: bool = False  # known from an agent's tasks, not (yet) subscribed to this master
@@ -167,7 +179,7 @@ class Agent:
     address_ip: str | None = None  # `agent_info.address.ip`, if it gave one
     version: str = ""
     boot_id: str = ""
-    stream: EventStream | None = None
+    stream: Stream | None = None
     active: bool = True
     disconnected_at: float | None = None
     unreachable_since: float | None = None

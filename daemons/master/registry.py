@@ -6,18 +6,16 @@ write that fails raises the kit's `StoreUnavailable` (`Fenced` when a newer lead
 since) and the master steps down rather than go on. A new leader starts from `recover()`, which
 also fences: after it, writes by any earlier leader fail. A malformed entry is a `ValueError`.
 
-This module holds the records and the in-memory store (`MemoryRegistry`, Mesos'
-`--registry=in_memory`, for a single master without ZooKeeper and for tests); the ZooKeeper
-store is `zk_registry.ZkRegistry`.
+This module holds the records and the store's interface (pure); the stores are
+`memory_registry.MemoryRegistry` (Mesos' `--registry=in_memory`, for a single master without
+ZooKeeper and for tests) and `zk_registry.ZkRegistry`.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from daemons.kit.errors import StoreUnavailable
 from daemons.protocols import JSON
 
 ADMITTED = "admitted"
@@ -101,43 +99,3 @@ class Registry(Protocol):
     def put_framework(self, framework_id: str, entry: Entry) -> None: ...
 
     def close(self) -> None: ...
-
-
-class MemoryRegistry:
-    """A registry kept in memory (lost with the process). `fail_writes` makes writes fail, the
-    way a full disk or a lost quorum does."""
-
-    def __init__(self) -> None:
-        self.state = RegistryState()
-        self.epoch = 0
-        self.fail_writes = False
-        self.writes = 0
-        self._lock = threading.Lock()
-
-    def recover(self, master_id: str) -> RegistryState:
-        with self._lock:
-            self.epoch += 1
-            return RegistryState(dict(self.state.agents), dict(self.state.frameworks))
-
-    def _write(self) -> None:
-        if self.fail_writes:
-            raise StoreUnavailable("registry store refused the write")
-        self.writes += 1
-
-    def put_agent(self, agent_id: str, entry: Entry) -> None:
-        with self._lock:
-            self._write()
-            self.state.agents[agent_id] = entry
-
-    def remove_agent(self, agent_id: str) -> None:
-        with self._lock:
-            self._write()
-            self.state.agents.pop(agent_id, None)
-
-    def put_framework(self, framework_id: str, entry: Entry) -> None:
-        with self._lock:
-            self._write()
-            self.state.frameworks[framework_id] = entry
-
-    def close(self) -> None:
-        return None

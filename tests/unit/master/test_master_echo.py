@@ -11,7 +11,7 @@ from typing import Any
 
 from daemons.kit.streams import EventStream
 from daemons.master import leadership, state_json
-from daemons.master.registry import MemoryRegistry
+from daemons.master.memory_registry import MemoryRegistry
 from tests.unit.master.factories import (
     add_agent,
     advance,

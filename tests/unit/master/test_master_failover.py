@@ -12,13 +12,13 @@ import pytest
 from daemons.kit.errors import ServiceUnavailable
 from daemons.master import leadership, operator_api, scheduler_calls
 from daemons.master.config import MasterConfig, parse_fraction, parse_rate
+from daemons.master.memory_registry import MemoryRegistry
 from daemons.master.registry import (
     ADMITTED,
     GONE,
     REMOVED,
     UNREACHABLE,
     Entry,
-    MemoryRegistry,
 )
 from daemons.master.service import Lease
 from tests.unit.master.factories import (

@@ -11,7 +11,8 @@ from daemons.kit.errors import NotFound
 from daemons.kit.streams import EventStream
 from daemons.master import agent_calls, operator_api
 from daemons.master.master import Master
-from daemons.master.registry import ADMITTED, GONE, UNREACHABLE, MemoryRegistry
+from daemons.master.memory_registry import MemoryRegistry
+from daemons.master.registry import ADMITTED, GONE, UNREACHABLE
 from daemons.protocols import JSON
 from tests.unit.master.factories import (
     AWARE,
