@@ -26,6 +26,7 @@ STATE = (
     "executor_calls",
     "launcher",
     "master_events",
+    "messages",
     "model",
     "plan",
     "protocol",
