@@ -68,7 +68,12 @@ class Connection:
 
     def __init__(self, endpoint: str, timeout: float) -> None:
         host, _, port = endpoint.rpartition(":")
-        family, kind, proto, _, address = _socket.getaddrinfo(host.strip("[]"), int(port), 0, 1)[0]
+        name = host.strip("[]")
+        # getaddrinfo encodes a str host with the idna codec, whose import (re, stringprep,
+        # unicodedata: ~5 ms) would be a third of the executor's start; the agent's endpoint
+        # is an address, ASCII, which goes as bytes and needs no codec.
+        query: str | bytes = name.encode("ascii") if name.isascii() else name
+        family, kind, proto, _, address = _socket.getaddrinfo(query, int(port), 0, 1)[0]
         self.host, self._buffer = endpoint, bytearray()
         self.sock = _socket.socket(family, kind, proto)
         self.sock.settimeout(timeout)

@@ -8,9 +8,13 @@ tests/integration/agent/test_command_executor_flow.py.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
+import subprocess
+import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -162,3 +166,23 @@ def test_connection_reads_a_content_length_body_and_sees_a_close() -> None:
 
 def test_the_task_gets_default_dispositions_for_what_python_ignores() -> None:
     assert {signal.SIGPIPE, signal.SIGXFSZ} <= set(ce._DEFAULTS)
+
+
+def test_connecting_to_the_agent_loads_no_codec() -> None:
+    """The command executor's start, up to its first call to the agent, imports no idna codec
+    (re, stringprep, unicodedata: ~5 ms of a ~13 ms start): its host goes to getaddrinfo as
+    bytes. A port bound but not listening refuses the connection at once."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        endpoint = f"127.0.0.1:{closed.getsockname()[1]}"
+        script = (
+            f"import sys; sys.path.insert(0, {str(Path(wire.__file__).parent)!r}); "
+            "import executor_wire\n"
+            f"try: executor_wire.Connection({endpoint!r}, 5.0)\n"
+            "except ConnectionRefusedError: print(sorted(m for m in sys.modules if 'idna' in m))"
+        )
+        python = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+        result = subprocess.run(
+            [python, "-I", "-S", "-c", script], capture_output=True, text=True, timeout=30
+        )
+    assert result.stdout == "[]\n", result.stderr
