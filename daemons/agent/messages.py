@@ -124,11 +124,10 @@ def parse_event(event: JSON) -> MasterEvent | None:
     """One event of the master's stream (not SUBSCRIBED, HEARTBEAT, PING or ERROR, which the
     master link handles itself); None for a type the agent does not know."""
     kind = event.get("type")
-    parse = _EVENTS.get(kind) if isinstance(kind, str) else None
-    if parse is None:
+    if not isinstance(kind, str) or kind not in _EVENTS:
         return None
-    where = str(kind).lower()
-    return parse(f.obj(event, where, "event"), where)
+    where = kind.lower()
+    return _EVENTS[kind](f.obj(event, where, "event"), where)
 
 
 def _framework(raw: JSON, where: str) -> tuple[str, FrameworkInfo]:
