@@ -21,14 +21,13 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from daemons.agent import launcher, protocol
-from daemons.agent.checkpoint import CheckpointError, Checkpoints
+from daemons.agent.checkpoint import CheckpointError, Checkpoints, RunInfo
 from daemons.agent.config import AgentConfig, agent_attributes, total_resources
 from daemons.agent.model import Executor, ExecutorState, Framework, Task, Termination
 from daemons.agent.plan import CancelTimer, DestroyContainer, Effect, SendExecutor
 from daemons.agent.status_updates import StatusUpdateManager, TaskStream
-from daemons.protocols import JSON
-from daemons.protocols import resources as res
-from daemons.protocols.states import is_terminal
+from daemons.protocols import fields
+from daemons.protocols.models import AgentInfo, FrameworkInfo, TaskStatus
 
 log = logging.getLogger(__name__)
 
@@ -89,16 +88,14 @@ class Agent:
 
     # --- identity --------------------------------------------------------------------------
 
-    def agent_info(self) -> JSON:
-        info: JSON = {
-            "hostname": self.config.advertised_hostname,
-            "port": self.config.port,
-            "resources": res.by_role_to_v1(self.resources),
-            "attributes": self.attributes,
-        }
-        if self.agent_id is not None:
-            info["id"] = protocol.id_json(self.agent_id)
-        return info
+    def agent_info(self) -> AgentInfo:
+        return AgentInfo(
+            hostname=self.config.advertised_hostname,
+            port=self.config.port,
+            id=self.agent_id,
+            resources=self.resources,
+            attributes=self.attributes,
+        )
 
     def facts(self) -> launcher.AgentFacts:
         return launcher.AgentFacts(
@@ -129,7 +126,7 @@ class Agent:
     def live_executors(self) -> list[Executor]:
         return [e for f in self.frameworks.values() for e in f.executors.values() if e.live]
 
-    def ensure_framework(self, framework_id: str, framework_info: JSON) -> Framework:
+    def ensure_framework(self, framework_id: str, framework_info: FrameworkInfo) -> Framework:
         framework = self.frameworks.get(framework_id)
         if framework is None:
             framework = Framework(framework_id, framework_info)
@@ -153,9 +150,7 @@ class Agent:
         if where is None or self.agent_id is None:
             return  # a task this agent never ran (TASK_LOST for an unknown kill)
         eid, cid = where
-        self.checkpoints.write_updates(
-            self.agent_id, stream.framework_id, eid, cid, stream.task_id, stream.snapshot()
-        )
+        self.checkpoints.write_updates(self.agent_id, stream.framework_id, eid, cid, stream)
 
     def _persist_or_count(self, stream: TaskStream) -> None:
         try:
@@ -168,7 +163,7 @@ class Agent:
         log.error("checkpoint failed what=%r error=%s", what, err)
 
     def forward(
-        self, framework_id: str, status: JSON, task: Task | None, *, strict: bool = False
+        self, framework_id: str, status: TaskStatus, task: Task | None, *, strict: bool = False
     ) -> bool:
         """Checkpoint an update, apply it to the task and queue it for the master. `strict`:
         a failed checkpoint raises CheckpointError and nothing changes."""
@@ -180,18 +175,13 @@ class Agent:
                 self.apply_status(task, status)
         return fresh
 
-    def apply_status(self, task: Task, status: JSON) -> None:
-        state = str(status["state"])
+    def apply_status(self, task: Task, status: TaskStatus) -> None:
         if task.terminal:
             return  # a terminal state never changes
-        task.state = state
-        entry: JSON = {"state": state, "timestamp": status.get("timestamp", self.clock())}
-        for key in ("container_status", "healthy", "reason", "message", "source"):
-            if key in status:
-                entry[key] = status[key]
-        task.statuses.append(entry)
-        if is_terminal(state):
-            self.counters[state] += 1
+        task.state = status.state
+        task.statuses.append(status)
+        if status.is_terminal:
+            self.counters[status.state] += 1
 
     def agent_update(
         self,
@@ -203,7 +193,7 @@ class Agent:
         executor: Executor | None = None,
     ) -> None:
         """An update the agent itself originates (reliable: it carries a fresh uuid)."""
-        status = protocol.task_status(
+        status = protocol.agent_status(
             task_id=task_id,
             state=state,
             agent_id=self.agent_id or "",
@@ -217,15 +207,15 @@ class Agent:
         task = executor.tasks.get(task_id) if executor is not None else None
         self.forward(framework_id, status, task)
 
-    def acknowledged(self, framework_id: str, task_id: str, uuid_text: str) -> None:
+    def acknowledged(self, framework_id: str, task_id: str, uuid: bytes) -> None:
         """The master relayed the framework's ACK: drop the head, complete a terminal task."""
         acked = self.updates.acknowledge(
-            framework_id, task_id, uuid_text, self.monotonic(), self._persist_or_count
+            framework_id, task_id, uuid, self.monotonic(), self._persist_or_count
         )
         if acked is None:
-            log.info("ignoring unexpected ack task=%s uuid=%s", task_id, uuid_text)
+            log.info("ignoring unexpected ack task=%s uuid=%s", task_id, fields.b64(uuid))
             return
-        if not is_terminal(str(acked.get("state"))):
+        if not acked.is_terminal:
             return
         framework = self.frameworks.get(framework_id)
         found = framework.find_task(task_id) if framework is not None else None
@@ -242,19 +232,17 @@ class Agent:
         """run.info: what recovery needs to find the container again (its pid above all)."""
         if self.agent_id is None:
             return
+        run = RunInfo(
+            kind=executor.kind,
+            directory=executor.directory,
+            user=executor.user,
+            resources=executor.resources,
+            allocation_role=executor.info.allocation_role if executor.resources else None,
+            pid=executor.pid,
+            completed=completed,
+        )
         self.checkpoints.write_run(
-            self.agent_id,
-            executor.framework_id,
-            executor.executor_id,
-            executor.container_id,
-            {
-                "kind": executor.kind.value,
-                "directory": str(executor.directory),
-                "user": executor.user,
-                "resources": executor.resources,
-                "pid": executor.pid,
-                "completed": completed,
-            },
+            self.agent_id, executor.framework_id, executor.executor_id, executor.container_id, run
         )
 
     def shutdown_executor(self, executor: Executor, termination: Termination) -> None:

@@ -5,6 +5,11 @@ installation — a checkout under /root is mode 0700. At start the agent copies 
 executor files into `<libexec_dir>/<content hash>/` (directories 0755, files 0644), compiles them
 there (so every executor start loads cached bytecode), and runs them from that copy. The hash
 names the version: an upgrade adds a directory and never rewrites files a running executor uses.
+
+Beside them goes the part of the protocols layer they share with the agent (`SHARED`: the task
+states and the RecordIO framing, modules that import nothing at start-up), as the package
+`daemons.protocols` of its own: the executors import it from there (command.py puts the copy's
+directory first on sys.path), and nothing else of the project.
 """
 
 from __future__ import annotations
@@ -32,13 +37,28 @@ FILES = (
     "default.py",
     "default_executor.py",
 )
+SCRIPTS = ("command.py", "default.py")  # run, not imported: Python compiles them on each run
+# The tree the `daemons` package lives in, and the files of it the executors import, relative
+# to it (each package with its __init__).
+PROJECT = Path(__file__).resolve().parents[2]
+SHARED = (
+    "daemons/__init__.py",
+    "daemons/protocols/__init__.py",
+    "daemons/protocols/recordio.py",
+    "daemons/protocols/states.py",
+)
 _DONE = ".installed"
+
+
+def _sources() -> list[tuple[str, Path]]:
+    """(path in the copy, source file) of everything the copy holds."""
+    return [(name, SOURCE / name) for name in FILES] + [(name, PROJECT / name) for name in SHARED]
 
 
 def _digest() -> str:
     sha = hashlib.sha256()
-    for name in FILES:
-        sha.update(name.encode() + b"\0" + (SOURCE / name).read_bytes())
+    for name, source in _sources():
+        sha.update(name.encode() + b"\0" + source.read_bytes())
     return sha.hexdigest()[:16]
 
 
@@ -50,15 +70,17 @@ def install(libexec_dir: Path) -> Path:
     try:
         libexec_dir.mkdir(mode=0o755, parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=libexec_dir))
-        for name in FILES:
-            shutil.copyfile(SOURCE / name, staging / name)
-            os.chmod(staging / name, 0o644)
-            if name not in ("command.py", "default.py"):  # scripts are compiled on each run
-                cfile = importlib.util.cache_from_source(str(staging / name))
-                py_compile.compile(str(staging / name), cfile=cfile, doraise=True)
+        for name, source in _sources():
+            target = staging / name
+            target.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+            os.chmod(target, 0o644)
+            if name not in SCRIPTS:
+                cfile = Path(importlib.util.cache_from_source(str(target)))
+                py_compile.compile(str(target), cfile=str(cfile), doraise=True)
                 os.chmod(cfile, 0o644)
-        os.chmod(staging / "__pycache__", 0o755)
-        os.chmod(staging, 0o755)
+        for directory in (staging, *(p for p in staging.rglob("*") if p.is_dir())):
+            os.chmod(directory, 0o755)  # whatever the umask made of them
         (staging / _DONE).touch(mode=0o644)
         try:
             staging.rename(dest)

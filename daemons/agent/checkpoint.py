@@ -12,6 +12,10 @@ Layout (Mesos' `meta/` tree, JSON instead of protobuf):
           runs/<cid>/tasks/<tid>/task.info        the TaskInfo
           runs/<cid>/tasks/<tid>/task.updates     the status-update stream (status_updates.py)
 
+The infos are written as the master sent them (the models' `raw`) and read back into the typed
+models; `run.info` is `RunInfo`. A file that is JSON but not the message it should hold is as
+unreadable as a torn one: the error names the file and the field.
+
 Every write goes to a temporary file that is renamed over the target, so a crash of the agent
 process leaves either the old or the new file, never a torn one (a failed write removes its
 temporary). So on reading, a missing file means its first write never completed (the agent
@@ -31,11 +35,19 @@ import json
 import logging
 import os
 import shutil
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from daemons.agent.model import ExecutorKind
+from daemons.agent.status_updates import TaskStream
 from daemons.protocols import JSON
+from daemons.protocols import fields as f
+from daemons.protocols.fields import ProtocolError
+from daemons.protocols.models import AgentInfo, ExecutorInfo, FrameworkInfo, TaskInfo
+from daemons.protocols.models.parts import read_resources
+from daemons.protocols.resources import Resources, by_role_to_v1
 
 log = logging.getLogger(__name__)
 
@@ -110,10 +122,71 @@ def write_symlink(link: Path, target: str) -> None:
         raise CheckpointError(f"cannot link {link}: {err.strerror or err}") from None
 
 
+_M = TypeVar("_M")
+
+
+def read_message(path: Path, parse: Callable[[Any, str], _M]) -> _M | None:
+    """The message a checkpoint file holds (`parse(json, where)`), None if there is no such
+    file; CheckpointError if it is unreadable or not that message."""
+    data = read_json_if_present(path)
+    return None if data is None else _parsed(path, data, parse)
+
+
+def _parsed(path: Path, data: Any, parse: Callable[[Any, str], _M]) -> _M:
+    try:
+        return parse(data, path.name)
+    except ProtocolError as err:
+        raise CheckpointError(f"cannot read checkpoint {path}: {err}") from None
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """run.info: what recovery needs to find an executor's container again (its pid above all).
+    Its resources are written in the normal v1 form (`by_role_to_v1`: each with its role)."""
+
+    kind: ExecutorKind
+    directory: Path
+    user: str
+    resources: Mapping[str, Resources]  # the executor's own, by reservation role
+    allocation_role: str | None = None
+    pid: int | None = None
+    completed: bool = False
+
+    def to_json(self) -> JSON:
+        return {
+            "kind": self.kind.value,
+            "directory": str(self.directory),
+            "user": self.user,
+            "resources": by_role_to_v1(self.resources, self.allocation_role),
+            "pid": self.pid,
+            "completed": self.completed,
+        }
+
+    @classmethod
+    def parse(cls, raw: Any, where: str = "run.info") -> RunInfo:
+        if not isinstance(raw, dict):
+            raise ProtocolError(f"{where}: not an object", where)
+        kind = f.opt_string(raw, "kind", where) or ExecutorKind.COMMAND.value
+        try:
+            executor_kind = ExecutorKind(kind)
+        except ValueError:
+            raise f.fail(where, "kind", f"is not an executor kind: {kind!r}") from None
+        resources, allocation_role = read_resources(raw, "resources", where)
+        return cls(
+            kind=executor_kind,
+            directory=Path(f.string(raw, "directory", where)),
+            user=f.string(raw, "user", where),
+            resources=resources,
+            allocation_role=allocation_role,
+            pid=f.opt_int(raw, "pid", where),
+            completed=bool(f.opt_bool(raw, "completed", where)),
+        )
+
+
 @dataclass
 class TaskCheckpoint:
-    info: JSON
-    updates: JSON | None  # a TaskStream snapshot
+    info: TaskInfo
+    updates: TaskStream | None
 
 
 @dataclass
@@ -121,9 +194,9 @@ class RunCheckpoint:
     framework_id: str
     executor_id: str
     container_id: str
-    framework_info: JSON
-    executor_info: JSON
-    run: JSON  # kind, directory, user, resources, pid, completed
+    framework_info: FrameworkInfo
+    executor_info: ExecutorInfo
+    run: RunInfo
     tasks: list[TaskCheckpoint] = field(default_factory=list)
 
 
@@ -148,21 +221,21 @@ class Checkpoints:
     def write_boot_id(self, boot_id: str) -> None:
         write_bytes(self.meta / "boot_id", boot_id.encode("ascii"))
 
-    def write_agent(self, agent_id: str, agent_info: JSON) -> None:
-        write_json(self.agent_dir(agent_id) / "slave.info", agent_info)
+    def write_agent(self, agent_id: str, agent_info: AgentInfo) -> None:
+        write_json(self.agent_dir(agent_id) / "slave.info", agent_info.to_json())
         write_symlink(self.meta / "slaves" / "latest", agent_id)
 
     @property
     def latest_link(self) -> Path:
         return self.meta / "slaves" / "latest"
 
-    def latest_agent(self) -> tuple[str, JSON] | None:
+    def latest_agent(self) -> tuple[str, AgentInfo] | None:
         link = self.latest_link
         if not link.is_symlink():
             return None
         agent_id = os.readlink(link)
-        info = read_json(self.agent_dir(agent_id) / "slave.info")
-        return agent_id, info
+        path = self.agent_dir(agent_id) / "slave.info"
+        return agent_id, _parsed(path, read_json(path), AgentInfo.parse)
 
     def forget_latest(self) -> None:
         """Start afresh: the next start finds no previous agent (its files stay, unread)."""
@@ -185,24 +258,27 @@ class Checkpoints:
     def task_dir(self, agent_id: str, fid: str, eid: str, cid: str, tid: str) -> Path:
         return self.run_dir(agent_id, fid, eid, cid) / "tasks" / tid
 
-    def write_framework(self, agent_id: str, fid: str, info: JSON) -> None:
-        write_json(self.framework_dir(agent_id, fid) / "framework.info", info, sync=False)
+    def write_framework(self, agent_id: str, fid: str, info: FrameworkInfo) -> None:
+        path = self.framework_dir(agent_id, fid) / "framework.info"
+        write_json(path, info.raw, sync=False)
 
-    def write_executor(self, agent_id: str, fid: str, eid: str, info: JSON) -> None:
-        write_json(self.executor_dir(agent_id, fid, eid) / "executor.info", info, sync=False)
+    def write_executor(self, agent_id: str, fid: str, eid: str, info: ExecutorInfo) -> None:
+        path = self.executor_dir(agent_id, fid, eid) / "executor.info"
+        write_json(path, info.raw, sync=False)
 
-    def write_run(self, agent_id: str, fid: str, eid: str, cid: str, run: JSON) -> None:
-        write_json(self.run_dir(agent_id, fid, eid, cid) / "run.info", run, sync=False)
+    def write_run(self, agent_id: str, fid: str, eid: str, cid: str, run: RunInfo) -> None:
+        write_json(self.run_dir(agent_id, fid, eid, cid) / "run.info", run.to_json(), sync=False)
         write_symlink(self.executor_dir(agent_id, fid, eid) / "runs" / "latest", cid)
 
-    def write_task(self, agent_id: str, fid: str, eid: str, cid: str, info: JSON) -> None:
-        tid = str(info["task_id"]["value"])
-        write_json(self.task_dir(agent_id, fid, eid, cid, tid) / "task.info", info, sync=False)
+    def write_task(self, agent_id: str, fid: str, eid: str, cid: str, info: TaskInfo) -> None:
+        path = self.task_dir(agent_id, fid, eid, cid, info.task_id) / "task.info"
+        write_json(path, info.raw, sync=False)
 
     def write_updates(
-        self, agent_id: str, fid: str, eid: str, cid: str, tid: str, snapshot: JSON
+        self, agent_id: str, fid: str, eid: str, cid: str, stream: TaskStream
     ) -> None:
-        write_json(self.task_dir(agent_id, fid, eid, cid, tid) / "task.updates", snapshot)
+        path = self.task_dir(agent_id, fid, eid, cid, stream.task_id) / "task.updates"
+        write_json(path, stream.snapshot())
 
     def remove_run(self, agent_id: str, fid: str, eid: str, cid: str) -> None:
         shutil.rmtree(self.run_dir(agent_id, fid, eid, cid), ignore_errors=True)
@@ -214,12 +290,12 @@ class Checkpoints:
         runs: list[RunCheckpoint] = []
         skipped: list[str] = []
         for fdir in _children(self.agent_dir(agent_id) / "frameworks"):
-            framework_info = read_json_if_present(fdir / "framework.info")
+            framework_info = read_message(fdir / "framework.info", FrameworkInfo.parse)
             if framework_info is None:
                 skipped.append(f"{fdir}: no framework.info")
                 continue
             for edir in _children(fdir / "executors"):
-                executor_info = read_json_if_present(edir / "executor.info")
+                executor_info = read_message(edir / "executor.info", ExecutorInfo.parse)
                 if executor_info is None:
                     skipped.append(f"{edir}: no executor.info")
                     continue
@@ -232,9 +308,14 @@ class Checkpoints:
         return runs, skipped
 
     def _read_run(
-        self, fid: str, framework_info: JSON, edir: Path, executor_info: JSON, rdir: Path
+        self,
+        fid: str,
+        framework_info: FrameworkInfo,
+        edir: Path,
+        executor_info: ExecutorInfo,
+        rdir: Path,
     ) -> RunCheckpoint | None:
-        info = read_json_if_present(rdir / "run.info")
+        info = read_message(rdir / "run.info", RunInfo.parse)
         if info is None:
             return None
         run = RunCheckpoint(
@@ -246,11 +327,11 @@ class Checkpoints:
             run=info,
         )
         for tdir in _children(rdir / "tasks"):
-            task_info = read_json_if_present(tdir / "task.info")
+            task_info = read_message(tdir / "task.info", TaskInfo.parse)
             if task_info is None:
                 log.warning("skipping a task without task.info dir=%s", tdir)
                 continue
-            updates = read_json_if_present(tdir / "task.updates")
+            updates = read_message(tdir / "task.updates", TaskStream.from_snapshot)
             run.tasks.append(TaskCheckpoint(info=task_info, updates=updates))
         return run
 

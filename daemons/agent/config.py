@@ -9,11 +9,13 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from daemons.kit.zk import parse_zk_url
 from daemons.protocols import JSON
 from daemons.protocols import resources as res
+from daemons.protocols.models import AttributeValue
 
 MIB = 1024 * 1024
 DEFAULT_PORTS = "[31000-32000]"
@@ -196,43 +198,43 @@ _SCALAR = re.compile(r"^-?\d+(\.\d+)?$")
 _RANGES = re.compile(r"^\[(\s*\d+\s*-\s*\d+\s*)(,\s*\d+\s*-\s*\d+\s*)*\]$")
 
 
-def parse_attributes(text: str) -> list[JSON]:
-    """`rack:a;zone:b;level:3;ids:[1-5]` -> v1 Attributes (TEXT, SCALAR, RANGES as Mesos)."""
-    out: list[JSON] = []
+def parse_attributes(text: str) -> dict[str, AttributeValue]:
+    """`rack:a;zone:b;level:3;ids:[1-5]` -> name -> value, typed as Mesos types them: TEXT (a
+    string), SCALAR (a number) or RANGES (`((1, 5),)`)."""
+    out: dict[str, AttributeValue] = {}
     for part in filter(None, (p.strip() for p in text.split(";"))):
         name, sep, value = part.partition(":")
         name, value = name.strip(), value.strip()
         if not sep or not name or not value:
             raise ValueError(f"malformed attribute {part!r}; expected name:value")
         if _SCALAR.match(value):
-            out.append({"name": name, "type": "SCALAR", "scalar": {"value": float(value)}})
+            out[name] = float(value)
         elif _RANGES.match(value):
             ranges = []
             for piece in value[1:-1].split(","):
                 begin, _, end = piece.partition("-")
-                ranges.append({"begin": int(begin), "end": int(end)})
-            out.append({"name": name, "type": "RANGES", "ranges": {"range": ranges}})
+                ranges.append((int(begin), int(end)))
+            out[name] = tuple(ranges)
         else:
-            out.append({"name": name, "type": "TEXT", "text": {"value": value}})
+            out[name] = value
     return out
 
 
-def agent_attributes(config: AgentConfig) -> list[JSON]:
+def agent_attributes(config: AgentConfig) -> dict[str, AttributeValue]:
     attributes = parse_attributes(config.attributes)
-    if config.agent_type == "public" and not any(a["name"] == "public_ip" for a in attributes):
-        attributes.append({"name": "public_ip", "type": "TEXT", "text": {"value": "true"}})
+    if config.agent_type == "public":
+        attributes.setdefault("public_ip", "true")
     return attributes
 
 
-def attributes_state_map(attributes: list[JSON]) -> JSON:
+def attributes_state_map(attributes: Mapping[str, AttributeValue]) -> JSON:
     """`/state` form: name -> value (text, number or `[1-5]` string)."""
     out: JSON = {}
-    for a in attributes:
-        if a["type"] == "TEXT":
-            out[a["name"]] = a["text"]["value"]
-        elif a["type"] == "SCALAR":
-            out[a["name"]] = a["scalar"]["value"]
+    for name, value in attributes.items():
+        if isinstance(value, tuple):
+            out[name] = "[" + ", ".join(f"{begin}-{end}" for begin, end in value) + "]"
+        elif isinstance(value, frozenset):
+            out[name] = "{" + ",".join(sorted(value)) + "}"
         else:
-            rng = a["ranges"]["range"]
-            out[a["name"]] = "[" + ", ".join(f"{r['begin']}-{r['end']}" for r in rng) + "]"
+            out[name] = value
     return out

@@ -1,5 +1,6 @@
 """What the agent does with each call of the v1 executor API: transitions of the agent's state,
-run by the runtime under its lock (executor_api.py is the HTTP side).
+run by the runtime under its lock (executor_api.py is the HTTP side, which parsed the call:
+messages.py).
 
 - SUBSCRIBE: the executor's unacknowledged updates are recorded first (each checkpointed, then
   ACKNOWLEDGED on the new stream); then the stream starts: SUBSCRIBED (returned, for the HTTP
@@ -17,25 +18,20 @@ ends, listing every update not acknowledged yet.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from daemons.agent.agent import Agent
 from daemons.agent.checkpoint import CheckpointError
-from daemons.agent.master_events import deliver
+from daemons.agent.master_events import deliver, kill_event
+from daemons.agent.messages import Message, Subscribe, Update
 from daemons.agent.model import Executor, ExecutorState
 from daemons.agent.plan import CancelTimer, CloseStream, SendExecutor, SendMaster
-from daemons.agent.protocol import (
-    MEMORY_LIMITATION,
-    InvalidCall,
-    id_json,
-    id_of,
-    memory_limited,
-    validate_executor_status,
-)
+from daemons.agent.protocol import MEMORY_LIMITATION, forwarded, memory_limited
 from daemons.kit.errors import BadRequest, ServiceUnavailable
 from daemons.kit.streams import EventStream
 from daemons.protocols import JSON
-from daemons.protocols.states import is_terminal
+from daemons.protocols.fields import b64
+from daemons.protocols.ids import id_json
+from daemons.protocols.models import TaskStatus
 
 log = logging.getLogger(__name__)
 
@@ -50,27 +46,20 @@ def executor_of(agent: Agent, fid: str, eid: str) -> Executor:
 
 
 def subscribe(
-    agent: Agent,
-    fid: str,
-    eid: str,
-    payload: JSON,
-    stream: EventStream,
-    limitation: str | None = None,
+    agent: Agent, call: Subscribe, stream: EventStream, limitation: str | None = None
 ) -> JSON:
     """Attach `stream` to the executor; returns the SUBSCRIBED event. `limitation`: what the
     containerizer says about the executor's container (for its unacknowledged terminal
     updates)."""
+    fid, eid = call.framework_id, call.executor_id
     executor = executor_of(agent, fid, eid)
     if executor.state in (ExecutorState.TERMINATING, ExecutorState.TERMINATED):
         raise BadRequest("Executor is terminating")
-    acknowledged = []
-    for unacked in payload.get("unacknowledged_updates") or []:
-        try:
-            status = validate_executor_status((unacked or {}).get("status"))
-        except InvalidCall as err:
-            log.warning("dropping unacknowledged update executor=%s error=%s", eid, err)
-            continue
-        acknowledged.append(record_update(agent, executor, status, limitation))
+    for why in call.dropped:
+        log.warning("dropping unacknowledged update executor=%s error=%s", eid, why)
+    acknowledged = [
+        record_update(agent, executor, status, limitation) for status in call.unacknowledged_updates
+    ]
     if executor.stream is not None:
         agent.emit(CloseStream(executor.stream))
     executor.stream = stream
@@ -78,8 +67,8 @@ def subscribe(
     resubscribed = executor.state is ExecutorState.RECOVERING
     executor.state = ExecutorState.RUNNING
     log.info("executor subscribed framework=%s executor=%s resubscribed=%s", fid, eid, resubscribed)
-    for task_info in payload.get("unacknowledged_tasks") or []:
-        task = executor.tasks.get(_task_id(task_info))
+    for task_id in call.unacknowledged_tasks:
+        task = executor.tasks.get(task_id)
         if task is not None:
             task.launched = True  # the executor has it; do not LAUNCH it twice
     for event in acknowledged:
@@ -89,24 +78,17 @@ def subscribe(
         "type": "SUBSCRIBED",
         "subscribed": {
             # pymesos compares these two ids by dict equality: nothing but "value".
-            "executor_info": {**executor.info, "executor_id": id_json(eid)},
-            "framework_info": {**framework.info, "id": id_json(fid)},
-            "agent_info": agent.agent_info(),
+            "executor_info": dict(executor.info.raw, executor_id=id_json(eid)),
+            "framework_info": dict(framework.info.raw, id=id_json(fid)),
+            "agent_info": agent.agent_info().to_json(),
             "container_id": id_json(executor.container_id),
         },
     }
     deliver(agent, executor, executor.queued())
-    for kill in executor.pending_kills.values():
-        agent.emit(SendExecutor(stream, {"type": "KILL", "kill": kill}))
+    for task_id, kill_policy in executor.pending_kills.items():
+        agent.emit(SendExecutor(stream, kill_event(task_id, kill_policy)))
     executor.pending_kills.clear()
     return first
-
-
-def _task_id(task_info: Any) -> str:
-    try:
-        return id_of(task_info, "task_id")
-    except InvalidCall:
-        return ""
 
 
 def stream_closed(agent: Agent, fid: str, eid: str, stream: EventStream) -> None:
@@ -116,11 +98,11 @@ def stream_closed(agent: Agent, fid: str, eid: str, stream: EventStream) -> None
         log.info("executor disconnected executor=%s", eid)
 
 
-def update(agent: Agent, fid: str, eid: str, status: JSON, limitation: str | None = None) -> None:
-    """UPDATE with a validated status; ServiceUnavailable when it cannot be checkpointed."""
-    executor = executor_of(agent, fid, eid)
+def update(agent: Agent, call: Update, limitation: str | None = None) -> None:
+    """UPDATE; ServiceUnavailable when its status cannot be checkpointed."""
+    executor = executor_of(agent, call.framework_id, call.executor_id)
     try:
-        event = record_update(agent, executor, status, limitation)
+        event = record_update(agent, executor, call.status, limitation)
     except ServiceUnavailable:
         if executor.stream is not None:
             agent.emit(CloseStream(executor.stream))
@@ -130,21 +112,21 @@ def update(agent: Agent, fid: str, eid: str, status: JSON, limitation: str | Non
         agent.emit(SendExecutor(executor.stream, event))
 
 
-def record_update(agent: Agent, executor: Executor, status: JSON, limitation: str | None) -> JSON:
+def record_update(
+    agent: Agent, executor: Executor, status: TaskStatus, limitation: str | None
+) -> JSON:
     """Checkpoint and queue an executor's update; returns the ACKNOWLEDGED event for it."""
-    status = dict(status)
-    status["agent_id"] = id_json(agent.agent_id or "")
-    status["executor_id"] = id_json(executor.executor_id)
-    status.setdefault("source", "SOURCE_EXECUTOR")
-    status.setdefault("timestamp", agent.clock())
-    container_status = dict(status.get("container_status") or {})
-    container_status["container_id"] = id_json(executor.container_id)
-    if executor.pid is not None:
-        container_status["executor_pid"] = executor.pid
-    status["container_status"] = container_status
-    if is_terminal(str(status["state"])) and limitation == MEMORY_LIMITATION:
+    status = forwarded(
+        status,
+        agent_id=agent.agent_id or "",
+        executor_id=executor.executor_id,
+        container_id=executor.container_id,
+        executor_pid=executor.pid,
+        timestamp=agent.clock(),
+    )
+    if status.is_terminal and limitation == MEMORY_LIMITATION:
         status = memory_limited(status, "Memory limit exceeded: the task was OOM-killed")
-    task_id = str(status["task_id"]["value"])
+    task_id = status.task_id
     try:
         agent.forward(executor.framework_id, status, executor.tasks.get(task_id), strict=True)
     except CheckpointError as err:
@@ -152,13 +134,15 @@ def record_update(agent: Agent, executor: Executor, status: JSON, limitation: st
         raise ServiceUnavailable(
             f"Status update of task {task_id} not checkpointed ({err}); send it again"
         ) from None
+    assert status.uuid is not None  # an executor's update has one (messages.executor_status)
     return {
         "type": "ACKNOWLEDGED",
-        "acknowledged": {"task_id": id_json(task_id), "uuid": status["uuid"]},
+        "acknowledged": {"task_id": id_json(task_id), "uuid": b64(status.uuid)},
     }
 
 
-def message(agent: Agent, fid: str, eid: str, data: str) -> None:
+def message(agent: Agent, call: Message) -> None:
+    fid, eid = call.framework_id, call.executor_id
     executor_of(agent, fid, eid)
     agent.emit(
         SendMaster(
@@ -167,7 +151,7 @@ def message(agent: Agent, fid: str, eid: str, data: str) -> None:
                 "message": {
                     "framework_id": id_json(fid),
                     "executor_id": id_json(eid),
-                    "data": data,
+                    "data": b64(call.data),
                 },
             }
         )

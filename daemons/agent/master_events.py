@@ -1,11 +1,14 @@
 """What the agent does with each event the master sends (docs/agent-protocol.md, events table):
-transitions of the agent's state, run by the runtime under its lock.
+transitions of the agent's state, run by the runtime under its lock. The events come typed
+(messages.py: the master link parsed them as they arrived).
 
 SUBSCRIBED checkpoints the agent id and sends every unacknowledged update again; RUN_TASK
 launches (the built-in command executor for `command` tasks, the framework's executor, started
 once per executor id, otherwise); RUN_TASK_GROUP launches a group under one executor (the
 built-in default executor, or a CUSTOM one) or adds it to that executor if it runs already;
-KILL_TASK asks the executor (TASK_LOST for a task this agent does not have);
+a task that cannot be read (but whose ids can) gets TASK_ERROR saying why, one whose id cannot
+name a directory is dropped; KILL_TASK asks the executor (TASK_LOST for a task this agent does
+not have);
 SHUTDOWN_EXECUTOR/SHUTDOWN_FRAMEWORK send SHUTDOWN and destroy after the grace period; MESSAGE
 goes to the executor; ACKNOWLEDGE advances the task's update stream.
 
@@ -23,35 +26,60 @@ from daemons.agent.agent import Agent
 from daemons.agent.checkpoint import CheckpointError
 from daemons.agent.containerizer.model import ContainerSpec
 from daemons.agent.containers import launch_failed
+from daemons.agent.messages import (
+    Acknowledge,
+    FrameworkMessage,
+    InvalidTasks,
+    KillTask,
+    MasterEvent,
+    RunTask,
+    RunTaskGroup,
+    ShutdownExecutor,
+    ShutdownFramework,
+    Subscribed,
+)
 from daemons.agent.model import Executor, ExecutorKind, ExecutorState, Framework, Task, Termination
 from daemons.agent.plan import LaunchContainer, ResizeContainer, SendExecutor
-from daemons.agent.protocol import InvalidCall, id_json, id_of, safe_id
 from daemons.protocols import JSON
+from daemons.protocols.fields import ProtocolError, b64
+from daemons.protocols.ids import id_json, valid_id
+from daemons.protocols.models import ExecutorInfo, FrameworkInfo, KillPolicy, TaskInfo
 
 log = logging.getLogger(__name__)
 
 
-def handle_event(agent: Agent, event: JSON) -> None:
-    kind = str(event.get("type"))
-    payload = event.get(kind.lower())
-    handler = _HANDLERS.get(kind)
-    if handler is None or not isinstance(payload, dict):
-        log.warning("ignoring master event type=%s", kind)
-        return
+def handle_event(agent: Agent, event: MasterEvent) -> None:
+    """One event, parsed where it entered (messages.parse_event)."""
     try:
-        handler(agent, payload)
-    except InvalidCall as err:
-        log.warning("ignoring malformed master event type=%s error=%s", kind, err)
+        match event:
+            case RunTask():
+                run_task(agent, event)
+            case RunTaskGroup():
+                run_task_group(agent, event)
+            case InvalidTasks():
+                invalid_tasks(agent, event)
+            case KillTask():
+                kill_task(agent, event)
+            case ShutdownExecutor():
+                shutdown_executor(agent, event)
+            case ShutdownFramework():
+                shutdown_framework(agent, event)
+            case FrameworkMessage():
+                message(agent, event)
+            case Acknowledge():
+                agent.acknowledged(event.framework_id, event.task_id, event.uuid)
+    except ProtocolError as err:  # an id the agent cannot use as a directory name
+        log.warning("ignoring master event type=%s error=%s", type(event).__name__, err)
     except CheckpointError as err:
-        log.error("checkpoint failed handling master event type=%s error=%s", kind, err)
+        log.error("checkpoint failed handling master event %s error=%s", type(event).__name__, err)
 
 
 # --- SUBSCRIBED ----------------------------------------------------------------------------
 
 
-def subscribed(agent: Agent, payload: JSON) -> None:
+def subscribed(agent: Agent, event: Subscribed) -> None:
     """SUBSCRIBED: checkpoint a new agent id; every unacknowledged update goes out again."""
-    agent_id = str(payload["agent_id"]["value"])
+    agent_id = event.agent_id
     if agent.agent_id is not None and agent_id != agent.agent_id:
         log.error("master gave a new agent id old=%s new=%s", agent.agent_id, agent_id)
     if agent_id != agent.agent_id:
@@ -64,30 +92,28 @@ def subscribed(agent: Agent, payload: JSON) -> None:
 # --- RUN_TASK ------------------------------------------------------------------------------
 
 
-def ensure_framework(agent: Agent, framework_info: JSON) -> Framework:
-    fid = safe_id(id_of(framework_info, "id"), "framework id")
+def ensure_framework(agent: Agent, framework_id: str, framework_info: FrameworkInfo) -> Framework:
+    fid = valid_id(framework_id, "framework id")
     framework = agent.ensure_framework(fid, framework_info)
     framework.info = framework_info
     framework.terminating = False
     return framework
 
 
-def run_task(agent: Agent, payload: JSON) -> None:
-    framework_info, task = payload.get("framework_info"), payload.get("task")
-    if not isinstance(framework_info, dict) or not isinstance(task, dict):
-        raise InvalidCall("RUN_TASK needs framework_info and task")
-    task_id = safe_id(id_of(task, "task_id"), "task id")
-    framework = ensure_framework(agent, framework_info)
+def run_task(agent: Agent, event: RunTask) -> None:
+    task = event.task
+    task_id = valid_id(task.task_id, "task id")
+    framework = ensure_framework(agent, event.framework_id, event.framework)
     fid = framework.framework_id
-    if isinstance(task.get("executor"), dict):
+    if task.executor is not None:
         kind = ExecutorKind.CUSTOM
-        info = {**task["executor"], "framework_id": id_json(fid)}
+        info = launcher.with_framework_id(task.executor, fid)
     else:
         kind = ExecutorKind.COMMAND
         info = launcher.command_executor_info(task, fid, agent.command_argv)
     try:
-        eid = safe_id(id_of(info, "executor_id"), "executor id")
-    except InvalidCall as err:
+        eid = valid_id(info.executor_id, "executor id")
+    except ProtocolError as err:
         agent.agent_update(fid, task_id, "TASK_ERROR", "REASON_TASK_INVALID", str(err))
         return
     if framework.find_task(task_id) is not None:
@@ -106,7 +132,17 @@ def run_task(agent: Agent, payload: JSON) -> None:
             deliver(agent, executor, [executor.tasks[task_id]])
 
 
-def add_task(agent: Agent, executor: Executor, task_info: JSON, group: str | None = None) -> None:
+def invalid_tasks(agent: Agent, event: InvalidTasks) -> None:
+    """Tasks whose TaskInfo (or group executor) cannot be read: TASK_ERROR, saying why."""
+    fid = valid_id(event.framework_id, "framework id")
+    log.warning("refusing tasks framework=%s tasks=%s error=%s", fid, event.task_ids, event.message)
+    for task_id in event.task_ids:
+        agent.agent_update(fid, task_id, "TASK_ERROR", event.reason, event.message)
+
+
+def add_task(
+    agent: Agent, executor: Executor, task_info: TaskInfo, group: str | None = None
+) -> None:
     task = Task(
         info=task_info,
         framework_id=executor.framework_id,
@@ -126,8 +162,9 @@ def add_task(agent: Agent, executor: Executor, task_info: JSON, group: str | Non
 
 def deliver(agent: Agent, executor: Executor, tasks: list[Task]) -> None:
     """Hand tasks to the subscribed executor: LAUNCH for a single task, one LAUNCH_GROUP per
-    group. A default executor only understands LAUNCH_GROUP: its tasks whose group is not known
-    any more (recovered after an agent restart) go together as one group."""
+    group, each TaskInfo as the master sent it. A default executor only understands
+    LAUNCH_GROUP: its tasks whose group is not known any more (recovered after an agent
+    restart) go together as one group."""
     stream = executor.stream
     assert stream is not None
     groups: dict[str, list[Task]] = {}
@@ -136,12 +173,13 @@ def deliver(agent: Agent, executor: Executor, tasks: list[Task]) -> None:
         if group is None and executor.kind is ExecutorKind.DEFAULT:
             group = ""
         if group is None:
-            agent.emit(SendExecutor(stream, {"type": "LAUNCH", "launch": {"task": task.info}}))
+            launch = {"type": "LAUNCH", "launch": {"task": task.info.raw}}
+            agent.emit(SendExecutor(stream, launch))
         else:
             groups.setdefault(group, []).append(task)
         task.launched = True
     for members in groups.values():
-        task_group = {"tasks": [t.info for t in members]}
+        task_group = {"tasks": [t.info.raw for t in members]}
         launch_group = {"type": "LAUNCH_GROUP", "launch_group": {"task_group": task_group}}
         agent.emit(SendExecutor(stream, launch_group))
 
@@ -149,18 +187,18 @@ def deliver(agent: Agent, executor: Executor, tasks: list[Task]) -> None:
 def launch_executor(
     agent: Agent,
     framework: Framework,
-    info: JSON,
+    info: ExecutorInfo,
     kind: ExecutorKind,
-    tasks: list[JSON],
+    tasks: list[TaskInfo],
     group: str | None = None,
 ) -> None:
     """Checkpoint the executor and its tasks, then ask for its container; its tasks wait for
     the executor's SUBSCRIBE. Nothing is launched that recovery could not find again: a
     checkpoint that fails here fails the tasks instead."""
     config = agent.config
-    fid, eid = framework.framework_id, str(info["executor_id"]["value"])
+    fid, eid = framework.framework_id, info.executor_id
     cid = agent.new_container_id()
-    command = tasks[0].get("command") if kind is ExecutorKind.COMMAND else info.get("command")
+    command = tasks[0].command if kind is ExecutorKind.COMMAND else info.command
     executor = Executor(
         framework_id=fid,
         executor_id=eid,
@@ -172,7 +210,7 @@ def launch_executor(
             config.task_user, config.allow_framework_user, framework.info, command
         ),
         # What the master accounts for the executor itself: none for a command executor.
-        resources=list(info.get("resources") or []) if kind is not ExecutorKind.COMMAND else [],
+        resources=info.resources if kind is not ExecutorKind.COMMAND else {},
     )
     framework.executors[eid] = executor
     try:
@@ -182,7 +220,7 @@ def launch_executor(
         agent.checkpoint_run(executor)
         for task in tasks:
             add_task(agent, executor, task, group)
-        limits = launcher.container_limits(kind, info.get("resources"), tasks)
+        limits = launcher.container_limits(kind, info.resources, tasks)
         builtin = agent.default_argv if kind is ExecutorKind.DEFAULT else agent.command_argv
         spec = ContainerSpec(
             container_id=cid,
@@ -191,8 +229,8 @@ def launch_executor(
             environment=launcher.executor_environment(
                 base=agent.base_environment,
                 agent=agent.facts(),
-                framework_info=framework.info,
-                executor_info=info,
+                framework=framework.info,
+                executor=info,
                 kind=kind,
                 directory=executor.directory,
                 task=tasks[0] if kind is ExecutorKind.COMMAND else None,
@@ -205,9 +243,8 @@ def launch_executor(
     except Exception as err:  # a checkpoint, a bad ExecutorInfo: the tasks fail, with its message
         log.exception("launch failed framework=%s executor=%s", fid, eid)
         for task in tasks:
-            tid = str(task["task_id"]["value"])
-            if tid not in executor.tasks:
-                executor.tasks[tid] = Task(task, fid, eid, group=group)
+            if task.task_id not in executor.tasks:
+                executor.tasks[task.task_id] = Task(task, fid, eid, group=group)
         launch_failed(agent, fid, eid, cid, str(err))
         return
     agent.emit(LaunchContainer(fid, eid, spec))
@@ -216,21 +253,16 @@ def launch_executor(
 # --- RUN_TASK_GROUP ------------------------------------------------------------------------
 
 
-def run_task_group(agent: Agent, payload: JSON) -> None:
+def run_task_group(agent: Agent, event: RunTaskGroup) -> None:
     """Launch the group's executor with the group, or add the group to it if it runs already."""
-    framework_info, executor_info = payload.get("framework_info"), payload.get("executor")
-    tasks = (payload.get("task_group") or {}).get("tasks")
-    if not isinstance(framework_info, dict) or not isinstance(executor_info, dict):
-        raise InvalidCall("RUN_TASK_GROUP needs framework_info and executor")
-    if not isinstance(tasks, list) or not tasks or not all(isinstance(t, dict) for t in tasks):
-        raise InvalidCall("RUN_TASK_GROUP needs task_group.tasks")
-    task_ids = [safe_id(id_of(task, "task_id"), "task id") for task in tasks]
-    framework = ensure_framework(agent, framework_info)
+    tasks = list(event.tasks)
+    task_ids = [valid_id(task.task_id, "task id") for task in tasks]
+    framework = ensure_framework(agent, event.framework_id, event.framework)
     fid = framework.framework_id
-    info = {**executor_info, "framework_id": id_json(fid)}
+    info = launcher.with_framework_id(event.executor, fid)
     try:
-        eid = safe_id(id_of(info, "executor_id"), "executor id")
-    except InvalidCall as err:
+        eid = valid_id(info.executor_id, "executor id")
+    except ProtocolError as err:
         for tid in task_ids:
             agent.agent_update(fid, tid, "TASK_ERROR", "REASON_TASK_GROUP_INVALID", str(err))
         return
@@ -251,7 +283,7 @@ def run_task_group(agent: Agent, payload: JSON) -> None:
         _add_group(agent, executor, tasks, group)
 
 
-def _add_group(agent: Agent, executor: Executor, tasks: list[JSON], group: str) -> None:
+def _add_group(agent: Agent, executor: Executor, tasks: list[TaskInfo], group: str) -> None:
     """A later group of a running executor: grow its container to hold it, then hand it over."""
     for task in tasks:
         add_task(agent, executor, task, group)
@@ -260,14 +292,22 @@ def _add_group(agent: Agent, executor: Executor, tasks: list[JSON], group: str) 
     pids_max = agent.config.pids_max or None
     agent.emit(ResizeContainer(executor.container_id, limits.cpus, limits.mem_mb, pids_max))
     if executor.stream is not None and executor.state is ExecutorState.RUNNING:
-        deliver(agent, executor, [executor.tasks[str(t["task_id"]["value"])] for t in tasks])
+        deliver(agent, executor, [executor.tasks[t.task_id] for t in tasks])
 
 
 # --- KILL_TASK, SHUTDOWN_EXECUTOR, SHUTDOWN_FRAMEWORK ----------------------------------------
 
 
-def kill_task(agent: Agent, payload: JSON) -> None:
-    fid, tid = id_of(payload, "framework_id"), id_of(payload, "task_id")
+def kill_event(task_id: str, kill_policy: KillPolicy | None) -> JSON:
+    """KILL for an executor, with the framework's kill policy as it sent it."""
+    kill: JSON = {"task_id": id_json(task_id)}
+    if kill_policy is not None:
+        kill["kill_policy"] = kill_policy.raw
+    return {"type": "KILL", "kill": kill}
+
+
+def kill_task(agent: Agent, event: KillTask) -> None:
+    fid, tid = event.framework_id, event.task_id
     framework = agent.frameworks.get(fid)
     found = framework.find_task(tid) if framework is not None else None
     if found is None:
@@ -294,17 +334,14 @@ def kill_task(agent: Agent, payload: JSON) -> None:
                 executor, Termination("TASK_KILLED", "REASON_TASK_KILLED_DURING_LAUNCH")
             )
         return
-    kill: JSON = {"task_id": id_json(tid)}
-    if isinstance(payload.get("kill_policy"), dict):
-        kill["kill_policy"] = payload["kill_policy"]
     if executor.stream is not None:
-        agent.emit(SendExecutor(executor.stream, {"type": "KILL", "kill": kill}))
-    else:
-        executor.pending_kills[tid] = kill  # delivered when the executor (re)subscribes
+        agent.emit(SendExecutor(executor.stream, kill_event(tid, event.kill_policy)))
+    else:  # delivered when the executor (re)subscribes
+        executor.pending_kills[tid] = event.kill_policy
 
 
-def shutdown_executor(agent: Agent, payload: JSON) -> None:
-    fid, eid = id_of(payload, "framework_id"), id_of(payload, "executor_id")
+def shutdown_executor(agent: Agent, event: ShutdownExecutor) -> None:
+    fid, eid = event.framework_id, event.executor_id
     executor = agent.executor(fid, eid)
     if executor is None:
         log.info("shutdown of unknown executor framework=%s executor=%s", fid, eid)
@@ -314,8 +351,8 @@ def shutdown_executor(agent: Agent, payload: JSON) -> None:
     )
 
 
-def shutdown_framework(agent: Agent, payload: JSON) -> None:
-    fid = id_of(payload, "framework_id")
+def shutdown_framework(agent: Agent, event: ShutdownFramework) -> None:
+    fid = event.framework_id
     framework = agent.frameworks.get(fid)
     if framework is None:
         return
@@ -332,33 +369,13 @@ def shutdown_framework(agent: Agent, payload: JSON) -> None:
         agent.completed_frameworks.append(framework)
 
 
-# --- MESSAGE, ACKNOWLEDGE --------------------------------------------------------------------
+# --- MESSAGE ---------------------------------------------------------------------------------
 
 
-def message(agent: Agent, payload: JSON) -> None:
-    fid, eid = id_of(payload, "framework_id"), id_of(payload, "executor_id")
-    executor = agent.executor(fid, eid)
+def message(agent: Agent, event: FrameworkMessage) -> None:
+    executor = agent.executor(event.framework_id, event.executor_id)
     if executor is None or executor.stream is None:
-        log.info("dropping message for executor=%s (not connected)", eid)
+        log.info("dropping message for executor=%s (not connected)", event.executor_id)
         return
-    event = {"type": "MESSAGE", "message": {"data": payload.get("data", "")}}
-    agent.emit(SendExecutor(executor.stream, event))
-
-
-def acknowledge(agent: Agent, payload: JSON) -> None:
-    fid, tid = id_of(payload, "framework_id"), id_of(payload, "task_id")
-    uuid_text = payload.get("uuid")
-    if not isinstance(uuid_text, str):
-        raise InvalidCall("ACKNOWLEDGE needs a uuid")
-    agent.acknowledged(fid, tid, uuid_text)
-
-
-_HANDLERS = {
-    "RUN_TASK": run_task,
-    "RUN_TASK_GROUP": run_task_group,
-    "KILL_TASK": kill_task,
-    "SHUTDOWN_EXECUTOR": shutdown_executor,
-    "SHUTDOWN_FRAMEWORK": shutdown_framework,
-    "MESSAGE": message,
-    "ACKNOWLEDGE": acknowledge,
-}
+    to_executor = {"type": "MESSAGE", "message": {"data": b64(event.data)}}
+    agent.emit(SendExecutor(executor.stream, to_executor))

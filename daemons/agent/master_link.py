@@ -23,8 +23,11 @@ from urllib.parse import urlsplit
 
 from kazoo.exceptions import KazooException
 
+from daemons.agent.messages import MasterEvent, Subscribed, parse_event
 from daemons.kit import zk
 from daemons.protocols import JSON
+from daemons.protocols.fields import ProtocolError, obj
+from daemons.protocols.ids import id_json
 from daemons.protocols.recordio import Decoder, RecordIOError, dumps
 
 log = logging.getLogger(__name__)
@@ -35,17 +38,16 @@ CALL_TIMEOUT = 10.0
 MISSED_HEARTBEATS = 3
 
 
-def watchdog_seconds(subscribed: JSON, default_heartbeat: float) -> float:
+def watchdog_seconds(subscribed: Subscribed, default_heartbeat: float) -> float:
     """How long the stream may stay silent before the agent re-subscribes: the master's ping
     budget (agent_ping_timeout x max_agent_ping_timeouts) plus one ping of slack, as a Mesos
     agent does; 3 heartbeat intervals from a master that does not ping."""
-    ping = subscribed.get("agent_ping_timeout_seconds")
-    count = subscribed.get("max_agent_ping_timeouts")
-    if isinstance(ping, (int, float)) and ping > 0 and isinstance(count, int) and count > 0:
-        return float(ping) * (count + 1)
-    interval = subscribed.get("heartbeat_interval_seconds")
-    if isinstance(interval, (int, float)) and interval > 0:
-        return MISSED_HEARTBEATS * float(interval)
+    ping, count = subscribed.ping_timeout, subscribed.max_ping_timeouts
+    if ping is not None and ping > 0 and count is not None and count > 0:
+        return ping * (count + 1)
+    interval = subscribed.heartbeat_interval
+    if interval is not None and interval > 0:
+        return MISSED_HEARTBEATS * interval
     return MISSED_HEARTBEATS * default_heartbeat
 
 
@@ -82,8 +84,8 @@ class MasterLink:
         master: str,
         *,
         build_subscribe: Callable[[], JSON],
-        on_subscribed: Callable[[JSON], None],
-        on_event: Callable[[JSON], None],
+        on_subscribed: Callable[[Subscribed], None],
+        on_event: Callable[[MasterEvent], None],
         on_disconnected: Callable[[], None],
         heartbeat_interval: float,
         backoff_max: float,
@@ -265,7 +267,11 @@ class MasterLink:
                     if kind != "SUBSCRIBED":
                         raise LinkError(f"first event is {kind}, not SUBSCRIBED")
                     subscribed = True
-                    self._subscribed(event["subscribed"], stream_id, sock)
+                    try:
+                        first = Subscribed.parse(obj(event, "subscribed", "event"))
+                    except ProtocolError as err:
+                        raise LinkError(f"malformed SUBSCRIBED: {err}") from None
+                    self._subscribed(first, stream_id, sock)
                 elif kind == "HEARTBEAT":
                     continue
                 elif kind == "PING":
@@ -275,19 +281,32 @@ class MasterLink:
                     log.error("master sent ERROR message=%s", message)
                     return subscribed
                 else:
-                    self.on_event(event)
+                    self._event(event)
         return subscribed
 
-    def _subscribed(self, payload: JSON, stream_id: str, sock: socket.socket) -> None:
-        self.agent_id = str(payload["agent_id"]["value"])
-        self.master_info = payload.get("master_info")
-        sock.settimeout(watchdog_seconds(payload, self.default_heartbeat))
+    def _event(self, event: JSON) -> None:
+        """Any other event: parsed here, where it enters the agent. One that is malformed, or
+        of a type the agent does not know, is logged and dropped."""
+        try:
+            parsed = parse_event(event)
+        except ProtocolError as err:
+            log.warning("ignoring malformed master event type=%s error=%s", event.get("type"), err)
+            return
+        if parsed is None:
+            log.warning("ignoring master event type=%s", event.get("type"))
+            return
+        self.on_event(parsed)
+
+    def _subscribed(self, event: Subscribed, stream_id: str, sock: socket.socket) -> None:
+        self.agent_id = event.agent_id
+        self.master_info = event.master_info
+        sock.settimeout(watchdog_seconds(event, self.default_heartbeat))
         self._stream_id = stream_id
         self.connected = True
         log.info(
             "subscribed to master=%s:%s agent_id=%s", *(self._target or ("?", 0)), self.agent_id
         )
-        self.on_subscribed(payload)
+        self.on_subscribed(event)
 
     # --- calls -------------------------------------------------------------------------
 
@@ -303,7 +322,7 @@ class MasterLink:
             if self._pong_in_flight:
                 return
             self._pong_in_flight = True
-        call = {"type": "PONG", "agent_id": {"value": self.agent_id}}
+        call = {"type": "PONG", "agent_id": id_json(self.agent_id)}
 
         def send() -> None:
             while True:

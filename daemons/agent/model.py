@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import enum
 from collections import deque
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from daemons.protocols import JSON
+from daemons.protocols.models import ExecutorInfo, FrameworkInfo, KillPolicy, TaskInfo, TaskStatus
+from daemons.protocols.resources import Resources
 from daemons.protocols.states import is_terminal
 
 if TYPE_CHECKING:
@@ -37,17 +39,17 @@ class ExecutorKind(enum.Enum):
 
 @dataclass
 class Task:
-    info: JSON  # v1 TaskInfo as the master sent it
+    info: TaskInfo  # as the master sent it (its `raw` is what the executor is sent)
     framework_id: str
     executor_id: str
     state: str = "TASK_STAGING"
-    statuses: list[JSON] = field(default_factory=list)
+    statuses: list[TaskStatus] = field(default_factory=list)  # oldest first
     launched: bool = False  # handed to the executor (LAUNCH or LAUNCH_GROUP sent)
     group: str | None = None  # tasks of one RUN_TASK_GROUP share it (their first task's id)
 
     @property
     def task_id(self) -> str:
-        return str(self.info["task_id"]["value"])
+        return self.info.task_id
 
     @property
     def terminal(self) -> bool:
@@ -67,18 +69,20 @@ class Termination:
 class Executor:
     framework_id: str
     executor_id: str
-    info: JSON  # v1 ExecutorInfo (framework_id set)
+    info: ExecutorInfo  # framework_id set
     kind: ExecutorKind
     container_id: str
     directory: Path
     user: str
-    resources: list[JSON]  # v1: what the master accounts for this executor and its tasks
+    # What the master accounts for the executor itself, by reservation role: its ExecutorInfo's
+    # resources, none for a command executor (whose ExecutorInfo carries its task's).
+    resources: Mapping[str, Resources]
     state: ExecutorState = ExecutorState.REGISTERING
     pid: int | None = None
     stream: EventStream | None = None
     tasks: dict[str, Task] = field(default_factory=dict)
     completed_tasks: deque[Task] = field(default_factory=lambda: deque(maxlen=200))
-    pending_kills: dict[str, JSON] = field(default_factory=dict)
+    pending_kills: dict[str, KillPolicy | None] = field(default_factory=dict)  # by task id
     termination: Termination | None = None
     exit_status: int | None = None
 
@@ -97,7 +101,7 @@ class Executor:
 @dataclass
 class Framework:
     framework_id: str
-    info: JSON  # v1 FrameworkInfo (id set)
+    info: FrameworkInfo  # its id set
     executors: dict[str, Executor] = field(default_factory=dict)
     completed_executors: deque[Executor] = field(default_factory=lambda: deque(maxlen=150))
     terminating: bool = False

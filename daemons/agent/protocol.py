@@ -1,68 +1,27 @@
-"""v1 JSON shapes the agent builds and checks: ids, task states, status updates, durations.
+"""What the agent says on the wire: the status updates it originates or passes on, its calls to
+the master, and Mesos' duration text. Pure: no I/O, no clock, no randomness (timestamps and
+uuids come in as arguments). What it reads is parsed in messages.py.
 
-Pure: no I/O, no clock, no randomness (timestamps and uuids come in as arguments).
+Every TaskStatus the agent holds carries its wire form in `raw`: the JSON it checkpoints and
+sends to the master. An update the agent passes on keeps the executor's fields it does not know
+(its `raw`, with the agent's fields set); one the agent originates is its `to_json()`. The
+builders here set the typed fields and `raw` together, so the two never disagree.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
-import re
-from typing import Any
+import dataclasses
 
 from daemons.protocols import JSON
-from daemons.protocols.states import TASK_STATES, is_terminal
+from daemons.protocols.ids import id_json
+from daemons.protocols.models import ContainerStatus, FrameworkInfo, TaskStatus
 
 VERSION = "1.11.0"
 
 MEMORY_LIMITATION = "REASON_CONTAINER_LIMITATION_MEMORY"
 
-# Ids become path components of sandboxes and checkpoints: Mesos' validateID rules.
-_BAD_ID_CHARS = re.compile(r"[/\\\x00-\x1f\x7f]")
 
-
-class InvalidCall(ValueError):
-    """A call or event lacks a required field or has a malformed one."""
-
-
-def id_json(value: str) -> JSON:
-    return {"value": value}
-
-
-def id_of(obj: Any, field: str) -> str:
-    """`obj[field]["value"]` as a non-empty string, or InvalidCall."""
-    holder = obj.get(field) if isinstance(obj, dict) else None
-    value = holder.get("value") if isinstance(holder, dict) else None
-    if not isinstance(value, str) or not value:
-        raise InvalidCall(f"Expecting '{field}' to be present")
-    return value
-
-
-def safe_id(value: str, what: str) -> str:
-    """Reject ids that could escape a directory when used as a path component."""
-    if value in (".", "..") or _BAD_ID_CHARS.search(value) or len(value) > 255:
-        raise InvalidCall(f"{what} {value!r} is not a valid id")
-    return value
-
-
-def decode_uuid(text: Any) -> bytes:
-    """A status uuid: base64 of exactly 16 bytes."""
-    if not isinstance(text, str):
-        raise InvalidCall("Expecting 'uuid' to be present")
-    try:
-        raw = base64.b64decode(text, validate=True)
-    except (binascii.Error, ValueError):
-        raise InvalidCall("'uuid' is not valid base64") from None
-    if len(raw) != 16:
-        raise InvalidCall("'uuid' must be 16 bytes")
-    return raw
-
-
-def encode_uuid(raw: bytes) -> str:
-    return base64.b64encode(raw).decode("ascii")
-
-
-def task_status(
+def agent_status(
     *,
     task_id: str,
     state: str,
@@ -70,29 +29,98 @@ def task_status(
     uuid: bytes,
     timestamp: float,
     executor_id: str | None = None,
-    source: str = "SOURCE_AGENT",
     reason: str | None = None,
     message: str | None = None,
     container_id: str | None = None,
-) -> JSON:
+) -> TaskStatus:
     """A TaskStatus the agent itself originates (reliable: it carries a uuid)."""
-    status: JSON = {
-        "task_id": id_json(task_id),
-        "state": state,
-        "source": source,
-        "agent_id": id_json(agent_id),
-        "timestamp": timestamp,
-        "uuid": encode_uuid(uuid),
-    }
-    if executor_id is not None:
-        status["executor_id"] = id_json(executor_id)
-    if reason is not None:
-        status["reason"] = reason
-    if message is not None:
-        status["message"] = message
-    if container_id is not None:
-        status["container_status"] = {"container_id": id_json(container_id)}
-    return status
+    status = TaskStatus(
+        task_id=task_id,
+        state=state,
+        reason=reason,
+        message=message,
+        source="SOURCE_AGENT",
+        agent_id=agent_id,
+        executor_id=executor_id,
+        uuid=uuid,
+        timestamp=timestamp,
+        container_status=None
+        if container_id is None
+        else ContainerStatus(container_id=container_id),
+    )
+    return built(status)
+
+
+def built(status: TaskStatus) -> TaskStatus:
+    """A TaskStatus the agent built, with its wire form (`to_json()`) as its `raw`."""
+    return dataclasses.replace(status, raw=status.to_json())
+
+
+def forwarded(
+    status: TaskStatus,
+    *,
+    agent_id: str,
+    executor_id: str,
+    container_id: str,
+    executor_pid: int | None,
+    timestamp: float,
+) -> TaskStatus:
+    """An executor's update as the agent passes it on: its agent, executor and container set
+    (the executor's pid when the agent knows it), `source` and `timestamp` when it gave none."""
+    container = dict(status.container_status.raw) if status.container_status else {}
+    container["container_id"] = id_json(container_id)
+    pid = status.container_status.executor_pid if status.container_status else None
+    if executor_pid is not None:
+        container["executor_pid"] = pid = executor_pid
+    source = status.source or "SOURCE_EXECUTOR"
+    when = timestamp if status.timestamp is None else status.timestamp
+    raw = dict(status.raw)
+    raw.update(
+        agent_id=id_json(agent_id),
+        executor_id=id_json(executor_id),
+        source=source,
+        timestamp=when,
+        container_status=container,
+    )
+    return dataclasses.replace(
+        status,
+        agent_id=agent_id,
+        executor_id=executor_id,
+        source=source,
+        timestamp=when,
+        container_status=ContainerStatus(
+            container_id=container_id, executor_pid=pid, raw=container
+        ),
+        raw=raw,
+    )
+
+
+def memory_limited(status: TaskStatus, message: str | None) -> TaskStatus:
+    """A terminal update of a task whose container hit its memory limit, as Mesos rewrites it:
+    TASK_FAILED with the limitation as reason, from the agent; the uuid stays."""
+    text = message or "Memory limit exceeded"
+    raw = dict(status.raw)
+    raw.update(state="TASK_FAILED", reason=MEMORY_LIMITATION, source="SOURCE_AGENT", message=text)
+    return dataclasses.replace(
+        status,
+        state="TASK_FAILED",
+        reason=MEMORY_LIMITATION,
+        source="SOURCE_AGENT",
+        message=text,
+        raw=raw,
+    )
+
+
+def status_entry(status: TaskStatus) -> JSON:
+    """One entry of a task's `statuses` in SUBSCRIBE and /state: its state and time, and what
+    the update said of the container, health and why."""
+    entry: JSON = {"state": status.state, "timestamp": status.timestamp}
+    if status.container_status is not None:
+        entry["container_status"] = status.raw["container_status"]  # as the update had it
+    for key in ("healthy", "reason", "message", "source"):
+        if (value := getattr(status, key)) is not None:
+            entry[key] = value
+    return entry
 
 
 def exited_executor(framework_id: str, executor_id: str, status: int) -> JSON:
@@ -107,39 +135,27 @@ def exited_executor(framework_id: str, executor_id: str, status: int) -> JSON:
     }
 
 
-def validate_executor_status(status: Any) -> JSON:
-    """An executor's UPDATE status: task_id, a known state other than STAGING, a 16-byte uuid."""
-    if not isinstance(status, dict):
-        raise InvalidCall("Expecting 'update.status' to be present")
-    id_of(status, "task_id")
-    state = status.get("state")
-    if state not in TASK_STATES:
-        raise InvalidCall(f"Expecting 'status.state' to be a task state, got {state!r}")
-    if state == "TASK_STAGING":
-        raise InvalidCall("An executor may not send TASK_STAGING")
-    decode_uuid(status.get("uuid"))
-    return status
+def update_call(agent_id: str, framework_id: str, status: TaskStatus) -> JSON:
+    """One status update for the master (docs/agent-protocol.md)."""
+    return {
+        "type": "UPDATE",
+        "agent_id": id_json(agent_id),
+        "update": {"status": status.raw, "framework_id": id_json(framework_id)},
+    }
 
 
-def has_terminal_update(subscribe: JSON) -> bool:
-    """Whether an executor's SUBSCRIBE lists an unacknowledged terminal update."""
-    updates = subscribe.get("unacknowledged_updates") or []
-    return any(
-        isinstance(u, dict)
-        and isinstance(u.get("status"), dict)
-        and is_terminal(str(u["status"].get("state")))
-        for u in updates
-    )
-
-
-def memory_limited(status: JSON, message: str | None) -> JSON:
-    """Rewrite a terminal update of a task whose container hit its memory limit (Mesos does)."""
-    out = dict(status)
-    out["state"] = "TASK_FAILED"
-    out["reason"] = MEMORY_LIMITATION
-    out["source"] = "SOURCE_AGENT"
-    out["message"] = message or "Memory limit exceeded"
-    return out
+def updates_call(agent_id: str, due: list[tuple[str, TaskStatus]]) -> JSON:
+    """Several updates in one call; the master applies them in order (docs/agent-protocol.md)."""
+    return {
+        "type": "UPDATES",
+        "agent_id": id_json(agent_id),
+        "updates": {
+            "updates": [
+                {"status": status.raw, "framework_id": id_json(framework_id)}
+                for framework_id, status in due
+            ]
+        },
+    }
 
 
 def duration_text(seconds: float) -> str:
@@ -154,56 +170,9 @@ def duration_text(seconds: float) -> str:
     return f"{round(seconds * 1000)}ms"
 
 
-def nanoseconds(value: Any) -> float | None:
-    """`{"nanoseconds": n}` (a v1 DurationInfo) in seconds, or None."""
-    if isinstance(value, dict):
-        ns = value.get("nanoseconds")
-        if isinstance(ns, (int, float)) and not isinstance(ns, bool) and ns >= 0:
-            return float(ns) / 1e9
-    return None
-
-
-def has_capability(framework_info: JSON, capability: str) -> bool:
-    caps = framework_info.get("capabilities") or []
-    return any(isinstance(c, dict) and c.get("type") == capability for c in caps)
-
-
-def framework_roles(framework_info: JSON) -> list[str]:
-    roles = framework_info.get("roles")
-    if has_capability(framework_info, "MULTI_ROLE") and isinstance(roles, list) and roles:
-        return [r for r in roles if isinstance(r, str)]
-    role = framework_info.get("role")
-    return [role if isinstance(role, str) and role else "*"]
-
-
-def allocation_role(resources: Any, framework_info: JSON) -> str:
-    """The role a task's resources were allocated to (allocation_info), else the framework's."""
-    if isinstance(resources, list):
-        for item in resources:
-            info = item.get("allocation_info") if isinstance(item, dict) else None
-            if isinstance(info, dict) and isinstance(info.get("role"), str):
-                return str(info["role"])
-    return framework_roles(framework_info)[0]
-
-
-def update_call(agent_id: str, framework_id: str, status: JSON) -> JSON:
-    """One status update for the master (docs/agent-protocol.md)."""
-    return {
-        "type": "UPDATE",
-        "agent_id": id_json(agent_id),
-        "update": {"status": status, "framework_id": id_json(framework_id)},
-    }
-
-
-def updates_call(agent_id: str, due: list[tuple[str, JSON]]) -> JSON:
-    """Several updates in one call; the master applies them in order (docs/agent-protocol.md)."""
-    return {
-        "type": "UPDATES",
-        "agent_id": id_json(agent_id),
-        "updates": {
-            "updates": [
-                {"status": status, "framework_id": id_json(framework_id)}
-                for framework_id, status in due
-            ]
-        },
-    }
+def framework_role(framework: FrameworkInfo) -> str:
+    """The role a framework's resources are allocated to when they do not say: its first role
+    with MULTI_ROLE (and roles given), else its `role`, else "*"."""
+    if framework.has_capability("MULTI_ROLE") and framework.roles:
+        return framework.roles[0]
+    return framework.role or "*"

@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from pathlib import Path
 
 from daemons.agent.agent import Agent
 from daemons.agent.checkpoint import CheckpointError, Checkpoints, RunCheckpoint
 from daemons.agent.containers import exited
-from daemons.agent.model import Executor, ExecutorKind, ExecutorState, Task, Termination
+from daemons.agent.model import Executor, ExecutorState, Task, Termination
 from daemons.agent.plan import DestroyContainer, WatchContainer
-from daemons.agent.status_updates import TaskStream
+from daemons.agent.protocol import built
+from daemons.protocols.models import TaskStatus
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ def restore(
     waiting: list[Executor] = []
     dead: list[Executor] = []
     # Completed runs first, so that a live run of the same executor id takes the slot.
-    for run in sorted(found.runs, key=lambda r: not r.run.get("completed")):
+    for run in sorted(found.runs, key=lambda r: not r.run.completed):
         executor = _restore_run(agent, run, live.get(run.container_id))
         if executor.state is ExecutorState.RECOVERING:
             waiting.append(executor)
@@ -126,26 +126,27 @@ def restore(
 def _restore_run(agent: Agent, run: RunCheckpoint, live_pid: int | None) -> Executor:
     fid, eid = run.framework_id, run.executor_id
     framework = agent.ensure_framework(fid, run.framework_info)
-    pid = run.run.get("pid")
     executor = Executor(
         framework_id=fid,
         executor_id=eid,
         info=run.executor_info,
-        kind=ExecutorKind(run.run.get("kind", "command")),
+        kind=run.run.kind,
         container_id=run.container_id,
-        directory=Path(str(run.run.get("directory"))),
-        user=str(run.run.get("user")),
-        resources=list(run.run.get("resources") or []),
-        pid=pid if isinstance(pid, int) else None,
+        directory=run.run.directory,
+        user=run.run.user,
+        resources=run.run.resources,
+        pid=run.run.pid,
     )
     now = agent.monotonic()
     for checkpoint in run.tasks:
         task = Task(info=checkpoint.info, framework_id=fid, executor_id=eid)
-        stream = TaskStream.from_snapshot(checkpoint.updates) if checkpoint.updates else None
+        stream = checkpoint.updates
         if stream is not None:
             agent.updates.recover(stream, now)
             task.state = stream.latest_state or task.state
-            task.statuses.append({"state": task.state, "timestamp": agent.clock()})
+            # What the agent knows of its history after a restart: the latest state, now.
+            latest = TaskStatus(task_id=task.task_id, state=task.state, timestamp=agent.clock())
+            task.statuses.append(built(latest))
         # A task still STAGING may never have reached the executor: LAUNCH it again unless the
         # executor lists it as unacknowledged when it re-subscribes.
         task.launched = task.state != "TASK_STAGING"
@@ -153,7 +154,7 @@ def _restore_run(agent: Agent, run: RunCheckpoint, live_pid: int | None) -> Exec
             executor.completed_tasks.append(task)
         else:
             agent.add_task(executor, task)
-    if run.run.get("completed"):
+    if run.run.completed:
         executor.state = ExecutorState.TERMINATED
         if executor.tasks and eid not in framework.executors:
             framework.executors[eid] = executor  # awaiting acknowledgements

@@ -47,18 +47,18 @@ from daemons.agent.checkpoint import Checkpoints
 from daemons.agent.config import AgentConfig
 from daemons.agent.containerizer import Containerizer
 from daemons.agent.master_link import MasterLink
+from daemons.agent.messages import Acknowledge, MasterEvent, Message, Subscribe, Subscribed, Update
 from daemons.agent.model import Executor, ExecutorState
-from daemons.agent.protocol import has_terminal_update, id_json, update_call, updates_call
+from daemons.agent.protocol import update_call, updates_call
 from daemons.kit.streams import EventStream
 from daemons.protocols import JSON
-from daemons.protocols.states import is_terminal
+from daemons.protocols.ids import id_json
+from daemons.protocols.models import TaskStatus
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-# Master events handled on the link's own thread (they never wait on a launch).
-INLINE_EVENTS = frozenset({"ACKNOWLEDGE", "HEARTBEAT", "ERROR"})
 IDLE_WAKEUP = 1.0
 # Due updates go to the master in batches of at most this many (one UPDATES call each).
 BATCH = 256
@@ -116,7 +116,7 @@ class AgentRuntime:
             backoff_max=config.registration_backoff_max,
             zk_session_timeout=config.zk_session_timeout,
         )
-        self._events: queue.SimpleQueue[JSON | None] = queue.SimpleQueue()
+        self._events: queue.SimpleQueue[MasterEvent | None] = queue.SimpleQueue()
         self._timers: dict[str, threading.Timer] = {}
         self._stopped = threading.Event()
         self._forwarder: threading.Thread | None = None
@@ -174,12 +174,12 @@ class AgentRuntime:
             live: dict[str, int] = {}
             limitations: dict[str, str] = {}
             for run in found.runs:
-                cid, pid = run.container_id, run.run.get("pid")
-                if run.run.get("completed"):
+                cid, pid = run.container_id, run.run.pid
+                if run.run.completed:
                     continue
                 handle = None
                 try:
-                    handle = self.containerizer.recover(cid, pid) if isinstance(pid, int) else None
+                    handle = self.containerizer.recover(cid, pid) if pid is not None else None
                 except Exception:  # the containerizer's errors: the container did not survive
                     log.exception("recovering container failed container=%s", cid)
                 if handle is not None:
@@ -342,14 +342,15 @@ class AgentRuntime:
         with self.lock:
             return views.subscribe_payload(self.agent)
 
-    def _subscribed(self, payload: JSON) -> None:
-        self._transition(master_events.subscribed, payload)
+    def _subscribed(self, event: Subscribed) -> None:
+        self._transition(master_events.subscribed, event)
 
     def _disconnected(self) -> None:
         log.warning("disconnected from the master")
 
-    def _master_event(self, event: JSON) -> None:
-        if event.get("type") in INLINE_EVENTS:
+    def _master_event(self, event: MasterEvent) -> None:
+        # An ACKNOWLEDGE is handled on the link's own thread: it never waits on a launch.
+        if isinstance(event, Acknowledge):
             self._transition(master_events.handle_event, event)
         else:
             self._events.put(event)
@@ -359,9 +360,9 @@ class AgentRuntime:
             try:
                 self._transition(master_events.handle_event, event)
             except Exception:  # one bad event must not stop the agent's event handling
-                log.exception("master event failed type=%s", event.get("type"))
+                log.exception("master event failed event=%s", type(event).__name__)
 
-    def _due(self) -> tuple[str, list[tuple[str, JSON]]] | None:
+    def _due(self) -> tuple[str, list[tuple[str, TaskStatus]]] | None:
         """Block until updates are due; None once stopped."""
         agent = self.agent
         with self.changed:
@@ -390,7 +391,8 @@ class AgentRuntime:
 
     # --- executors (the executor API's threads) ------------------------------------------
 
-    def executor_subscribe(self, fid: str, eid: str, payload: JSON) -> tuple[EventStream, JSON]:
+    def executor_subscribe(self, call: Subscribe) -> tuple[EventStream, JSON]:
+        fid, eid = call.framework_id, call.executor_id
         stream = EventStream(
             str(uuid.uuid4()),
             self.config.heartbeat_interval,
@@ -398,17 +400,20 @@ class AgentRuntime:
                 executor_calls.stream_closed, fid, eid, closed
             ),
         )
-        limitation = self._executor_limitation(fid, eid) if has_terminal_update(payload) else None
-        first = self._transition(executor_calls.subscribe, fid, eid, payload, stream, limitation)
+        terminal = call.has_terminal_update
+        limitation = self._executor_limitation(fid, eid) if terminal else None
+        first = self._transition(executor_calls.subscribe, call, stream, limitation)
         return stream, first
 
-    def executor_update(self, fid: str, eid: str, status: JSON) -> None:
-        terminal = is_terminal(str(status.get("state")))
-        limitation = self._executor_limitation(fid, eid) if terminal else None
-        self._transition(executor_calls.update, fid, eid, status, limitation)
+    def executor_update(self, call: Update) -> None:
+        terminal = call.status.is_terminal
+        limitation = (
+            self._executor_limitation(call.framework_id, call.executor_id) if terminal else None
+        )
+        self._transition(executor_calls.update, call, limitation)
 
-    def executor_message(self, fid: str, eid: str, data: str) -> None:
-        self._transition(executor_calls.message, fid, eid, data)
+    def executor_message(self, call: Message) -> None:
+        self._transition(executor_calls.message, call)
 
     def executor_heartbeat(self, fid: str, eid: str) -> None:
         with self.lock:  # only checked: nothing changes, nobody to wake

@@ -9,15 +9,16 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
 
 from daemons.agent.agent import Agent
 from daemons.agent.config import attributes_state_map
 from daemons.agent.model import Executor, ExecutorKind, ExecutorState, Framework, Task
-from daemons.agent.protocol import VERSION, framework_roles, id_json
+from daemons.agent.protocol import VERSION, framework_role, status_entry
 from daemons.protocols import JSON
 from daemons.protocols import resources as res
+from daemons.protocols.ids import id_json
 
+# Parts of a TaskInfo the agent reports as the framework sent them.
 _TASK_EXTRAS = ("labels", "discovery", "container", "health_check", "kill_policy", "check")
 
 
@@ -30,18 +31,16 @@ def task_v1(agent: Agent, executor: Executor, task: Task) -> JSON:
         "task_id": id_json(task.task_id),
         "framework_id": id_json(task.framework_id),
         "agent_id": id_json(agent.agent_id or ""),
-        "name": info.get("name", ""),
+        "name": info.name,
         "state": task.state,
-        "resources": list(info.get("resources") or []),
-        "statuses": [
-            {"task_id": id_json(task.task_id), **s} for s in task.statuses if "state" in s
-        ],
+        "resources": list(info.raw.get("resources") or []),
+        "statuses": [{"task_id": id_json(task.task_id), **status_entry(s)} for s in task.statuses],
     }
     if executor.kind is not ExecutorKind.COMMAND:
         out["executor_id"] = id_json(executor.executor_id)
     for key in _TASK_EXTRAS:
-        if key in info:
-            out[key] = info[key]
+        if key in info.raw:
+            out[key] = info.raw[key]
     return out
 
 
@@ -52,14 +51,14 @@ def subscribe_payload(agent: Agent) -> JSON:
     for framework in agent.frameworks.values():
         if not framework.executors:
             continue
-        frameworks.append({**framework.info, "id": id_json(framework.framework_id)})
+        frameworks.append(dict(framework.info.raw, id=id_json(framework.framework_id)))
         for executor in framework.executors.values():
             # Mesos never reports command executors: the master does not know them.
             if executor.live and executor.kind is not ExecutorKind.COMMAND:
-                executors.append(executor.info)
+                executors.append(executor.info.raw)
             tasks.extend(task_v1(agent, executor, t) for t in executor.tasks.values())
     return {
-        "agent_info": agent.agent_info(),
+        "agent_info": agent.agent_info().to_json(),
         "version": VERSION,
         "boot_id": agent.boot_id,
         "frameworks": frameworks,
@@ -71,57 +70,56 @@ def subscribe_payload(agent: Agent) -> JSON:
 # --- /state ------------------------------------------------------------------------------
 
 
-def _resources_map(items: Any) -> JSON:
-    return res.to_state_map(res.flatten(res.from_v1(items or [])))
+def _role(agent: Agent, framework_id: str, allocation_role: str | None) -> str:
+    """The role resources were allocated to, else the framework's."""
+    if allocation_role is not None:
+        return allocation_role
+    framework = agent.frameworks.get(framework_id)
+    return framework_role(framework.info) if framework is not None else "*"
 
 
 def task_state_json(agent: Agent, executor: Executor, task: Task) -> JSON:
     info = task.info
     out: JSON = {
         "id": task.task_id,
-        "name": info.get("name", ""),
+        "name": info.name,
         "framework_id": task.framework_id,
         "executor_id": "" if executor.kind is ExecutorKind.COMMAND else executor.executor_id,
         "slave_id": agent.agent_id or "",
         "state": task.state,
-        "resources": _resources_map(info.get("resources")),
-        "role": _role(info.get("resources"), agent, task.framework_id),
-        "statuses": task.statuses,
+        "resources": res.to_state_map(res.flatten(info.resources)),
+        "role": _role(agent, task.framework_id, info.allocation_role),
+        "statuses": [status_entry(s) for s in task.statuses],
     }
     for key in ("labels", "discovery", "container", "command"):
-        if key in info:
-            out[key] = info[key]
+        if key in info.raw:
+            out[key] = info.raw[key]
     return out
 
 
-def _role(items: Any, agent: Agent, framework_id: str) -> str:
-    for item in items or []:
-        info = item.get("allocation_info") if isinstance(item, dict) else None
-        if isinstance(info, dict) and isinstance(info.get("role"), str):
-            return str(info["role"])
-    framework = agent.frameworks.get(framework_id)
-    return framework_roles(framework.info)[0] if framework is not None else "*"
-
-
-def executor_resources(executor: Executor) -> list[JSON]:
+def executor_resources(executor: Executor) -> res.Resources:
     """The executor's own resources plus those of its live tasks."""
-    items = list(executor.resources)
+    total = res.flatten(executor.resources)
     for task in executor.tasks.values():
         if not task.terminal:
-            items.extend(task.info.get("resources") or [])
-    return items
+            total = total + res.flatten(task.info.resources)
+    return total
+
+
+def _own_allocation_role(executor: Executor) -> str | None:
+    return executor.info.allocation_role if executor.resources else None
 
 
 def executor_state_json(agent: Agent, executor: Executor) -> JSON:
     info = executor.info
     out: JSON = {
         "id": executor.executor_id,
-        "name": info.get("name", ""),
-        "source": info.get("source", ""),
+        "name": info.name or "",
+        "source": info.source or "",
         "container": executor.container_id,
         "directory": str(executor.directory),
-        "resources": _resources_map(executor_resources(executor)),
-        "role": _role(executor.resources, agent, executor.framework_id),
+        "resources": res.to_state_map(executor_resources(executor)),
+        "role": _role(agent, executor.framework_id, _own_allocation_role(executor)),
         # A task killed before it reached the executor is no longer queued.
         "tasks": [
             task_state_json(agent, executor, t)
@@ -131,8 +129,8 @@ def executor_state_json(agent: Agent, executor: Executor) -> JSON:
         "queued_tasks": [task_state_json(agent, executor, t) for t in executor.queued()],
         "completed_tasks": [task_state_json(agent, executor, t) for t in executor.completed_tasks],
     }
-    if "labels" in info:
-        out["labels"] = info["labels"]
+    if "labels" in info.raw:
+        out["labels"] = info.raw["labels"]
     if executor.kind is ExecutorKind.DEFAULT:
         out["type"] = "DEFAULT"
     return out
@@ -142,22 +140,22 @@ def framework_state_json(agent: Agent, framework: Framework) -> JSON:
     info = framework.info
     out: JSON = {
         "id": framework.framework_id,
-        "name": info.get("name", ""),
-        "user": info.get("user", ""),
-        "failover_timeout": info.get("failover_timeout", 0.0),
-        "checkpoint": bool(info.get("checkpoint", False)),
-        "hostname": info.get("hostname", ""),
-        "role": framework_roles(info)[0],
-        "capabilities": [c.get("type") for c in info.get("capabilities") or []],
+        "name": info.name,
+        "user": info.user,
+        "failover_timeout": info.failover_timeout,
+        "checkpoint": info.checkpoint,
+        "hostname": info.hostname or "",
+        "role": framework_role(info),
+        "capabilities": list(info.capabilities),
         "executors": [executor_state_json(agent, e) for e in framework.executors.values()],
         "completed_executors": [
             executor_state_json(agent, e) for e in framework.completed_executors
         ],
     }
-    if isinstance(info.get("roles"), list):
-        out["roles"] = info["roles"]
-    if info.get("principal"):
-        out["principal"] = info["principal"]
+    if info.roles:
+        out["roles"] = list(info.roles)
+    if info.principal:
+        out["principal"] = info.principal
     return out
 
 
@@ -233,11 +231,7 @@ def metrics(agent: Agent, now: float, registered: bool) -> JSON:
         count = sum(1 for e in executors if e.state is phase)
         out[f"slave/executors_{phase.value.lower()}"] = float(count)
     total = res.flatten(agent.resources)
-    used_items: list[JSON] = []
-    for executor in executors:
-        if executor.live:
-            used_items.extend(executor_resources(executor))
-    used = res.flatten(res.from_v1(used_items))
+    used = res.total(executor_resources(e) for e in executors if e.live)
     for name in ("cpus", "mem", "disk", "gpus"):
         t, u = total.scalar(name), used.scalar(name)
         out[f"slave/{name}_total"] = t

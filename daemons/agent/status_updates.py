@@ -13,14 +13,22 @@ Per task (Mesos' TaskStatusUpdateStream):
 - an update whose uuid was seen before is a duplicate and is dropped;
 - an ACKNOWLEDGE for anything but the head's uuid is ignored (duplicate or unexpected);
 - once a terminal update is acknowledged the stream is terminated and rejects later updates.
+
+Updates are TaskStatus values with a uuid; their `raw` is what is checkpointed and sent
+(protocol.py). A snapshot is JSON (`task.updates`, checkpoint.py): the pending statuses as sent,
+the uuids seen as base64.
 """
 
 from __future__ import annotations
 
+import binascii
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from daemons.protocols import JSON
+from daemons.protocols import fields as f
+from daemons.protocols.models import TaskStatus
 from daemons.protocols.states import is_terminal
 
 _SEEN_LIMIT = 512  # uuids remembered per task for duplicate detection
@@ -30,8 +38,8 @@ _SEEN_LIMIT = 512  # uuids remembered per task for duplicate detection
 class TaskStream:
     framework_id: str
     task_id: str
-    pending: list[JSON] = field(default_factory=list)  # oldest first; [0] is in flight
-    seen: list[str] = field(default_factory=list)
+    pending: list[TaskStatus] = field(default_factory=list)  # oldest first; [0] is in flight
+    seen: list[bytes] = field(default_factory=list)  # uuids
     terminated: bool = False
     latest_state: str | None = None  # of the last update accepted (acknowledged or not)
     next_send: float | None = None
@@ -41,21 +49,30 @@ class TaskStream:
         return {
             "framework_id": self.framework_id,
             "task_id": self.task_id,
-            "pending": self.pending,
-            "seen": self.seen,
+            "pending": [status.raw for status in self.pending],
+            "seen": [f.b64(uuid) for uuid in self.seen],
             "terminated": self.terminated,
             "latest_state": self.latest_state,
         }
 
     @staticmethod
-    def from_snapshot(data: JSON) -> TaskStream:
+    def from_snapshot(data: Any, where: str = "task.updates") -> TaskStream:
+        """A stream from its snapshot; ProtocolError naming the field when it is not one."""
+        if not isinstance(data, dict):
+            raise f.ProtocolError(f"{where}: not an object", where)
+        pending = f.objects(data, "pending", where)
+        seen = f.strings(data, "seen", where)
+        try:
+            uuids = [binascii.a2b_base64(text) for text in seen]
+        except binascii.Error:
+            raise f.fail(where, "seen", "must be a list of base64 uuids") from None
         return TaskStream(
-            framework_id=str(data["framework_id"]),
-            task_id=str(data["task_id"]),
-            pending=list(data.get("pending") or []),
-            seen=[str(u) for u in data.get("seen") or []],
-            terminated=bool(data.get("terminated")),
-            latest_state=data.get("latest_state"),
+            framework_id=f.string(data, "framework_id", where),
+            task_id=f.string(data, "task_id", where),
+            pending=[TaskStatus.parse(raw, f"{where}.pending[]") for raw in pending],
+            seen=uuids,
+            terminated=bool(f.opt_bool(data, "terminated", where)),
+            latest_state=f.opt_string(data, "latest_state", where),
         )
 
 
@@ -74,11 +91,13 @@ class StatusUpdateManager:
         self._streams: dict[tuple[str, str], TaskStream] = {}
 
     def update(
-        self, framework_id: str, status: JSON, now: float, persist: Persist | None = None
+        self, framework_id: str, status: TaskStatus, now: float, persist: Persist | None = None
     ) -> bool:
-        """Queue an update; False when it is a duplicate or the stream is terminated."""
-        task_id = str(status["task_id"]["value"])
-        uuid = str(status["uuid"])
+        """Queue an update (it must carry a uuid); False when it is a duplicate or the stream is
+        terminated."""
+        task_id, uuid = status.task_id, status.uuid
+        if uuid is None:
+            raise ValueError(f"an update of task {task_id} without a uuid cannot be acknowledged")
         stream = self._streams.get((framework_id, task_id)) or TaskStream(framework_id, task_id)
         if uuid in stream.seen or stream.terminated:
             return False
@@ -88,7 +107,7 @@ class StatusUpdateManager:
             pending=[*stream.pending, status],
             seen=[*stream.seen, uuid][-_SEEN_LIMIT:],
             terminated=False,
-            latest_state=str(status.get("state")),
+            latest_state=status.state,
             next_send=stream.next_send,
             backoff=stream.backoff,
         )
@@ -102,13 +121,13 @@ class StatusUpdateManager:
         self,
         framework_id: str,
         task_id: str,
-        uuid: str,
+        uuid: bytes,
         now: float,
         persist: Persist | None = None,
-    ) -> JSON | None:
+    ) -> TaskStatus | None:
         """Drop the head if `uuid` is its uuid; returns the acknowledged status, else None."""
         stream = self._streams.get((framework_id, task_id))
-        if stream is None or not stream.pending or stream.pending[0].get("uuid") != uuid:
+        if stream is None or not stream.pending or stream.pending[0].uuid != uuid:
             return None
         acked = stream.pending[0]
         rest = stream.pending[1:]
@@ -117,7 +136,7 @@ class StatusUpdateManager:
             task_id,
             pending=rest,
             seen=stream.seen,
-            terminated=is_terminal(str(acked.get("state"))),
+            terminated=is_terminal(acked.state),
             latest_state=stream.latest_state,
             next_send=now if rest else None,
             backoff=self.initial,
@@ -126,9 +145,9 @@ class StatusUpdateManager:
         self._streams[(framework_id, task_id)] = candidate
         return acked
 
-    def due(self, now: float) -> list[tuple[str, JSON]]:
+    def due(self, now: float) -> list[tuple[str, TaskStatus]]:
         """Heads whose (re)send time has come; schedules each one's next retry."""
-        out: list[tuple[str, JSON]] = []
+        out: list[tuple[str, TaskStatus]] = []
         for stream in self._streams.values():
             if stream.pending and stream.next_send is not None and stream.next_send <= now:
                 out.append((stream.framework_id, stream.pending[0]))
@@ -163,7 +182,7 @@ class StatusUpdateManager:
         for key in [k for k in self._streams if k[0] == framework_id]:
             del self._streams[key]
 
-    def pending(self) -> Iterator[tuple[str, JSON]]:
+    def pending(self) -> Iterator[tuple[str, TaskStatus]]:
         for stream in self._streams.values():
             for status in stream.pending:
                 yield stream.framework_id, status

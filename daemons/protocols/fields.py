@@ -25,8 +25,8 @@ class ProtocolError(ValueError):
 
     `path` names the bad field (`"update.status.task_id"`); the message says what is wrong with
     it. Each side translates it where it parses: the master into a 400 (a TASK_ERROR for one bad
-    TaskInfo of an ACCEPT), the agent into its InvalidCall, `daemons.mesos_client` into
-    `EventParseError` (a subclass).
+    TaskInfo of an ACCEPT), the agent into a 400 (an executor's call) or a dropped event (the
+    master's), `daemons.mesos_client` into `EventParseError` (a subclass).
     """
 
     def __init__(self, message: str, path: str = "") -> None:

@@ -7,8 +7,10 @@ MESOS_RECOVERY_TIMEOUT (checkpointing frameworks only, as Mesos does), listing w
 unacknowledged, and resends it. It exits 0 once its task's terminal update is acknowledged.
 
 It runs once per task (`python3 -I -S command.py`, usually as pid 1 of the container), so it
-imports nothing of the project and, of the standard library, C modules where the Python ones
-would import re, enum and functools (signal, threading, queue, base64: ~5 ms).
+imports, of the project, only what it shares with the agent and costs nothing to import (the
+task states and the RecordIO framing of `daemons.protocols`), and, of the standard library, C
+modules where the Python ones would import re, enum and functools (signal, threading, queue,
+base64: ~5 ms).
 """
 
 from __future__ import annotations
@@ -20,25 +22,27 @@ import os
 import sys
 import time
 
+from daemons.protocols.recordio import Decoder
+from daemons.protocols.states import TERMINAL_STATES
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs ~3 ms to import: annotations only; `signal` is typed, _signal not
     import signal as _signal
     from typing import Any
 
+    from daemons.protocols import JSON
+
     from .health_checks import Transition
     from .health_probes import HealthChecker
-
-    JSON = dict[str, Any]
 else:
     import _signal
 
 if TYPE_CHECKING or __package__:  # imported as part of daemons.agent.executors (tests, mypy)
-    from .executor_wire import Connection, RecordReader, loads
+    from .executor_wire import Connection, loads
 else:  # run through command.py, which put this directory on sys.path
-    from executor_wire import Connection, RecordReader, loads
+    from executor_wire import Connection, loads
 
 DEFAULT_KILL_GRACE = 3.0
-TERMINAL = ("TASK_FINISHED", "TASK_FAILED", "TASK_KILLED", "TASK_ERROR", "TASK_LOST")
 # Longest suffix first (dicts keep order), so that "5mins" is minutes, not nanoseconds.
 _UNITS = {"weeks": 604800.0, "days": 86400.0, "mins": 60.0, "secs": 1.0, "hrs": 3600.0}
 _UNITS.update({"ms": 1e-3, "us": 1e-6, "ns": 1e-9})
@@ -222,10 +226,10 @@ class Executor:
         _signal.pthread_sigmask(
             _signal.SIG_BLOCK, {_signal.SIGTERM, _signal.SIGINT, _signal.SIGCHLD}
         )
-        reader, reason = RecordReader(), "the agent closed the stream"
+        decoder, reason = Decoder(), "the agent closed the stream"
         try:
             for chunk in stream.chunks():
-                for record in reader.feed(chunk):
+                for record in decoder.decode(chunk):
                     self.inbox.put(("event", generation, loads(record.decode("utf-8"))))
         except (OSError, ValueError) as err:
             reason = str(err)
@@ -284,7 +288,7 @@ class Executor:
         if healthy is not None:
             status["healthy"] = healthy
         self.unacked[uuid] = {"status": status}
-        if state in TERMINAL and self.task is not None and task_id == self.task["task_id"]:
+        if state in TERMINAL_STATES and self.task is not None and task_id == self.task["task_id"]:
             self.terminal_uuid = uuid
         health = "" if healthy is None else f" healthy={str(healthy).lower()}"
         log(f"{state} task={task_id.get('value')}{health} {message}".rstrip())

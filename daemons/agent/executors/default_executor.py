@@ -24,12 +24,13 @@ import subprocess
 import sys
 import time
 
+from daemons.protocols.states import TERMINAL_STATES
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import signal as _signal
-    from typing import Any
 
-    JSON = dict[str, Any]
+    from daemons.protocols import JSON
 else:
     import _signal
 
@@ -65,7 +66,7 @@ class GroupTask:
 
     @property
     def terminal(self) -> bool:
-        return self.state in base.TERMINAL
+        return self.state in TERMINAL_STATES
 
 
 # --- pure parts ------------------------------------------------------------------------------

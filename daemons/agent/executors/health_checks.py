@@ -16,7 +16,7 @@ here it is sent when the health changes (and once more right before the kill), s
 its checks does not send an update per interval.
 
 Loaded by the built-in executors (`python3 -I -S`), only for a task that has a health check:
-standard library only, nothing of the project.
+standard library only, and of the project only what their copy holds (daemons.protocols).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-JSON = dict[str, Any]
+from daemons.protocols import JSON
 
 # Mesos' HealthCheck defaults (include/mesos/v1/mesos.proto).
 DEFAULT_DELAY = 15.0

@@ -13,7 +13,8 @@ How a daemon uses them:
   `Model.parse(json, where)` checks the shape and raises `ProtocolError` naming the bad field
   (`"run_task.task: missing field 'task_id'"`, `err.path == "run_task.task.task_id"`). The
   master turns it into a 400 (or a TASK_ERROR for one bad TaskInfo of an ACCEPT), the agent into
-  its InvalidCall, `daemons.mesos_client` into `EventParseError`. Unknown fields are ignored.
+  a 400 (an executor's call) or a dropped event (the master's), `daemons.mesos_client` into
+  `EventParseError`. Unknown fields are ignored.
 - **Keep the typed value** in records and pass it down: code past the edge reads
   `task.task_id`, `task.command.user`, `status.state`, and never `["value"]` again. Whether a
   well-formed message is acceptable (a valid id: `ids.id_problem`; a known state;

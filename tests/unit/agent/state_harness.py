@@ -16,6 +16,7 @@ from daemons.agent import containers, executor_calls, master_events
 from daemons.agent.agent import Agent
 from daemons.agent.checkpoint import Checkpoints
 from daemons.agent.config import AgentConfig
+from daemons.agent.messages import Subscribe, Update, parse_event, parse_executor_call
 from daemons.agent.plan import Effect, LaunchContainer, SendExecutor
 from daemons.kit.streams import EventStream
 
@@ -94,6 +95,26 @@ def acknowledge(task_id: str, uuid: str) -> JSON:
     return {"type": "ACKNOWLEDGE", "acknowledge": ack}
 
 
+def handle(agent: Agent, event: JSON) -> None:
+    """The master's event, parsed as the master link parses it, then handled."""
+    parsed = parse_event(event)
+    assert parsed is not None, event
+    master_events.handle_event(agent, parsed)
+
+
+def executor_call(kind: str, executor_id: str, **payload: Any) -> Any:
+    """An executor's call, parsed as the executor API parses it."""
+    body = {"type": kind, "framework_id": {"value": FID}, "executor_id": {"value": executor_id}}
+    return parse_executor_call(kind, {**body, **payload})
+
+
+def update(agent: Agent, executor_id: str, status: JSON) -> None:
+    """The executor's UPDATE with `status` (executor_calls.update)."""
+    call = executor_call("UPDATE", executor_id, update={"status": status})
+    assert isinstance(call, Update)
+    executor_calls.update(agent, call)
+
+
 def of(plan: list[Effect], kind: type[Any]) -> list[Any]:
     return [e for e in plan if isinstance(e, kind)]
 
@@ -106,7 +127,7 @@ def sent(plan: list[Effect], stream: EventStream) -> list[JSON]:
 def launch(agent: Agent, event: JSON, pid: int = 4242) -> tuple[LaunchContainer, list[Effect]]:
     """Handle a RUN_TASK(_GROUP) and play the runtime: the container starts with `pid`.
     Returns the launch and the plan of `containers.launched`."""
-    master_events.handle_event(agent, event)
+    handle(agent, event)
     (started,) = of(agent.take_plan(), LaunchContainer)
     containers.launched(
         agent, started.framework_id, started.executor_id, started.spec.container_id, pid
@@ -119,7 +140,9 @@ def subscribe(
 ) -> tuple[EventStream, list[JSON]]:
     """The executor SUBSCRIBEs: its stream and the events queued on it behind SUBSCRIBED."""
     stream = EventStream(f"stream-{executor_id}", 15.0)
-    first = executor_calls.subscribe(agent, FID, executor_id, payload or {}, stream)
+    call = executor_call("SUBSCRIBE", executor_id, subscribe=payload or {})
+    assert isinstance(call, Subscribe)
+    first = executor_calls.subscribe(agent, call, stream)
     assert first["type"] == "SUBSCRIBED"
     return stream, sent(agent.take_plan(), stream)
 

@@ -10,6 +10,7 @@ from daemons.agent import config as agent_config
 from daemons.agent.config import AgentConfig
 from daemons.agent.main import main
 from daemons.kit.config import ConfigError, load
+from daemons.protocols.models.parts import attributes_json
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -64,7 +65,8 @@ def test_check_config_exit_codes(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 def test_attributes_are_typed_like_mesos() -> None:
     attributes = agent_config.parse_attributes("rack:a; level:3 ;ids:[1-5,8-9]")
-    assert attributes == [
+    assert attributes == {"rack": "a", "level": 3.0, "ids": ((1, 5), (8, 9))}
+    assert attributes_json(attributes) == [
         {"name": "rack", "type": "TEXT", "text": {"value": "a"}},
         {"name": "level", "type": "SCALAR", "scalar": {"value": 3.0}},
         {
@@ -82,8 +84,7 @@ def test_attributes_are_typed_like_mesos() -> None:
 
 def test_public_agents_carry_the_public_ip_attribute() -> None:
     config = AgentConfig(master="m:5050", agent_type="public", attributes="zone:a")
-    names = [a["name"] for a in agent_config.agent_attributes(config)]
-    assert names == ["zone", "public_ip"]
+    assert agent_config.agent_attributes(config) == {"zone": "a", "public_ip": "true"}
 
 
 def test_default_resources_follow_mesos_rules() -> None:

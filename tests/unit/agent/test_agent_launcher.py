@@ -8,6 +8,8 @@ import pytest
 
 from daemons.agent import launcher
 from daemons.agent.model import ExecutorKind
+from daemons.protocols.models import CommandInfo, ExecutorInfo, FrameworkInfo, TaskInfo
+from daemons.protocols.resources import from_v1
 
 ARGV = ["/usr/bin/python3", "-I", "-S", "/opt/command.py"]
 
@@ -23,7 +25,7 @@ def cpus_mem_ports(cpus: float, mem: float, ports: list[tuple[int, int]] | None 
     return items
 
 
-TASK = {
+TASK_JSON = {
     "task_id": {"value": "web.1"},
     "name": "web",
     "resources": cpus_mem_ports(0.5, 64, [(31000, 31001), (31005, 31005)]),
@@ -39,7 +41,9 @@ TASK = {
     },
     "discovery": {"ports": {"ports": [{"number": 31000, "name": "http-api"}]}},
 }
-FRAMEWORK = {"id": {"value": "fw"}, "user": "alice", "name": "marathon", "role": "web"}
+TASK = TaskInfo.parse(TASK_JSON)
+FRAMEWORK_JSON = {"id": {"value": "fw"}, "user": "alice", "name": "marathon", "role": "web"}
+FRAMEWORK = FrameworkInfo.parse(FRAMEWORK_JSON)
 FACTS = launcher.AgentFacts(
     agent_id="a-S0",
     ip="127.0.0.1",
@@ -52,19 +56,22 @@ FACTS = launcher.AgentFacts(
 
 def test_command_executor_id_is_the_task_id_and_resources_are_the_tasks() -> None:
     info = launcher.command_executor_info(TASK, "fw", ARGV)
-    assert info["executor_id"] == {"value": "web.1"}
-    assert info["framework_id"] == {"value": "fw"}
-    assert info["resources"] == TASK["resources"]
-    assert info["command"]["arguments"] == ARGV
+    assert (info.executor_id, info.framework_id) == ("web.1", "fw")
+    assert info.raw["executor_id"] == {"value": "web.1"}
+    assert info.raw["resources"] == TASK_JSON["resources"]  # as the master sent them
+    assert info.resources == TASK.resources
+    assert info.command is not None and list(info.command.arguments) == ARGV
+    assert info.name == "Command Executor (Task: web.1) (Command: sh -c 'sleep 10')"
 
 
 def test_command_container_limits_add_mesos_executor_allowance() -> None:
-    limits = launcher.container_limits(ExecutorKind.COMMAND, [], [TASK])
+    limits = launcher.container_limits(ExecutorKind.COMMAND, {}, [TASK])
     assert limits == launcher.Limits(cpus=0.6, mem_mb=96.0)
 
 
 def test_custom_container_limits_are_executor_plus_tasks() -> None:
-    limits = launcher.container_limits(ExecutorKind.CUSTOM, cpus_mem_ports(0.1, 32), [TASK])
+    own = from_v1(cpus_mem_ports(0.1, 32))
+    limits = launcher.container_limits(ExecutorKind.CUSTOM, own, [TASK])
     assert limits == launcher.Limits(cpus=0.6, mem_mb=96.0)
 
 
@@ -80,34 +87,38 @@ def test_custom_container_limits_are_executor_plus_tasks() -> None:
     ],
 )
 def test_custom_executor_argv(command: dict[str, object], argv: list[str]) -> None:
-    info = {"executor_id": {"value": "e"}, "command": command}
+    info = ExecutorInfo.parse({"executor_id": {"value": "e"}, "command": command})
     assert launcher.executor_argv(ExecutorKind.CUSTOM, info, ARGV) == argv
 
 
 def test_command_tasks_run_our_executor() -> None:
-    assert launcher.executor_argv(ExecutorKind.COMMAND, {}, ARGV) == ARGV
+    info = launcher.command_executor_info(TASK, "fw", ["/elsewhere"])
+    assert launcher.executor_argv(ExecutorKind.COMMAND, info, ARGV) == ARGV
 
 
 def test_custom_executor_without_a_command_is_refused() -> None:
+    info = ExecutorInfo.parse({"executor_id": {"value": "e"}, "command": {}})
     with pytest.raises(ValueError):
-        launcher.executor_argv(ExecutorKind.CUSTOM, {"command": {}}, ARGV)
+        launcher.executor_argv(ExecutorKind.CUSTOM, info, ARGV)
 
 
 def test_tasks_run_as_the_task_user_unless_frameworks_may_choose() -> None:
-    assert launcher.run_as_user("nobody", False, FRAMEWORK, {"user": "root"}) == "nobody"
-    assert launcher.run_as_user("nobody", True, FRAMEWORK, {"user": "bob"}) == "bob"
-    assert launcher.run_as_user("nobody", True, FRAMEWORK, {}) == "alice"
-    assert launcher.run_as_user("nobody", True, {}, None) == "nobody"
+    root, bob = CommandInfo(user="root"), CommandInfo(user="bob")
+    assert launcher.run_as_user("nobody", False, FRAMEWORK, root) == "nobody"
+    assert launcher.run_as_user("nobody", True, FRAMEWORK, bob) == "bob"
+    assert launcher.run_as_user("nobody", True, FRAMEWORK, CommandInfo()) == "alice"
+    nameless = FrameworkInfo(user="", name="fw")
+    assert launcher.run_as_user("nobody", True, nameless, None) == "nobody"
 
 
 def test_executor_environment_for_a_command_task() -> None:
-    framework = {**FRAMEWORK, "capabilities": [{"type": "TASK_KILLING_STATE"}]}
+    framework_json = {**FRAMEWORK_JSON, "capabilities": [{"type": "TASK_KILLING_STATE"}]}
     info = launcher.command_executor_info(TASK, "fw", ARGV)
     env = launcher.executor_environment(
         base={"PATH": "/usr/bin", "MESOS_CHECKPOINT": "0"},
         agent=FACTS,
-        framework_info=framework,
-        executor_info=info,
+        framework=FrameworkInfo.parse(framework_json),
+        executor=info,
         kind=ExecutorKind.COMMAND,
         directory=Path("/sandbox"),
         task=TASK,
@@ -143,8 +154,8 @@ def test_executor_environment_without_killing_capability_or_ports() -> None:
     env = launcher.executor_environment(
         base={},
         agent=FACTS,
-        framework_info=FRAMEWORK,
-        executor_info=info,
+        framework=FRAMEWORK,
+        executor=ExecutorInfo.parse(info),
         kind=ExecutorKind.CUSTOM,
         directory=Path("/s"),
         task=None,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from daemons.agent.master_link import leader_address, parse_host_port, redirect_target
+from daemons.agent.messages import Subscribed
 
 
 @pytest.mark.parametrize(
@@ -40,7 +41,7 @@ def test_master_info_address_prefers_the_ip() -> None:
 def test_watchdog_is_the_masters_ping_budget_plus_one_ping():
     from daemons.agent.master_link import watchdog_seconds
 
-    subscribed = {"agent_ping_timeout_seconds": 1.0, "max_agent_ping_timeouts": 5}
+    subscribed = Subscribed("A", ping_timeout=1.0, max_ping_timeouts=5)
     assert watchdog_seconds(subscribed, 15.0) == 6.0
-    assert watchdog_seconds({"heartbeat_interval_seconds": 2.0}, 15.0) == 6.0
-    assert watchdog_seconds({}, 15.0) == 45.0
+    assert watchdog_seconds(Subscribed("A", heartbeat_interval=2.0), 15.0) == 6.0
+    assert watchdog_seconds(Subscribed("A"), 15.0) == 45.0

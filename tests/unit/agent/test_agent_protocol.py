@@ -1,4 +1,6 @@
-"""v1 shapes: uuids, executor status validation, the memory rewrite, ids, durations."""
+"""What the agent puts on the wire: its own updates, an executor's update passed on, the memory
+rewrite, `statuses` entries, durations and roles. Every status it holds says the same in its
+typed fields and in `raw` (what is checkpointed and sent)."""
 
 from __future__ import annotations
 
@@ -7,62 +9,114 @@ import base64
 import pytest
 
 from daemons.agent import protocol
-from daemons.agent.protocol import InvalidCall
+from daemons.agent.messages import executor_status
+from daemons.protocols.models import FrameworkInfo, TaskStatus
+
+UUID = bytes(range(16))
+EXECUTOR_STATUS = {
+    "task_id": {"value": "t"},
+    "state": "TASK_FAILED",
+    "uuid": base64.b64encode(UUID).decode(),
+    "check_status": {"type": "COMMAND"},  # a field the agent does not model: passed on as is
+    "container_status": {"network_infos": [{"ip_addresses": [{"ip_address": "10.0.0.9"}]}]},
+}
 
 
-def test_uuid_must_be_base64_of_sixteen_bytes() -> None:
-    good = base64.b64encode(bytes(range(16))).decode()
-    assert protocol.decode_uuid(good) == bytes(range(16))
-    for bad in (None, 3, "!!!", base64.b64encode(b"short").decode()):
-        with pytest.raises(InvalidCall):
-            protocol.decode_uuid(bad)
+def as_parsed(status: TaskStatus) -> TaskStatus:
+    """What the master (or recovery) reads back from the status' wire form."""
+    return TaskStatus.parse(status.raw)
 
 
-@pytest.mark.parametrize(
-    "status",
-    [
-        None,
-        {"state": "TASK_RUNNING", "uuid": base64.b64encode(bytes(16)).decode()},
-        {
-            "task_id": {"value": "t"},
-            "state": "RUNNING",
-            "uuid": base64.b64encode(bytes(16)).decode(),
-        },
-        {
-            "task_id": {"value": "t"},
-            "state": "TASK_STAGING",
-            "uuid": base64.b64encode(bytes(16)).decode(),
-        },
-        {"task_id": {"value": "t"}, "state": "TASK_RUNNING"},
-    ],
-)
-def test_executor_status_validation_rejects(status: object) -> None:
-    with pytest.raises(InvalidCall):
-        protocol.validate_executor_status(status)
+def test_an_agent_status_carries_a_uuid_the_agent_id_and_its_source() -> None:
+    status = protocol.agent_status(
+        task_id="t",
+        state="TASK_LOST",
+        agent_id="a",
+        uuid=UUID,
+        timestamp=1.0,
+        container_id="c",
+    )
+    assert status.raw["agent_id"] == {"value": "a"}
+    assert status.raw["uuid"] == base64.b64encode(UUID).decode()
+    assert status.raw["container_status"] == {"container_id": {"value": "c"}}
+    assert (status.source, status.uuid) == ("SOURCE_AGENT", UUID)
+    assert as_parsed(status) == status
+
+
+def test_a_forwarded_update_gets_the_agents_fields_and_keeps_the_executors() -> None:
+    sent = executor_status(EXECUTOR_STATUS, "status")
+    out = protocol.forwarded(
+        sent, agent_id="a", executor_id="e", container_id="c", executor_pid=42, timestamp=5.0
+    )
+    assert out.raw["check_status"] == {"type": "COMMAND"}
+    assert out.raw["container_status"] == {
+        "network_infos": [{"ip_addresses": [{"ip_address": "10.0.0.9"}]}],
+        "container_id": {"value": "c"},
+        "executor_pid": 42,
+    }
+    assert (out.agent_id, out.executor_id, out.source, out.timestamp) == (
+        "a",
+        "e",
+        "SOURCE_EXECUTOR",
+        5.0,
+    )
+    assert as_parsed(out) == out
+    assert sent.raw is EXECUTOR_STATUS and "agent_id" not in EXECUTOR_STATUS  # not changed
+
+
+def test_a_forwarded_update_keeps_the_executors_own_source_and_timestamp() -> None:
+    sent = executor_status({**EXECUTOR_STATUS, "source": "SOURCE_MASTER", "timestamp": 3.0}, "s")
+    out = protocol.forwarded(
+        sent, agent_id="a", executor_id="e", container_id="c", executor_pid=None, timestamp=5.0
+    )
+    assert (out.source, out.timestamp) == ("SOURCE_MASTER", 3.0)
+    assert out.container_status is not None and out.container_status.executor_pid is None
+    assert as_parsed(out) == out
 
 
 def test_memory_limited_rewrites_state_reason_and_source_but_keeps_the_uuid() -> None:
-    status = {
-        "task_id": {"value": "t"},
+    status = executor_status({**EXECUTOR_STATUS, "source": "SOURCE_EXECUTOR"}, "status")
+    out = protocol.memory_limited(status, None)
+    assert (out.state, out.reason, out.source) == (
+        "TASK_FAILED",
+        "REASON_CONTAINER_LIMITATION_MEMORY",
+        "SOURCE_AGENT",
+    )
+    assert out.message == "Memory limit exceeded"
+    assert out.raw["uuid"] == EXECUTOR_STATUS["uuid"]
+    assert as_parsed(out) == out
+
+
+def test_a_status_entry_holds_what_the_state_endpoints_show() -> None:
+    status = protocol.forwarded(
+        executor_status({**EXECUTOR_STATUS, "healthy": False, "message": "m"}, "status"),
+        agent_id="a",
+        executor_id="e",
+        container_id="c",
+        executor_pid=42,
+        timestamp=5.0,
+    )
+    assert protocol.status_entry(status) == {
         "state": "TASK_FAILED",
-        "uuid": "u",
+        "timestamp": 5.0,
+        "container_status": status.raw["container_status"],
+        "healthy": False,
+        "message": "m",
         "source": "SOURCE_EXECUTOR",
     }
-    out = protocol.memory_limited(status, None)
-    assert out["state"] == "TASK_FAILED"
-    assert out["reason"] == "REASON_CONTAINER_LIMITATION_MEMORY"
-    assert out["source"] == "SOURCE_AGENT"
-    assert out["uuid"] == "u"
 
 
-@pytest.mark.parametrize("value", ["..", ".", "a/b", "a\\b", "a\x00", "x" * 256, "tab\there"])
-def test_unsafe_ids_are_rejected(value: str) -> None:
-    with pytest.raises(InvalidCall):
-        protocol.safe_id(value, "task id")
-
-
-def test_safe_ids_pass() -> None:
-    assert protocol.safe_id("app.4f1c-9a_b:1", "task id") == "app.4f1c-9a_b:1"
+def test_update_calls_send_the_wire_form() -> None:
+    status = protocol.agent_status(
+        task_id="t", state="TASK_LOST", agent_id="a", uuid=UUID, timestamp=1.0
+    )
+    call = protocol.update_call("a", "f", status)
+    assert call["update"] == {"status": status.raw, "framework_id": {"value": "f"}}
+    batch = protocol.updates_call("a", [("f", status), ("g", status)])
+    assert [u["framework_id"] for u in batch["updates"]["updates"]] == [
+        {"value": "f"},
+        {"value": "g"},
+    ]
 
 
 @pytest.mark.parametrize(
@@ -73,19 +127,15 @@ def test_duration_text(seconds: float, text: str) -> None:
     assert protocol.duration_text(seconds) == text
 
 
-def test_agent_status_carries_a_uuid_and_the_agent_id() -> None:
-    status = protocol.task_status(
-        task_id="t", state="TASK_LOST", agent_id="a", uuid=bytes(16), timestamp=1.0
-    )
-    assert status["agent_id"] == {"value": "a"}
-    assert protocol.decode_uuid(status["uuid"]) == bytes(16)
-    assert status["source"] == "SOURCE_AGENT"
-
-
-def test_allocation_role_prefers_allocation_info() -> None:
-    framework = {"role": "web"}
-    assert protocol.allocation_role([{"allocation_info": {"role": "slave_public"}}], framework) == (
-        "slave_public"
-    )
-    assert protocol.allocation_role([], framework) == "web"
-    assert protocol.allocation_role([], {}) == "*"
+@pytest.mark.parametrize(
+    ("info", "role"),
+    [
+        (FrameworkInfo(user="u", name="n", role="web"), "web"),
+        (FrameworkInfo(user="u", name="n"), "*"),
+        (FrameworkInfo(user="u", name="n", roles=("a", "b"), capabilities=("MULTI_ROLE",)), "a"),
+        (FrameworkInfo(user="u", name="n", roles=("a",)), "*"),  # roles without MULTI_ROLE
+        (FrameworkInfo(user="u", name="n", role="web", capabilities=("MULTI_ROLE",)), "web"),
+    ],
+)
+def test_framework_role(info: FrameworkInfo, role: str) -> None:
+    assert protocol.framework_role(info) == role

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from daemons.agent import containers, executor_calls, master_events, recovery
+from daemons.agent import containers, master_events, recovery
 from daemons.agent.agent import Agent
 from daemons.agent.checkpoint import Checkpoints
+from daemons.agent.messages import Subscribed
 from daemons.agent.model import ExecutorState
 from daemons.agent.plan import (
     CancelTimer,
@@ -26,6 +27,7 @@ from daemons.agent.plan import (
 )
 from daemons.agent.protocol import MEMORY_LIMITATION
 from daemons.kit.errors import ServiceUnavailable
+from daemons.protocols.fields import b64
 from tests.unit.agent.state_harness import (
     AGENT_ID,
     COMMAND_ARGV,
@@ -33,6 +35,7 @@ from tests.unit.agent.state_harness import (
     Clock,
     acknowledge,
     executor_status,
+    handle,
     kill_task,
     launch,
     make_agent,
@@ -41,6 +44,7 @@ from tests.unit.agent.state_harness import (
     sent,
     subscribe,
     task,
+    update,
 )
 
 
@@ -62,11 +66,11 @@ def run_info(agent: Agent, executor_id: str, container_id: str) -> dict[str, obj
 
 def due_states(agent: Agent, clock: Clock) -> list[tuple[str, str]]:
     """(task, state) of the updates the forwarder would send to the master now."""
-    return [(s["task_id"]["value"], s["state"]) for _, s in agent.updates.due(clock.mono)]
+    return [(s.task_id, s.state) for _, s in agent.updates.due(clock.mono)]
 
 
 def test_run_task_checkpoints_the_executor_then_asks_for_its_container(agent: Agent) -> None:
-    master_events.handle_event(agent, run_task(task("t1")))
+    handle(agent, run_task(task("t1")))
     (started,) = agent.take_plan()
     assert isinstance(started, LaunchContainer)
     assert (started.framework_id, started.executor_id) == (FID, "t1")
@@ -110,7 +114,7 @@ def test_an_executor_update_is_checkpointed_queued_for_the_master_then_acknowled
     started, _ = launch(agent, run_task(task("t1")))
     stream, _ = subscribe(agent, "t1")
     running = executor_status("t1", "TASK_RUNNING", 1)
-    executor_calls.update(agent, FID, "t1", running)
+    update(agent, "t1", running)
     assert sent(agent.take_plan(), stream) == [
         {
             "type": "ACKNOWLEDGED",
@@ -126,16 +130,19 @@ def test_an_executor_update_is_checkpointed_queued_for_the_master_then_acknowled
     status = agent.updates.get(FID, "t1")
     assert status is not None
     head = status.pending[0]
-    assert head["agent_id"] == {"value": AGENT_ID} and head["source"] == "SOURCE_EXECUTOR"
-    assert head["container_status"] == {"container_id": {"value": cid}, "executor_pid": 4242}
+    assert (head.agent_id, head.source, head.executor_id) == (AGENT_ID, "SOURCE_EXECUTOR", "t1")
+    # What goes to the master (and into task.updates): the executor's status, the agent's
+    # fields set.
+    assert head.raw["agent_id"] == {"value": AGENT_ID} and head.raw["source"] == "SOURCE_EXECUTOR"
+    assert head.raw["container_status"] == {"container_id": {"value": cid}, "executor_pid": 4242}
 
 
 def test_the_same_update_twice_is_recorded_once_and_acknowledged_twice(agent: Agent) -> None:
     launch(agent, run_task(task("t1")))
     stream, _ = subscribe(agent, "t1")
     running = executor_status("t1", "TASK_RUNNING", 1)
-    executor_calls.update(agent, FID, "t1", running)
-    executor_calls.update(agent, FID, "t1", running)
+    update(agent, "t1", running)
+    update(agent, "t1", running)
     assert [e["type"] for e in sent(agent.take_plan(), stream)] == ["ACKNOWLEDGED"] * 2
     assert agent.counters["valid_status_updates"] == 1
 
@@ -146,11 +153,11 @@ def test_an_ack_of_the_terminal_update_completes_the_task_and_the_exited_executo
     started, _ = launch(agent, run_task(task("t1")))
     subscribe(agent, "t1")
     finished = executor_status("t1", "TASK_FINISHED", 1)
-    executor_calls.update(agent, FID, "t1", finished)
+    update(agent, "t1", finished)
     containers.exited(agent, started.spec.container_id, 0, None)
     executor = agent.executor(FID, "t1")
     assert executor is not None and executor.state is ExecutorState.TERMINATED  # awaits the ACK
-    master_events.handle_event(agent, acknowledge("t1", str(finished["uuid"])))
+    handle(agent, acknowledge("t1", str(finished["uuid"])))
     assert agent.executor(FID, "t1") is None
     assert [t.task_id for t in executor.completed_tasks] == ["t1"]
     assert agent.frameworks == {} and [f.framework_id for f in agent.completed_frameworks] == [FID]
@@ -171,12 +178,12 @@ def test_an_executor_that_exits_fails_its_unfinished_tasks(agent: Agent, clock: 
     status = agent.updates.get(FID, "t1")
     assert status is not None
     failed = status.pending[-1]
-    assert (failed["state"], failed["reason"], failed["source"]) == (
+    assert (failed.state, failed.reason, failed.source) == (
         "TASK_FAILED",
         "REASON_EXECUTOR_TERMINATED",
         "SOURCE_AGENT",
     )
-    assert failed["message"] == "Executor exited with status 256"
+    assert failed.message == "Executor exited with status 256"
     assert run_info(agent, "t1", cid)["completed"] is True
 
 
@@ -186,7 +193,7 @@ def test_an_executor_over_its_memory_fails_its_tasks_with_the_limitation(agent: 
     containers.exited(agent, started.spec.container_id, 9, MEMORY_LIMITATION, "OOM")
     status = agent.updates.get(FID, "t1")
     assert status is not None
-    assert (status.latest_state, status.pending[-1]["reason"]) == ("TASK_FAILED", MEMORY_LIMITATION)
+    assert (status.latest_state, status.pending[-1].reason) == ("TASK_FAILED", MEMORY_LIMITATION)
 
 
 def test_an_executor_that_never_subscribes_is_destroyed_and_its_tasks_fail(agent: Agent) -> None:
@@ -197,7 +204,7 @@ def test_an_executor_that_never_subscribes_is_destroyed_and_its_tasks_fail(agent
     containers.exited(agent, cid, 9, None)
     status = agent.updates.get(FID, "t1")
     assert status is not None
-    assert status.pending[-1]["reason"] == "REASON_EXECUTOR_REGISTRATION_TIMEOUT"
+    assert status.pending[-1].reason == "REASON_EXECUTOR_REGISTRATION_TIMEOUT"
 
 
 def test_a_kill_goes_to_the_executor_and_a_kill_of_an_unknown_task_is_lost(
@@ -205,11 +212,11 @@ def test_a_kill_goes_to_the_executor_and_a_kill_of_an_unknown_task_is_lost(
 ) -> None:
     launch(agent, run_task(task("t1")))
     stream, _ = subscribe(agent, "t1")
-    master_events.handle_event(agent, kill_task("t1"))
+    handle(agent, kill_task("t1"))
     assert sent(agent.take_plan(), stream) == [
         {"type": "KILL", "kill": {"task_id": {"value": "t1"}}}
     ]
-    master_events.handle_event(agent, kill_task("nobody"))
+    handle(agent, kill_task("nobody"))
     assert ("nobody", "TASK_LOST") in due_states(agent, clock)
 
 
@@ -218,7 +225,7 @@ def test_shutdown_sends_shutdown_and_destroys_after_the_grace_period(agent: Agen
     stream, _ = subscribe(agent, "t1")
     cid = started.spec.container_id
     shutdown = {"framework_id": {"value": FID}, "executor_id": {"value": "t1"}}
-    master_events.handle_event(agent, {"type": "SHUTDOWN_EXECUTOR", "shutdown_executor": shutdown})
+    handle(agent, {"type": "SHUTDOWN_EXECUTOR", "shutdown_executor": shutdown})
     assert agent.take_plan() == [
         CancelTimer(cid),
         SendExecutor(stream, {"type": "SHUTDOWN"}),
@@ -227,15 +234,15 @@ def test_shutdown_sends_shutdown_and_destroys_after_the_grace_period(agent: Agen
 
 
 def test_a_launch_that_fails_fails_its_tasks(agent: Agent) -> None:
-    master_events.handle_event(agent, run_task(task("t1")))
+    handle(agent, run_task(task("t1")))
     (started,) = agent.take_plan()
     assert isinstance(started, LaunchContainer)
     containers.launch_failed(agent, FID, "t1", started.spec.container_id, "no such user")
     status = agent.updates.get(FID, "t1")
     assert status is not None
     failed = status.pending[-1]
-    assert (failed["state"], failed["reason"]) == ("TASK_FAILED", "REASON_CONTAINER_LAUNCH_FAILED")
-    assert failed["message"] == "Failed to launch container: no such user"
+    assert (failed.state, failed.reason) == ("TASK_FAILED", "REASON_CONTAINER_LAUNCH_FAILED")
+    assert failed.message == "Failed to launch container: no such user"
     assert of(agent.take_plan(), SendMaster)[0].call["type"] == "EXITED_EXECUTOR"
 
 
@@ -244,7 +251,7 @@ def test_subscribed_checkpoints_the_agent_id_and_resends_every_head(
 ) -> None:
     agent = make_agent(tmp_path, clock)
     agent.agent_id = None
-    master_events.subscribed(agent, {"agent_id": {"value": "A-S7"}})
+    master_events.subscribed(agent, Subscribed("A-S7"))
     assert agent.agent_id == "A-S7"
     assert Checkpoints(tmp_path).latest_agent() == ("A-S7", agent.agent_info())
     assert Checkpoints(tmp_path).boot_id() == "boot-1"
@@ -261,7 +268,7 @@ def checkpointed_run(tmp_path: Path, clock: Clock) -> tuple[str, str]:
     started, _ = launch(first, run_task(task("t1")))
     subscribe(first, "t1")
     running = executor_status("t1", "TASK_RUNNING", 1)
-    executor_calls.update(first, FID, "t1", running)
+    update(first, "t1", running)
     return started.spec.container_id, str(running["uuid"])
 
 
@@ -278,7 +285,8 @@ def test_recovery_re_attaches_a_live_executor_and_resends_its_unacknowledged_upd
     assert waiting[0].state is ExecutorState.RECOVERING and waiting[0].pid == 4242
     assert agent.take_plan() == [WatchContainer(cid), DestroyContainer("orphan")]
     status = agent.updates.get(FID, "t1")
-    assert status is not None and status.pending[0]["uuid"] == uuid
+    assert status is not None and status.pending[0].uuid is not None
+    assert b64(status.pending[0].uuid) == uuid
     recovery.reregistration_timed_out(agent, waiting)
     assert agent.take_plan() == [CancelTimer(cid), DestroyContainer(cid)]
 
@@ -293,7 +301,7 @@ def test_recovery_fails_the_tasks_of_an_executor_that_died_meanwhile(
     assert recovery.restore(agent, found, {}, []) == []
     status = agent.updates.get(FID, "t1")
     assert status is not None
-    assert status.pending[-1]["message"] == "Executor terminated while the agent was down"
+    assert status.pending[-1].message == "Executor terminated while the agent was down"
 
 
 def test_recovery_after_a_reboot_or_a_cleanup_starts_afresh(tmp_path: Path, clock: Clock) -> None:
@@ -342,7 +350,7 @@ def test_an_update_that_cannot_be_checkpointed_is_refused_never_acknowledged_and
     unwritable(updates)
     running = executor_status("t1", "TASK_RUNNING", 1)
     with pytest.raises(ServiceUnavailable, match="not checkpointed"):
-        executor_calls.update(agent, FID, "t1", running)
+        update(agent, "t1", running)
     # No ACKNOWLEDGED; the stream ends, so that the executor sends it again when it re-subscribes.
     assert agent.take_plan() == [CloseStream(stream)]
     executor = agent.executor(FID, "t1")
@@ -383,7 +391,7 @@ def test_a_pid_that_cannot_be_checkpointed_destroys_the_container_and_fails_its_
 ) -> None:
     """Recovery finds executors by their checkpointed pid: one it could not find again must
     not run on."""
-    master_events.handle_event(agent, run_task(task("t1")))
+    handle(agent, run_task(task("t1")))
     (started,) = agent.take_plan()
     assert isinstance(started, LaunchContainer)
     cid = started.spec.container_id
@@ -394,6 +402,7 @@ def test_a_pid_that_cannot_be_checkpointed_destroys_the_container_and_fails_its_
     status = agent.updates.get(FID, "t1")
     assert status is not None
     failed = status.pending[-1]
-    assert (failed["state"], failed["reason"]) == ("TASK_FAILED", "REASON_CONTAINER_LAUNCH_FAILED")
-    assert failed["message"].startswith("Failed to checkpoint: cannot checkpoint")
-    assert "run.info" in failed["message"]
+    assert (failed.state, failed.reason) == ("TASK_FAILED", "REASON_CONTAINER_LAUNCH_FAILED")
+    assert failed.message is not None
+    assert failed.message.startswith("Failed to checkpoint: cannot checkpoint")
+    assert "run.info" in failed.message

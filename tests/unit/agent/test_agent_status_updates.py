@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
-import base64
+import dataclasses
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from daemons.agent.protocol import built
 from daemons.agent.status_updates import StatusUpdateManager, TaskStream
+from daemons.protocols.models import TaskStatus
 
 
-def status(task: str, state: str, n: int) -> dict[str, object]:
-    uuid = base64.b64encode(n.to_bytes(16, "big")).decode()
-    return {"task_id": {"value": task}, "state": state, "uuid": uuid}
+def status(task: str, state: str, n: int) -> TaskStatus:
+    return built(TaskStatus(task_id=task, state=state, uuid=n.to_bytes(16, "big")))
+
+
+def uuid(status: TaskStatus) -> bytes:
+    assert status.uuid is not None
+    return status.uuid
 
 
 def manager(persisted: list[dict[str, object]] | None = None) -> StatusUpdateManager:
@@ -44,8 +50,8 @@ def test_only_the_head_is_in_flight_and_an_ack_releases_the_next_at_once() -> No
     sum_.update("f", running, 0.0)
     sum_.update("f", finished, 0.0)
     assert sum_.due(0.0) == [("f", running)]
-    assert sum_.acknowledge("f", "t", str(finished["uuid"]), 1.0) is None  # not the head
-    assert sum_.acknowledge("f", "t", str(running["uuid"]), 1.0) == running
+    assert sum_.acknowledge("f", "t", uuid(finished), 1.0) is None  # not the head
+    assert sum_.acknowledge("f", "t", uuid(running), 1.0) == running
     assert sum_.due(1.0) == [("f", finished)]
 
 
@@ -53,11 +59,11 @@ def test_duplicates_and_unexpected_acks_are_harmless() -> None:
     sum_ = manager()
     running = status("t", "TASK_RUNNING", 1)
     assert sum_.update("f", running, 0.0)
-    assert not sum_.update("f", dict(running), 0.0)  # same uuid: a duplicate
-    assert sum_.acknowledge("f", "other", str(running["uuid"]), 0.0) is None
-    assert sum_.acknowledge("g", "t", str(running["uuid"]), 0.0) is None
-    assert sum_.acknowledge("f", "t", str(running["uuid"]), 0.0) == running
-    assert sum_.acknowledge("f", "t", str(running["uuid"]), 0.0) is None  # duplicate ack
+    assert not sum_.update("f", dataclasses.replace(running), 0.0)  # same uuid: a duplicate
+    assert sum_.acknowledge("f", "other", uuid(running), 0.0) is None
+    assert sum_.acknowledge("g", "t", uuid(running), 0.0) is None
+    assert sum_.acknowledge("f", "t", uuid(running), 0.0) == running
+    assert sum_.acknowledge("f", "t", uuid(running), 0.0) is None  # duplicate ack
     assert list(sum_.pending()) == []
 
 
@@ -65,7 +71,7 @@ def test_a_terminated_stream_rejects_later_updates() -> None:
     sum_ = manager()
     finished = status("t", "TASK_FINISHED", 1)
     sum_.update("f", finished, 0.0)
-    sum_.acknowledge("f", "t", str(finished["uuid"]), 0.0)
+    sum_.acknowledge("f", "t", uuid(finished), 0.0)
     assert not sum_.update("f", status("t", "TASK_FAILED", 2), 0.0)
     stream = sum_.get("f", "t")
     assert stream is not None and stream.terminated and stream.latest_state == "TASK_FINISHED"
@@ -83,7 +89,7 @@ def test_every_change_is_persisted_before_it_is_visible() -> None:
     sum_ = manager(persisted)
     running = status("t", "TASK_RUNNING", 1)
     sum_.update("f", running, 0.0)
-    sum_.acknowledge("f", "t", str(running["uuid"]), 0.0)
+    sum_.acknowledge("f", "t", uuid(running), 0.0)
     assert [len(p["pending"]) for p in persisted] == [1, 0]  # type: ignore[arg-type]
 
 
@@ -95,7 +101,7 @@ def test_resume_resends_every_head_now_and_resets_the_backoff() -> None:
     sum_.due(0.0)
     sum_.due(10.0)
     sum_.resume(12.0)
-    assert sorted(s["task_id"]["value"] for _, s in sum_.due(12.0)) == ["a", "b"]  # type: ignore[index]
+    assert sorted(s.task_id for _, s in sum_.due(12.0)) == ["a", "b"]
     assert sum_.next_deadline() == 22.0
 
 
@@ -107,7 +113,7 @@ def test_a_recovered_stream_resends_its_head() -> None:
     second = manager()
     second.recover(TaskStream.from_snapshot(persisted[-1]), now=100.0)
     assert second.due(100.0) == [("f", running)]
-    assert not second.update("f", dict(running), 100.0)  # still known as a duplicate
+    assert not second.update("f", dataclasses.replace(running), 100.0)  # still a duplicate
 
 
 def test_cleanup_drops_a_framework_and_only_that_framework() -> None:
@@ -132,6 +138,6 @@ def test_updates_reach_the_master_in_the_order_they_arrived(states: list[str]) -
             break
         ((_, head),) = due
         delivered.append(head)
-        sum_.acknowledge("f", "t", str(head["uuid"]), now)
+        sum_.acknowledge("f", "t", uuid(head), now)
         now += 1.0
     assert delivered == sent

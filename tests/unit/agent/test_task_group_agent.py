@@ -12,13 +12,15 @@ from typing import Any
 
 import pytest
 
-from daemons.agent import master_events, state
+from daemons.agent import state
 from daemons.agent.agent import Agent
 from daemons.agent.model import Executor, ExecutorKind, ExecutorState
 from daemons.agent.plan import LaunchContainer, ResizeContainer, SendExecutor
+from daemons.protocols.resources import from_v1
 from tests.unit.agent.state_harness import (
     FID,
     FRAMEWORK_INFO,
+    handle,
     kill_task,
     launch,
     make_agent,
@@ -73,7 +75,8 @@ def test_a_group_gets_one_default_executor_container_sized_for_all(agent: Agent)
     assert spec.environment["MESOS_EXECUTOR_ID"] == "pod"
     executor = executor_of(agent, "pod")
     assert executor.kind is ExecutorKind.DEFAULT
-    assert executor.resources == resources(0.1, 32)  # accounted by the master for the executor
+    # accounted by the master for the executor
+    assert executor.resources == from_v1(resources(0.1, 32))
     assert {t.group for t in executor.tasks.values()} == {"a"}
     _, events = subscribe(agent, "pod")
     assert [launched_ids(e) for e in events] == [["a", "b"]]
@@ -100,7 +103,7 @@ def test_a_later_group_joins_the_running_executor_and_grows_its_container_first(
     launch(agent, run_task_group("pod", task("a")))
     stream, _ = subscribe(agent, "pod")
     executor = executor_of(agent, "pod")
-    master_events.handle_event(agent, run_task_group("pod", task("b"), task("c")))
+    handle(agent, run_task_group("pod", task("b"), task("c")))
     plan = agent.take_plan()
     assert of(plan, LaunchContainer) == []
     # executor 0.1 + 3 * 0.5 cpus; 32 + 3 * 64 MB, written before the group reaches the executor
@@ -113,7 +116,7 @@ def test_a_later_group_joins_the_running_executor_and_grows_its_container_first(
 
 def test_groups_queued_before_the_subscription_are_launched_separately(agent: Agent) -> None:
     launch(agent, run_task_group("pod", task("a")))
-    master_events.handle_event(agent, run_task_group("pod", task("b"), task("c")))
+    handle(agent, run_task_group("pod", task("b"), task("c")))
     agent.take_plan()
     _, events = subscribe(agent, "pod")
     assert [launched_ids(e) for e in events] == [["a"], ["b", "c"]]
@@ -121,8 +124,8 @@ def test_groups_queued_before_the_subscription_are_launched_separately(agent: Ag
 
 def test_killing_a_queued_task_kills_its_whole_group_only(agent: Agent) -> None:
     launch(agent, run_task_group("pod", task("a"), task("b")))
-    master_events.handle_event(agent, run_task_group("pod", task("c")))
-    master_events.handle_event(agent, kill_task("a"))
+    handle(agent, run_task_group("pod", task("c")))
+    handle(agent, kill_task("a"))
     executor = executor_of(agent, "pod")
     assert {t: executor.tasks[t].state for t in "abc"} == {
         "a": "TASK_KILLED",
@@ -148,7 +151,7 @@ def test_a_group_for_a_terminating_executor_is_lost(agent: Agent) -> None:
     launch(agent, run_task_group("pod", task("a")))
     executor = executor_of(agent, "pod")
     executor.state = ExecutorState.TERMINATING
-    master_events.handle_event(agent, run_task_group("pod", task("b")))
+    handle(agent, run_task_group("pod", task("b")))
     assert "b" not in executor.tasks
     stream = agent.updates.get(FID, "b")
     assert stream is not None
@@ -157,6 +160,6 @@ def test_a_group_for_a_terminating_executor_is_lost(agent: Agent) -> None:
 
 def test_a_group_with_a_task_the_agent_has_is_ignored(agent: Agent) -> None:
     launch(agent, run_task_group("pod", task("a")))
-    master_events.handle_event(agent, run_task_group("other", task("b"), task("a")))
+    handle(agent, run_task_group("other", task("b"), task("a")))
     assert of(agent.take_plan(), LaunchContainer) == []
     assert agent.executor(FID, "other") is None
