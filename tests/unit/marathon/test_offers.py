@@ -587,6 +587,3 @@ def test_launching_until_no_match_never_oversubscribes(app: AppDefinition, offer
         seen_ports.extend(result.host_ports)
         left = subtract(left, result.consumed)
     assert len(set(seen_ports)) == len(seen_ports)
-
-
-# --- purity ------------------------------------------------------------------------------------
