@@ -19,7 +19,8 @@ from typing import Any
 
 from exhibitor.ensemble import Server, SpecError, check_extra, parse_servers_spec, zoo_cfg
 
-# Exhibitor's config object keys (services-api §4.2); `version` comes along from get-state.
+# The keys of Exhibitor's config object (`config/get-state`, `config/set`); `version` comes
+# along from get-state.
 EXHIBITOR_KEYS = frozenset(
     {
         "hostname",

@@ -1,7 +1,8 @@
 """Fault injection on test hosts (tools/testhosts.py): signals to services, packet drops, ZK probes.
 
-Used by the fault-injection suite (tests/integration/faults, reliability.md §(b)). Every fault
-acts on one node of one cluster and is undone by its counterpart:
+Used by the fault-injection suite (tests/integration/faults; the scenarios are in
+docs/fault-scenarios.md). Every fault acts on one node of one cluster and is undone by its
+counterpart:
 
 - `signal_unit(cluster, ip, unit, sig, who)`: `systemctl kill` inside the node (SIGKILL, SIGTERM,
   SIGSTOP, SIGCONT) to the unit's main process or its whole cgroup;

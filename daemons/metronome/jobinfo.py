@@ -1,4 +1,4 @@
-"""JobInfo: a JobSpec with the embeds a request asked for (reference §5.4). Pure.
+"""JobInfo: a JobSpec with the embeds a request asked for (`?embed=activeRuns` …). Pure.
 
 `activeRuns`: on the list endpoint only for jobs that have active runs (dcoscli shows a job as
 "Running" whenever the key is there); on a single job always, possibly `[]`. `schedules`,

@@ -1,8 +1,8 @@
-"""JobSpec (reference §5.2): parsing with every problem collected, and the JSON we emit. Pure.
+"""JobSpec (`/v1/jobs` bodies): parsing with every problem collected, and the JSON we emit. Pure.
 
 We run shell commands only: container images, artifacts (fetching), volumes, secrets and GPUs
-are refused with a message naming the field instead of being accepted and ignored. Output
-follows §5.5: optional fields that are unset or empty are left out, so dcos-metronome (protobuf
+are refused with a message naming the field instead of being accepted and ignored. The JSON
+we emit leaves out optional fields that are unset or empty, so dcos-metronome (protobuf
 `json_format.Parse`, which rejects unknown keys) parses every job we send.
 `taskKillGracePeriodSeconds` is accepted and used when killing, but not echoed (the client
 does not know the key).

@@ -1,4 +1,4 @@
-"""Job runs (reference §5.4): the JobRun state machine, job history, their JSON. Pure.
+"""Job runs (`/v1/jobs/{id}/runs`): the JobRun state machine, job history, their JSON. Pure.
 
 A run is INITIAL until a task is launched, STARTING until the task runs, ACTIVE while it runs,
 and ends SUCCESS (task finished) or FAILED. Invariants:

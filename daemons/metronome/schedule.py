@@ -1,4 +1,5 @@
-"""Schedules (reference §5.3): parsing, validation, cron ticks and which ticks fire. Pure.
+"""Metronome schedules (`/v1/jobs/{id}/schedules`): parsing, validation, cron ticks and which
+ticks fire. Pure.
 
 Ticks come from `croniter` over an aware datetime in the schedule's zone, so they follow the
 zone's wall clock across daylight-saving changes the way Vixie cron does:

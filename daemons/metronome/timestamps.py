@@ -1,4 +1,4 @@
-"""Metronome's wire time format (rule X12) and run-id stamps. Pure: times come in as arguments.
+"""Metronome's wire time format and run-id stamps. Pure: times come in as arguments.
 
 Metronome writes `2016-07-15T13:02:59.735+0000` (UTC, milliseconds, `+0000`); dcoscli cuts the
 string at `+` and parses the rest with `%Y-%m-%dT%H:%M:%S.%f`.

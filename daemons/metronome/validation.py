@@ -185,7 +185,7 @@ def array(parent: Mapping[str, Any], key: str, path: str, p: Problems) -> list[A
     return value
 
 
-# Job and schedule ids (reference §5.2): dot-separated lower-case words joined by dashes.
+# Job and schedule ids, as Metronome checks them: dot-separated lower-case words joined by dashes.
 ID_PATTERN = re.compile(r"^([a-z0-9]+(-+[a-z0-9]+)*)(\.([a-z0-9]+(-+[a-z0-9]+)*))*$")
 ID_RULE = (
     "must be lower-case letters, digits and dashes, in dot-separated parts that start and end"

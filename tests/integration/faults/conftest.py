@@ -1,4 +1,4 @@
-"""Fixtures of the fault-injection suite (reliability.md §(b)): one cluster, one workload.
+"""Fixtures of the fault-injection suite (docs/fault-scenarios.md): one cluster, one workload.
 
 `fault_cluster` (session): test hosts `faults` (3 masters at 198.18.0.51-.53, 2 private agents
 at .61-.62) installed by site.yml with the test profile, torn down at the end whatever happened
@@ -93,7 +93,7 @@ def workload(fault_cluster: FaultCluster) -> Iterator[Workload]:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     if not FIGURES.rows and not FIGURES.notes:
         return
-    terminalreporter.section("fault-injection figures (reliability.md §(b), test profile)")
+    terminalreporter.section("fault-injection figures (docs/fault-scenarios.md, test profile)")
     for line in FIGURES.table():
         terminalreporter.write_line(line)
     sys.stdout.flush()

@@ -1,6 +1,6 @@
 """Pass figures and the global invariants every fault scenario is checked against.
 
-`Figures` collects what each scenario measured next to its pass figure (reliability.md §(b)); a
+`Figures` collects what each scenario measured next to its pass figure (docs/fault-scenarios.md); a
 check that fails is recorded, not raised at once, so one scenario reports every figure; the
 scenario then raises all of its failures together (`Figures.assert_passed`). The session prints
 the table at the end (conftest.py, pytest_terminal_summary).

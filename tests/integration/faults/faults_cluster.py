@@ -2,7 +2,7 @@
 
 Cluster `faults` on test hosts, masters at 198.18.0.51-.53 and agents at .61-.62 (Molecule uses
 .111-, `make cluster` .11-), installed by `playbooks/site.yml` with the test profile of
-reliability.md §(b) as extra vars. `FaultCluster` reads the cluster from this host (198.18.0.1):
+docs/fault-scenarios.md as extra vars. `FaultCluster` reads the cluster from this host (198.18.0.1):
 the leader from ZooKeeper and from each master's `master/elected`, the registry znodes, the
 agents in the leader's state, and the task processes inside each agent (by MESOS_TASK_ID).
 """
@@ -47,7 +47,11 @@ AGENT_UNIT = "dcos-mesos-agent"
 EXHIBITOR_UNIT = "dcos-exhibitor"
 AGENT_RESOURCES = "cpus:4;mem:4096;disk:4096;ports:[31000-32000]"
 
-# reliability.md §(b) test profile (real defaults: tick 2000, session 10 s, ping 15 s x 5, ...).
+# The test profile (docs/fault-scenarios.md; the defaults are tick 2 s, session 10 s, ping
+# 15 s x 5): short enough that each scenario takes seconds. faults_bounds.py derives every
+# figure's bound from these.
+TICK = 0.5
+SYNC_LIMIT = 2
 SESSION_TIMEOUT = 4.0
 PING_TIMEOUT = 1.0
 MAX_PING_TIMEOUTS = 5
@@ -83,10 +87,10 @@ def profile_vars() -> tuple[dict[str, Any], list[str]]:
     master_extra, master_missing = supported(MasterConfig, MASTER_PROFILE)
     agent_extra, agent_missing = supported(AgentConfig, AGENT_PROFILE)
     extra_vars: dict[str, Any] = {
-        "dcos_zookeeper_tick_time": 500,
+        "dcos_zookeeper_tick_time": int(TICK * 1000),
         # Followers notice a dead ZooKeeper leader after syncLimit ticks (1 s, not 2.5 s): F4
         # cuts a master whose ZooKeeper may be the ensemble's leader.
-        "dcos_zookeeper_sync_limit": 2,
+        "dcos_zookeeper_sync_limit": SYNC_LIMIT,
         "dcos_zookeeper_exhibitor_check_ms": 500,
         "dcos_master_zk_session_timeout": SESSION_TIMEOUT,
         "dcos_master_agent_reregister_timeout": REREGISTER_TIMEOUT,
@@ -129,7 +133,7 @@ class TaskProcess:
 
 @dataclass
 class Snapshot:
-    """What the cluster looked like at one moment (reliability.md §(b): before/after a fault)."""
+    """What the cluster looked like at one moment (before and after a fault)."""
 
     at: float
     leader: str | None

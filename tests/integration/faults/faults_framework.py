@@ -42,7 +42,7 @@ from daemons.mesos_client import (
 log = logging.getLogger(__name__)
 
 TARGET = 20
-# The test profile's reconciliation period (reliability.md §(b); Marathon: 10 min).
+# The test profile's reconciliation period (Marathon's default is 10 min).
 RECONCILE_INTERVAL = 10.0
 PER_AGENT = 10
 CPUS = 0.1

@@ -1,7 +1,8 @@
-"""Agent, network and scheduler faults (reliability.md §(b) F8, F9, F11-F14) on a live workload.
+"""Agent, network and scheduler faults (docs/fault-scenarios.md: F8, F9, F11-F14) on a workload.
 
 Partitions are nftables drops in the agent's network namespace against the three masters (which
 also run ZooKeeper), so this host (198.18.0.1) still reaches the agent over ssh while it is cut.
+Every bound comes from faults_bounds.py, which says how it follows from the profile's settings.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import signal
 import time
 from collections import defaultdict
 
+import faults_bounds as bound
 import pytest
 import requests
 from faults_checks import FIGURES, Fault, registry_state
@@ -100,12 +102,15 @@ def test_f8_kill_9_agent_restarted(fault_cluster: FaultCluster, workload: Worklo
 
         _, restart = wait_for(serving, 30, "the agent to serve again")
         restarted = t0 + restart
-        f.figure("agent serving again after kill -9 (systemd)", restart, 3)
+        f.figure(
+            "agent serving again after kill -9 (systemd)", restart, bound.AGENT_SERVING_AFTER_KILL
+        )
         try:
             wait_for(lambda: reregistered_since(c, agent_id, before), 30, "re-registration")
-            f.figure("agent re-registered (from its restart)", time.monotonic() - restarted, 5)
+            back = time.monotonic() - restarted
+            f.figure("agent re-registered (from its restart)", back, bound.AGENT_BACK_AFTER_RESTART)
         except AssertionError:
-            f.figure("agent re-registered (from its restart)", None, 5)
+            f.figure("agent re-registered (from its restart)", None, bound.AGENT_BACK_AFTER_RESTART)
         f.check("same agent id", agent_id in c.slaves() and agent_id_of(c, node) == agent_id)
         assert f.before is not None
         now = c.task_processes([node])
@@ -141,9 +146,9 @@ def test_f9_agent_down_longer_than_the_ping_budget(
 
             try:
                 _, took = wait_for(all_unreachable, PING_BUDGET + 10, "TASK_UNREACHABLE")
-                f.figure("TASK_UNREACHABLE for all its tasks", took, PING_BUDGET + 1)
+                f.figure("TASK_UNREACHABLE for all its tasks", took, bound.UNREACHABLE_AFTER_STOP)
             except AssertionError:
-                f.figure("TASK_UNREACHABLE for all its tasks", None, PING_BUDGET + 1)
+                f.figure("TASK_UNREACHABLE for all its tasks", None, bound.UNREACHABLE_AFTER_STOP)
             time.sleep(max(0.0, t0 + PING_BUDGET + 3 - time.monotonic()))
         finally:
             c.on(node, f"systemctl start {AGENT_UNIT}")
@@ -213,9 +218,11 @@ def test_f12_one_way_drop_master_to_agent(fault_cluster: FaultCluster, workload:
             faults.undrop(CLUSTER, node)
         try:
             wait_for(lambda: reregistered_since(c, agent_id, before), 30, "re-registration")
-            f.figure("agent re-registered (from the drop)", time.monotonic() - t0, 10)
+            limit = bound.reregistered_after_one_way_drop(held)
+            f.figure("agent re-registered (from the drop)", time.monotonic() - t0, limit)
         except AssertionError:
-            f.figure("agent re-registered (from the drop)", None, 10)
+            limit = bound.reregistered_after_one_way_drop(held)
+            f.figure("agent re-registered (from the drop)", None, limit)
         f.figure("drop held", held, None)
         try:
             back_running(c, workload, tasks, 30)
@@ -260,9 +267,11 @@ def test_f13_scheduler_acks_dropped(fault_cluster: FaultCluster, workload: Workl
 
         try:
             _, took = wait_for(drained, RETRY_MAX + 15, "withheld updates re-sent and acked")
-            f.figure("pending updates drained (from the heal)", took, RETRY_MAX)
+            limit = bound.drained_after_acks_return(ACK_DROP)
+            f.figure("pending updates drained (from the heal)", took, limit)
         except AssertionError:
-            f.figure("pending updates drained (from the heal)", None, RETRY_MAX)
+            limit = bound.drained_after_acks_return(ACK_DROP)
+            f.figure("pending updates drained (from the heal)", None, limit)
         updates = [u for u in workload.updates_since(t0) if u.uuid is not None]
         per_uuid: dict[str, set[tuple[str, str]]] = defaultdict(set)
         per_state: dict[tuple[str, str], set[str]] = defaultdict(set)

@@ -1,4 +1,4 @@
-"""The exact JSON of every call builder (reference §1.4, §2.1) and the command TaskInfo helper."""
+"""The exact JSON of every scheduler and executor call builder, and the command TaskInfo helper."""
 
 from __future__ import annotations
 
