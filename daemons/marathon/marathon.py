@@ -21,7 +21,6 @@ from types import MappingProxyType
 from typing import Any, Protocol
 
 from daemons.kit.errors import Conflict, NotFound
-from daemons.kit.zk import StoreUnavailable
 from daemons.marathon import appdef, backoff, deployment, groups, pathid, planning
 from daemons.marathon.config import MarathonConfig
 from daemons.marathon.errors import AppNotFound, Invalid, Locked
@@ -158,7 +157,6 @@ class Marathon:
         self.suppressed = False
         self.loaded = False
         self._outbox: list[Callable[[Driver], None]] = []
-        self.on_fenced: Callable[[str], None] | None = None
 
     # --- loading and plumbing -------------------------------------------------------------------
 
@@ -203,12 +201,9 @@ class Marathon:
                 log.warning("call to the master failed error=%s", err)
 
     def commit(self, writes: list[Write]) -> None:
-        try:
-            self.store.commit(writes)
-        except StoreUnavailable as err:
-            if err.message.startswith("fenced") and self.on_fenced is not None:
-                self.on_fenced(err.message)  # another leader owns the state: step down
-            raise
+        """One transaction; a store fenced by a newer leader has told the daemon to step down
+        (its `on_fenced`) before it raises."""
+        self.store.commit(writes)
 
     def check_size(self, *values: JSON) -> None:
         """Refuse what ZooKeeper could not store (jute.maxbuffer), before writing anything."""

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from daemons.kit import store as fenced
-from daemons.kit.errors import StoreUnavailable
+from daemons.kit.errors import Fenced, StoreUnavailable
 from daemons.protocols import JSON
 
 log = logging.getLogger(__name__)
@@ -212,11 +212,14 @@ class MarathonStore:
 class MemoryStore:
     """The same interface in memory: unit tests of the core and a store that cannot fail."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_fenced: Callable[[str], None] | None = None) -> None:
         self.snapshot = Snapshot()
         self.version_data: dict[str, dict[int, JSON]] = {}
         self.commits: list[list[Write]] = []
-        self.fail_next: bool | str = False  # True or a message: the next commit fails
+        # True: the next commit fails as if ZooKeeper were away; "fenced": as if a newer leader
+        # had taken the store (then, like the ZooKeeper store, it calls `on_fenced` first).
+        self.fail_next: bool | str = False
+        self.on_fenced = on_fenced
 
     def load(self) -> Snapshot:
         return Snapshot(
@@ -229,10 +232,15 @@ class MemoryStore:
 
     def commit(self, writes: Iterable[Write]) -> None:
         ops = list(writes)
-        if self.fail_next:
-            message = self.fail_next if isinstance(self.fail_next, str) else "injected failure"
+        if self.fail_next == "fenced":
             self.fail_next = False
-            raise StoreUnavailable(message)
+            message = "fenced: a newer Marathon leader owns the state"
+            if self.on_fenced is not None:
+                self.on_fenced(message)
+            raise Fenced(message)
+        if self.fail_next:
+            self.fail_next = False
+            raise StoreUnavailable("injected failure")
         for op in ops:
             if isinstance(op, PutVersion):
                 self.version_data.setdefault(op.app_id, {})[op.version_ms] = json.loads(

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from daemons.kit.errors import Conflict, NotFound
+from daemons.kit.errors import Conflict, Fenced, NotFound
 from daemons.kit.zk import StoreUnavailable
 from daemons.marathon import scheduling
 from daemons.marathon.config import MarathonConfig
@@ -169,12 +169,11 @@ def test_a_failed_store_write_leaves_memory_unchanged() -> None:
 
 
 def test_a_fenced_leader_steps_down_and_changes_nothing() -> None:
-    store = MemoryStore()
-    m, _, _ = make(store)
     reasons: list[str] = []
-    m.on_fenced = reasons.append
-    store.fail_next = "fenced: a newer Marathon leader owns the state"
-    with pytest.raises(StoreUnavailable):
+    store = MemoryStore(on_fenced=reasons.append)
+    m, _, _ = make(store)
+    store.fail_next = "fenced"
+    with pytest.raises(Fenced):
         m.create_app(app())
     assert reasons and reasons[0].startswith("fenced") and m.apps == {}
     store.fail_next = True  # any other store failure: a 503, no step-down
