@@ -127,6 +127,16 @@ BAD = {
         },
         ["host m1: ZooKeeper's AdminServer would take port 8080 of dcos_cluster_marathon_port"],
     ),
+    "a variable of an older release, under its old name": (
+        {
+            "masters": {"m1": {"dcos_node_ip": "10.0.0.1", "dcos_master_port": "5151"}},
+            "agents_private": {"a1": {"dcos_node_ip": "10.0.0.2", "dcos_agent_cgroups_root": "x"}},
+        },
+        [
+            "host m1: variable dcos_master_port is now called dcos_cluster_master_port",
+            "host a1: variable dcos_agent_cgroups_root is now called dcos_cluster_cgroups_root",
+        ],
+    ),
     "agent in both groups": (
         {
             "masters": {"m1": {"dcos_node_ip": "10.0.0.1"}},
