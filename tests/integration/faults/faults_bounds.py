@@ -51,8 +51,11 @@ HEALTH_TICK = PING_TIMEOUT / 4
 ELECTION_AFTER_KILL = SESSION_EXPIRY + TAKEOVER + SAMPLE
 # F2: a stopping master deletes its own node: only the takeover remains.
 ELECTION_AFTER_SIGTERM = TAKEOVER + SAMPLE
-# F1/F2: agents watch the masters' path and re-subscribe at once (no backoff for a new leader).
-AGENTS_BACK_AFTER_ELECTION = TAKEOVER + ROUND_TRIP + SAMPLE
+# F1/F2: agents watch the masters' path and re-subscribe at once (a new leader cuts their backoff
+# short). One that asks before the new leader has taken office is refused, and retries after a
+# random [0.1, 1] s (daemons/agent/master_link.py).
+AGENT_RETRY = 1.0
+AGENTS_BACK_AFTER_ELECTION = TAKEOVER + AGENT_RETRY + ROUND_TRIP + SAMPLE
 # F1/F2: the framework follows the leader the same way, then asks every second.
 RECONCILED_AFTER_KILL = ELECTION_AFTER_KILL + AGENTS_BACK_AFTER_ELECTION + 2 * ROUND_TRIP
 # F3: while the leader is stopped, its session expires as in F1.
