@@ -92,6 +92,16 @@ def ms(seconds: float) -> int:
     return round(seconds * 1000)
 
 
+# Counters of `/metrics` (Marathon's names). Only a leader counts (a standby handles no offer
+# or update), so they count what happened since this process became the leader.
+TASKS_LAUNCHED = "marathon.tasks.launched.counter"
+
+
+def task_updates_counter(state: str) -> str:
+    """`marathon.mesos.task-updates.<task-state>.counter`, e.g. `task-running`."""
+    return f"marathon.mesos.task-updates.{state.lower().replace('_', '-')}.counter"
+
+
 @dataclass
 class OfferStats:
     """What the queue endpoint reports about offers an app waited on."""
@@ -156,6 +166,7 @@ class Marathon:
         self.root_version = 0.0
         self.suppressed = False
         self.loaded = False
+        self.counters: dict[str, int] = {TASKS_LAUNCHED: 0}  # `/metrics` counters
         self._outbox: list[Callable[[Driver], None]] = []
 
     # --- loading and plumbing -------------------------------------------------------------------
@@ -199,6 +210,10 @@ class Marathon:
                 call(driver)
             except Exception as err:  # the master is away: reconciliation repairs it later
                 log.warning("call to the master failed error=%s", err)
+
+    def count(self, name: str, n: int = 1) -> None:
+        with self.lock:
+            self.counters[name] = self.counters.get(name, 0) + n
 
     def commit(self, writes: list[Write]) -> None:
         """One transaction; a store fenced by a newer leader has told the daemon to step down
@@ -261,6 +276,7 @@ class Marathon:
                 )
                 for inst in answer.instances:
                     self.instances[inst.task_id] = inst
+                self.count(TASKS_LAUNCHED, len(answer.instances))
             self.send(_answer_call(answer))
 
     def _apply_progress(self, progress: planning.Progress) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 
 from daemons.marathon import backoff, health, placement, planning
-from daemons.marathon.marathon import Marathon
+from daemons.marathon.marathon import Marathon, task_updates_counter
 from daemons.marathon.model import AppDefinition, Instance, instance_stored
 from daemons.marathon.store import Delete, Put, Write, key_of
 from daemons.marathon.timestamps import marathon_ts
@@ -69,6 +69,8 @@ def handle_update(m: Marathon, status: TaskStatus) -> None:
             _apply_update(m, inst, status, now)
         m.apply(planning.plan(m.state(), now))  # kills a step now wants go out at once
     m.flush()
+    # Counted once handled: the calls the update caused have reached the master by then.
+    m.count(task_updates_counter(status.state))
 
 
 def _apply_update(m: Marathon, inst: Instance, status: TaskStatus, now: float) -> None:

@@ -171,6 +171,7 @@ def _suppress(master: Master, framework: Framework, call: calls.Roles) -> None:
 
 
 def _kill(master: Master, framework: Framework, call: calls.Kill) -> None:
+    master.count("messages_kill_task")  # every KILL received, known task or not (as Mesos)
     task_id = call.task_id
     task = framework.tasks.get(task_id)
     if task is None:
@@ -194,7 +195,6 @@ def _kill(master: Master, framework: Framework, call: calls.Kill) -> None:
     agent.killed_tasks.add((framework.framework_id, task_id))
     if not master.send_agent(agent, event):
         log.info("kill of a task on a disconnected agent, sent on re-registration task=%s", task_id)
-    master.count("tasks_kill_requested")
 
 
 def _shutdown(master: Master, framework: Framework, call: calls.Shutdown) -> None:

@@ -105,11 +105,12 @@ def metrics() -> Response:
             "marathon.http.event-streams.active.gauge": {"value": m.bus.subscriber_count},
             "marathon.leadership.elected": {"value": 1 if framework().is_leader else 0},
         }
+        counters = {name: {"count": n} for name, n in sorted(m.counters.items())}
     return jsonify(
         {
             "version": "4.0.0",
             "gauges": gauges,
-            "counters": {},
+            "counters": counters,
             "histograms": {},
             "meters": {},
             "timers": {},

@@ -117,6 +117,22 @@ class FakeAgent:
         with self.cond:
             return [s["state"] for s in self.statuses]
 
+    def handled_so_far(self, marker: str) -> JSON:
+        """Wait until the executor has handled every event sent before, and return the proof.
+
+        An executor handles its events one at a time, in order, and answers a LAUNCH it refuses
+        -- a second task to the command executor, any LAUNCH to the default executor -- with a
+        TASK_FAILED for that task at once. That update (left unacknowledged) comes after
+        whatever the earlier events made the executor do, and exists only if it still runs."""
+        command = {"value": "true"}
+        launch = {"task_id": {"value": marker}, "name": marker, "command": command}
+        self.send({"type": "LAUNCH", "launch": {"task": launch}})
+        self.wait_for(lambda: any(s["task_id"] == {"value": marker} for s in self.statuses))
+        with self.cond:
+            refused = next(s for s in self.statuses if s["task_id"] == {"value": marker})
+        assert refused["state"] == "TASK_FAILED", refused
+        return refused
+
     def wait_for(self, predicate: Callable[[], bool], timeout: float = 10.0) -> None:
         with self.cond:
             assert self.cond.wait_for(predicate, timeout), (self.statuses, self.subscribes)
@@ -222,7 +238,7 @@ def test_a_task_that_succeeds(agent: FakeAgent, start: Callable[..., Any]) -> No
     assert statuses[-1]["message"] == "Command exited with status 0"
     for status in statuses[:2]:
         agent.ack(status)
-    time.sleep(0.2)
+    agent.handled_so_far("marker")  # both ACKNOWLEDGEDs too: an exit on them would have come
     assert executor.poll() is None  # waits for the terminal update's acknowledgement
     agent.ack(statuses[2])
     assert executor.wait(10) == 0
@@ -285,7 +301,7 @@ def test_agent_restart_resubscribes_and_resends(
     first = agent.wait_states("TASK_STARTING", "TASK_RUNNING")
     port = agent.port
     agent.close()  # the agent dies: stream broken, connections refused for a while
-    time.sleep(0.5)
+    time.sleep(0.5)  # how long it stays down (a fault's duration): re-subscriptions back off
     restarted = FakeAgent(port)
     try:
         restarted.wait_for(lambda: bool(restarted.subscribes))

@@ -166,9 +166,9 @@ def test_cfs_quota_caps_a_busy_loop(harness: Harness) -> None:
     spec = harness.spec(["/bin/sh", "-c", "while :; do :; done"], cpus=0.5)
     cz = harness.containerizer
     cz.launch(spec)
-    time.sleep(0.3)
+    time.sleep(0.3)  # not measured: the loop starting and the first CFS periods
     before, start = cz.usage(spec.container_id), time.monotonic()
-    time.sleep(1.5)
+    time.sleep(1.5)  # the window measured: fifteen CFS periods of 100 ms
     after, wall = cz.usage(spec.container_id), time.monotonic() - start
     keys = ("cpus_user_time_secs", "cpus_system_time_secs")
     used = sum(after[k] - before[k] for k in keys)
@@ -198,9 +198,10 @@ def test_destroy_escalates_to_sigkill_after_the_grace_period(harness: Harness) -
 
 def test_destroy_returns_early_when_sigterm_is_obeyed(harness: Harness) -> None:
     cz = harness.containerizer
-    spec = harness.spec(["/bin/sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.05; done"])
+    obeys = "trap 'exit 0' TERM; touch ready; while :; do sleep 0.05; done"
+    spec = harness.spec(["/bin/sh", "-c", obeys])
     cz.launch(spec)
-    time.sleep(0.2)
+    eventually(lambda: (spec.sandbox / "ready").exists())  # the trap is set
     start = time.monotonic()
     cz.destroy(spec.container_id, grace_period=10)
     assert time.monotonic() - start < 3
@@ -248,11 +249,13 @@ def test_recover_of_a_dead_container_removes_its_empty_cgroups(harness: Harness)
     harness.containerizer.destroy(spec.container_id)
 
 
+# The container's top process, once `ready` is in its sandbox, answers SIGUSR1 with `alive`.
 AGENT = """
 import sys, pathlib
 from daemons.agent.containerizer import Containerizer, ContainerizerConfig, ContainerSpec
 cz = Containerizer(ContainerizerConfig(cgroups_root=sys.argv[1]))
-spec = ContainerSpec(sys.argv[2], pathlib.Path(sys.argv[3]), ["sleep", "3600"],
+answer = "trap 'echo yes > alive' USR1; touch ready; while :; do sleep 0.05; done"
+spec = ContainerSpec(sys.argv[2], pathlib.Path(sys.argv[3]), ["/bin/sh", "-c", answer],
                      {"PATH": "/usr/bin:/bin"}, "nobody", 0.1, 32, 16)
 print(cz.launch(spec).pid, flush=True)
 sys.stdin.read()
@@ -280,7 +283,12 @@ def test_containers_survive_sigkill_of_the_agent(harness: Harness) -> None:
     finally:
         agent.kill()  # SIGKILL, no cleanup of any kind
         agent.wait()
-    time.sleep(0.2)
+    # The agent is reaped: whatever its death sends its children has been sent. A signal sent
+    # only now is answered by the container's process: it outlived the agent.
+    sandbox = harness.sandboxes / cid
+    eventually(lambda: (sandbox / "ready").exists())
+    os.kill(pid, signal.SIGUSR1)
+    eventually(lambda: (sandbox / "alive").exists())
     os.kill(pid, 0)  # still running
     assert harness.containerizer.recover(cid, pid) is not None
     harness.containerizer.destroy(cid)

@@ -75,8 +75,9 @@ def test_a_group_runs_each_task_in_its_own_sandbox_and_exits_after_the_acks(
         statuses = list(agent.statuses)
     for status in statuses[:-1]:
         agent.ack(status)
-    time.sleep(0.3)
+    refused = agent.handled_so_far("marker")  # the ACKNOWLEDGEDs too: an exit would have come
     assert executor.poll() is None  # one terminal update is still unacknowledged
+    agent.ack(refused)
     agent.ack(statuses[-1])
     assert executor.wait(10) == 0
 
@@ -100,17 +101,18 @@ def test_a_task_that_cannot_start_fails_and_its_group_is_killed(
 def test_a_finished_task_leaves_its_group_alone_and_groups_are_independent(
     agent: FakeAgent, start: Callable[..., Any]
 ) -> None:
-    executor = start()
+    # With the killing capability, a kill's first sign is TASK_KILLING, sent while the executor
+    # handles the end that caused it: before anything it handles later says a word.
+    executor = start(MESOS_TASK_KILLING_STATE="1")
     agent.send(group(("quick", {"value": "true"}), ("slow", {"value": "sleep 60"})))
     wait_last(agent, "quick", "TASK_FINISHED")
     agent.send(group(("other", {"value": "sleep 60"})))
-    wait_last(agent, "other", "TASK_RUNNING")
-    time.sleep(0.3)
-    assert states(agent, "slow")[-1] == "TASK_RUNNING"
+    wait_last(agent, "other", "TASK_RUNNING")  # handled after quick's end
+    assert states(agent, "slow") == ["TASK_STARTING", "TASK_RUNNING"]
     agent.send({"type": "KILL", "kill": {"task_id": {"value": "slow"}}})
     wait_last(agent, "slow", "TASK_KILLED")
-    time.sleep(0.3)
-    assert states(agent, "other")[-1] == "TASK_RUNNING"  # another group: not killed
+    agent.handled_so_far("marker")  # handled after slow's end
+    assert states(agent, "other") == ["TASK_STARTING", "TASK_RUNNING"]  # another group: not killed
     agent.send({"type": "KILL", "kill": {"task_id": {"value": "other"}}})
     wait_last(agent, "other", "TASK_KILLED")
     ack_all(agent)
@@ -164,13 +166,14 @@ def test_resubscribing_lists_the_unacknowledged_tasks_and_updates(
     agent: FakeAgent, start: Callable[..., Any]
 ) -> None:
     executor = start()
-    agent.send(group(("acked", {"value": "sleep 60"}), ("unacked", {"value": "sleep 60"})))
-    wait_last(agent, "unacked", "TASK_RUNNING")
+    agent.send(group(("acked", {"value": "sleep 60"})))
+    wait_last(agent, "acked", "TASK_RUNNING")
     agent.ack(next(s for s in agent.statuses if s["task_id"] == {"value": "acked"}))
-    time.sleep(0.3)  # the executor has the ACKNOWLEDGED
+    agent.send(group(("unacked", {"value": "sleep 60"})))
+    wait_last(agent, "unacked", "TASK_RUNNING")  # handled in order: the ACKNOWLEDGED came first
     port = agent.port
     agent.close()
-    time.sleep(0.3)
+    time.sleep(0.3)  # how long the agent stays down (a fault's duration)
     restarted = FakeAgent(port)
     try:
         restarted.wait_for(lambda: bool(restarted.subscribes))

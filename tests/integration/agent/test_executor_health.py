@@ -19,7 +19,6 @@ import random
 import signal
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -250,18 +249,34 @@ def fast(kind: str, section: JSON, **overrides: float) -> JSON:
 HTTP_SERVER = "exec python3 -m http.server {port} --bind 127.0.0.1"
 
 
-def test_an_http_check_against_the_tasks_server_reports_healthy(framework: Framework) -> None:
+def probes_served(work_dir: Path, task_id: str) -> int:
+    """The GETs the task's `http.server` logged: it logs each request to its stderr, which is
+    the sandbox's `stderr` (`slaves/*/frameworks/*/executors/<id>/runs/<container>/`)."""
+    pattern = f"slaves/*/frameworks/*/executors/{task_id}/runs/*/stderr"
+    logs = {path.resolve() for path in work_dir.glob(pattern)}
+    return sum(path.read_text(errors="replace").count('"GET / HTTP/1.1"') for path in logs)
+
+
+def test_an_http_check_against_the_tasks_server_reports_healthy(
+    framework: Framework, work_root: Path
+) -> None:
     check = fast("HTTP", {"scheme": "http", "port": 0, "path": "/"}, grace_period_seconds=20)
     agent_id = framework.launch("web", HTTP_SERVER, check, port=True)
-    assert framework.wait("web", 3)[:3] == [
+    healthy = [
         ("TASK_STARTING", None, None),
         ("TASK_RUNNING", None, None),
         ("TASK_RUNNING", True, REASON),  # the server's first answer (earlier failures: grace)
     ]
-    time.sleep(1.0)  # more probes pass: nothing more is sent
-    assert len(framework.seen_for("web")) == 3
+    assert framework.wait("web", 3)[:3] == healthy
+    # More probes pass: nothing more is sent. A probe starts an interval after the executor has
+    # handled the previous result, so two more GETs at the server mean at least one more passing
+    # result handled, and any update for it sent to the agent then.
+    served = probes_served(work_root / "agent", "web")
+    wait_for(lambda: probes_served(work_root / "agent", "web") >= served + 2, 15, "two probes")
     framework.client.kill("web", agent_id)
-    assert framework.wait("web", 4)[3] == ("TASK_KILLED", None, None)
+    # The agent forwards a task's updates one at a time, in order: one sent before the kill's
+    # TASK_KILLED reaches the scheduler before it.
+    assert framework.wait("web", 4) == [*healthy, ("TASK_KILLED", None, None)]
 
 
 def test_a_tcp_check_reports_healthy(framework: Framework) -> None:

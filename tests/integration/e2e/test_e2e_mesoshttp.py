@@ -4,10 +4,9 @@ accept an offer with a command task, see it run and finish (mesoshttp acknowledg
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
-from e2e_cluster import wait_for
+from e2e_cluster import get_json, wait_for
 from frameworks_mesoshttp import OneTaskFramework
 from mesoshttp.client import MesosClient
 
@@ -26,9 +25,14 @@ def test_mesoshttp_framework_runs_a_command_task(cluster: Any) -> None:
         assert framework.errors == []
         finished = framework.updates[-1]
         assert finished["agent_id"] == {"value": c.agent_ids()[0]}
-        # mesoshttp acknowledged every update: none is retried by the agent (it would be after
-        # status_update_retry_max = 2 s), so each uuid arrived exactly once.
-        time.sleep(3.0)
+        # mesoshttp acknowledged every update: the agent holds none unacknowledged (it would
+        # retry one after status_update_retry_initial = 0.5 s), so each uuid arrived exactly once.
+        agent_url = c.agents[0].url
+
+        def pending() -> float:
+            return float(get_json(f"{agent_url}/metrics/snapshot")["slave/status_updates_pending"])
+
+        wait_for(lambda: pending() == 0.0, 15, "every update acknowledged at the agent")
         uuids = [s["uuid"] for s in framework.updates]
         assert len(uuids) == len(set(uuids)), framework.updates
         framework_id = client.frameworkId

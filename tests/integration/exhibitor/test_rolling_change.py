@@ -112,6 +112,14 @@ class Ensemble:
         return (self.tmp / host / "conf" / "zoo.cfg").read_text()
 
 
+def wait_until(predicate: Any, timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        assert time.monotonic() < deadline, f"timed out after {timeout}s waiting for {what}"
+        time.sleep(0.1)
+    return value
+
+
 def leftover_pids(marker: str) -> list[int]:
     """Processes whose command line names this test's directory (JVMs a killed Exhibitor left)."""
     found = []
@@ -282,7 +290,8 @@ def test_rolling_replace_keeps_quorum_and_session(ensemble: Ensemble) -> None:
         again = http("POST", ensemble.api(OLD[0], "config/set-rolling"), {"serversSpec": old_spec})
         assert again[0] == 409 and again[1]["succeeded"] is False  # one roll at a time
         statuses = ensemble.wait_roll_end(100)
-        time.sleep(1.0)
+        ended = len(probe.rounds)  # five more rounds (a second when idle): quorum after the roll
+        wait_until(lambda: len(probe.rounds) >= ended + 5, 30, "five probe rounds after the roll")
     took = time.monotonic() - started
     windows = probe.windows()
     without = sum(1 for _, modes in probe.rounds if not Probe.quorum(modes))
@@ -364,10 +373,13 @@ def test_a_server_that_cannot_come_up_is_rolled_back(ensemble: Ensemble) -> None
             "POST", ensemble.api(members[0], "config/set-rolling"), {"serversSpec": grown}
         )
         assert (status, body["succeeded"]) == (200, True), body
-        time.sleep(1.0)
-        rolling = ensemble.state()
-        assert rolling["rollInProgress"] is True
-        assert "restarting 127.0.0.6" in rolling["rollStatus"]
+
+        def restarting_the_new_server() -> bool:
+            rolling = ensemble.state()
+            assert rolling["rollInProgress"] is True, rolling
+            return "restarting 127.0.0.6" in rolling["rollStatus"]
+
+        wait_until(restarting_the_new_server, 10, "the roll to restart 127.0.0.6")
         forced = http("GET", ensemble.api(members[1], "config/force-commit-rolling"))
         assert forced[0] == 409 and forced[1]["succeeded"] is False
         assert "never force-commits" in forced[1]["message"]

@@ -146,6 +146,18 @@ def framework_tasks(cluster: MarathonCluster, framework_id: str) -> dict[str, st
     return {}
 
 
+def marathon_counter(url: str, name: str) -> int:
+    """A counter of the Marathon instance at `url` (its own `/metrics`, never proxied)."""
+    counters = requests.get(url + "/metrics", timeout=5).json()["counters"]
+    return int(counters.get(name, {}).get("count", 0))
+
+
+def master_kills(cluster: MarathonCluster) -> float:
+    """KILL calls the master has received from any framework (`master/messages_kill_task`)."""
+    snapshot = requests.get(cluster.master.url + "/metrics/snapshot", timeout=5).json()
+    return float(snapshot.get("master/messages_kill_task", 0.0))
+
+
 class EventStream:
     """One /v2/events stream read in a thread: `.seen` holds (arrival time, event) pairs.
     `close()` shuts its socket down at once, so the daemon's shutdown does not wait for it.

@@ -7,7 +7,6 @@ test_marathon_endpoints.py."""
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
@@ -262,7 +261,14 @@ def test_events_filters_and_accept(marathon_cluster: Any, event_stream: Any) -> 
     assert api.post("/v2/apps", sleeper("/ev")).status_code == 201
     cluster.wait_running("/ev", 1)
     wait_for(lambda: len(only_done.seen) >= 2, 15, "deployment_success on the filtered stream")
-    time.sleep(0.5)
+    # Each stream gets the events in the order they are published. Once the unfiltered one has
+    # the deployment_success and `two` has every event of its types published before it, every
+    # event that a filter let through wrongly until then has arrived as well.
+    wait_for(lambda: everything.of("deployment_success"), 15, "deployment_success, unfiltered")
+    kinds = [e["eventType"] for e in everything.events]
+    wanted = ("deployment_info", "status_update_event")
+    published = [k for k in kinds[: kinds.index("deployment_success")] if k in wanted]
+    wait_for(lambda: len(two.events) > len(published), 15, f"{len(published)} events on `two`")
     types = {e["eventType"] for e in everything.events}
     assert {"deployment_info", "deployment_success", "status_update_event"} <= types, types
     assert {"api_post_event", "instance_changed_event"} <= types, types

@@ -307,6 +307,7 @@ def test_info_leader_ping_metrics_plugins(marathon_cluster: Any) -> None:
     metrics = api.get("/metrics")
     assert {"version", "gauges", "counters", "histograms", "meters", "timers"} <= set(metrics)
     assert metrics["gauges"]["marathon.leadership.elected"]["value"] == 1
+    assert metrics["counters"]["marathon.tasks.launched.counter"] == {"count": 0}
     assert marathon.MarathonClient(api.url).get_metrics()["gauges"]
     assert api.get("/v2/plugins") == {"plugins": []}
 

@@ -25,6 +25,8 @@ from marathon_cluster import (
     MarathonCluster,
     framework_tasks,
     leader_index,
+    marathon_counter,
+    master_kills,
     wait_for,
     zk_delete,
 )
@@ -70,6 +72,22 @@ def master_frameworks(cluster: MarathonCluster) -> list[JSON]:
     body = requests.get(cluster.master.url + "/master/frameworks", timeout=10).json()
     frameworks: list[JSON] = body["frameworks"]
     return frameworks
+
+
+RUNNING_UPDATES = "marathon.mesos.task-updates.task-running.counter"
+LAUNCHED = "marathon.tasks.launched.counter"
+
+
+def wait_reconciled(url: str, tasks: int) -> None:
+    """Until the leader at `url` has handled the master's answers to the reconciliation it
+    starts with: each of its `tasks` asked about by id, then all of them (an implicit one).
+    Whatever kill an answer made it send has reached the master by then (it counts an update
+    once the calls it caused went out)."""
+    wait_for(
+        lambda: marathon_counter(url, RUNNING_UPDATES) >= 2 * tasks,
+        15,
+        f"{2 * tasks} TASK_RUNNING reconciliation answers handled",
+    )
 
 
 def create(url: str, body: JSON) -> JSON:
@@ -173,6 +191,8 @@ def test_f15_a_killed_leader_is_replaced_with_the_same_framework_and_no_task_kil
     pids_before = task_pids(cluster)
     assert len(pids_before) >= 4, pids_before  # an executor and a task per instance
     assert sorted(framework_tasks(cluster, framework_id)) == tasks_before
+    kills = master_kills(cluster)
+    registered = master_frameworks(cluster)[0].get("reregistered_time")
 
     killed_at = time.monotonic()
     leader.kill(signal.SIGKILL)
@@ -181,8 +201,13 @@ def test_f15_a_killed_leader_is_replaced_with_the_same_framework_and_no_task_kil
     elected = time.monotonic() - killed_at
 
     def subscribed() -> JSON | None:
+        # An elected Marathon shows the FrameworkID it read from ZooKeeper before it subscribes
+        # with it: the master's reregistered_time says when it has.
         answer = info(standby.url)
-        return answer if answer and answer["elected"] and answer["frameworkId"] else None
+        if not (answer and answer["elected"] and answer["frameworkId"]):
+            return None
+        again = master_frameworks(cluster)[0].get("reregistered_time") != registered
+        return answer if again else None
 
     answer = wait_for(subscribed, 15, "the new leader subscribed")
     took = time.monotonic() - killed_at
@@ -192,8 +217,13 @@ def test_f15_a_killed_leader_is_replaced_with_the_same_framework_and_no_task_kil
     assert [f["id"] for f in master_frameworks(cluster)] == [framework_id]
     assert master_frameworks(cluster)[0]["active"] is True
 
-    # Reconciled: the same tasks, the same processes, nothing killed, the count unchanged.
-    time.sleep(3.0)
+    # Reconciled: the same tasks, the same processes, nothing killed, the count unchanged. Once
+    # the answers are handled, a kill they caused has reached the master, and the launch queue
+    # (the plan of the current state, which the next offer round acts on) lists any launch.
+    wait_reconciled(standby.url, 2)
+    assert master_kills(cluster) == kills, "the new leader killed a task"
+    assert marathon_counter(standby.url, LAUNCHED) == 0
+    assert requests.get(standby.url + "/v2/queue", timeout=5).json() == {"queue": []}
     app = requests.get(standby.url + "/v2/apps/f15", timeout=5).json()["app"]
     assert app["instances"] == 2 and app["tasksRunning"] == 2
     assert sorted(t["id"] for t in app["tasks"]) == tasks_before
@@ -253,6 +283,7 @@ def test_a_leader_that_lost_its_zookeeper_session_exits(
     tasks = sorted(t["id"] for t in cluster.wait_running("/zk", 2)["tasks"])
     framework_id = framework_id_of(leader.url)
     session = float(leader.config["zk_session_timeout"])
+    kills = master_kills(cluster)
 
     processes.kill_family(leader.pid, signal.SIGSTOP)
     try:
@@ -266,7 +297,10 @@ def test_a_leader_that_lost_its_zookeeper_session_exits(
     print(f"\nold leader exited {time.monotonic() - resumed:.2f}s after SIGCONT")
     leader.pid = None
     assert info(standby.url)["frameworkId"] == framework_id  # type: ignore[index]
-    time.sleep(2.0)
+    # The old leader is gone: whatever it sent after SIGCONT has reached the master. The new one
+    # has handled the answers to its reconciliation, and sent whatever kill they caused.
+    wait_reconciled(standby.url, 2)
+    assert master_kills(cluster) == kills, "a task was killed"
     assert framework_tasks(cluster, framework_id) == dict.fromkeys(tasks, "TASK_RUNNING")
 
 
@@ -389,12 +423,13 @@ def test_f16_a_rolling_restart_survives_a_leader_failover(
         f" Marathon's tasksHealthy lowest {min(during) if during else None}"
     )
     assert lowest >= minimum, [s[:2] for s in samples]
-    # No orphans: the master runs exactly the app's tasks.
-    time.sleep(2.0)
-    running = {
-        t for t, state in framework_tasks(cluster, framework_id).items() if state == "TASK_RUNNING"
-    }
-    assert running == new_ids
+    # No orphans: the master runs exactly the app's tasks once the old ones have ended (a task
+    # the old leader launched unbeknown to the new one is killed on reconciliation).
+    wait_for(
+        lambda: framework_tasks(cluster, framework_id) == dict.fromkeys(new_ids, "TASK_RUNNING"),
+        30,
+        "the master to run exactly the app's new tasks",
+    )
 
 
 # --- backoff across a failover ---------------------------------------------------------------

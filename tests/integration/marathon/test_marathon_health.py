@@ -158,14 +158,14 @@ def test_task_kill_grace_period_reaches_the_kill(marathon_cluster: Any, work_roo
     # On SIGTERM the task needs 4 s to finish; the default grace (3 s) would SIGKILL it first.
     cmd = (
         f"trap 'echo term >> {marks}/$MESOS_TASK_ID; sleep 4; echo done >> {marks}/$MESOS_TASK_ID;"
-        " exit 0' TERM; while :; do sleep 0.2; done"
+        f" exit 0' TERM; touch {marks}/$MESOS_TASK_ID.ready; while :; do sleep 0.2; done"
     )
     body = {"id": "/graceful", "cmd": cmd, "cpus": 0.1, "mem": 32, "instances": 1}
     create(cluster, {**body, "taskKillGracePeriodSeconds": 8})
     task_id = cluster.wait_running("/graceful", 1)["tasks"][0]["id"]
     at_master = {t["id"]: t for t in cluster.master_tasks()}
     assert at_master[task_id]["kill_policy"] == {"grace_period": {"nanoseconds": 8_000_000_000}}
-    time.sleep(0.5)
+    wait_for(lambda: (marks / f"{task_id}.ready").exists(), 15, "the task's TERM trap set")
     sent = time.monotonic()
     response = requests.delete(
         cluster.leader_url() + "/v2/apps/graceful/tasks", params={"scale": "true"}, timeout=10
@@ -241,7 +241,19 @@ def test_unreachable_strategy_replaces_or_waits(marathon_cluster: Any) -> None:
         fresh = wait_for(replacement, 20, "a replacement of the unreachable task")
         print(f"\nunreachable: replacement running {time.monotonic() - stopped_at:.2f}s after STOP")
         assert fresh["host"] != host, "the replacement runs on the other agent"
-        time.sleep(3.0)  # give a (wrong) replacement of the disabled app time to show
+        # Once Marathon has handled the disabled app's TASK_UNREACHABLE, a replacement it wants
+        # is in the launch queue at once: the queue is the plan of the current state, the one
+        # the next offer round acts on (one launched already shows below).
+        wait_for(
+            lambda: (
+                [t["state"] for t in app_of(cluster, "/partition/wait")["tasks"]]
+                == ["TASK_UNREACHABLE"]
+            ),
+            20,
+            "Marathon to see the disabled app's task unreachable",
+        )
+        queue = requests.get(cluster.leader_url() + "/v2/queue", timeout=5).json()["queue"]
+        assert "/partition/wait" not in [q["app"]["id"] for q in queue], queue
         waiting = app_of(cluster, "/partition/wait")
         assert [(t["id"], t["state"]) for t in waiting["tasks"]] == [
             (before["/partition/wait"]["id"], "TASK_UNREACHABLE")

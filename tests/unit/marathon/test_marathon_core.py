@@ -15,7 +15,7 @@ from daemons.marathon import scheduling
 from daemons.marathon.config import MarathonConfig
 from daemons.marathon.errors import Invalid, Locked
 from daemons.marathon.events import EventBus
-from daemons.marathon.marathon import Marathon
+from daemons.marathon.marathon import TASKS_LAUNCHED, Marathon, task_updates_counter
 from daemons.marathon.store import MemoryStore
 from daemons.mesos_client.events import TaskStatus
 from tests.unit.marathon.factories import offer
@@ -295,6 +295,19 @@ def test_unknown_running_tasks_are_killed_and_wiped_tasks_forgotten() -> None:
     m.kill_tasks([task_id], scale=False, wipe=True, force=False)
     scheduling.forget_wiped(m)
     assert task_id not in m.instances
+
+
+def test_metrics_count_launches_and_updates_once_their_kills_went_out() -> None:
+    m, driver, _ = make()
+    m.create_app(app(instances=2))
+    scheduling.handle_offers(m, [offer()])
+    run_all(m, driver)
+    counted_at_kill: list[dict[str, int]] = []
+    driver.kill = lambda *_, **__: counted_at_kill.append(dict(m.counters))  # type: ignore[method-assign]
+    update(m, "stranger.1", "TASK_RUNNING")
+    running = task_updates_counter("TASK_RUNNING")
+    assert counted_at_kill == [{TASKS_LAUNCHED: 2, running: 2}]  # the kill, then the count
+    assert m.counters == {TASKS_LAUNCHED: 2, running: 3}
 
 
 def test_kill_with_scale_lowers_instances() -> None:

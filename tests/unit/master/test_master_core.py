@@ -18,6 +18,7 @@ from tests.unit.master.factories import (
     first_offer,
     launch,
     make_master,
+    snapshot,
     subscribe,
 )
 
@@ -201,6 +202,7 @@ def test_kill_known_task_goes_to_agent_unknown_task_answers_lost():
     call(master, fid, stream, "KILL", kill={"task_id": {"value": "ghost"}})
     status = events(stream, "UPDATE")[-1]["update"]["status"]
     assert (status["task_id"]["value"], status["state"]) == ("ghost", "TASK_LOST")
+    assert snapshot(master)["master/messages_kill_task"] == 2.0  # every KILL received counts
 
 
 def test_reconcile_explicit_and_implicit():
