@@ -1,4 +1,4 @@
-"""The Marathon leader's state and the changes the API asks for.
+"""The Marathon leader's state, its plumbing to the store and the master, and the one applier.
 
 One lock guards the state. Every change is written to the store (one transaction) *before* it
 is applied in memory and acknowledged, so an acknowledged app or deployment survives a failover
@@ -8,7 +8,8 @@ lock is never held across the network.
 
 Scheduling decisions are plans (`planning`, `placement`): `apply` is the one place that carries
 one out, storing first what must be durable. The event handlers (offers, status updates, the
-tick) live in `scheduling.py`, the health probes in `service.py`, the JSON views in `views.py`.
+tick) live in `scheduling.py`, the changes the API asks for in `changes.py`, the health probes
+in `service.py`, the JSON views in `views.py`.
 """
 
 from __future__ import annotations
@@ -16,14 +17,14 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, Protocol
 
-from daemons.kit.errors import Conflict, NotFound
+from daemons.kit.errors import NotFound
 from daemons.marathon import appdef, backoff, deployment, groups, pathid, planning
 from daemons.marathon.config import MarathonConfig
-from daemons.marathon.errors import AppNotFound, Invalid, Locked
+from daemons.marathon.errors import AppNotFound, Invalid
 from daemons.marathon.events import EventBus
 from daemons.marathon.model import (
     AppDefinition,
@@ -35,12 +36,9 @@ from daemons.marathon.model import (
 from daemons.marathon.store import (
     Delete,
     Put,
-    PutGroups,
-    PutVersion,
     Snapshot,
     Write,
     encode,
-    key_of,
 )
 from daemons.marathon.timestamps import marathon_ts, parse_marathon_ts
 from daemons.protocols import JSON
@@ -329,105 +327,6 @@ class Marathon:
             p.port for a in self.apps.values() if a.id != but for p in a.port_definitions if p.port
         }
 
-    # --- changes --------------------------------------------------------------------------------
-
-    def _locked(self, app_ids: Iterable[str], force: bool) -> list[Write]:
-        """409 when a running deployment touches one of `app_ids`; with force, cancel those
-        deployments (their partial progress stays, as in Marathon) and return the deletes."""
-        running = sorted({d for a in app_ids for d in self.deployments_of(a)})
-        if running and not force:
-            raise Locked(running)
-        return [Delete("deployments", d) for d in running]
-
-    def _apply_cancel(self, writes: list[Write]) -> None:
-        for w in writes:
-            if isinstance(w, Delete) and w.kind == "deployments":
-                plan = self.deployments.pop(w.key, None)
-                if plan is not None:
-                    self.bus.publish("deployment_failed", id=plan.id, plan=self.plan_json(plan))
-
-    def _prepare(self, raw: Any, *, at: float, old: AppDefinition | None) -> AppDefinition:
-        try:
-            new = appdef.parse_app(raw, version=at)
-            new = appdef.next_version(new, old, at)
-            new = appdef.assign_service_ports(
-                new,
-                self.used_service_ports(but=new.id),
-                self.config.local_port_min,
-                self.config.local_port_max,
-            )
-        except appdef.InvalidDefinition as err:
-            raise Invalid(err.details) from None
-        return new
-
-    def _check_tree(self, app_id: str) -> None:
-        """An app id may not be a group, and no ancestor of it may be an app."""
-        if app_id in self.all_group_ids():
-            raise Conflict(f"A group with id [{app_id}] already exists.")
-        parent = pathid.parent(app_id)
-        while parent != "/":
-            if parent in self.apps:
-                raise Conflict(f"An app with id [{parent}] already exists.")
-            parent = pathid.parent(parent)
-
-    def deploy(
-        self,
-        original: Mapping[str, AppDefinition],
-        target: Mapping[str, AppDefinition],
-        *,
-        at: float,
-        writes: list[Write],
-        restart: frozenset[str] = frozenset(),
-        groups_after: set[str] | None = None,
-    ) -> Result:
-        """Store the target apps and the plan that rolls them out, in one transaction."""
-        try:
-            plan = deployment.plan(
-                original, target, deployment_id=self.new_id(), version=at, restart=restart
-            )
-        except deployment.DependencyCycle as err:
-            raise Invalid([{"path": "/dependencies", "errors": [str(err)]}]) from None
-        all_writes = list(writes)
-        changed = [a for i, a in target.items() if original.get(i) != a]
-        for app in changed:
-            stored = appdef.stored_json(app)
-            self.check_size(stored)
-            all_writes.append(Put("apps", key_of(app.id), stored))
-            all_writes.append(PutVersion(app.id, ms(app.version), stored))
-        removed = [i for i in original if i not in target]
-        all_writes += [Delete("apps", key_of(i)) for i in removed]
-        all_writes += [Delete("delays", key_of(i)) for i in removed if i in self.delays]
-        if plan is not None:
-            stored_plan = deployment.stored_json(plan, appdef.stored_json)
-            self.check_size(stored_plan)
-            all_writes.append(Put("deployments", plan.id, stored_plan))
-        if groups_after is not None and groups_after != self.explicit_groups:
-            all_writes.append(PutGroups(tuple(sorted(groups_after))))
-        self.commit(all_writes)
-        # Durable: now apply.
-        self._apply_cancel(all_writes)
-        for app in changed:
-            self.apps[app.id] = app
-            delay = self.delays.get(app.id)
-            if delay is not None and not backoff.is_current(delay, app):
-                self.delays.pop(app.id)  # a new version starts without backoff
-        for app_id in removed:
-            self.apps.pop(app_id, None)
-            self.delays.pop(app_id, None)
-        if groups_after is not None:
-            self.explicit_groups = set(groups_after)
-        self.root_version = at
-        deployment_id = plan.id if plan is not None else self.new_id()
-        if plan is not None:
-            self.deployments[plan.id] = plan
-            self.bus.publish(
-                "deployment_info",
-                plan=self.plan_json(plan),
-                currentStep=self.step_json(plan),
-            )
-        self.want_offers()
-        return Result(deployment_id, at)
-
     def plan_json(self, plan: DeploymentPlan) -> JSON:
         return deployment.plan_event_json(
             plan,
@@ -446,73 +345,6 @@ class Marathon:
             self.suppressed = False
             self.send(lambda d: d.revive())
 
-    def create_app(self, raw: Any) -> Result:
-        with self.lock:
-            at = self.now()
-            app = self._prepare(raw, at=at, old=None)
-            if app.id in self.apps:
-                raise Conflict(f"An app with id [{app.id}] already exists.")
-            self._check_tree(app.id)
-            result = self.deploy({}, {app.id: app}, at=at, writes=[])
-            self.bus.publish(
-                "api_post_event", clientIp=None, uri=f"/v2/apps{app.id}", appDefinition=None
-            )
-            return replace(result, app=app, created=True)
-
-    def update_app(self, app_id: str, raw: Any, *, force: bool, partial: bool) -> Result:
-        app_id = pathid.normalize(app_id)
-        if not isinstance(raw, dict):
-            raise Invalid([{"path": "/", "errors": ["expected a JSON object"]}])
-        with self.lock:
-            old = self.apps.get(app_id)
-            body = dict(raw)
-            body["id"] = app_id
-            if old is None:
-                return self.create_app(body)
-            at = self.now()
-            if set(raw) == {"version"} or set(raw) == {"id", "version"}:
-                body = self._rollback_body(app_id, raw["version"])
-            elif partial:
-                body = appdef.merge_update(appdef.app_update_json(old), body)
-            new = self._prepare(body, at=at, old=old)
-            cancel = self._locked([app_id], force)
-            if new == replace(old, version=new.version, last_scaling_at=new.last_scaling_at):
-                return Result(self.new_id(), old.version)  # nothing changes
-            return self.deploy({app_id: old}, {app_id: new}, at=at, writes=cancel)
-
-    def _rollback_body(self, app_id: str, version: Any) -> JSON:
-        try:
-            wanted = ms(parse_marathon_ts(str(version)))
-        except ValueError:
-            raise Invalid([{"path": "/version", "errors": ["not a Marathon timestamp"]}]) from None
-        stored = self.store.version(app_id, wanted)
-        if stored is None:
-            raise NotFound(f"Version '{version}' of app '{app_id}' does not exist")
-        return appdef.app_update_json(appdef.from_stored(stored))
-
-    def delete_app(self, app_id: str, *, force: bool) -> Result:
-        with self.lock:
-            app = self.app(app_id)
-            cancel = self._locked([app.id], force)
-            result = self.deploy({app.id: app}, {}, at=self.now(), writes=cancel)
-        self.store.delete_versions(app.id)
-        return result
-
-    def restart_app(self, app_id: str, *, force: bool) -> Result:
-        with self.lock:
-            app = self.app(app_id)
-            at = self.now()
-            cancel = self._locked([app.id], force)
-            new = replace(app, version=at, last_config_change_at=at)
-            return self.deploy(
-                {app.id: app}, {app.id: new}, at=at, writes=cancel, restart=frozenset({app.id})
-            )
-
-    def scale_app(self, app_id: str, instances: int, *, force: bool) -> Result:
-        with self.lock:
-            app = self.app(app_id)
-            return self.update_app(app.id, {"instances": instances}, force=force, partial=True)
-
     def versions(self, app_id: str) -> list[str]:
         with self.lock:
             app = self.app(app_id)
@@ -530,154 +362,9 @@ class Marathon:
             raise NotFound(f"Version '{version}' of app '{app.id}' does not exist")
         return appdef.from_stored(stored)
 
-    # --- tasks ----------------------------------------------------------------------------------
-
-    def kill_tasks(
-        self, task_ids: Iterable[str], *, scale: bool, wipe: bool, force: bool
-    ) -> tuple[list[Instance], Result | None]:
-        """Kill the given tasks; with `scale` lower each app's instances by the number killed
-        (a deployment), otherwise Marathon replaces them. Unknown ids are ignored."""
-        with self.lock:
-            found = [self.instances[t] for t in task_ids if t in self.instances]
-            result: Result | None = None
-            if scale and found:
-                counts: dict[str, int] = {}
-                for inst in found:
-                    counts[inst.app_id] = counts.get(inst.app_id, 0) + 1
-                at = self.now()
-                originals = {a: self.apps[a] for a in counts if a in self.apps}
-                cancel = self._locked(originals, force)
-                targets = {
-                    a: replace(
-                        app,
-                        instances=max(0, app.instances - counts[a]),
-                        version=at,
-                        last_scaling_at=at,
-                    )
-                    for a, app in originals.items()
-                }
-                # First, so the scale step does not pick others.
-                self.apply(planning.kill(self.state(), found, wipe=wipe))
-                result = self.deploy(originals, targets, at=at, writes=cancel)
-            else:
-                self.apply(planning.kill(self.state(), found, wipe=wipe))
-        self.flush()
-        return found, result
-
-    def kill_app_tasks(
-        self, app_id: str, *, host: str | None, scale: bool, wipe: bool, force: bool
-    ) -> tuple[list[Instance], Result | None]:
-        with self.lock:
-            app = self.app(app_id)
-            ids = [i.task_id for i in self.instances_of(app.id) if host in (None, i.host)]
-        return self.kill_tasks(ids, scale=scale, wipe=wipe, force=force)
-
     # --- deployments ----------------------------------------------------------------------------
 
-    def cancel_deployment(self, deployment_id: str, *, force: bool) -> Result | None:
-        """force: stop it where it is (202, no body). Otherwise roll back: a new deployment
-        from the current state to the cancelled one's original apps."""
-        with self.lock:
-            plan = self.deployments.get(deployment_id)
-            if plan is None:
-                raise NotFound(f"DeploymentPlan {deployment_id} does not exist")
-            at = self.now()
-            cancel: list[Write] = [Delete("deployments", plan.id)]
-            if force:
-                self.commit(cancel)
-                self._apply_cancel(cancel)
-                return None
-            current = {a: self.apps[a] for a in plan.affected_apps if a in self.apps}
-            back = {
-                a: replace(old, version=at)
-                for a, old in plan.original.items()
-                if a in plan.affected_apps
-            }
-            return self.deploy(current, back, at=at, writes=cancel)
-
-    # --- groups ---------------------------------------------------------------------------------
-
-    def put_group(self, group_id: str, raw: Any, *, force: bool, create: bool) -> Result:
-        """POST /v2/groups (create) and PUT /v2/groups/{id}: the group's apps become exactly
-        the document's (apps of the group missing from it are removed), or `scaleBy`."""
-        group_id = pathid.normalize(group_id or "/")
-        with self.lock:
-            at = self.now()
-            if isinstance(raw, dict) and "scaleBy" in raw and set(raw) <= {"scaleBy", "id"}:
-                return self._scale_group(group_id, raw["scaleBy"], at=at, force=force)
-            if isinstance(raw, dict) and set(raw) <= {"version", "id"} and "version" in raw:
-                raise Invalid([{"path": "/version", "errors": ["group rollback is not supported"]}])
-            try:
-                group_ids, parsed = groups.parse_group(raw, base=group_id, version=at)
-            except appdef.InvalidDefinition as err:
-                raise Invalid(err.details) from None
-            root = next(iter(sorted(group_ids, key=len)), group_id)
-            if create and (root in self.all_group_ids() and root != "/"):
-                raise Conflict(f"Group {root} is already created. Use PUT to change this group.")
-            if root in self.apps:
-                raise Conflict(f"An app with id [{root}] already exists.")
-            under = {a: app for a, app in self.apps.items() if pathid.is_ancestor(root, a)}
-            target: dict[str, AppDefinition] = {}
-            for app_id, app in parsed.items():
-                old = self.apps.get(app_id)
-                new = appdef.next_version(app, old, at)
-                new = appdef.assign_service_ports(
-                    new,
-                    self.used_service_ports(but=app_id)
-                    | {p.port for t in target.values() for p in t.port_definitions if p.port},
-                    self.config.local_port_min,
-                    self.config.local_port_max,
-                )
-                if old is not None and old.same_config(new) and old.instances == new.instances:
-                    new = old
-                target[app_id] = new
-            cancel = self._locked(set(under) | set(target), force)
-            groups_after = {
-                g for g in self.explicit_groups if not pathid.is_ancestor(root, g)
-            } | set(group_ids)
-            groups_after.discard("/")
-            return self.deploy(under, target, at=at, writes=cancel, groups_after=groups_after)
-
-    def _scale_group(self, group_id: str, factor: Any, *, at: float, force: bool) -> Result:
-        if isinstance(factor, bool) or not isinstance(factor, (int, float)) or factor < 0:
-            raise Invalid([{"path": "/scaleBy", "errors": ["must be a non-negative number"]}])
-        under = {a: app for a, app in self.apps.items() if pathid.is_ancestor(group_id, a)}
-        if not under and group_id not in self.all_group_ids():
-            raise NotFound(f"Group '{group_id}' does not exist")
-        counts = groups.scale_by(under, float(factor))
-        target = {
-            a: replace(app, instances=counts[a], version=at, last_scaling_at=at)
-            for a, app in under.items()
-        }
-        cancel = self._locked(under, force)
-        return self.deploy(under, target, at=at, writes=cancel)
-
-    def delete_group(self, group_id: str, *, force: bool) -> Result:
-        group_id = pathid.normalize(group_id)
-        with self.lock:
-            if group_id not in self.all_group_ids():
-                raise NotFound(f"Group '{group_id}' does not exist")
-            under = {a: app for a, app in self.apps.items() if pathid.is_ancestor(group_id, a)}
-            cancel = self._locked(under, force)
-            # The group itself goes too (is_ancestor is strict: a group is not its own).
-            groups_after = {
-                g
-                for g in self.explicit_groups
-                if g != group_id and not pathid.is_ancestor(group_id, g)
-            }
-            return self.deploy(under, {}, at=self.now(), writes=cancel, groups_after=groups_after)
-
     # --- the launch queue -----------------------------------------------------------------------
-
-    def reset_delay(self, app_id: str) -> None:
-        with self.lock:
-            app = self.app(app_id)
-            if app.id not in self.delays:
-                raise NotFound(f"application {app.id} not found in task queue")
-            self.commit([Delete("delays", key_of(app.id))])
-            self.delays.pop(app.id, None)
-            self.want_offers()
-        self.flush()
 
 
 def _kill_call(kill: planning.Kill) -> Callable[[Driver], None]:

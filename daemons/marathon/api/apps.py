@@ -8,7 +8,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from daemons.kit import args
 from daemons.kit.errors import NotFound
-from daemons.marathon import appjson, pathid
+from daemons.marathon import appjson, changes, pathid
 from daemons.marathon.api.params import body, kill_options, marathon
 from daemons.marathon.views import app_view, embeds, task_json
 
@@ -59,7 +59,7 @@ def _label_matches(labels: Any, selector: str) -> bool:
 @bp.post("/v2/apps")
 def create_app() -> Response:
     m = marathon()
-    result = m.create_app(body())
+    result = changes.create_app(m, body())
     m.flush()
     with m.lock:
         assert result.app is not None
@@ -82,8 +82,12 @@ def get_app(app_id: str) -> Response:
 @bp.put("/v2/apps/<path:app_id>")
 def update_app(app_id: str) -> Response:
     m = marathon()
-    result = m.update_app(
-        app_id, body(), force=args.flag("force"), partial=args.flag("partialUpdate", default=True)
+    result = changes.update_app(
+        m,
+        app_id,
+        body(),
+        force=args.flag("force"),
+        partial=args.flag("partialUpdate", default=True),
     )
     m.flush()
     return _result(result, 201 if result.created else 200)
@@ -92,7 +96,7 @@ def update_app(app_id: str) -> Response:
 @bp.patch("/v2/apps/<path:app_id>")
 def patch_app(app_id: str) -> Response:
     m = marathon()
-    result = m.update_app(app_id, body(), force=args.flag("force"), partial=True)
+    result = changes.update_app(m, app_id, body(), force=args.flag("force"), partial=True)
     m.flush()
     return _result(result)
 
@@ -115,7 +119,7 @@ def update_apps() -> Response:
             from daemons.marathon.errors import Invalid
 
             raise Invalid([{"path": "/id", "errors": ["every app needs an id"]}])
-        last = m.update_app(app_id, item, force=args.flag("force"), partial=partial)
+        last = changes.update_app(m, app_id, item, force=args.flag("force"), partial=partial)
     m.flush()
     if last is None:
         raise NotFound("no apps given")
@@ -125,7 +129,7 @@ def update_apps() -> Response:
 @bp.delete("/v2/apps/<path:app_id>")
 def delete_app(app_id: str) -> Response:
     m = marathon()
-    result = m.delete_app(app_id, force=args.flag("force"))
+    result = changes.delete_app(m, app_id, force=args.flag("force"))
     m.flush()
     return _result(result)
 
@@ -133,7 +137,7 @@ def delete_app(app_id: str) -> Response:
 @bp.post("/v2/apps/<path:app_id>/restart")
 def restart_app(app_id: str) -> Response:
     m = marathon()
-    result = m.restart_app(app_id, force=args.flag("force"))
+    result = changes.restart_app(m, app_id, force=args.flag("force"))
     m.flush()
     return _result(result)
 
@@ -159,7 +163,9 @@ def kill_app_tasks(app_id: str) -> Response:
     m = marathon()
     with m.lock:
         views_before = {i.task_id: task_json(m, i) for i in m.instances_of(m.app(app_id).id)}
-    killed, result = m.kill_app_tasks(app_id, host=request.args.get("host"), **kill_options())
+    killed, result = changes.kill_app_tasks(
+        m, app_id, host=request.args.get("host"), **kill_options()
+    )
     if result is not None:
         return _result(result)
     return jsonify({"tasks": [views_before[i.task_id] for i in killed]})
@@ -174,7 +180,7 @@ def kill_app_task(app_id: str, task_id: str) -> Response:
         if inst is None or inst.app_id != app.id:
             raise NotFound(f"Task '{task_id}' does not exist")
         view = task_json(m, inst)
-    _, result = m.kill_tasks([task_id], **kill_options())
+    _, result = changes.kill_tasks(m, [task_id], **kill_options())
     if result is not None:
         return _result(result)
     return jsonify({"task": view})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from daemons.kit import args
+from daemons.marathon import changes
 from daemons.marathon.api.params import marathon
 from daemons.marathon.views import deployments_view
 
@@ -21,7 +22,7 @@ def list_deployments() -> Response:
 @bp.delete("/v2/deployments/<deployment_id>")
 def cancel(deployment_id: str) -> Response:
     m = marathon()
-    result = m.cancel_deployment(deployment_id, force=args.flag("force"))
+    result = changes.cancel_deployment(m, deployment_id, force=args.flag("force"))
     m.flush()
     if result is None:
         return Response(status=202)

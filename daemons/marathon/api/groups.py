@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify
 
 from daemons.kit import args
 from daemons.kit.errors import NotFound
-from daemons.marathon import pathid
+from daemons.marathon import changes, pathid
 from daemons.marathon.api.params import body, marathon
 from daemons.marathon.views import embeds, group_view
 
@@ -36,7 +36,7 @@ def get_group(group_id: str = "/") -> Response:
 @bp.post("/v2/groups/<path:group_id>")
 def create_group(group_id: str = "/") -> Response:
     m = marathon()
-    result = m.put_group(group_id, body(), force=args.flag("force"), create=True)
+    result = changes.put_group(m, group_id, body(), force=args.flag("force"), create=True)
     m.flush()
     return _deployment(result, 201)
 
@@ -45,7 +45,7 @@ def create_group(group_id: str = "/") -> Response:
 @bp.put("/v2/groups/<path:group_id>")
 def update_group(group_id: str = "/") -> Response:
     m = marathon()
-    result = m.put_group(group_id, body(), force=args.flag("force"), create=False)
+    result = changes.put_group(m, group_id, body(), force=args.flag("force"), create=False)
     m.flush()
     return _deployment(result, 200)
 
@@ -53,6 +53,6 @@ def update_group(group_id: str = "/") -> Response:
 @bp.delete("/v2/groups/<path:group_id>")
 def delete_group(group_id: str) -> Response:
     m = marathon()
-    result = m.delete_group(group_id, force=args.flag("force"))
+    result = changes.delete_group(m, group_id, force=args.flag("force"))
     m.flush()
     return _deployment(result, 200)

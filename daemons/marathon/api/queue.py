@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from daemons.kit import args
+from daemons.marathon import changes
 from daemons.marathon.api.params import marathon
 from daemons.marathon.views import queue_view
 
@@ -21,5 +22,5 @@ def queue() -> Response:
 
 @bp.delete("/v2/queue/<path:app_id>/delay")
 def reset_delay(app_id: str) -> Response:
-    marathon().reset_delay(app_id)
+    changes.reset_delay(marathon(), app_id)
     return Response(status=204)

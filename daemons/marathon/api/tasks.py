@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify
 
 from daemons.kit import args
+from daemons.marathon import changes
 from daemons.marathon.api.params import body, kill_options, marathon
 from daemons.marathon.errors import Invalid
 from daemons.marathon.views import task_json
@@ -40,7 +41,7 @@ def delete_tasks() -> Response:
         raise Invalid([{"path": "/ids", "errors": ["expected a list of task ids"]}])
     with m.lock:
         views = {i: task_json(m, m.instances[i]) for i in ids if i in m.instances}
-    killed, result = m.kill_tasks(ids, **kill_options())
+    killed, result = changes.kill_tasks(m, ids, **kill_options())
     if result is not None:
         response = jsonify(result.json())
         response.headers["Marathon-Deployment-Id"] = result.deployment_id

@@ -11,7 +11,7 @@ import pytest
 
 from daemons.kit.errors import Conflict, Fenced, NotFound
 from daemons.kit.zk import StoreUnavailable
-from daemons.marathon import scheduling
+from daemons.marathon import changes, scheduling
 from daemons.marathon.config import MarathonConfig
 from daemons.marathon.errors import Invalid, Locked
 from daemons.marathon.events import EventBus
@@ -95,7 +95,7 @@ def run_all(m: Marathon, driver: Driver) -> list[str]:
 def test_create_is_durable_before_it_is_applied_and_launches_on_offers() -> None:
     store = MemoryStore()
     m, driver, _ = make(store)
-    result = m.create_app(app(instances=2))
+    result = changes.create_app(m, app(instances=2))
     assert "web" in store.snapshot.apps and result.deployment_id in store.snapshot.deployments
     assert store.versions("/web") == [round(result.version * 1000)]
     stored_when_sent: list[bool] = []
@@ -120,7 +120,7 @@ def test_create_is_durable_before_it_is_applied_and_launches_on_offers() -> None
 def test_a_launch_whose_instances_cannot_be_stored_is_never_sent() -> None:
     store = MemoryStore()
     m, driver, _ = make(store)
-    m.create_app(app(instances=1))
+    changes.create_app(m, app(instances=1))
     scheduling.tick(m)  # the deployment's start step is done and stored
     store.fail_next = True
     with pytest.raises(StoreUnavailable):
@@ -145,7 +145,7 @@ def test_invalid_apps_get_422_with_the_field_and_write_nothing(body: JSON, path:
     store = MemoryStore()
     m, _, _ = make(store)
     with pytest.raises(Invalid) as err:
-        m.create_app(body)
+        changes.create_app(m, body)
     assert any(d["path"].startswith(path) for d in err.value.details), err.value.details
     assert store.commits == [] and m.apps == {} and m.deployments == {}
 
@@ -154,7 +154,7 @@ def test_an_app_over_the_node_size_limit_is_refused_before_any_write() -> None:
     store = MemoryStore()
     m, _, _ = make(store, zk_max_node_size=2048)
     with pytest.raises(Invalid) as err:
-        m.create_app(app(env={"BIG": "x" * 4000}))
+        changes.create_app(m, app(env={"BIG": "x" * 4000}))
     assert "node limit" in err.value.details[0]["errors"][0]
     assert store.commits == [] and m.apps == {}
 
@@ -164,7 +164,7 @@ def test_a_failed_store_write_leaves_memory_unchanged() -> None:
     m, _, _ = make(store)
     store.fail_next = True
     with pytest.raises(StoreUnavailable):
-        m.create_app(app())
+        changes.create_app(m, app())
     assert m.apps == {} and m.deployments == {}
 
 
@@ -174,50 +174,50 @@ def test_a_fenced_leader_steps_down_and_changes_nothing() -> None:
     m, _, _ = make(store)
     store.fail_next = "fenced"
     with pytest.raises(Fenced):
-        m.create_app(app())
+        changes.create_app(m, app())
     assert reasons and reasons[0].startswith("fenced") and m.apps == {}
     store.fail_next = True  # any other store failure: a 503, no step-down
     with pytest.raises(StoreUnavailable):
-        m.create_app(app())
+        changes.create_app(m, app())
     assert len(reasons) == 1
 
 
 def test_duplicates_and_unknown_ids() -> None:
     m, _, _ = make()
-    m.create_app(app())
+    changes.create_app(m, app())
     with pytest.raises(Conflict):
-        m.create_app(app())
+        changes.create_app(m, app())
     with pytest.raises(Conflict):  # /web is an app: it cannot be a group
-        m.create_app(app("/web/inner"))
+        changes.create_app(m, app("/web/inner"))
     with pytest.raises(NotFound):
-        m.delete_app("/nope", force=False)
+        changes.delete_app(m, "/nope", force=False)
     with pytest.raises(NotFound):
-        m.cancel_deployment("nope", force=False)
+        changes.cancel_deployment(m, "nope", force=False)
 
 
 def test_a_locked_app_answers_409_unless_forced() -> None:
     store = MemoryStore()
     m, _, _ = make(store)
-    first = m.create_app(app(instances=2))
+    first = changes.create_app(m, app(instances=2))
     commits = len(store.commits)
     with pytest.raises(Locked) as err:
-        m.update_app("/web", {"instances": 3}, force=False, partial=True)
+        changes.update_app(m, "/web", {"instances": 3}, force=False, partial=True)
     assert err.value.deployment_ids == [first.deployment_id]
     assert len(store.commits) == commits and m.apps["/web"].instances == 2
-    forced = m.update_app("/web", {"instances": 3}, force=True, partial=True)
+    forced = changes.update_app(m, "/web", {"instances": 3}, force=True, partial=True)
     assert list(m.deployments) == [forced.deployment_id]
     assert first.deployment_id not in store.snapshot.deployments
 
 
 def test_scaling_keeps_the_config_version_and_restart_replaces_every_task() -> None:
     m, driver, clock = make()
-    m.create_app(app(instances=2))
+    changes.create_app(m, app(instances=2))
     scheduling.handle_offers(m, [offer()])
     first = run_all(m, driver)
     scheduling.tick(m)
     config_version = m.apps["/web"].last_config_change_at
     clock.now += 10
-    m.update_app("/web", {"instances": 3}, force=False, partial=True)
+    changes.update_app(m, "/web", {"instances": 3}, force=False, partial=True)
     assert m.apps["/web"].last_config_change_at == config_version
     scheduling.handle_offers(m, [offer()])
     run_all(m, driver)
@@ -225,7 +225,7 @@ def test_scaling_keeps_the_config_version_and_restart_replaces_every_task() -> N
     assert not m.deployments and len(m.instances) == 3
     # Restart: all three are replaced, never fewer than 3 running (minimumHealthCapacity 1).
     clock.now += 10
-    m.restart_app("/web", force=False)
+    changes.restart_app(m, "/web", force=False)
     for _ in range(10):
         scheduling.handle_offers(m, [offer()])
         run_all(m, driver)
@@ -244,7 +244,7 @@ def test_scaling_keeps_the_config_version_and_restart_replaces_every_task() -> N
 def test_a_deployment_resumes_after_failover_from_the_store() -> None:
     store = MemoryStore()
     m, driver, _clock = make(store)
-    m.create_app(app(instances=2))
+    changes.create_app(m, app(instances=2))
     scheduling.handle_offers(m, [offer(cpus=0.1)])  # room for one only
     run_all(m, driver)
     scheduling.tick(m)
@@ -264,7 +264,7 @@ def test_a_deployment_resumes_after_failover_from_the_store() -> None:
 def test_backoff_grows_on_failures_is_stored_and_survives_failover() -> None:
     store = MemoryStore()
     m, driver, clock = make(store)
-    m.create_app(app(backoffSeconds=10, backoffFactor=2, maxLaunchDelaySeconds=100))
+    changes.create_app(m, app(backoffSeconds=10, backoffFactor=2, maxLaunchDelaySeconds=100))
     scheduling.handle_offers(m, [offer()])
     (task_id,) = driver.of("launch")[0]
     update(m, task_id, "TASK_RUNNING")
@@ -279,27 +279,27 @@ def test_backoff_grows_on_failures_is_stored_and_survives_failover() -> None:
     scheduling.handle_offers(m2, [offer()])
     assert len(driver2.of("launch")) == 1
     # Killed tasks do not grow the delay; DELETE /v2/queue/{id}/delay resets it.
-    m2.reset_delay("/web")
+    changes.reset_delay(m2, "/web")
     assert "web" not in store.snapshot.delays
     with pytest.raises(NotFound):
-        m2.reset_delay("/web")
+        changes.reset_delay(m2, "/web")
 
 
 def test_unknown_running_tasks_are_killed_and_wiped_tasks_forgotten() -> None:
     m, driver, _ = make()
     update(m, "stranger.1", "TASK_RUNNING")
     assert driver.of("kill") == ["stranger.1"]
-    m.create_app(app(instances=1))
+    changes.create_app(m, app(instances=1))
     scheduling.handle_offers(m, [offer()])
     (task_id,) = run_all(m, driver)
-    m.kill_tasks([task_id], scale=False, wipe=True, force=False)
+    changes.kill_tasks(m, [task_id], scale=False, wipe=True, force=False)
     scheduling.forget_wiped(m)
     assert task_id not in m.instances
 
 
 def test_metrics_count_launches_and_updates_once_their_kills_went_out() -> None:
     m, driver, _ = make()
-    m.create_app(app(instances=2))
+    changes.create_app(m, app(instances=2))
     scheduling.handle_offers(m, [offer()])
     run_all(m, driver)
     counted_at_kill: list[dict[str, int]] = []
@@ -312,11 +312,11 @@ def test_metrics_count_launches_and_updates_once_their_kills_went_out() -> None:
 
 def test_kill_with_scale_lowers_instances() -> None:
     m, driver, _ = make()
-    m.create_app(app(instances=2))
+    changes.create_app(m, app(instances=2))
     scheduling.handle_offers(m, [offer()])
     launched = run_all(m, driver)
     scheduling.tick(m)
-    _, result = m.kill_tasks([launched[0]], scale=True, wipe=False, force=False)
+    _, result = changes.kill_tasks(m, [launched[0]], scale=True, wipe=False, force=False)
     assert result is not None and m.apps["/web"].instances == 1
     update(m, launched[0], "TASK_KILLED")
     scheduling.tick(m)
@@ -327,11 +327,11 @@ def test_kill_with_scale_lowers_instances() -> None:
 def test_delete_stops_every_task_and_forgets_the_app() -> None:
     store = MemoryStore()
     m, driver, _ = make(store)
-    m.create_app(app(instances=2))
+    changes.create_app(m, app(instances=2))
     scheduling.handle_offers(m, [offer()])
     run_all(m, driver)
     scheduling.tick(m)
-    m.delete_app("/web", force=False)
+    changes.delete_app(m, "/web", force=False)
     assert "web" not in store.snapshot.apps and store.versions("/web") == []
     scheduling.tick(m)
     assert sorted(driver.of("kill")) == sorted(m.instances)
@@ -342,11 +342,11 @@ def test_delete_stops_every_task_and_forgets_the_app() -> None:
 
 def test_rollback_of_a_cancelled_deployment() -> None:
     m, _, clock = make()
-    m.create_app(app(instances=1))
+    changes.create_app(m, app(instances=1))
     scheduling.tick(m)
     clock.now += 5
-    result = m.update_app("/web", {"cmd": "sleep 200"}, force=True, partial=True)
-    back = m.cancel_deployment(result.deployment_id, force=False)
+    result = changes.update_app(m, "/web", {"cmd": "sleep 200"}, force=True, partial=True)
+    back = changes.cancel_deployment(m, result.deployment_id, force=False)
     assert back is not None and m.apps["/web"].cmd == "sleep 100"
     assert result.deployment_id not in m.deployments
 
@@ -354,21 +354,23 @@ def test_rollback_of_a_cancelled_deployment() -> None:
 def test_deleting_a_group_removes_the_group_itself_and_its_subgroups() -> None:
     store = MemoryStore()
     m, _, _ = make(store)
-    m.put_group("/", {"id": "/prod", "groups": [{"id": "/prod/back"}]}, force=False, create=True)
-    m.put_group("/", {"id": "/other"}, force=False, create=True)
+    changes.put_group(
+        m, "/", {"id": "/prod", "groups": [{"id": "/prod/back"}]}, force=False, create=True
+    )
+    changes.put_group(m, "/", {"id": "/other"}, force=False, create=True)
     assert {"/prod", "/prod/back"} <= m.all_group_ids()
-    m.delete_group("/prod", force=False)
+    changes.delete_group(m, "/prod", force=False)
     assert m.all_group_ids() == {"/", "/other"}
     assert store.snapshot.groups == ["/other"]
     with pytest.raises(NotFound):
-        m.delete_group("/prod", force=False)
+        changes.delete_group(m, "/prod", force=False)
 
 
 def test_the_queue_shows_the_delay_left_in_whole_seconds_truncated() -> None:
     from daemons.marathon.views import queue_view
 
     m, driver, clock = make()
-    m.create_app(app(backoffSeconds=4, backoffFactor=2))
+    changes.create_app(m, app(backoffSeconds=4, backoffFactor=2))
     scheduling.handle_offers(m, [offer()])
     (task_id,) = driver.of("launch")[0]
     update(m, task_id, "TASK_FAILED")
@@ -385,7 +387,7 @@ def test_the_queue_is_the_plan_of_the_moment_without_applying_it() -> None:
 
     store = MemoryStore()
     m, driver, _ = make(store)
-    m.create_app(app(instances=2))
+    changes.create_app(m, app(instances=2))
     commits = len(store.commits)
     # The deployment's start step is done: the plan passes it, and its scale step wants 2.
     (item,) = queue_view(m, last_unused_offers=False)["queue"]
@@ -396,7 +398,9 @@ def test_the_queue_is_the_plan_of_the_moment_without_applying_it() -> None:
 
 def test_an_unreachable_instance_that_returns_after_its_replacement_is_one_too_many() -> None:
     m, driver, clock = make()
-    m.create_app(app(unreachableStrategy={"inactiveAfterSeconds": 0, "expungeAfterSeconds": 600}))
+    changes.create_app(
+        m, app(unreachableStrategy={"inactiveAfterSeconds": 0, "expungeAfterSeconds": 600})
+    )
     scheduling.handle_offers(m, [offer()])
     (original,) = run_all(m, driver)
     scheduling.tick(m)
