@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -19,15 +20,23 @@ def master() -> Master:
     return value
 
 
+# How long a call waits for this master to finish taking office once ZooKeeper names it leader
+# (it reads the registry under its lock, tens of milliseconds for a few thousand agents), rather
+# than being sent away to retry after its own backoff (an agent's is up to a second).
+TAKING_OFFICE_WAIT = 2.0
+
+
 def require_leader(m: Master) -> None:
     """A standby answers 307 to the leader, 503 while there is none (as Mesos does)."""
+    info = m.leader_info
+    if not m.is_leader and info and info.get("id") == m.master_id:
+        await_office(m, TAKING_OFFICE_WAIT)
     if m.is_leader:
         if not m.acting:
             raise ServiceUnavailable(
                 "The leading master has lost touch with ZooKeeper; try again later"
             )
         return
-    info = m.leader_info
     if not info:
         raise ServiceUnavailable("No leading master; try again later")
     address = info.get("address") or {}
@@ -38,6 +47,19 @@ def require_leader(m: Master) -> None:
         # yet: redirecting to ourselves would loop, so ask the client to retry.
         raise ServiceUnavailable("The previous leader's session has not expired yet; retry")
     raise Redirect(f"//{host}:{port}{request.full_path.rstrip('?')}")
+
+
+def await_office(m: Master, timeout: float) -> bool:
+    """Wait until this master, named leader in ZooKeeper, has taken office (it does so holding
+    its lock, so each check waits for that); False if it has not within `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with m.lock:
+            if m.is_leader or m.fatal_reason is not None:
+                return m.is_leader
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
 
 
 def read_v1_call(m: Master) -> tuple[str, dict[str, Any], str | None]:

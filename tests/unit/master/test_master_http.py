@@ -254,3 +254,34 @@ def test_standby_whose_leader_entry_is_itself_answers_503_not_a_redirect_loop(ma
     response = create_app(master).test_client().get("/master/state")
     assert response.status_code == 503
     assert "session" in response.get_json()["message"]
+
+
+def test_a_master_named_leader_answers_once_it_has_taken_office() -> None:
+    """ZooKeeper names this master before it has read the registry: a call arriving then waits
+    for it to take office instead of being sent away to retry (agents back off up to 1 s)."""
+    import threading
+
+    from daemons.kit.config import from_mapping
+    from daemons.master import leadership
+    from daemons.master.config import MasterConfig
+    from daemons.master.ids import IdGenerator
+    from daemons.master.master import Master
+    from tests.unit.master.factories import Clock
+
+    config = from_mapping(MasterConfig, {"zk": "zk://127.0.0.1:2181/mesos"})
+    m = Master(config, Clock(), IdGenerator("m1"))
+    m.leader_info = m.master_info  # the election's watch has fired; take_office has not run
+    client = create_app(m).test_client()
+    later = threading.Timer(0.2, leadership.take_office, (m,))
+    later.start()
+    try:
+        response = client.post(
+            SCHED,
+            data=json.dumps(SUBSCRIBE),
+            headers={"Content-Type": "application/json"},
+            buffered=False,
+        )
+        assert response.status_code == 200, response.get_data()
+        response.close()
+    finally:
+        later.join()
