@@ -78,7 +78,7 @@ def held(tasks: Iterable[Task], executors: Iterable[Executor]) -> Resources:
     return total([t.resources for t in tasks if not t.terminal] + [e.resources for e in executors])
 
 
-@dataclass
+@dataclass(slots=True)
 class Task:
     task_id: str
     framework_id: str
@@ -109,7 +109,7 @@ class Task:
         return is_terminal(self.state)
 
 
-@dataclass
+@dataclass(slots=True)
 class Executor:
     executor_id: str
     framework_id: str
@@ -119,7 +119,7 @@ class Executor:
     info: ExecutorInfo  # framework_id filled in
 
 
-@dataclass
+@dataclass(slots=True)
 class Offer:
     offer_id: str
     framework_id: str

@@ -67,7 +67,7 @@ def ranges_size(ranges: tuple[Range, ...]) -> int:
     return sum(e - b + 1 for b, e in ranges)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Resources:
     """Quantities of one reservation (role). Empty entries are never stored."""
 

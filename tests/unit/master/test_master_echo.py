@@ -46,12 +46,16 @@ EXTRAS: JSON = {
 }
 
 
-def running_rich_task() -> tuple[Any, str, EventStream, str, EventStream, JSON, JSON]:
+def running_rich_task(
+    failover_timeout: float = 0.0,
+) -> tuple[Any, str, EventStream, str, EventStream, JSON, JSON]:
     master, _ = make_master()
     operators = EventStream("ops", 15.0)
     master.operator_streams.add(operators)
     agent_id, agent_stream = add_agent(master, agent_info={"an_agent_field": 7})
-    fid, stream = subscribe(master, webui_url="http://x", framework_field={"x": 1})
+    fid, stream = subscribe(
+        master, webui_url="http://x", framework_field={"x": 1}, failover_timeout=failover_timeout
+    )
     offer = first_offer(master, stream)
     sent = dict(command_task("web", agent_id), **copy.deepcopy(EXTRAS))
     sent["command"]["user"] = "nobody"
@@ -248,3 +252,37 @@ def test_a_task_reported_with_a_part_the_master_cannot_read_is_kept_not_lost() -
     )
     assert task["statuses"] == [{"state": "TASK_RUNNING", "timestamp": 1000.0}]
     assert new.agents[agent_id].used().scalar("cpus") == 1.0
+
+
+def test_a_reregistered_task_is_shown_as_the_leader_that_launched_it_showed_it() -> None:
+    """After a failover the new leader keeps of each reported task only what it echoes (the rest
+    it holds typed and renders itself): `/master/state` and the v1 task show the same ids,
+    resources, labels, discovery, checks and unknown fields as before the failover."""
+    master, agent_id, agent_stream, fid, _, sent, _ = running_rich_task(failover_timeout=3600.0)
+    agent_update(master, agent_id, agent_stream, fid, "web", "TASK_RUNNING")
+    (before,) = state_json.state(master)["frameworks"][0]["tasks"]
+    (v1_before,) = state_json.get_tasks(master)["tasks"]
+    reported = dict(
+        copy.deepcopy(sent),
+        framework_id={"value": fid},
+        state="TASK_RUNNING",
+        user="nobody",
+        statuses=[
+            {"task_id": {"value": "web"}, "state": s["state"], "timestamp": s["timestamp"]}
+            for s in before["statuses"]
+        ],
+    )
+    del reported["command"]  # an agent reports the task, not how it runs it
+    hostname = master.agents[agent_id].hostname
+    master.demote()
+    new, _ = make_master(master.registry, master.clock, master_id="m2")
+    leadership.tick(new)
+    reregister(new, agent_id, [reported], hostname)
+    (after,) = state_json.state(new)["frameworks"][0]["tasks"]
+    assert after == before
+    (v1_after,) = state_json.get_tasks(new)["tasks"]
+    for key in ("task_id", "framework_id", "agent_id", "name", "state", "resources", "statuses"):
+        assert v1_after[key] == v1_before[key], key
+    for key in ("labels", "discovery", "health_check", "kill_policy", "container", "check"):
+        assert v1_after[key] == sent[key], key
+    assert v1_after["an_unknown_field"] == {"kept": "as sent"}
