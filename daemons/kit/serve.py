@@ -2,16 +2,46 @@
 
 gthread: one process (leader-bound state lives in it), a thread per connection. Streams (scheduler,
 executor and agent subscriptions) each hold a thread, so `threads` must cover the expected number
-of long-lived subscribers plus concurrent short calls.
+of long-lived subscribers plus concurrent short calls. A stopping daemon refuses new connections
+at once (`Worker`).
 """
 
 from __future__ import annotations
 
+import contextlib
+import socket
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.workers.gthread import ThreadWorker
 
-WORKER_CLASS = "gthread"
+
+class Worker(ThreadWorker):  # type: ignore[misc]
+    """gunicorn's gthread worker, refusing new connections from the moment it is told to stop.
+
+    gthread's graceful stop keeps its listening sockets open until the last connection has
+    ended (up to `graceful_timeout`): the kernel goes on accepting connections nobody will
+    answer, and resets them when the worker exits. An agent that a standby redirected to the
+    stopping leader waited 2 s for that reset. Shut down, a listening socket refuses at once
+    (and resets what waits in its backlog), so clients try elsewhere straight away; the
+    connections already accepted are served to their end as before."""
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        # The SIGTERM handler runs in the thread that polls the sockets: take them off the
+        # poller first, so that it never accepts on a socket that has stopped listening.
+        self.set_accept_enabled(False)
+        for listener in self.sockets:
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)
+        super().handle_exit(sig, frame)
+
+    def accept(self, listener: Any) -> None:
+        if not self.alive:
+            return  # reported ready just before the stop: that connection was reset with it
+        super().accept(listener)
+
+
+WORKER_CLASS = Worker
 
 
 def close_after_oversized_bodies(app: Any) -> Any:

@@ -29,7 +29,7 @@ TAKING_OFFICE_WAIT = 2.0
 def require_leader(m: Master) -> None:
     """A standby answers 307 to the leader, 503 while there is none (as Mesos does)."""
     info = m.leader_info
-    if not m.is_leader and info and info.get("id") == m.master_id:
+    if taking_office(m):
         await_office(m, TAKING_OFFICE_WAIT)
     if m.is_leader:
         if not m.acting:
@@ -47,6 +47,19 @@ def require_leader(m: Master) -> None:
         # yet: redirecting to ourselves would loop, so ask the client to retry.
         raise ServiceUnavailable("The previous leader's session has not expired yet; retry")
     raise Redirect(f"//{host}:{port}{request.full_path.rstrip('?')}")
+
+
+def taking_office(m: Master) -> bool:
+    """ZooKeeper names this master, which has not led yet: it is about to take office. One that
+    led and stepped down (stopping, or its session lost) never takes office again, so a call
+    to it is answered at once rather than after the wait."""
+    info = m.leader_info
+    return (
+        not m.is_leader
+        and m.elected_time is None
+        and info is not None
+        and info.get("id") == m.master_id
+    )
 
 
 def await_office(m: Master, timeout: float) -> bool:

@@ -54,7 +54,8 @@ ELECTION_AFTER_SIGTERM = TAKEOVER + SAMPLE
 # F1/F2: agents watch the masters' path and re-subscribe at once (a new leader cuts their backoff
 # short). One that asks before the new leader has taken office waits for it
 # (daemons/master/http.py); one that a master not yet aware of the change sends to the old
-# leader is refused there, and retries after a random [0.1, 1] s (daemons/agent/master_link.py).
+# leader is refused there at once (a master that led never waits to take office again), and
+# retries after a random [0.1, 1] s (daemons/agent/master_link.py).
 AGENT_RETRY = 1.0
 AGENTS_BACK_AFTER_ELECTION = TAKEOVER + AGENT_RETRY + ROUND_TRIP + SAMPLE
 # F1/F2: the framework follows the leader the same way, then asks every second.

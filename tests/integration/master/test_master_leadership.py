@@ -64,3 +64,46 @@ def test_sigkill_of_leader_fails_over_after_session_timeout(start_master):
     start = time.monotonic()
     assert wait_for_leader([second], timeout=20) == [second]
     assert time.monotonic() - start < 15.0
+
+
+def test_a_stopping_master_refuses_new_connections_while_it_finishes_old_ones(start_master):
+    """gunicorn's graceful stop used to keep the listening socket open until its last
+    connection ended: a client connecting meanwhile (an agent a standby redirected to the old
+    leader) was accepted by the kernel, never answered, and reset seconds later. Now it is
+    refused at once, while a connection already open is still answered."""
+    import http.client
+    import os
+    import socket
+
+    from tools import processes
+
+    master = start_master()
+    wait_for_leader([master])
+    held = http.client.HTTPConnection("127.0.0.1", master.port, timeout=5)
+    held.request("GET", "/health")
+    first = held.getresponse()
+    first.read()
+    assert first.status == 200  # served: a kept-alive connection of the worker's now
+    pid = master.pid
+    assert pid is not None
+    os.kill(pid, signal.SIGTERM)  # the arbiter: it tells its worker to stop gracefully
+    refused = False
+    deadline = time.monotonic() + 1.5  # gthread lingers on kept-alive connections for 2 s
+    while not refused and time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", master.port), timeout=0.5).close()
+            time.sleep(0.02)
+        except ConnectionRefusedError:
+            refused = True
+        except OSError:
+            time.sleep(0.02)
+    held.request("GET", "/health")
+    answer = held.getresponse()
+    answer.read()
+    held.close()
+    deadline = time.monotonic() + 15.0
+    while not processes.exited(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    master.pid = None
+    assert refused, "new connections were still accepted during the graceful stop"
+    assert answer.status in (200, 503), answer.status
