@@ -26,9 +26,11 @@ JSON = dict[str, Any]
 class Driver:
     def __init__(self) -> None:
         self.calls: list[tuple[str, Any]] = []
+        self.launch_filters: list[Any] = []  # each launch's refuse_seconds
 
     def launch(self, offer_ids: Any, task_infos: Any, *, refuse_seconds: Any = None) -> None:
         self.calls.append(("launch", [t["task_id"]["value"] for t in task_infos]))
+        self.launch_filters.append(refuse_seconds)
 
     def decline(self, offer_ids: Any, *, refuse_seconds: Any = None) -> None:
         self.calls.append(("decline", list(offer_ids)))
@@ -115,6 +117,16 @@ def test_create_is_durable_before_it_is_applied_and_launches_on_offers() -> None
     run_all(m, driver)
     scheduling.tick(m)
     assert not m.deployments and not store.snapshot.deployments
+
+
+def test_a_launch_leaves_the_rest_of_the_offer_unfiltered() -> None:
+    """As Marathon: the ACCEPT's filter is 0 s, so what the instances did not use is offered
+    again at the next allocation round, not held back by Mesos' default 5 s filter."""
+    m, driver, _ = make()
+    changes.create_app(m, app(instances=2))
+    scheduling.handle_offers(m, [offer()])
+    assert len(driver.of("launch")) == 1
+    assert driver.launch_filters == [0.0]
 
 
 def test_a_launch_whose_instances_cannot_be_stored_is_never_sent() -> None:
