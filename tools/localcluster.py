@@ -1,6 +1,6 @@
 """`make local`: PyDCOS on loopback — ZooKeeper, one master, two agents, Marathon and Metronome.
 
-    python -m tools.localcluster up       # start what is not running, wait for agents and leaders
+    python -m tools.localcluster up       # start what is not running; wait until all of it serves
     python -m tools.localcluster status   # what runs, and the agents the master sees
     python -m tools.localcluster down     # stop everything, containers included
 
@@ -41,6 +41,9 @@ FRAMEWORKS = ("marathon", "metronome")
 FRAMEWORK_PORTS = {"marathon": 8080, "metronome": 9000}
 FRAMEWORK_MODULES = {"marathon": "daemons.marathon.main", "metronome": "daemons.metronome.main"}
 LEADER_PATHS = {"marathon": "/v2/leader", "metronome": "/leader"}
+# A path the leader answers 200 only once it has loaded its state (before that, 503): a
+# framework is up when this answers, not when it names a leader.
+READY_PATHS = {"marathon": "/v2/apps", "metronome": "/v1/jobs"}
 AGENT_RESOURCES = {
     "agent-1": "cpus:8;mem:12288;disk:20000;ports:[31000-32000]",
     "agent-2": "cpus:8;mem:12288;disk:20000;ports:[32001-33000]",
@@ -161,6 +164,17 @@ def leader(cluster: Cluster, name: str) -> str | None:
     return found if isinstance(found, str) and found else None
 
 
+def serving(cluster: Cluster, name: str) -> bool:
+    """The framework has a leader and that leader answers its API (its state is loaded)."""
+    if leader(cluster, name) is None:
+        return False
+    try:
+        with urllib.request.urlopen(cluster.url(name) + READY_PATHS[name], timeout=2) as resp:
+            return bool(resp.status == 200)
+    except (OSError, ValueError):
+        return False
+
+
 def active_agents(cluster: Cluster) -> int | None:
     """Agents the master reports active, or None when the master does not answer."""
     try:
@@ -258,9 +272,9 @@ def up(cluster: Cluster) -> int:
     if not start_missing(cluster, FRAMEWORKS):
         return 1
     if not wait_until(
-        lambda: all(leader(cluster, name) for name in FRAMEWORKS),
+        lambda: all(serving(cluster, name) for name in FRAMEWORKS),
         LEADER_TIMEOUT,
-        "Marathon or Metronome elected no leader",
+        "Marathon or Metronome elected no leader that serves its API",
         cluster,
         FRAMEWORKS,
     ):
