@@ -33,6 +33,7 @@ from daemons.marathon.model import (
     instance_from_stored,
     instance_stored,
 )
+from daemons.marathon.placement import SHORT_REFUSE
 from daemons.marathon.store import (
     Delete,
     Put,
@@ -163,8 +164,10 @@ class Marathon:
         self.health_due: dict[tuple[str, int], float] = {}  # (task, check index) -> next probe
         self.root_version = 0.0
         self.suppressed = False
+        self.filtered = False  # an offer was declined for longer than SHORT_REFUSE since a revive
         self.loaded = False
         self.counters: dict[str, int] = {TASKS_LAUNCHED: 0}  # `/metrics` counters
+        self.unplanned: list[str] = []  # counters of updates recorded but not planned for yet
         self._outbox: list[Callable[[Driver], None]] = []
 
     # --- loading and plumbing -------------------------------------------------------------------
@@ -275,6 +278,8 @@ class Marathon:
                 for inst in answer.instances:
                     self.instances[inst.task_id] = inst
                 self.count(TASKS_LAUNCHED, len(answer.instances))
+            elif answer.refuse_seconds > SHORT_REFUSE:
+                self.filtered = True
             self.send(_answer_call(answer))
 
     def _apply_progress(self, progress: planning.Progress) -> None:
@@ -341,8 +346,13 @@ class Marathon:
         return {"actions": [{"action": a.action, "app": a.app} for a in actions]}
 
     def want_offers(self) -> None:
-        if self.suppressed:
+        """There is something to launch: revive if offers are suppressed or were declined for
+        long (as Marathon revives for new apps). Offers declined while nothing waited stay away
+        for `decline_offer_duration`: a deployment that starts meanwhile would otherwise wait
+        that long for the agents whose offers went back (a deploy of 1,000 stalled 90 s)."""
+        if self.suppressed or self.filtered:
             self.suppressed = False
+            self.filtered = False
             self.send(lambda d: d.revive())
 
     def versions(self, app_id: str) -> list[str]:

@@ -153,6 +153,16 @@ class Instance:
         return self.state in ACTIVE_STATES or self.state == "TASK_UNREACHABLE"
 
 
+def with_state(inst: Instance, state: str) -> Instance:
+    """`inst` in `state`: what `dataclasses.replace` gives, without its per-field work. A plan
+    marks every instance being killed on every event, and with `replace` that made a scale-down
+    of 1,000 instances take seconds of CPU."""
+    copy = object.__new__(Instance)
+    copy.__dict__.update(inst.__dict__)
+    copy.__dict__["state"] = state
+    return copy
+
+
 @dataclass(frozen=True)
 class DeploymentAction:
     action: str  # StartApplication StopApplication ScaleApplication RestartApplication

@@ -45,16 +45,22 @@ def place(
     """`plan` with an answer for every offer of `incoming` and the attempts made."""
     budget = plan.launch
     agents: dict[str, tuple[str, Mapping[str, AttributeValue]]] = dict(state.agents)
-    # The app's instances, those launched from earlier offers of this round at the end.
-    running: dict[str, list[Instance]] = {}
+    for offer in incoming:
+        agents[offer.agent_id] = (offer.hostname, dict(offer.attributes))
+    # Where each constrained app's instances run, built once per round and extended as the
+    # round places more (an app without constraints has nothing to look at).
+    constrained = {
+        app_id for app_id in budget if app_id in state.apps and state.apps[app_id].constraints
+    }
+    placed: dict[str, list[constraints.Placement]] = {app_id: [] for app_id in constrained}
     for inst in state.instances.values():
-        if inst.app_id in budget:
-            running.setdefault(inst.app_id, []).append(inst)
+        if inst.app_id in constrained:
+            placed[inst.app_id].extend(_placements([inst], agents))
     answers: list[Launch | Decline] = []
     uses: list[OfferUse] = []
     for offer in incoming:
-        agents[offer.agent_id] = (offer.hostname, dict(offer.attributes))
         available = offer.resources
+        here = constraints.Placement(offer.hostname, dict(offer.attributes))
         tasks: list[JSON] = []
         new: list[Instance] = []
         for app_id in sorted(budget):
@@ -62,16 +68,11 @@ def place(
             if app is None:
                 continue
             while budget[app_id] > 0 and len(tasks) < max_per_offer:
-                placed = _placements(running.get(app_id, []), agents) + [
-                    constraints.Placement(offer.hostname, dict(offer.attributes))
-                    for i in new
-                    if i.app_id == app_id
-                ]
                 task_id = f"{pathid.task_id_prefix(app_id)}.{new_id()}"
                 found = offers.match(
                     app,
                     offer,
-                    placed,
+                    placed.get(app_id, ()),
                     task_id=task_id,
                     available=available,
                     version_label=marathon_ts(app.version),
@@ -83,11 +84,11 @@ def place(
                 available = offers.subtract(available, found.consumed)
                 tasks.append(found.task_info)
                 new.append(_instance(app, task_id, offer, found.host_ports, now))
+                if app_id in placed:
+                    placed[app_id].append(here)
                 budget[app_id] -= 1
         if tasks:
             answers.append(Launch(offer.id, tuple(new), tuple(tasks)))
-            for inst in new:
-                running.setdefault(inst.app_id, []).append(inst)
         else:
             refuse = short_refuse if any(budget.values()) else refuse_seconds
             answers.append(Decline(offer.id, refuse))

@@ -36,6 +36,7 @@ from daemons.marathon.model import (
     DeploymentPlan,
     DeploymentStep,
     Instance,
+    with_state,
 )
 from daemons.protocols import JSON
 from daemons.protocols.models import AttributeValue
@@ -152,7 +153,7 @@ def plan(state: State, now: float) -> Plan:
     def kill(inst: Instance) -> None:
         kills.append(_kill(state, inst))
         killed.add(inst.task_id)
-        active[inst.app_id][inst.task_id] = dataclasses.replace(inst, state=KILLING)
+        active[inst.app_id][inst.task_id] = with_state(inst, KILLING)
 
     progress: list[Progress] = []
     queue: dict[str, int] = {}
@@ -250,7 +251,7 @@ def _active_by_app(state: State) -> dict[str, dict[str, Instance]]:
     TASK_KILLING (it still counts towards the total until it ends, but is never picked again)."""
     out: dict[str, dict[str, Instance]] = {}
     for i in state.instances.values():
-        marked = dataclasses.replace(i, state=KILLING) if i.task_id in state.killing else i
+        marked = with_state(i, KILLING) if i.task_id in state.killing else i
         out.setdefault(i.app_id, {})[i.task_id] = marked
     return out
 

@@ -148,7 +148,11 @@ def _scale(
     live = [i for i in instances if i.is_active]
     staying = [i for i in live if i.state != KILLING]
     surplus = len(staying) - n
-    kill = kill_order(staying, app.kill_selection, health_required=health_required)[:surplus]
+    kill = (
+        kill_order(staying, app.kill_selection, health_required=health_required)[:surplus]
+        if surplus > 0
+        else []
+    )
     done = (
         in_flight == 0
         and len(live) == n
@@ -157,7 +161,7 @@ def _scale(
     )
     return StepDecision(
         launch=max(0, n - len(staying) - in_flight),
-        kill=tuple(i.task_id for i in kill) if surplus > 0 else (),
+        kill=tuple(i.task_id for i in kill),
         done=done,
     )
 

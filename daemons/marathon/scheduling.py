@@ -51,6 +51,16 @@ def handle_offers(m: Marathon, incoming: Iterable[Offer]) -> None:
 
 
 def handle_update(m: Marathon, status: TaskStatus) -> None:
+    """One status update, then the plan of the new state (`record_update`, `replan`)."""
+    record_update(m, status)
+    replan(m)
+
+
+def record_update(m: Marathon, status: TaskStatus) -> None:
+    """What a status update changes: the instance (stored before the update is acknowledged),
+    the backoff, the health results and the events. The plan of the new state is `replan`'s:
+    the service's planner makes one for however many updates came in while it made the last
+    (a plan looks at every instance, so one per update made 1,000 updates quadratic)."""
     with m.lock:
         now = m.now()
         inst = m.instances.get(status.task_id)
@@ -67,10 +77,19 @@ def handle_update(m: Marathon, status: TaskStatus) -> None:
                 )
         else:
             _apply_update(m, inst, status, now)
-        m.apply(planning.plan(m.state(), now))  # kills a step now wants go out at once
+        m.unplanned.append(task_updates_counter(status.state))
+
+
+def replan(m: Marathon) -> None:
+    """The plan of the state the recorded updates left: the kills and deployment progress a
+    step now wants go out at once. The updates are counted then (`/metrics`): the calls they
+    caused have reached the master by the time a client sees the count."""
+    with m.lock:
+        counted, m.unplanned = m.unplanned, []
+        m.apply(planning.plan(m.state(), m.now()))
     m.flush()
-    # Counted once handled: the calls the update caused have reached the master by then.
-    m.count(task_updates_counter(status.state))
+    for name in counted:
+        m.count(name)
 
 
 def _apply_update(m: Marathon, inst: Instance, status: TaskStatus, now: float) -> None:
@@ -206,6 +225,7 @@ def reconcile(m: Marathon) -> None:
     with m.lock:
         known = [(i.task_id, i.agent_id) for i in m.instances.values()]
         m.suppressed = False
+        m.filtered = False
         m.send(lambda d: d.reconcile(known))
         m.send(lambda d: d.reconcile([]))
         m.send(lambda d: d.revive())

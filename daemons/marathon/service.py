@@ -21,6 +21,7 @@ from daemons.marathon.config import MarathonConfig
 from daemons.marathon.events import EventBus
 from daemons.marathon.marathon import Marathon
 from daemons.marathon.model import HealthCheck, Instance
+from daemons.marathon.planner import Planner
 from daemons.marathon.store import MarathonStore
 from daemons.marathon.timestamps import marathon_ts
 from daemons.mesos_client.events import Event, Offers, Update
@@ -57,6 +58,7 @@ class MarathonService:
         self.daemon.on_event = self._event
         self._on_fatal = on_fatal
         self._stop = threading.Event()
+        self._planner = Planner(self.marathon, lambda: self.daemon.is_leader)
         self._probes = ThreadPoolExecutor(max_workers=8, thread_name_prefix="probe")
         self._last_reconcile = 0.0
 
@@ -70,6 +72,7 @@ class MarathonService:
             client, self.daemon.path, self.config.max_versions, on_fenced=self._on_fatal
         )
         self.marathon.load()
+        self._planner.start()
         for name, target in (("tick", self._tick_loop), ("health", self._health_loop)):
             threading.Thread(target=target, name=name, daemon=True).start()
 
@@ -82,7 +85,8 @@ class MarathonService:
         if isinstance(event, Offers):
             scheduling.handle_offers(self.marathon, event.offers)
         elif isinstance(event, Update):
-            scheduling.handle_update(self.marathon, event.status)
+            scheduling.record_update(self.marathon, event.status)
+            self._planner.wake()
 
     def _tick_loop(self) -> None:
         while not self._stop.wait(TICK):
@@ -204,6 +208,7 @@ class MarathonService:
 
     def stop(self) -> None:
         self._stop.set()
+        self._planner.stop()
         self.daemon.stop()
         self.bus.close()  # end the SSE streams, so gunicorn's graceful stop need not wait
         self._probes.shutdown(wait=False, cancel_futures=True)

@@ -129,6 +129,51 @@ def test_a_launch_leaves_the_rest_of_the_offer_unfiltered() -> None:
     assert driver.launch_filters == [0.0]
 
 
+def test_one_offer_launches_every_instance_that_fits_it_in_one_stored_batch() -> None:
+    """By default an offer launches as many instances as fit (Marathon's default of 5 per
+    offer, with one offer per agent and allocation round, held a deployment to a few instances
+    a second); their instances are stored in one transaction before the launch goes out."""
+    store = MemoryStore()
+    m, driver, _ = make(store)
+    changes.create_app(m, app(instances=12, cpus=0.25, mem=8, portDefinitions=[]))
+    commits = len(store.commits)
+    scheduling.handle_offers(m, [offer(cpus=2, mem=4096)])
+    (launched,) = driver.of("launch")
+    assert len(launched) == 8  # cpus: 2 / 0.25
+    (batch,) = [c for c in store.commits[commits:] if any(w.kind == "instances" for w in c)]
+    assert sorted(w.key for w in batch) == sorted(launched)
+    scheduling.handle_offers(m, [offer(host="h2", agent="a2", cpus=2, mem=4096)])
+    assert len(driver.of("launch")[1]) == 4
+
+
+def test_updates_recorded_together_get_one_plan_with_the_same_outcome() -> None:
+    """The service's planner plans once for the updates recorded meanwhile: recording changes
+    the instances at once but sends nothing; the plan sends what a plan per update would have,
+    and the updates are counted only once the calls they caused went out."""
+    m, driver, clock = make()
+    changes.create_app(m, app(instances=2))
+    scheduling.handle_offers(m, [offer()])
+    first = run_all(m, driver)
+    scheduling.tick(m)
+    clock.now += 10
+    changes.restart_app(m, "/web", force=False)
+    scheduling.handle_offers(m, [offer()])
+    launched = driver.of("launch")[-1]
+    counted_at_kill: list[dict[str, int]] = []
+    driver.kill = lambda task_id, *_, **__: counted_at_kill.append(  # type: ignore[method-assign]
+        dict(m.counters)
+    )
+    for task_id in launched:
+        scheduling.record_update(m, TaskStatus(task_id=task_id, state="TASK_RUNNING"))
+    assert all(m.instances[t].state == "TASK_RUNNING" for t in launched)
+    assert counted_at_kill == [] and m.unplanned
+    scheduling.replan(m)
+    running = task_updates_counter("TASK_RUNNING")
+    # Both old instances are killed by the one plan, before the two updates are counted.
+    assert counted_at_kill == [{TASKS_LAUNCHED: 4, running: 2}] * len(first)
+    assert m.counters[running] == 4 and not m.unplanned
+
+
 def test_a_launch_whose_instances_cannot_be_stored_is_never_sent() -> None:
     store = MemoryStore()
     m, driver, _ = make(store)
@@ -428,3 +473,26 @@ def test_an_unreachable_instance_that_returns_after_its_replacement_is_one_too_m
     assert list(m.instances) == [original]
     scheduling.tick(m)
     assert driver.of("kill") == [replacement]
+
+
+def test_a_new_deployment_revives_offers_that_were_declined_for_long() -> None:
+    """An offer that came while nothing waited went back for `decline_offer_duration` (120 s);
+    a deployment that starts then revives them, as Marathon revives for new apps, even while
+    another deployment keeps offers unsuppressed. Short declines (an app waits) do not."""
+    m, driver, _ = make()
+    changes.create_app(m, app(instances=1))
+    scheduling.handle_offers(m, [offer()])
+    run_all(m, driver)
+    scheduling.tick(m)
+    changes.delete_app(m, "/web", force=False)  # a deployment: its kill is not confirmed yet
+    scheduling.handle_offers(m, [offer(host="h2", agent="a2")])
+    assert driver.of("suppress") == [] and driver.of("revive") == []
+    changes.create_app(m, app("/other", instances=1))
+    m.flush()
+    assert driver.of("revive") == [None]
+    # The revive cleared the filters: the next decline is short, and a deploy does not revive.
+    changes.create_app(m, app("/big", instances=1, cpus=100))
+    scheduling.handle_offers(m, [offer(host="h2", agent="a2", cpus=0.2)])
+    changes.create_app(m, app("/third", instances=1))
+    m.flush()
+    assert driver.of("revive") == [None]
