@@ -24,13 +24,14 @@ agents); issue 12's target is 1,000 in 20 s. Sends traffic only to 127.0.0.1.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -164,15 +165,27 @@ def free_cluster(state: Path) -> localcluster.Cluster:
     raise RuntimeError("no free ports for the local cluster")
 
 
-def run(sizes: list[int], timeout: float, steps: set[str]) -> int:
-    state = Path(tempfile.mkdtemp(prefix="bench-marathon-"))
+@contextlib.contextmanager
+def local_cluster(prefix: str) -> Iterator[localcluster.Cluster | None]:
+    """A fresh local cluster (None if it did not come up), stopped at the end whatever happens."""
+    state = Path(tempfile.mkdtemp(prefix=prefix))
     cluster = free_cluster(state)
     try:
         started = time.perf_counter()
         if localcluster.up(cluster) != 0:
             print("# the local cluster did not come up; logs in", state / "logs")
+            yield None
+        else:
+            print(f"# local cluster up in {time.perf_counter() - started:.1f} s ({state})")
+            yield cluster
+    finally:
+        localcluster.down(cluster)
+
+
+def run(sizes: list[int], timeout: float, steps: set[str]) -> int:
+    with local_cluster("bench-marathon-") as cluster:
+        if cluster is None:
             return 1
-        print(f"# local cluster up in {time.perf_counter() - started:.1f} s ({state})")
         marathon = Marathon(cluster.url("marathon"))
         print(f"{'step':<24} {'seconds':>22} {'inst/s':>9}  {'anchor':<22}")
         largest = max(sizes)
@@ -231,8 +244,6 @@ def run(sizes: list[int], timeout: float, steps: set[str]) -> int:
                 largest,
             )
             remove(marathon, app_id, timeout)
-    finally:
-        localcluster.down(cluster)
     return 0
 
 

@@ -15,7 +15,8 @@ class MetronomeConfig(FrameworkConfig):
     framework_name: str = "metronome"
     # Finished runs kept per job and outcome (successfulFinishedRuns / failedFinishedRuns).
     history_limit: int = 20
-    # Schedules are looked at every this many seconds.
+    # Schedules are looked at on the wall clock's whole multiples of this many seconds (one that
+    # divides 60 sees each minute's tick as it comes).
     tick_interval: float = 1.0
 
     def validate(self) -> list[str]:

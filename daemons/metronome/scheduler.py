@@ -31,6 +31,11 @@ log = logging.getLogger(__name__)
 # Offers declined while runs wait come back after this long; with nothing waiting, we suppress.
 DECLINE_WHILE_WAITING = 1.0
 DECLINE_IDLE = 120.0
+# What an ACCEPT asks the master to hold back of the offer's unused rest: nothing, as Marathon
+# does, so the rest comes back at the next allocation round. Without it the master applies
+# Mesos' default filter (5 s) to the agent a run just launched on: runs still waiting (a backoff
+# ended, more than fitted) would not see that agent again for 5 s.
+LEFTOVER_REFUSE_SECONDS = 0.0
 
 
 def task_info(run: r.JobRun, task_id: str, offer: Offer, role: str) -> JSON:
@@ -133,7 +138,7 @@ class JobScheduler:
                     tasks.append(task_info(run, task_id, plan.offer, self.role))
                     log.info("launching job=%s run=%s task=%s", run.job_id, run.id, task_id)
             if tasks:
-                client.launch([plan.offer.id], tasks)
+                client.launch([plan.offer.id], tasks, refuse_seconds=LEFTOVER_REFUSE_SECONDS)
                 used.add(plan.offer.id)
         unused = [o.id for o in offers if o.id not in used]
         queued = self.metronome.queue()
