@@ -201,7 +201,11 @@ def one_size(store: Any, n: int, agents: int, timeout: float) -> None:
         calls, launched = fleet.launch_calls, fleet.launched
         started = time.perf_counter()
         change()
-        rounds = drive(m, fleet, settled(m, app_id, left), timeout)
+        try:
+            rounds = drive(m, fleet, settled(m, app_id, left), timeout)
+        except TimeoutError as err:
+            print(f"{name:<16} {err}; {fleet.launched - launched} placed", flush=True)
+            return
         settled_in = time.perf_counter() - started
         placed = fleet.launched - launched
         placed_in = fleet.last_launch_at - started if placed else 0.0
