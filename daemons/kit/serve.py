@@ -10,10 +10,48 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import threading
+import weakref
+from concurrent import futures
+from concurrent.futures import thread as pool_thread
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import ThreadWorker
+
+
+class DaemonThreadPool(futures.ThreadPoolExecutor):
+    """gthread's request pool, whose threads are daemon threads.
+
+    CPython 3.11 walks the shutdown lock of every live non-daemon thread each time one more
+    starts (`threading._maintain_shutdown_locks`, under a global lock), so a pool that grows one
+    thread per stream made a new leader's thread starts quadratic in the streams it already
+    held. A daemon thread skips that walk. Nothing is lost at a stop: gunicorn waits for the
+    open requests itself (up to `graceful_timeout`) before the process exits, and the exit
+    no longer also waits for the streams that outlived that (until the arbiter's SIGKILL)."""
+
+    def _adjust_thread_count(self) -> None:
+        # The standard library's, with daemon threads and no registration for the join at exit.
+        if self._idle_semaphore.acquire(timeout=0):
+            return
+
+        def wake_on_lost(_: Any, q: Any = self._work_queue) -> None:
+            q.put(None)
+
+        if len(self._threads) < self._max_workers:
+            thread = threading.Thread(
+                name=f"{self._thread_name_prefix or self}_{len(self._threads)}",
+                target=pool_thread._worker,
+                args=(
+                    weakref.ref(self, wake_on_lost),
+                    self._work_queue,
+                    self._initializer,
+                    self._initargs,
+                ),
+                daemon=True,
+            )
+            thread.start()
+            self._threads.add(thread)  # type: ignore[attr-defined]  # a set at run time
 
 
 class Worker(ThreadWorker):  # type: ignore[misc]
@@ -34,6 +72,9 @@ class Worker(ThreadWorker):  # type: ignore[misc]
             with contextlib.suppress(OSError):
                 listener.shutdown(socket.SHUT_RDWR)
         super().handle_exit(sig, frame)
+
+    def get_thread_pool(self) -> futures.ThreadPoolExecutor:
+        return DaemonThreadPool(max_workers=self.cfg.threads)
 
     def accept(self, listener: Any) -> None:
         if not self.alive:
