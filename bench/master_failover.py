@@ -250,6 +250,8 @@ def failover_run(n: int, args: argparse.Namespace) -> dict[str, Any]:
                 for who, st in (("old", closed), ("new", reg))
             },
         }
+        if args.hold:
+            out["hold"] = hold(ports[1], new_worker, args.hold)
         return out
     finally:
         for fleet in fleets:
@@ -262,6 +264,33 @@ def failover_run(n: int, args: argparse.Namespace) -> dict[str, Any]:
             print(f"# kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
+
+
+def hold(port: int, worker: int, seconds: float) -> dict[str, Any]:
+    """After the failover, keep every agent on the new leader for `seconds` (they answer its
+    PINGs): every 10 s, its active and unreachable agents and its worker's RSS. A false
+    unreachable mark shows as an agent that is not active or is unreachable in any sample."""
+    started = time.monotonic()
+    samples: list[tuple[float, int, int, float]] = []  # (s, active, unreachable, RSS MiB)
+    while (elapsed := time.monotonic() - started) < seconds:
+        time.sleep(min(10.0, seconds - elapsed))
+        metrics = get_json(port, "/metrics/snapshot")
+        samples.append(
+            (
+                time.monotonic() - started,
+                int(metrics.get("master/slaves_active", -1)),
+                int(metrics.get("master/slaves_unreachable", -1)),
+                rss_mib(worker),
+            )
+        )
+    return {
+        "seconds": seconds,
+        "samples": len(samples),
+        "min_active": min((s[1] for s in samples), default=-1),
+        "max_unreachable": max((s[2] for s in samples), default=-1),
+        "rss_first": samples[0][3] if samples else float("nan"),
+        "rss_last": samples[-1][3] if samples else float("nan"),
+    }
 
 
 def left(deadline: float) -> float:
@@ -458,6 +487,14 @@ def print_failover(rows: list[dict[str, Any]]) -> None:
             + ", ".join(f"{k} {v:.0f}" for k, v in r["others_cpu_pct"].items())
         )
         print(f"# {r['agents']} agents: outcomes by master {r['detail']}")
+        if "hold" in r:
+            h = r["hold"]
+            print(
+                f"# {r['agents']} agents held {h['seconds']:.0f} s on the new leader"
+                f" ({h['samples']} samples): fewest active {h['min_active']}, most unreachable"
+                f" {h['max_unreachable']} (a false mark: active < {r['agents']} or"
+                f" unreachable > 0); worker RSS {h['rss_first']:.0f} -> {h['rss_last']:.0f} MiB"
+            )
         for frame, pct in r.get("profile", []):
             print(f"#   profile {pct:5.1f} %  {frame}")
 
@@ -515,6 +552,12 @@ def main() -> int:
         default=[],
         metavar="KEY=VALUE",
         help="extra master config for part 1, e.g. agent_ping_timeout=1 (repeatable)",
+    )
+    parser.add_argument(
+        "--hold",
+        type=float,
+        default=0.0,
+        help="seconds to keep the agents on the new leader after the failover (pings, RSS)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the work dirs (logs)")
     parser.add_argument("--skip-elections", action="store_true")
