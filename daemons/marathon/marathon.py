@@ -42,6 +42,7 @@ from daemons.marathon.store import (
     encode,
 )
 from daemons.marathon.timestamps import marathon_ts, parse_marathon_ts
+from daemons.mesos_client.calls import LEFTOVER_REFUSE_SECONDS
 from daemons.protocols import JSON
 
 log = logging.getLogger(__name__)
@@ -381,13 +382,6 @@ def _kill_call(kill: planning.Kill) -> Callable[[Driver], None]:
     return lambda d: d.kill(
         kill.task_id, kill.agent_id, grace_period_seconds=kill.grace_period_seconds
     )
-
-
-# What an ACCEPT asks the master to hold back of the offer's unused rest: nothing, as Marathon
-# does, so the rest comes back at the next allocation round. Without it the master applies
-# Mesos' default filter (5 s) to every agent an instance just launched on: with
-# `max_instances_per_offer` 5 and two agents a deployment went at about 2 instances a second.
-LEFTOVER_REFUSE_SECONDS = 0.0
 
 
 def _answer_call(answer: planning.Launch | planning.Decline) -> Callable[[Driver], None]:

@@ -17,6 +17,7 @@ import logging
 import threading
 from collections.abc import Callable
 
+from daemons.mesos_client.calls import LEFTOVER_REFUSE_SECONDS
 from daemons.mesos_client.errors import MesosClientError
 from daemons.mesos_client.events import Event, Offer, Offers, Update
 from daemons.mesos_client.scheduler import SchedulerClient
@@ -31,11 +32,6 @@ log = logging.getLogger(__name__)
 # Offers declined while runs wait come back after this long; with nothing waiting, we suppress.
 DECLINE_WHILE_WAITING = 1.0
 DECLINE_IDLE = 120.0
-# What an ACCEPT asks the master to hold back of the offer's unused rest: nothing, as Marathon
-# does, so the rest comes back at the next allocation round. Without it the master applies
-# Mesos' default filter (5 s) to the agent a run just launched on: runs still waiting (a backoff
-# ended, more than fitted) would not see that agent again for 5 s.
-LEFTOVER_REFUSE_SECONDS = 0.0
 
 
 def task_info(run: r.JobRun, task_id: str, offer: Offer, role: str) -> JSON:
