@@ -41,6 +41,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
+from bench.master_state import ANCHOR as STATE_ANCHOR  # noqa: E402
+from bench.master_state import SimulatedAgent, run_pollers  # noqa: E402
 from bench.simagents import FleetProcess  # noqa: E402
 from daemons.kit import zk  # noqa: E402
 from tools.machine import machine_line  # noqa: E402
@@ -251,7 +253,7 @@ def failover_run(n: int, args: argparse.Namespace) -> dict[str, Any]:
             },
         }
         if args.hold:
-            out["hold"] = hold(ports[1], new_worker, args.hold)
+            out["hold"] = hold(ports[1], new_worker, args.hold, n, args.poll_state)
         return out
     finally:
         for fleet in fleets:
@@ -266,12 +268,32 @@ def failover_run(n: int, args: argparse.Namespace) -> dict[str, Any]:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def hold(port: int, worker: int, seconds: float) -> dict[str, Any]:
+def hold(port: int, worker: int, seconds: float, n: int, polls: int) -> dict[str, Any]:
     """After the failover, keep every agent on the new leader for `seconds` (they answer its
     PINGs): every 10 s, its active and unreachable agents and its worker's RSS. A false
-    unreachable mark shows as an agent that is not active or is unreachable in any sample."""
+    unreachable mark shows as an agent that is not active or is unreachable in any sample.
+
+    With `polls`, `/master/state` is polled meanwhile as `bench/master_state.py` does (1 and 10
+    pollers, static state and churn), with one more simulated agent of 10 tasks for the churn:
+    the state of every agent is what it polls."""
     started = time.monotonic()
     samples: list[tuple[float, int, int, float]] = []  # (s, active, unreachable, RSS MiB)
+    polled: dict[str, dict[str, float]] = {}
+    poll_thread = None
+    churn = None
+    if polls:
+        churn = SimulatedAgent(port, n, 10)
+        churn.thread.start()
+        if not churn.ready.wait(60):
+            raise RuntimeError("the churn agent did not subscribe")
+
+        def poll() -> None:
+            for pollers in (1, 10):
+                for mode, agent in (("static", None), ("churn", churn)):
+                    polled[f"{pollers} {mode}"] = run_pollers(port, pollers, polls, agent, 120)
+
+        poll_thread = threading.Thread(target=poll, daemon=True)
+        poll_thread.start()
     while (elapsed := time.monotonic() - started) < seconds:
         time.sleep(min(10.0, seconds - elapsed))
         metrics = get_json(port, "/metrics/snapshot")
@@ -283,6 +305,11 @@ def hold(port: int, worker: int, seconds: float) -> dict[str, Any]:
                 rss_mib(worker),
             )
         )
+    if poll_thread is not None:
+        poll_thread.join(600)
+        # Only now: an agent that leaves is (rightly) marked unreachable 75 s later.
+        assert churn is not None
+        churn.stop.set()
     return {
         "seconds": seconds,
         "samples": len(samples),
@@ -290,6 +317,7 @@ def hold(port: int, worker: int, seconds: float) -> dict[str, Any]:
         "max_unreachable": max((s[2] for s in samples), default=-1),
         "rss_first": samples[0][3] if samples else float("nan"),
         "rss_last": samples[-1][3] if samples else float("nan"),
+        "polled": polled,
     }
 
 
@@ -495,6 +523,15 @@ def print_failover(rows: list[dict[str, Any]]) -> None:
                 f" {h['max_unreachable']} (a false mark: active < {r['agents']} or"
                 f" unreachable > 0); worker RSS {h['rss_first']:.0f} -> {h['rss_last']:.0f} MiB"
             )
+            for key, p in h["polled"].items():
+                pollers = int(key.split()[0])
+                print(
+                    f"# /master/state at {r['agents']} agents x 10 tasks, {key}: {p['polls']} "
+                    f"polls, p50 {p['p50']:.3f} s, p99 {p['p99']:.3f} s (target p99 < 1 s; "
+                    f"Mesos 1.7 p50 at 100 x 100: {STATE_ANCHOR[pollers]} s); other calls p99 "
+                    f"{p['probe_p99'] * 1000:.1f} ms, max {p['probe_max'] * 1000:.1f} ms "
+                    f"(target < 100 ms)"
+                )
         for frame, pct in r.get("profile", []):
             print(f"#   profile {pct:5.1f} %  {frame}")
 
@@ -558,6 +595,13 @@ def main() -> int:
         type=float,
         default=0.0,
         help="seconds to keep the agents on the new leader after the failover (pings, RSS)",
+    )
+    parser.add_argument(
+        "--poll-state",
+        type=int,
+        default=0,
+        metavar="POLLS",
+        help="during --hold, poll /master/state (1 and 10 pollers, static and churn), POLLS each",
     )
     parser.add_argument("--keep", action="store_true", help="keep the work dirs (logs)")
     parser.add_argument("--skip-elections", action="store_true")

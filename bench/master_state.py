@@ -29,6 +29,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from daemons.protocols.recordio import Decoder
 from tools.machine import machine_line
 from tools.processes import (
     free_port,
@@ -112,13 +113,40 @@ class SimulatedAgent:
         first = json.loads(head.split("\n", 1)[1][: int(head.split("\n", 1)[0])])
         self.agent_id = first["subscribed"]["agent_id"]["value"]
         self.ready.set()
+        decoder = Decoder()
+        calls = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         while not self.stop.is_set():
             try:
-                if not response.read1(65536):
+                data = response.read1(65536)
+                if not data:
                     return
+                for record in decoder.decode(data):
+                    if b'"PING"' in record:  # answered as an agent does (held for minutes)
+                        self.call(calls, {"type": "PONG", "agent_id": {"value": self.agent_id}})
             except (OSError, http.client.HTTPException):
                 return  # the master went away at the end of the run
         conn.close()
+        calls.close()
+
+    def call(self, conn: http.client.HTTPConnection, body: dict[str, Any]) -> None:
+        """POST an agent call; a kept-alive connection the master has closed is opened again."""
+        for attempt in range(2):
+            try:
+                conn.request(
+                    "POST",
+                    "/api/v1/agent",
+                    json.dumps(body),
+                    {"Content-Type": "application/json", "Mesos-Stream-Id": self.stream_id},
+                )
+                response = conn.getresponse()
+                response.read()
+                break
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                if attempt:
+                    raise
+        if response.status != 202:
+            raise RuntimeError(f"{body['type']} answered {response.status}")
 
     def update(self, conn: http.client.HTTPConnection, task: int, state: str) -> None:
         status = {
@@ -132,16 +160,7 @@ class SimulatedAgent:
             "agent_id": {"value": self.agent_id},
             "update": {"status": status, "framework_id": self.tasks[task]["framework_id"]},
         }
-        conn.request(
-            "POST",
-            "/api/v1/agent",
-            json.dumps(body),
-            {"Content-Type": "application/json", "Mesos-Stream-Id": self.stream_id},
-        )
-        response = conn.getresponse()
-        response.read()
-        if response.status != 202:
-            raise RuntimeError(f"UPDATE answered {response.status}")
+        self.call(conn, body)
 
 
 def timed_get(conn: http.client.HTTPConnection, path: str) -> float:

@@ -15,6 +15,7 @@ from flask import Blueprint, Response, request
 
 from daemons.agent.messages import Heartbeat, Message, Subscribe, Update, parse_executor_call
 from daemons.agent.web import current_runtime
+from daemons.kit import streams
 from daemons.kit.body import read_call, require_json_accept
 from daemons.kit.errors import BadRequest, ServiceUnavailable
 from daemons.protocols.fields import ProtocolError
@@ -37,7 +38,7 @@ def executor_call() -> Response:
         case Subscribe():
             require_json_accept(request)
             stream, first = runtime.executor_subscribe(call)
-            return Response(stream.records(first), status=200, content_type="application/json")
+            return streams.response(stream, first, {})
         case Update():
             runtime.executor_update(call)
         case Message():

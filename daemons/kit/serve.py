@@ -1,9 +1,10 @@
 """Serving a Flask app with gunicorn. The worker class is chosen here, once, for every daemon.
 
-gthread: one process (leader-bound state lives in it), a thread per connection. Streams (scheduler,
-executor and agent subscriptions) each hold a thread, so `threads` must cover the expected number
-of long-lived subscribers plus concurrent short calls. A stopping daemon refuses new connections
-at once (`Worker`).
+gthread: one process (leader-bound state lives in it), a thread per request. A subscription
+(`daemons.kit.streams.response`) holds its thread only until its first event is written: then
+`handing_off_streams` gives the connection to the stream hub (`daemons.kit.stream_hub`), whose one
+thread writes every stream, so `threads` covers concurrent calls, not subscribers. A stopping
+daemon refuses new connections at once (`Worker`), and closes the streams the hub holds.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from typing import Any
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.gthread import ThreadWorker
+
+from daemons.kit import stream_hub
+from daemons.kit.streams import STREAM_KEY
 
 
 class DaemonThreadPool(futures.ThreadPoolExecutor):
@@ -76,6 +80,13 @@ class Worker(ThreadWorker):  # type: ignore[misc]
     def get_thread_pool(self) -> futures.ThreadPoolExecutor:
         return DaemonThreadPool(max_workers=self.cfg.threads)
 
+    def finish_request(self, conn: Any, fs: Any) -> None:
+        # A connection handed to the stream hub: its socket is detached, nothing to close.
+        if conn.sock.fileno() == -1 and not fs.cancelled() and fs.exception() is None:
+            self.nr_conns -= 1
+            return
+        super().finish_request(conn, fs)
+
     def accept(self, listener: Any) -> None:
         if not self.alive:
             return  # reported ready just before the stop: that connection was reset with it
@@ -83,6 +94,37 @@ class Worker(ThreadWorker):  # type: ignore[misc]
 
 
 WORKER_CLASS = Worker
+
+
+def handing_off_streams(app: Any) -> Any:
+    """WSGI middleware: a response that `streams.response` marked goes to the stream hub once
+    its head and first event are written; gunicorn then forgets the connection (its socket is
+    detached, its response marked as sent) and goes on to the next request."""
+
+    def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
+        started: list[tuple[str, list[tuple[str, str]]]] = []
+
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            if STREAM_KEY not in environ or exc_info is not None:
+                return start_response(status, headers, exc_info)
+            started.append((status, headers))
+            return lambda data: None
+
+        result = app(environ, start)
+        if not started:
+            return result
+        status, headers = started[0]
+        gunicorn_response = getattr(start_response, "__self__", None)
+        if gunicorn_response is not None and stream_hub.handoff(environ, status, headers):
+            if hasattr(result, "close"):
+                result.close()  # the unstarted records() generator: nothing runs
+            gunicorn_response.headers_sent = True
+            gunicorn_response.force_close()
+            return []
+        start_response(status, headers)
+        return result
+
+    return wsgi
 
 
 def close_after_oversized_bodies(app: Any) -> Any:
@@ -147,6 +189,11 @@ def serve(
         options["on_starting"] = on_starting
     if post_worker_init is not None:
         options["post_worker_init"] = post_worker_init
-    if worker_exit is not None:
-        options["worker_exit"] = worker_exit
-    _Server(app, options).run()
+
+    def exit_worker(server: Any, worker: Any) -> None:
+        if worker_exit is not None:
+            worker_exit(server, worker)
+        stream_hub.HUB.close_all(timeout=1.0)
+
+    options["worker_exit"] = exit_worker
+    _Server(handing_off_streams(app), options).run()

@@ -23,7 +23,7 @@ def agent_link() -> Response:
             agent_id = agent.agent_id
             stream.on_close = lambda s: agent_calls.disconnected(m, agent_id, s)
             m.wake.set()
-        return stream_response(stream.records(first), stream.stream_id)
+        return stream_response(stream, first)
     agent_calls.handle(m, kind, body, stream_id)
     if kind in ("UPDATE", "UPDATES"):
         m.wake.set()

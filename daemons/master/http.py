@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 from flask import Response, current_app, request
 
-from daemons.kit.body import JSON_TYPE, read_call, require_json_accept
+from daemons.kit import streams
+from daemons.kit.body import read_call, require_json_accept
 from daemons.kit.errors import BadRequest, Redirect, ServiceUnavailable
 from daemons.kit.streams import EventStream
 from daemons.master.master import Master
@@ -92,11 +92,10 @@ def new_stream(m: Master) -> EventStream:
     return EventStream(str(uuid.uuid4()), m.config.heartbeat_interval)
 
 
-def stream_response(records: Iterator[bytes], stream_id: str) -> Response:
-    response = Response(records, status=200, mimetype=JSON_TYPE, direct_passthrough=True)
-    response.headers["Mesos-Stream-Id"] = stream_id
-    response.headers["Cache-Control"] = "no-cache"
-    return response
+def stream_response(stream: EventStream, first: dict[str, Any] | None) -> Response:
+    return streams.response(
+        stream, first, {"Mesos-Stream-Id": stream.stream_id, "Cache-Control": "no-cache"}
+    )
 
 
 def accepted() -> Response:

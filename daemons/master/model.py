@@ -11,6 +11,7 @@ sent. Pure: imports only the wire layer; the event streams the records hold are
 from __future__ import annotations
 
 import dataclasses
+import operator
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -76,6 +77,22 @@ def flat(by_role: Mapping[str, Resources]) -> Resources:
 def held(tasks: Iterable[Task], executors: Iterable[Executor]) -> Resources:
     """What live tasks and their executors hold (a framework's or an agent's used resources)."""
     return total([t.resources for t in tasks if not t.terminal] + [e.resources for e in executors])
+
+
+# (the very Resources values summed, in order; their sum)
+HeldMemo = tuple[tuple[Resources, ...], Resources]
+
+
+def held_again(
+    memo: HeldMemo | None, tasks: Iterable[Task], executors: Iterable[Executor]
+) -> HeldMemo:
+    """`held`, reusing the last sum when it was of the very same (immutable) values in the same
+    order: `/master/state` asks every agent and framework each render, and at 10,000 agents the
+    sums were most of the time its build held the master's lock."""
+    parts = tuple([t.resources for t in tasks if not t.terminal] + [e.resources for e in executors])
+    if memo is not None and len(memo[0]) == len(parts) and all(map(operator.is_, memo[0], parts)):
+        return memo
+    return parts, total(parts)
 
 
 @dataclass(slots=True)
@@ -147,6 +164,7 @@ class Framework:
     completed_tasks: deque[Task] = field(default_factory=deque)
     offers: dict[str, Offer] = field(default_factory=dict)
     executors: dict[tuple[str, str], Executor] = field(default_factory=dict)
+    used_memo: HeldMemo | None = field(default=None, repr=False, compare=False)
 
     @property
     def roles(self) -> tuple[str, ...]:
@@ -165,7 +183,8 @@ class Framework:
         return self.info.has_capability("PARTITION_AWARE")
 
     def used(self) -> Resources:
-        return held(self.tasks.values(), self.executors.values())
+        self.used_memo = held_again(self.used_memo, self.tasks.values(), self.executors.values())
+        return self.used_memo[1]
 
     def offered(self) -> Resources:
         return total(o.resources for o in self.offers.values())
@@ -194,6 +213,7 @@ class Agent:
     # Kills asked for while the agent may not have heard them: sent again on re-registration
     # (Mesos' `killedTasks`), dropped when the task ends.
     killed_tasks: set[tuple[str, str]] = field(default_factory=set)
+    used_memo: HeldMemo | None = field(default=None, repr=False, compare=False)
 
     @property
     def hostname(self) -> str:
@@ -218,7 +238,8 @@ class Agent:
         return f"slave(1)@{self.ip}:{self.port}"
 
     def used(self) -> Resources:
-        return held(self.tasks.values(), self.executors.values())
+        self.used_memo = held_again(self.used_memo, self.tasks.values(), self.executors.values())
+        return self.used_memo[1]
 
     def allocation(self) -> dict[str, dict[str, Resources]]:
         """framework -> role -> resources held on this agent (live tasks and executors)."""

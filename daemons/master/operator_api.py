@@ -105,7 +105,7 @@ def operator() -> Response:
             }
             m.operator_streams.add(stream)
         stream.on_close = lambda s: _forget(m, s)
-        return stream_response(stream.records(first), stream.stream_id)
+        return stream_response(stream, first)
     handler = _SYNC.get(kind)
     if handler is None:
         raise refused(CALL, ProtocolError(f"unsupported call type '{kind}'", "type"))

@@ -25,7 +25,7 @@ def scheduler() -> Response:
             framework_id = framework.framework_id
             stream.on_close = lambda s: scheduler_calls.disconnected(m, framework_id, s)
             m.wake.set()
-        return stream_response(stream.records(first), stream.stream_id)
+        return stream_response(stream, first)
     result = scheduler_calls.handle(m, kind, body, stream_id)
     if kind in _WAKES_ALLOCATOR:
         m.wake.set()

@@ -81,3 +81,23 @@ def test_metrics_take_the_time_as_an_argument() -> None:
     assert values["master/elected"] == 1.0
     assert values["master/tasks_running"] == 1.0 and values["master/tasks_finished"] == 2.0
     assert (values["master/cpus_used"], values["master/cpus_total"]) == (1.0, 4.0)
+
+
+def test_used_resources_follow_every_change_of_the_tasks_behind_them() -> None:
+    """`used()` reuses its last sum only while the very same tasks are live (a memo for the
+    renders of `/master/state`); each change below must show at once."""
+    view = snapshot_with_one_task()
+    agent, framework = view.agents["S1"], view.frameworks["F1"]
+    task = agent.tasks[("F1", "t1")]
+    assert (agent.used(), framework.used()) == (cpus(1), cpus(1))
+    memo = agent.used_memo
+    assert agent.used() == cpus(1) and agent.used_memo is memo  # nothing changed: reused
+    two = Task("t2", "F1", "S1", "", "db", "*", cpus(2), task.info, state="TASK_RUNNING")
+    agent.tasks[("F1", "t2")], framework.tasks["t2"] = two, two
+    assert (agent.used(), framework.used()) == (cpus(3), cpus(3))
+    task.state = "TASK_FINISHED"  # terminal: no longer held
+    assert (agent.used(), framework.used()) == (cpus(2), cpus(2))
+    del agent.tasks[("F1", "t2")]
+    assert agent.used() == Resources.of({})
+    body = state_json.state(view)
+    assert body["slaves"][0]["used_resources"]["cpus"] == 0.0
