@@ -5,7 +5,8 @@
 #     util-linux (nsenter, unshare, setsid), procps, iproute2, make, python3-venv (the nodes'
 #     venvs), and for the test hosts (tools/testhosts.py) systemd-container (systemd-nspawn),
 #     openssh-server, openssh-client and nftables (the fault suite's partitions); openssl (the
-#     HTTPS health-check tests make a self-signed certificate). Services are
+#     HTTPS health-check tests make a self-signed certificate); bind9-dnsutils (`dig`: the DNS
+#     tests ask on the wire) and dnsperf (bench/dns_kit.py). Services are
 #     not started by the install (policy-rc.d): this machine's sshd and ZooKeeper stay off; the
 #     test hosts start their own.
 #  2. .venv made with the machine's python3 (3.11), requirements-dev.txt, pymesos
@@ -23,7 +24,7 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
 debian_packages=(zookeeper util-linux procps iproute2 make python3-venv systemd-container
-                 openssh-server openssh-client nftables openssl)
+                 openssh-server openssh-client nftables openssl bind9-dnsutils dnsperf)
 
 run() {  # run a step quietly; on failure print its output and stop
     local what=$1

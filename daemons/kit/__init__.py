@@ -10,6 +10,8 @@
 - `zk` and `store`: the ZooKeeper adapter (connection, Mesos-style election) and the fenced
   store every leader-bound daemon writes through (`Fenced`, `StoreUnavailable` in `errors`);
 - `streams`: an outgoing RecordIO event stream per subscriber.
+- `dns`: the DNS serving kit Mesos-DNS and the DNS proxy share (wire, precomputed zones, the
+  UDP/TCP server and dual-dispatch forwarding).
 
 It imports `daemons.protocols` and libraries, never a daemon, a core or `daemons.frameworks`
 (docs/architecture.md).

@@ -1,0 +1,261 @@
+"""A zone: plain records in, every answer precomputed as bytes. Pure: no I/O, no clock; the
+randomness that shuffles answers comes in as an argument.
+
+A `Zone` is built once per change of the records (off the hot path) and never changed: a new
+record set is a new `Zone`, swapped in whole by whoever serves it. For each (name, type) it
+holds the answer section as one chunk per resource record, and the authority and additional
+sections as ready bytes, so serving a query is a dict lookup, a shuffle and a join.
+
+Why any order of the chunks is a valid message: every answer RR is owned by the question's
+name, written as a compression pointer to offset 12 (0xC00C), where the echoed question always
+starts; every other name (SRV targets, SOA and NS names, additional and authority owners) is
+written out in full. No chunk points into another, so chunks can be shuffled or dropped
+(truncation) freely. The cost is a few bytes per RR against full compression.
+
+The answers (RFC 1034/2308, with Mesos-DNS's choices where it has one):
+- a name with records of the type: those records, AA set, RA as configured;
+- a name that exists (has records of other types, or has names below it) but none of the
+  type: NOERROR/NODATA with the SOA in the authority section;
+- a name in the zone that does not exist: NXDOMAIN with the SOA in the authority section;
+- ANY: every record of the name; SRV answers carry their targets' A and AAAA records in the
+  additional section; the apex answers SOA and NS, NS with the name servers' addresses;
+- a class other than IN (or ANY): REFUSED.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import struct
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from daemons.kit.dns import wire
+from daemons.kit.dns.wire import AA, NOERROR, NXDOMAIN, RA, REFUSED, Query
+
+_RR = struct.Struct("!HHIH")
+_SRV = struct.Struct("!HHH")
+_SOA = struct.Struct("!IIIII")
+_QUESTION_NAME = b"\xc0\x0c"
+_T = TypeVar("_T")
+
+
+class Sampler(Protocol):
+    """What shuffles answers: `random.Random` (its `sample` returns a new permuted list)."""
+
+    def sample(self, population: Sequence[_T], k: int) -> list[_T]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class A:
+    name: str
+    ip: str
+
+
+@dataclass(frozen=True, slots=True)
+class AAAA:
+    name: str
+    ip: str
+
+
+@dataclass(frozen=True, slots=True)
+class SRV:
+    """Priority 0 and weight 1 are Mesos-DNS's defaults (`srvRecordDefaultWeight`)."""
+
+    name: str
+    target: str
+    port: int
+    priority: int = 0
+    weight: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class SOA:
+    """Mesos-DNS's defaults, but for the names and the serial (the Unix time of the last load)."""
+
+    mname: str
+    rname: str
+    serial: int
+    refresh: int = 60
+    retry: int = 600
+    expire: int = 86400
+    minimum: int = 60
+
+
+Record = A | AAAA | SRV
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A precomputed reply body: `flags` carries AA, RA and the RCODE."""
+
+    flags: int
+    records: tuple[bytes, ...] = ()
+    authority: bytes = b""
+    nscount: int = 0
+    additional: bytes = b""
+    arcount: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Zone:
+    """Every answer of one zone. Build it with `build_zone`."""
+
+    apex: bytes
+    answers: Mapping[tuple[bytes, int], Answer]
+    names: frozenset[bytes]
+    nodata: Answer
+    nxdomain: Answer
+
+    def covers(self, qname: bytes) -> bool:
+        """Whether the zone is authoritative for wire-form `qname` (else: forward it)."""
+        return wire.in_zone(qname, self.apex)
+
+    def lookup(self, qname: bytes, qtype: int) -> Answer | None:
+        """The answer for a lowercased wire-form name; None when the name is outside the zone."""
+        answer = self.answers.get((qname, qtype))
+        if answer is not None:
+            return answer
+        if qname in self.names:
+            return self.nodata
+        if wire.in_zone(qname, self.apex):
+            return self.nxdomain
+        return None
+
+    def reply(self, query: Query, rng: Sampler) -> bytes | None:
+        """The reply to `query`, answers in a random order; None when the zone does not cover
+        the name (the caller forwards it)."""
+        answer = self.answers.get((query.qname, query.qtype))
+        if answer is None:
+            answer = self.lookup(query.qname, query.qtype)
+            if answer is None:
+                return None
+        if query.qclass != wire.IN and query.qclass != wire.ANY:
+            return wire.rcode_reply(query, REFUSED, self.nodata.flags & RA)
+        records = answer.records
+        if len(records) > 1:
+            records = tuple(rng.sample(records, len(records)))
+        return wire.compose(
+            query,
+            answer.flags,
+            records,
+            answer.authority,
+            answer.nscount,
+            answer.additional,
+            answer.arcount,
+        )
+
+
+def build_zone(
+    apex: str,
+    soa: SOA,
+    records: Iterable[Record],
+    ttl: int,
+    nameservers: Sequence[str] = (),
+    soa_ttl: int | None = None,
+    ns_ttl: int | None = None,
+    recursion_available: bool = True,
+) -> Zone:
+    """Precompute every answer of the zone `apex` (`mesos`, `spartan`).
+
+    `ttl` is every A, AAAA and SRV record's (Mesos-DNS: `ttl`, 60 s; dcos-net: 5 s); the SOA
+    and NS records take `soa_ttl` and `ns_ttl` when given (dcos-net: 5 s and 3,600 s).
+    ValueError for a name outside the zone, a bad name or a bad address."""
+    apex_wire = wire.name_to_wire(apex)
+    flags = AA | (RA if recursion_available else 0)
+    # Every record as (owner, type, rdata), deduplicated in order.
+    rrsets: dict[tuple[bytes, int], list[bytes]] = {}
+    targets: dict[bytes, list[bytes]] = {}  # owner -> its A and AAAA RRs written in full
+
+    def add(owner: bytes, rtype: int, rdata: bytes) -> None:
+        if not wire.in_zone(owner, apex_wire):
+            raise ValueError(f"{wire.wire_to_name(owner)} is not in the zone {apex}")
+        rrset = rrsets.setdefault((owner, rtype), [])
+        if rdata not in rrset:
+            rrset.append(rdata)
+
+    for record in records:
+        owner = wire.name_to_wire(record.name)
+        if isinstance(record, A):
+            add(owner, wire.A, ipaddress.IPv4Address(record.ip).packed)
+        elif isinstance(record, AAAA):
+            add(owner, wire.AAAA, ipaddress.IPv6Address(record.ip).packed)
+        else:
+            rdata = _SRV.pack(record.priority, record.weight, record.port)
+            add(owner, wire.SRV, rdata + wire.name_to_wire(record.target))
+    soa_rdata = (
+        wire.name_to_wire(soa.mname)
+        + wire.name_to_wire(soa.rname)
+        + _SOA.pack(soa.serial, soa.refresh, soa.retry, soa.expire, soa.minimum)
+    )
+    add(apex_wire, wire.SOA, soa_rdata)
+    for ns in nameservers:
+        add(apex_wire, wire.NS, wire.name_to_wire(ns))
+
+    def ttl_of(rtype: int) -> int:
+        if rtype == wire.SOA and soa_ttl is not None:
+            return soa_ttl
+        if rtype == wire.NS and ns_ttl is not None:
+            return ns_ttl
+        return ttl
+
+    for (owner, rtype), rdatas in rrsets.items():
+        if rtype in (wire.A, wire.AAAA):
+            targets.setdefault(owner, []).extend(_rr(owner, rtype, ttl, rdata) for rdata in rdatas)
+
+    def additional_for(rtype: int, rdatas: list[bytes]) -> list[bytes]:
+        # SRV: its targets' addresses; NS: the name servers' (glue). Each target once.
+        if rtype == wire.SRV:
+            names = [rdata[_SRV.size :] for rdata in rdatas]
+        elif rtype == wire.NS:
+            names = list(rdatas)
+        else:
+            return []
+        out: list[bytes] = []
+        for name in dict.fromkeys(names):
+            out.extend(targets.get(name, ()))
+        return out
+
+    answers: dict[tuple[bytes, int], Answer] = {}
+    by_name: dict[bytes, list[tuple[int, list[bytes]]]] = {}
+    for (owner, rtype), rdatas in rrsets.items():
+        by_name.setdefault(owner, []).append((rtype, rdatas))
+        chunks = tuple(_rr(_QUESTION_NAME, rtype, ttl_of(rtype), rdata) for rdata in rdatas)
+        extra = additional_for(rtype, rdatas)
+        answers[(owner, rtype)] = Answer(flags, chunks, b"", 0, b"".join(extra), len(extra))
+    for owner, rrs in by_name.items():
+        chunks = tuple(
+            _rr(_QUESTION_NAME, rtype, ttl_of(rtype), rdata)
+            for rtype, rdatas in rrs
+            for rdata in rdatas
+        )
+        extra = [chunk for rtype, rdatas in rrs for chunk in additional_for(rtype, rdatas)]
+        extra = list(dict.fromkeys(extra))
+        answers[(owner, wire.ANY)] = Answer(flags, chunks, b"", 0, b"".join(extra), len(extra))
+
+    soa_rr = _rr(apex_wire, wire.SOA, ttl_of(wire.SOA), soa_rdata)
+    return Zone(
+        apex=apex_wire,
+        answers=answers,
+        names=frozenset(_with_ancestors(by_name, apex_wire)),
+        nodata=Answer(flags | NOERROR, (), soa_rr, 1),
+        nxdomain=Answer(flags | NXDOMAIN, (), soa_rr, 1),
+    )
+
+
+def _rr(owner: bytes, rtype: int, ttl: int, rdata: bytes) -> bytes:
+    return owner + _RR.pack(rtype, wire.IN, ttl, len(rdata)) + rdata
+
+
+def _with_ancestors(owners: Iterable[bytes], apex: bytes) -> set[bytes]:
+    """The owners and every name between each and the apex: a name with names below it exists
+    (an empty non-terminal answers NODATA, not NXDOMAIN; RFC 8020)."""
+    names: set[bytes] = set()
+    for owner in owners:
+        name = owner
+        while name not in names:
+            names.add(name)
+            if name == apex:
+                break
+            name = name[name[0] + 1 :]
+    return names

@@ -1,0 +1,415 @@
+"""The DNS kit on the wire: a `DnsServer` in this process on 127.0.0.1, asked with `dig`
+(Debian bind9-dnsutils) and with raw sockets; upstream resolvers are tiny responders this
+module starts on 127.0.0.2 and 127.0.0.3. Nothing leaves loopback."""
+
+from __future__ import annotations
+
+import contextlib
+import random
+import re
+import shutil
+import socket
+import struct
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+import dnslib
+import pytest
+
+from daemons.kit.dns import wire, zone
+from daemons.kit.dns.counters import Counters
+from daemons.kit.dns.forward import Forward, Forwarder, Upstream
+from daemons.kit.dns.server import DnsServer
+from daemons.kit.dns.wire import Query
+
+pytestmark = pytest.mark.integration
+
+DIG = shutil.which("dig")
+if DIG is None:
+    pytest.skip("dig is not installed (scripts/bootstrap.sh installs bind9-dnsutils)",
+                allow_module_level=True)  # fmt: skip
+
+SOA = zone.SOA("ns1.mesos", "root.ns1.mesos", 1700000000)
+RECORDS: list[zone.Record] = [
+    zone.A("app.marathon.mesos", "10.0.0.1"),
+    zone.SRV("_app._tcp.marathon.mesos", "app-ab12c-s1.marathon.slave.mesos", 31000),
+    zone.A("app-ab12c-s1.marathon.slave.mesos", "192.0.2.1"),
+    *(zone.A("big.marathon.mesos", f"10.1.0.{n}") for n in range(1, 101)),
+]
+UPSTREAM_TIMEOUT, TIMEOUT = 1.0, 2.0
+
+
+# -- upstream resolvers this module runs ------------------------------------------------------
+
+
+class Responder:
+    """A resolver on (ip, port), UDP and TCP, answering every A query with `address`; `silent`
+    reads and never answers (an upstream that is up but lost)."""
+
+    def __init__(self, ip: str, port: int, address: str, silent: bool = False) -> None:
+        self.address = address
+        self.silent = silent
+        self.queries = 0
+        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.udp.bind((ip, port))
+        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.tcp.bind((ip, port))
+        self.tcp.listen(8)
+        self.upstream = Upstream(ip, port)
+        for target in (self._serve_udp, self._serve_tcp):
+            threading.Thread(target=target, daemon=True).start()
+
+    def answer(self, data: bytes) -> bytes:
+        self.queries += 1
+        request = dnslib.DNSRecord.parse(data)
+        reply = request.reply()
+        reply.add_answer(dnslib.RR(request.q.qname, rdata=dnslib.A(self.address), ttl=7))
+        return bytes(reply.pack())
+
+    def _serve_udp(self) -> None:
+        while True:
+            try:
+                data, client = self.udp.recvfrom(65535)
+            except OSError:
+                return
+            if not data:
+                return  # shut down
+            if self.silent:
+                self.queries += 1
+            else:
+                self.udp.sendto(self.answer(data), client)
+
+    def _serve_tcp(self) -> None:
+        while True:
+            try:
+                conn, _ = self.tcp.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(5)
+                try:
+                    size = struct.unpack("!H", conn.recv(2))[0]
+                    data = b""
+                    while len(data) < size:
+                        data += conn.recv(size - len(data))
+                    if self.silent:
+                        conn.recv(1)  # hold the connection until the client gives up
+                        continue
+                    reply = self.answer(data)
+                    conn.sendall(struct.pack("!H", len(reply)) + reply)
+                except (OSError, struct.error):
+                    continue
+
+    def close(self) -> None:
+        for sock in (self.udp, self.tcp):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked on it
+            sock.close()
+
+
+@dataclass
+class Dns:
+    port: int
+    server: DnsServer
+    counters: Counters
+    upstreams: list[Upstream]
+
+
+@pytest.fixture
+def dns() -> Iterator[Dns]:
+    table = zone.build_zone("mesos", SOA, RECORDS, ttl=60, nameservers=["ns1.mesos"])
+    rng = random.Random()
+    upstreams: list[Upstream] = []
+
+    def resolve(query: Query) -> bytes | Forward:
+        reply = table.reply(query, rng)
+        return reply if reply is not None else Forward(tuple(upstreams))
+
+    counters = Counters()
+    forwarder = Forwarder(counters, upstream_timeout=UPSTREAM_TIMEOUT, timeout=TIMEOUT)
+    forwarder.start()
+    server = DnsServer([("127.0.0.1", 0)], resolve, forwarder, tcp_idle_timeout=3.0)
+    server.start()
+    try:
+        yield Dns(server.bound()[0][1], server, counters, upstreams)
+    finally:
+        server.stop()
+        forwarder.stop()
+
+
+@pytest.fixture
+def responders(free_port: Callable[[], int]) -> Iterator[Callable[..., Responder]]:
+    started: list[Responder] = []
+
+    def start(ip: str, address: str, silent: bool = False) -> Responder:
+        responder = Responder(ip, free_port(), address, silent)
+        started.append(responder)
+        return responder
+
+    yield start
+    for responder in started:
+        responder.close()
+
+
+# -- dig ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Dig:
+    status: str
+    flags: set[str]
+    answer: list[list[str]]
+    authority: list[list[str]]
+    additional: list[list[str]]
+    seconds: float
+    transport: str
+
+
+def dig(port: int, *args: str, timeout: int = 2) -> Dig:
+    started = time.monotonic()
+    out = subprocess.run(
+        [DIG, "@127.0.0.1", "-p", str(port), f"+time={timeout}", "+tries=1", "+nocookie", *args],
+        capture_output=True, text=True, timeout=timeout + 10, check=False,
+    ).stdout  # fmt: skip
+    seconds = time.monotonic() - started
+    header = re.search(r"status: (\w+)", out)
+    flags = re.search(r";; flags: ([^;]*);", out)
+    transport = re.search(r";; SERVER: .*\((UDP|TCP)\)", out)
+    assert header and flags and transport, out
+
+    def section(name: str) -> list[list[str]]:
+        found = re.search(rf";; {name} SECTION:\n(.*?)(?:\n\n|\Z)", out, re.S)
+        return [line.split() for line in found.group(1).splitlines()] if found else []
+
+    sections = (section("ANSWER"), section("AUTHORITY"), section("ADDITIONAL"))
+    return Dig(header.group(1), set(flags.group(1).split()), *sections, seconds, transport.group(1))
+
+
+def still_answers(dns: Dns) -> None:
+    result = dig(dns.port, "app.marathon.mesos")
+    assert (result.status, result.answer) == ("NOERROR", [
+        ["app.marathon.mesos.", "60", "IN", "A", "10.0.0.1"]])  # fmt: skip
+
+
+# -- answers from the zone ----------------------------------------------------------------------
+
+
+def test_an_a_record(dns: Dns) -> None:
+    result = dig(dns.port, "App.Marathon.Mesos", "A")
+    assert result.status == "NOERROR"
+    assert result.flags == {"qr", "aa", "rd", "ra"}
+    assert result.answer == [["App.Marathon.Mesos.", "60", "IN", "A", "10.0.0.1"]]
+    assert result.transport == "UDP"
+
+
+def test_an_srv_record_with_its_target_in_additional(dns: Dns) -> None:
+    result = dig(dns.port, "_app._tcp.marathon.mesos", "SRV")
+    assert result.status == "NOERROR"
+    assert result.answer == [["_app._tcp.marathon.mesos.", "60", "IN", "SRV", "0", "1", "31000",
+                              "app-ab12c-s1.marathon.slave.mesos."]]  # fmt: skip
+    assert result.additional == [["app-ab12c-s1.marathon.slave.mesos.", "60", "IN", "A",
+                                  "192.0.2.1"]]  # fmt: skip
+
+
+SOA_LINE = ["mesos.", "60", "IN", "SOA", "ns1.mesos.", "root.ns1.mesos.", "1700000000", "60",
+            "600", "86400", "60"]  # fmt: skip
+
+
+def test_nxdomain_with_the_soa(dns: Dns) -> None:
+    result = dig(dns.port, "nope.marathon.mesos")
+    assert (result.status, result.answer, result.authority) == ("NXDOMAIN", [], [SOA_LINE])
+    assert "aa" in result.flags
+
+
+def test_nodata_with_the_soa(dns: Dns) -> None:
+    result = dig(dns.port, "app.marathon.mesos", "AAAA")
+    assert (result.status, result.answer, result.authority) == ("NOERROR", [], [SOA_LINE])
+
+
+def test_over_tcp(dns: Dns) -> None:
+    result = dig(dns.port, "+tcp", "_app._tcp.marathon.mesos", "SRV")
+    assert (result.transport, result.status, len(result.answer), len(result.additional)) == (
+        "TCP", "NOERROR", 1, 1,
+    )  # fmt: skip
+
+
+def test_a_large_answer_is_truncated_over_udp_and_whole_over_tcp(dns: Dns) -> None:
+    udp = dig(dns.port, "+noedns", "+ignore", "big.marathon.mesos")
+    assert "tc" in udp.flags
+    assert len(udp.answer) == 29  # (512 - 12 header - 24 question) // 16 per A record
+    tcp = dig(dns.port, "big.marathon.mesos")  # dig retries over TCP on TC
+    assert (tcp.transport, "tc" in tcp.flags, len(tcp.answer)) == ("TCP", False, 100)
+    assert sorted(line[4] for line in tcp.answer) == sorted(f"10.1.0.{n}" for n in range(1, 101))
+
+
+# -- forwarding ---------------------------------------------------------------------------------
+
+
+def test_a_name_outside_the_zone_is_forwarded_over_the_clients_protocol(
+    dns: Dns, responders: Callable[..., Responder]
+) -> None:
+    upstream = responders("127.0.0.2", "192.0.2.53")
+    dns.upstreams.append(upstream.upstream)
+    for args in ((), ("+tcp",)):
+        result = dig(dns.port, *args, "Example.Com")
+        assert (result.status, result.answer) == ("NOERROR", [
+            ["Example.Com.", "7", "IN", "A", "192.0.2.53"]])  # fmt: skip
+    assert upstream.queries == 2
+    assert dns.counters.get("forwarded") == 2
+
+
+def test_dual_dispatch_answers_at_once_when_one_upstream_is_lost(
+    dns: Dns, responders: Callable[..., Responder]
+) -> None:
+    lost = responders("127.0.0.3", "192.0.2.99", silent=True)
+    live = responders("127.0.0.2", "192.0.2.53")
+    dns.upstreams.extend([lost.upstream, live.upstream])
+    for _ in range(3):
+        result = dig(dns.port, "example.com")
+        assert (result.status, result.answer[0][4]) == ("NOERROR", "192.0.2.53")
+        assert result.seconds < 1.0
+    assert (lost.queries, live.queries) == (3, 3)  # both were asked every time
+    time.sleep(UPSTREAM_TIMEOUT + 0.3)
+    # Once a reply has won, the other upstream is no longer waited for: not counted as failed.
+    assert dns.server.forwarder is not None
+    assert dns.server.forwarder.failures() == {live.upstream: 0}
+    assert dns.counters.get("forward_failures") == 0
+
+
+def test_all_upstreams_lost_is_servfail_within_the_timeout(
+    dns: Dns, responders: Callable[..., Responder]
+) -> None:
+    dns.upstreams.extend(
+        [responders(f"127.0.0.{n}", "192.0.2.99", silent=True).upstream for n in (2, 3)]
+    )
+    for args in ((), ("+tcp",)):
+        result = dig(dns.port, *args, "example.com", timeout=5)
+        assert result.status == "SERVFAIL"
+        assert UPSTREAM_TIMEOUT - 0.1 <= result.seconds < TIMEOUT + 0.5
+    assert dns.counters.get("forward_failures") == 2
+
+
+def test_closed_upstream_ports_are_servfail_at_once(dns: Dns, free_port: Callable[[], int]) -> None:
+    # Nothing listens: ICMP port unreachable fails each upstream without waiting.
+    dns.upstreams.extend([Upstream("127.0.0.2", free_port()), Upstream("127.0.0.3", free_port())])
+    result = dig(dns.port, "example.com", timeout=5)
+    assert result.status == "SERVFAIL"
+    assert result.seconds < UPSTREAM_TIMEOUT
+
+
+def test_no_upstream_is_refused(dns: Dns) -> None:
+    for args in ((), ("+tcp",)):
+        result = dig(dns.port, *args, "example.com")
+        assert (result.status, result.answer, "aa" in result.flags) == ("REFUSED", [], False)
+
+
+# -- bad input ------------------------------------------------------------------------------
+
+
+def udp_exchange(port: int, data: bytes, timeout: float = 0.5) -> bytes | None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(timeout)
+        sock.sendto(data, ("127.0.0.1", port))
+        try:
+            return sock.recv(65535)
+        except TimeoutError:
+            return None
+
+
+def tcp_exchange(port: int, data: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(struct.pack("!H", len(data)) + data)
+        size = struct.unpack("!H", sock.recv(2, socket.MSG_WAITALL))[0]
+        return sock.recv(size, socket.MSG_WAITALL)
+
+
+def query(name: str = "app.marathon.mesos", qtype: str = "A", ident: int = 777) -> bytes:
+    record = dnslib.DNSRecord.question(name, qtype)
+    record.header.id = ident
+    return bytes(record.pack())
+
+
+def header_of(data: bytes | None) -> tuple[int, int, int]:
+    assert data is not None
+    ident, flags = struct.unpack_from("!HH", data)
+    return ident, flags >> 15, flags & 0xF
+
+
+def test_garbage_is_formerr_and_the_server_keeps_answering(dns: Dns) -> None:
+    rng = random.Random(13)
+    for _ in range(50):
+        junk = struct.pack("!HHH", 0xBEEF, 0, rng.randrange(2, 65536)) + rng.randbytes(40)
+        assert header_of(udp_exchange(dns.port, junk)) == (0xBEEF, 1, wire.FORMERR)
+    still_answers(dns)
+
+
+def test_truncated_packets_get_formerr_or_nothing_below_12_bytes(dns: Dns) -> None:
+    packet = query()
+    for size in range(len(packet)):
+        reply = udp_exchange(dns.port, packet[:size], timeout=0.2 if size < 12 else 2)
+        if size < 12:
+            assert reply is None, size
+        else:
+            assert header_of(reply) == (777, 1, wire.FORMERR), size
+    assert dns.counters.get("dropped") == 12
+    still_answers(dns)
+
+
+def test_65535_byte_messages_over_tcp(dns: Dns) -> None:
+    padded = query() + bytes(65535 - len(query()))  # a good query, then junk nobody reads
+    reply = dnslib.DNSRecord.parse(tcp_exchange(dns.port, padded))
+    assert (reply.header.id, reply.header.rcode, [str(rr.rdata) for rr in reply.rr]) == (
+        777, 0, ["10.0.0.1"],
+    )  # fmt: skip
+    long_name = wire.HEADER.pack(778, 0, 1, 0, 0, 0) + b"\x01x" * ((65535 - 12) // 2) + b"\x00"
+    assert len(long_name) == 65535
+    assert header_of(tcp_exchange(dns.port, long_name)) == (778, 1, wire.FORMERR)
+    still_answers(dns)
+
+
+def test_unknown_qtypes_are_nodata_in_the_zone(dns: Dns) -> None:
+    result = dig(dns.port, "app.marathon.mesos", "TYPE65280")
+    assert (result.status, result.answer, result.authority) == ("NOERROR", [], [SOA_LINE])
+
+
+def test_200_questions_in_one_packet_are_formerr(dns: Dns) -> None:
+    question = query()[12:]
+    packet = wire.HEADER.pack(779, 0x0100, 200, 0, 0, 0) + question * 200
+    assert header_of(udp_exchange(dns.port, packet)) == (779, 1, wire.FORMERR)
+    assert header_of(tcp_exchange(dns.port, packet)) == (779, 1, wire.FORMERR)
+    still_answers(dns)
+
+
+def test_several_messages_on_one_tcp_connection(dns: Dns) -> None:
+    with socket.create_connection(("127.0.0.1", dns.port), timeout=5) as sock:
+        for ident in range(1, 6):
+            data = query(ident=ident)
+            sock.sendall(struct.pack("!H", len(data)) + data)
+            size = struct.unpack("!H", sock.recv(2, socket.MSG_WAITALL))[0]
+            assert header_of(sock.recv(size, socket.MSG_WAITALL)) == (ident, 1, 0)
+
+
+def test_connections_over_the_limit_are_closed_and_idle_ones_time_out() -> None:
+    server = DnsServer([("127.0.0.1", 0)], lambda q: wire.rcode_reply(q, wire.NXDOMAIN),
+                       max_tcp_connections=2, tcp_idle_timeout=1.0)  # fmt: skip
+    server.start()
+    port = server.bound()[0][1]
+    try:
+        held = [socket.create_connection(("127.0.0.1", port), timeout=5) for _ in range(2)]
+        time.sleep(0.2)
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as third:
+            assert third.recv(2) == b""  # closed at once
+        assert server.counters.get("tcp_refused") == 1
+        started = time.monotonic()
+        assert held[0].recv(2) == b""  # the idle connection is closed at its timeout
+        assert 0.5 < time.monotonic() - started < 3.0
+        for sock in held:
+            sock.close()
+        time.sleep(0.2)
+        assert header_of(tcp_exchange(port, query())) == (777, 1, wire.NXDOMAIN)
+    finally:
+        server.stop()
