@@ -91,6 +91,7 @@ CORES: dict[str, tuple[str, ...]] = {
         "timestamps",
         "validation",
     ),
+    "daemons.mesos_dns": ("config", "labels", "records", "zone"),
     "exhibitor": ("ensemble", "properties", "rolling", "shared"),
 }
 
