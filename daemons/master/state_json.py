@@ -70,13 +70,16 @@ _ECHOED = ("labels", "discovery", "container", "health_check", "kill_policy")
 
 def status_json(status: TaskStatus) -> JSON:
     """One entry of a task's `statuses` (Mesos' state JSON of a TaskStatus): its state and
-    time, and what the update said of the container, the health and the labels, as sent."""
+    time, and what the update said of the container, the health and the labels (as Mesos
+    renders a Labels message: its list; Mesos-DNS reads its IP labels from it)."""
     body: JSON = {"state": status.state, "timestamp": status.timestamp}
     if status.container_status is not None:
         body["container_status"] = status.container_status.raw
     if status.healthy is not None:
         body["healthy"] = status.healthy
     labels = status.raw.get("labels")
+    if isinstance(labels, dict):
+        labels = labels.get("labels", [])
     if labels is not None:
         body["labels"] = labels
     return body

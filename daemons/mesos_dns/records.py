@@ -49,8 +49,8 @@ Where this differs from Mesos-DNS, and why:
 - Values are in generation order rather than Go's map order (the DNS server shuffles answers
   anyway; `/v1/services` picks the first address of a target instead of a random one).
 - A task that added no record has an empty record list in the enumeration, not `null`.
-- A status's labels are read as Mesos renders them (a list of key/value) and also as the Labels
-  message our master echoes (`{"labels": [...]}`).
+- A status's labels are read as Mesos renders them (a list of key/value) and also as a Labels
+  message (`{"labels": [...]}`), which our master showed before it rendered them as Mesos does.
 """
 
 from __future__ import annotations

@@ -106,14 +106,15 @@ def test_an_update_reaches_the_framework_and_operators_as_the_agent_sent_it() ->
     assert update["update"]["status"] == expected
     (updated,) = [e for e in streams["ops"].pending() if e["type"] == "TASK_UPDATED"]
     assert updated["task_updated"]["status"] == expected
-    # /master/state keeps what Mesos keeps of it: state, time, container, health and labels.
+    # /master/state keeps what Mesos keeps of it: state, time, container, health and labels
+    # (a Labels message shown as Mesos' state JSON shows one: its list).
     latest = state_json.state(master)["frameworks"][0]["tasks"][0]["statuses"][-1]
     assert latest == {
         "state": "TASK_RUNNING",
         "timestamp": master.clock(),  # the master's time: the update had none
         "container_status": extra["container_status"],
         "healthy": True,
-        "labels": extra["labels"],
+        "labels": extra["labels"]["labels"],
     }
     # Reconciliation passes on what else the latest update said, from the master.
     call(master, fid, stream, "RECONCILE", reconcile={"tasks": [{"task_id": {"value": "web"}}]})

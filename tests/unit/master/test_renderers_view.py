@@ -10,7 +10,7 @@ from daemons.master import metrics, state_json
 from daemons.master.config import MasterConfig
 from daemons.master.model import Agent, Framework, Offer, Task
 from daemons.protocols import JSON
-from daemons.protocols.models import AgentInfo, FrameworkInfo, TaskInfo
+from daemons.protocols.models import AgentInfo, FrameworkInfo, TaskInfo, TaskStatus
 from daemons.protocols.resources import Resources
 
 
@@ -101,3 +101,10 @@ def test_used_resources_follow_every_change_of_the_tasks_behind_them() -> None:
     assert agent.used() == Resources.of({})
     body = state_json.state(view)
     assert body["slaves"][0]["used_resources"]["cpus"] == 0.0
+
+
+def test_a_status_shows_its_labels_as_mesos_renders_them_a_list() -> None:
+    label = {"key": "MesosContainerizer.NetworkSettings.IPAddress", "value": "9.0.2.7"}
+    raw = {"task_id": {"value": "t1"}, "state": "TASK_RUNNING", "labels": {"labels": [label]}}
+    status = TaskStatus.parse(raw, "status")
+    assert state_json.status_json(status)["labels"] == [label]
