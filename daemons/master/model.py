@@ -74,11 +74,6 @@ def flat(by_role: Mapping[str, Resources]) -> Resources:
     return total(by_role.values())
 
 
-def held(tasks: Iterable[Task], executors: Iterable[Executor]) -> Resources:
-    """What live tasks and their executors hold (a framework's or an agent's used resources)."""
-    return total([t.resources for t in tasks if not t.terminal] + [e.resources for e in executors])
-
-
 # (the very Resources values summed, in order; their sum)
 HeldMemo = tuple[tuple[Resources, ...], Resources]
 
@@ -86,9 +81,10 @@ HeldMemo = tuple[tuple[Resources, ...], Resources]
 def held_again(
     memo: HeldMemo | None, tasks: Iterable[Task], executors: Iterable[Executor]
 ) -> HeldMemo:
-    """`held`, reusing the last sum when it was of the very same (immutable) values in the same
-    order: `/master/state` asks every agent and framework each render, and at 10,000 agents the
-    sums were most of the time its build held the master's lock."""
+    """What live tasks and their executors hold (a framework's or an agent's used resources),
+    reusing the last sum when it was of the very same (immutable) values in the same order:
+    `/master/state` asks every agent and framework each render, and at 10,000 agents the sums
+    were most of the time its build held the master's lock."""
     parts = tuple([t.resources for t in tasks if not t.terminal] + [e.resources for e in executors])
     if memo is not None and len(memo[0]) == len(parts) and all(map(operator.is_, memo[0], parts)):
         return memo
