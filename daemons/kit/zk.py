@@ -77,6 +77,52 @@ def leading_master(client: Any, path: str) -> dict[str, Any] | None:
     return None
 
 
+def registered_masters(client: Any, path: str) -> list[dict[str, Any]]:
+    """The MasterInfo JSON of every master registered under `path`, the leader first (the
+    order of their sequence numbers); empty while there is none."""
+    masters: list[dict[str, Any]] = []
+    try:
+        for child in _contenders(client, path):
+            try:
+                data, _ = client.get(f"{path}/{child}")
+            except NoNodeError:
+                continue  # it just went away
+            masters.append(json.loads(data))
+    except KazooException as err:
+        raise StoreUnavailable(f"ZooKeeper: {err.__class__.__name__}") from None
+    return masters
+
+
+def watch_masters(
+    client: Any, path: str, on_change: Callable[[list[dict[str, Any]]], None]
+) -> None:
+    """Call `on_change(registered_masters(...))` now and whenever the masters under `path`
+    change (from kazoo's thread). The path may not exist yet: its creation is watched too, and
+    the watch outlives a lost session (kazoo sets it again on the new one)."""
+    children_watched = threading.Event()
+
+    def changed(_: Any = None) -> None:
+        try:
+            on_change(registered_masters(client, path))
+        except StoreUnavailable as err:
+            log.warning("reading the masters failed path=%s error=%s", path, err.message)
+
+    def children(_: list[str]) -> bool:
+        changed()
+        return True
+
+    def node(data: bytes | None, stat: Any) -> bool:
+        if stat is None:
+            changed()  # gone (or not there yet): no masters
+            children_watched.clear()
+        elif not children_watched.is_set():
+            children_watched.set()
+            client.ChildrenWatch(path, children)
+        return True
+
+    client.DataWatch(path, node)
+
+
 class MasterContender:
     """Contends for leadership; calls `on_change(is_leader, leader_info)` on every change.
 

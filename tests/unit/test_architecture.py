@@ -91,7 +91,7 @@ CORES: dict[str, tuple[str, ...]] = {
         "timestamps",
         "validation",
     ),
-    "daemons.mesos_dns": ("config", "labels", "records", "zone"),
+    "daemons.mesos_dns": ("config", "dns_zone", "labels", "records", "state", "zone"),
     "exhibitor": ("ensemble", "properties", "rolling", "shared"),
 }
 
@@ -116,6 +116,9 @@ DAEMON_MODULES = frozenset(
         "daemons.metronome.app",
         "daemons.metronome.main",
         "daemons.metronome.http",
+        "daemons.mesos_dns.api",
+        "daemons.mesos_dns.app",
+        "daemons.mesos_dns.main",
         "exhibitor.api",
         "exhibitor.config_api",
         "exhibitor.ui",
@@ -184,8 +187,11 @@ IMPURE_STDLIB = frozenset(
         "_socket",
     }
 )
-# The kit's modules a core may import: its error tree is plain exceptions.
-PURE_KIT = frozenset({"daemons.kit.errors"})
+# The kit's modules a core may import: its error tree is plain exceptions, and the DNS kit's
+# wire and zones are pure (the standard library only; daemons/kit/dns/__init__.py).
+PURE_KIT = frozenset(
+    {"daemons.kit.errors", "daemons.kit.dns", "daemons.kit.dns.wire", "daemons.kit.dns.zone"}
+)
 
 
 def with_packages(modules: Iterable[str]) -> set[str]:

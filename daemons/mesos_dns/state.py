@@ -1,0 +1,261 @@
+"""The leading master's state as Mesos-DNS follows it: `/master/state` as last read, with the
+operator API's events since then applied. Pure: events and states come in as parsed JSON.
+
+`MasterState.apply(event)` keeps a `/master/state`-shaped view up to date from the v1 events of
+the operator `SUBSCRIBE` stream, turning each v1 object into the fields of the state JSON that
+record generation reads (`daemons.mesos_dns.records`):
+
+- `TASK_ADDED` (a v1 Task) adds or replaces the task under its framework;
+- `TASK_UPDATED` sets the task's state and appends the status (a repeated state replaces the
+  last status, as the master records it); a terminal task is dropped (it has no records, and
+  the view stays as large as the running tasks);
+- `AGENT_ADDED` adds or replaces an agent (its id, pid, hostname and port); `AGENT_REMOVED`
+  drops it (its tasks stay, and lose their records until the agent is back, as in a state read);
+- `FRAMEWORK_ADDED`/`FRAMEWORK_UPDATED` add or update a framework (name and hostname: a v1
+  framework carries no pid, so a pid read from the state is kept); `FRAMEWORK_REMOVED` drops it
+  with its tasks;
+- anything else (`SUBSCRIBED`, `HEARTBEAT`, events of later Mesos versions) changes nothing.
+
+Replaying an event the state already reflects leaves it as it was, and a run of events applied
+in the order they were sent ends where the master ended: so the events received since just
+before a state was read can all be applied to it (the follower does, to lose none that came
+while the read was in flight). An event the view cannot place (an update of a task or a task of
+a framework it does not know) answers `RESYNC`: read the state again.
+
+Nothing held is changed in place: an update makes new dicts, so `snapshot()` is a shallow copy
+that record generation can read while the next events are applied.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+JSON = dict[str, Any]
+
+RUNNING = "TASK_RUNNING"
+# Mesos' terminal task states (daemons/protocols/states.py; not imported: cores of this
+# daemon stay free of the wire models).
+TERMINAL = frozenset(
+    {
+        "TASK_FINISHED",
+        "TASK_FAILED",
+        "TASK_KILLED",
+        "TASK_LOST",
+        "TASK_ERROR",
+        "TASK_DROPPED",
+        "TASK_GONE",
+        "TASK_GONE_BY_OPERATOR",
+    }
+)
+
+
+class Change(enum.Enum):
+    """What an event did: nothing the records show, maybe records, or lost track (re-read)."""
+
+    NONE = 0
+    RECORDS = 1
+    RESYNC = 2
+
+
+def _value(message: Any) -> str:
+    """A v1 id message (`{"value": "x"}`) -> "x"; "" when absent."""
+    if isinstance(message, Mapping):
+        value = message.get("value")
+        return value if isinstance(value, str) else ""
+    return ""
+
+
+def _labels(labels: Any) -> list[Any]:
+    """Labels as the state JSON shows them (a list), from a Labels message or a list."""
+    if isinstance(labels, Mapping):
+        labels = labels.get("labels")
+    return list(labels) if isinstance(labels, list) else []
+
+
+def status_json(status: Mapping[str, Any]) -> JSON:
+    """A v1 TaskStatus -> one entry of a state task's `statuses`."""
+    out: JSON = {"state": status.get("state"), "timestamp": status.get("timestamp") or 0}
+    if status.get("container_status") is not None:
+        out["container_status"] = status["container_status"]
+    if "labels" in status:
+        out["labels"] = _labels(status["labels"])
+    return out
+
+
+def _ports(resources: Any) -> str:
+    """The `ports` ranges of a v1 Resource list as the state JSON writes them, `[a-b, c-d]`."""
+    ranges: list[str] = []
+    for resource in resources if isinstance(resources, list) else ():
+        if isinstance(resource, Mapping) and resource.get("name") == "ports":
+            for item in ((resource.get("ranges") or {}).get("range")) or ():
+                ranges.append(f"{item.get('begin')}-{item.get('end')}")
+    return "[" + ", ".join(ranges) + "]" if ranges else ""
+
+
+def task_json(task: Mapping[str, Any]) -> JSON:
+    """A v1 Task -> the fields of a state task that records are made of."""
+    out: JSON = {
+        "id": _value(task.get("task_id")),
+        "name": task.get("name") or "",
+        "framework_id": _value(task.get("framework_id")),
+        "slave_id": _value(task.get("agent_id")),
+        "state": task.get("state") or "",
+        "statuses": [status_json(s) for s in task.get("statuses") or () if isinstance(s, Mapping)],
+    }
+    ports = _ports(task.get("resources"))
+    if ports:
+        out["resources"] = {"ports": ports}
+    if task.get("discovery") is not None:
+        out["discovery"] = task["discovery"]
+    return out
+
+
+def agent_json(agent: Mapping[str, Any]) -> JSON:
+    """A v1 agent (of GET_AGENTS, AGENT_ADDED) -> a state agent's id, pid, hostname and port."""
+    info = agent.get("agent_info") or {}
+    return {
+        "id": _value(info.get("id")),
+        "pid": agent.get("pid") or "",
+        "hostname": info.get("hostname") or "",
+        "port": info.get("port") or 5051,
+    }
+
+
+class MasterState:
+    """A `/master/state` view kept up to date by operator events (see the module docstring)."""
+
+    def __init__(self, state: Mapping[str, Any]) -> None:
+        # Everything of the state but its agents and frameworks, as read (the leader's pid).
+        self._top: JSON = {k: v for k, v in state.items() if k not in ("slaves", "frameworks")}
+        self._agents: dict[str, Mapping[str, Any]] = {}
+        for agent in state.get("slaves") or ():
+            self._agents[str(agent.get("id"))] = agent
+        # framework id -> the framework's own fields; its running tasks by task id, apart.
+        self._frameworks: dict[str, Mapping[str, Any]] = {}
+        self._tasks: dict[str, dict[str, Mapping[str, Any]]] = {}
+        for framework in state.get("frameworks") or ():
+            fid = str(framework.get("id"))
+            self._frameworks[fid] = {k: v for k, v in framework.items() if k != "tasks"}
+            self._tasks[fid] = {
+                str(t.get("id")): t
+                for t in framework.get("tasks") or ()
+                if t.get("state") not in TERMINAL
+            }
+
+    def snapshot(self) -> JSON:
+        """The state as `records.generate` reads it; later events do not change it."""
+        return {
+            **self._top,
+            "slaves": list(self._agents.values()),
+            "frameworks": [
+                {**framework, "tasks": list(self._tasks.get(fid, {}).values())}
+                for fid, framework in self._frameworks.items()
+            ],
+        }
+
+    def task_count(self) -> int:
+        return sum(len(tasks) for tasks in self._tasks.values())
+
+    def apply(self, event: Mapping[str, Any]) -> Change:
+        """Apply one operator event; what it changed."""
+        kind = event.get("type")
+        body = event.get(str(kind).lower()) if isinstance(kind, str) else None
+        if not isinstance(body, Mapping):
+            return Change.NONE
+        handler = _HANDLERS.get(str(kind))
+        return handler(self, body) if handler is not None else Change.NONE
+
+    def apply_all(self, events: Iterable[Mapping[str, Any]]) -> Change:
+        """Apply events in order; the largest change any made."""
+        change = Change.NONE
+        for event in events:
+            change = max(change, self.apply(event), key=lambda c: c.value)
+        return change
+
+    # -- one handler per event type ----------------------------------------------------------
+
+    def _task_added(self, body: Mapping[str, Any]) -> Change:
+        task = body.get("task")
+        if not isinstance(task, Mapping):
+            return Change.NONE
+        state = task_json(task)
+        tasks = self._tasks.get(state["framework_id"])
+        if tasks is None:
+            return Change.RESYNC
+        if state["state"] in TERMINAL:
+            return Change.RECORDS if tasks.pop(state["id"], None) is not None else Change.NONE
+        old = tasks.get(state["id"])
+        tasks[state["id"]] = state
+        running = state["state"] == RUNNING or (old is not None and old.get("state") == RUNNING)
+        return Change.RECORDS if running else Change.NONE
+
+    def _task_updated(self, body: Mapping[str, Any]) -> Change:
+        status = body.get("status")
+        if not isinstance(status, Mapping):
+            return Change.NONE
+        fid = _value(body.get("framework_id"))
+        task_id = _value(status.get("task_id"))
+        state = body.get("state") or status.get("state")
+        tasks = self._tasks.get(fid)
+        task = tasks.get(task_id) if tasks is not None else None
+        if tasks is None or task is None:
+            # A terminal update of a task already dropped (or never seen running) is expected.
+            return Change.NONE if state in TERMINAL else Change.RESYNC
+        was = task.get("state")
+        if state in TERMINAL:
+            del tasks[task_id]
+            return Change.RECORDS if was == RUNNING else Change.NONE
+        entry = status_json(status)
+        statuses = list(task.get("statuses") or ())
+        if statuses and statuses[-1].get("state") == entry["state"]:
+            statuses[-1] = entry  # as the master records a repeated state
+        else:
+            statuses.append(entry)
+        tasks[task_id] = {**task, "state": state, "statuses": statuses}
+        return Change.RECORDS if RUNNING in (was, state) else Change.NONE
+
+    def _agent_added(self, body: Mapping[str, Any]) -> Change:
+        agent = body.get("agent")
+        if not isinstance(agent, Mapping):
+            return Change.NONE
+        state = agent_json(agent)
+        self._agents[state["id"]] = {**self._agents.get(state["id"], {}), **state}
+        return Change.RECORDS
+
+    def _agent_removed(self, body: Mapping[str, Any]) -> Change:
+        removed = self._agents.pop(_value(body.get("agent_id")), None)
+        return Change.RECORDS if removed is not None else Change.NONE
+
+    def _framework_added(self, body: Mapping[str, Any]) -> Change:
+        framework = body.get("framework")
+        info = framework.get("framework_info") if isinstance(framework, Mapping) else None
+        if not isinstance(info, Mapping):
+            return Change.NONE
+        fid = _value(info.get("id"))
+        self._frameworks[fid] = {
+            **self._frameworks.get(fid, {"id": fid, "pid": None}),
+            "name": info.get("name") or "",
+            "hostname": info.get("hostname") or "",
+        }
+        self._tasks.setdefault(fid, {})
+        return Change.RECORDS
+
+    def _framework_removed(self, body: Mapping[str, Any]) -> Change:
+        info = body.get("framework_info")
+        fid = _value(info.get("id")) if isinstance(info, Mapping) else ""
+        removed = self._frameworks.pop(fid, None)
+        self._tasks.pop(fid, None)
+        return Change.RECORDS if removed is not None else Change.NONE
+
+
+_HANDLERS = {
+    "TASK_ADDED": MasterState._task_added,
+    "TASK_UPDATED": MasterState._task_updated,
+    "AGENT_ADDED": MasterState._agent_added,
+    "AGENT_REMOVED": MasterState._agent_removed,
+    "FRAMEWORK_ADDED": MasterState._framework_added,
+    "FRAMEWORK_UPDATED": MasterState._framework_added,
+    "FRAMEWORK_REMOVED": MasterState._framework_removed,
+}

@@ -1,0 +1,320 @@
+"""Following the master's state with operator events (`daemons.mesos_dns.state`).
+
+The events are the ones our master sends: a master runs in-process on a manual clock
+(tests/unit/master/factories.py) with an operator stream attached, and a cluster's life goes
+through it (tasks launched, running on a container network, healthy again, killed; an agent
+added and one gone; a framework added and one torn down). At each step the records generated
+from the followed state (`/master/state` of the start, then every event) must equal the
+records generated from `/master/state` as the master renders it at that step, and so must the
+records of a state read midway with every event since the start replayed onto it.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+
+from daemons.kit.streams import EventStream
+from daemons.master import state_json
+from daemons.master.agent_removal import mark_gone
+from daemons.mesos_dns.config import MesosDnsConfig
+from daemons.mesos_dns.records import RecordSet, generate
+from daemons.mesos_dns.state import Change, MasterState, agent_json, task_json
+from tests.unit.master.factories import (
+    add_agent,
+    agent_update,
+    allocate,
+    call,
+    events,
+    launch,
+    make_master,
+    ports,
+    scalar,
+    subscribe,
+)
+
+JSON = dict[str, Any]
+CONFIG = MesosDnsConfig(masters=("10.0.4.11:5050",))
+MASTERS = ["10.0.4.11:5050"]
+
+
+def rendered(master: Any) -> JSON:
+    with master.lock:
+        state: JSON = json.loads(json.dumps(state_json.state(master)))
+    return state
+
+
+def records(state: JSON) -> tuple[Any, ...]:
+    """The records of a state, order aside (the followed view may list things in another
+    order than the master)."""
+    rs: RecordSet = generate(state, CONFIG, MASTERS, serial=1)
+    return (
+        {name: set(values) for name, values in rs.a.items()},
+        {name: set(values) for name, values in rs.aaaa.items()},
+        {name: set(values) for name, values in rs.srv.items()},
+        {(f.name, t.id, frozenset(t.records)) for f in rs.frameworks for t in f.tasks},
+    )
+
+
+def task(name: str, agent_id: str, port: int, discovery: JSON | None = None) -> JSON:
+    info: JSON = {
+        "name": name,
+        "task_id": {"value": f"{name}.{uuid.uuid4().hex[:8]}"},
+        "agent_id": {"value": agent_id},
+        "resources": [scalar("cpus", 0.1), scalar("mem", 32), ports(port, port)],
+        "command": {"value": "sleep 100"},
+    }
+    if discovery is not None:
+        info["discovery"] = discovery
+    return info
+
+
+class Life:
+    """A master, an operator stream on it from `start`, and what it sent since."""
+
+    def __init__(self) -> None:
+        self.master, self.clock = make_master(ip="10.0.4.11", hostname="master-1")
+        self.agents: dict[str, EventStream] = {}
+        self.offers: dict[tuple[str, str], JSON] = {}
+        self.frameworks: dict[str, EventStream] = {}
+        for n in (1, 2):
+            self.add_agent(n)
+        self.fid, self.fstream = subscribe(self.master, "marathon", hostname="10.0.4.11")
+        self.start = rendered(self.master)
+        self.stream = EventStream("operator", 15.0)
+        self.master.operator_streams.add(self.stream)
+        self.sent: list[JSON] = []
+
+    def add_agent(self, n: int) -> str:
+        agent_id, stream = add_agent(
+            self.master, hostname=f"agent-{n}", agent_info={"address": {"ip": f"10.0.6.{20 + n}"}}
+        )
+        self.agents[agent_id] = stream
+        return agent_id
+
+    def offer(self, fid: str, fstream: EventStream, agent_id: str) -> JSON:
+        """An offer of `agent_id` to `fid`: one it holds, else one of the next rounds."""
+        self.frameworks[fid] = fstream
+        for _ in range(5):
+            for holder, stream in self.frameworks.items():
+                for event in events(stream, "OFFERS"):
+                    for offer in event["offers"]["offers"]:
+                        self.offers[(holder, offer["agent_id"]["value"])] = offer
+            if (fid, agent_id) in self.offers:
+                return self.offers.pop((fid, agent_id))
+            for (holder, agent), offer in list(self.offers.items()):
+                if agent == agent_id:  # another framework holds it: give it back
+                    del self.offers[(holder, agent)]
+                    decline = {"offer_ids": [offer["id"]], "filters": {"refuse_seconds": 30}}
+                    call(self.master, holder, self.frameworks[holder], "DECLINE", decline=decline)
+            self.clock.advance(1)
+            allocate(self.master)
+        raise AssertionError(f"no offer of {agent_id}: {list(self.offers)}")
+
+    def run(self, fid: str, fstream: EventStream, info: JSON, **status: Any) -> str:
+        agent_id = info["agent_id"]["value"]
+        launch(self.master, fid, fstream, self.offer(fid, fstream, agent_id), info)
+        task_id: str = info["task_id"]["value"]
+        self.update(fid, agent_id, task_id, "TASK_RUNNING", **status)
+        return task_id
+
+    def update(self, fid: str, agent_id: str, task_id: str, state: str, **extra: Any) -> None:
+        self.clock.advance(1)
+        agent_update(
+            self.master, agent_id, self.agents[agent_id], fid, task_id, state,
+            timestamp=self.clock.now, **extra,
+        )  # fmt: skip
+
+    def received(self) -> list[JSON]:
+        self.sent += [e for e in self.stream.pending() if isinstance(e, dict)]
+        return self.sent
+
+    def check(self, midway: JSON | None = None, midway_from: int = 0) -> None:
+        """The followed state's records are the master's; so are those of `midway` (a state
+        read after `midway_from` events) with the events since `midway_from` replayed."""
+        expected = records(rendered(self.master))
+        followed = MasterState(self.start)
+        followed.apply_all(self.received())
+        assert records(followed.snapshot()) == expected
+        if midway is not None:
+            replayed = MasterState(midway)
+            replayed.apply_all(self.sent[midway_from:])
+            assert records(replayed.snapshot()) == expected
+
+
+def test_the_followed_state_gives_the_records_of_the_masters_state() -> None:
+    life = Life()
+    a1, a2 = list(life.agents)
+    web = life.run(life.fid, life.fstream, task("web", a1, 31000))
+    life.check()
+    network = {"network_infos": [{"ip_addresses": [{"ip_address": "9.0.1.5"}]}]}
+    discovery = {
+        "visibility": "FRAMEWORK",
+        "name": "myapp.mygroup",
+        "ports": {"ports": [{"number": 31010, "name": "http", "protocol": "tcp"}]},
+    }
+    myapp = life.run(
+        life.fid, life.fstream, task("mygroup_myapp", a2, 31010, discovery),
+        container_status=network,
+    )  # fmt: skip
+    life.check()
+    # A health report: TASK_RUNNING again, the same records.
+    life.update(life.fid, a2, myapp, "TASK_RUNNING", healthy=True, container_status=network)
+    midway, midway_from = rendered(life.master), len(life.received())
+    life.check()
+    # Killed: its records go.
+    life.update(life.fid, a1, web, "TASK_KILLED")
+    life.check(midway, 0)
+    # A new agent and a task on it; a second framework.
+    a3 = life.add_agent(3)
+    pipeline, pstream = subscribe(life.master, "Data_Pipeline.v2")
+    life.run(pipeline, pstream, task("ingest", a3, 31020))
+    life.check(midway, midway_from)
+    # An agent gone: its task is lost, the agent and its records go.
+    with life.master.lock:
+        info = life.master.agents[a2].info.raw
+        mark_gone(life.master, a2, info, "TASK_GONE_BY_OPERATOR", "REASON_X", "gone")
+    life.check(midway, midway_from)
+    # A framework torn down: its tasks are killed, it goes.
+    call(life.master, pipeline, pstream, "TEARDOWN")
+    life.check(midway, midway_from)
+    assert {e["type"] for e in life.sent} >= {
+        "TASK_ADDED", "TASK_UPDATED", "AGENT_ADDED", "FRAMEWORK_ADDED", "FRAMEWORK_REMOVED",
+    }  # fmt: skip
+
+
+def test_replaying_every_event_again_changes_nothing() -> None:
+    life = Life()
+    a1, _ = list(life.agents)
+    web = life.run(life.fid, life.fstream, task("web", a1, 31000))
+    life.update(life.fid, a1, web, "TASK_FINISHED")
+    life.run(life.fid, life.fstream, task("api", a1, 31001))
+    followed = MasterState(life.start)
+    followed.apply_all(life.received())
+    once = records(followed.snapshot())
+    followed.apply_all(life.sent)
+    assert records(followed.snapshot()) == once == records(rendered(life.master))
+
+
+def test_what_each_event_changes() -> None:
+    life = Life()
+    a1, _ = list(life.agents)
+    followed = MasterState(life.start)
+    info = task("web", a1, 31000)
+    launch(life.master, life.fid, life.fstream, life.offer(life.fid, life.fstream, a1), info)
+    (added,) = life.received()
+    assert added["type"] == "TASK_ADDED"
+    assert followed.apply(added) is Change.NONE  # staging: no records yet
+    task_id = info["task_id"]["value"]
+    life.update(life.fid, a1, task_id, "TASK_RUNNING")
+    (running,) = life.received()[1:]
+    assert followed.apply(running) is Change.RECORDS
+    assert followed.apply({"type": "HEARTBEAT"}) is Change.NONE
+    assert followed.apply({"type": "TASK_UPDATED", "task_updated": "junk"}) is Change.NONE
+    assert followed.apply({"type": "SOMETHING_NEW", "something_new": {}}) is Change.NONE
+    # An update of a task the view never saw: it lost track, read the state again.
+    unknown = json.loads(json.dumps(running))
+    unknown["task_updated"]["status"]["task_id"]["value"] = "never-seen"
+    assert followed.apply(unknown) is Change.RESYNC
+    # ... unless it ends: a terminal update of an unknown task is expected (already dropped).
+    unknown["task_updated"]["state"] = "TASK_KILLED"
+    assert followed.apply(unknown) is Change.NONE
+    stranger = json.loads(json.dumps(added))
+    stranger["task_added"]["task"]["framework_id"]["value"] = "no-such-framework"
+    assert followed.apply(stranger) is Change.RESYNC
+    assert followed.task_count() == 1
+
+
+def test_a_snapshot_does_not_change_with_later_events() -> None:
+    life = Life()
+    a1, _ = list(life.agents)
+    web = life.run(life.fid, life.fstream, task("web", a1, 31000))
+    followed = MasterState(life.start)
+    followed.apply_all(life.received())
+    before = followed.snapshot()
+    frozen = json.dumps(before, sort_keys=True)
+    life.update(life.fid, a1, web, "TASK_KILLED")
+    followed.apply_all(life.received()[len(life.sent) - 1 :])
+    assert json.dumps(before, sort_keys=True) == frozen
+    assert followed.task_count() == 0
+
+
+@pytest.mark.parametrize(
+    ("v1", "expected"),
+    [
+        (
+            {
+                "name": "web",
+                "task_id": {"value": "web.1"},
+                "framework_id": {"value": "F1"},
+                "agent_id": {"value": "S1"},
+                "state": "TASK_RUNNING",
+                "resources": [
+                    scalar("cpus", 1),
+                    {
+                        "name": "ports",
+                        "type": "RANGES",
+                        "ranges": {
+                            "range": [
+                                {"begin": 31000, "end": 31001},
+                                {"begin": 31005, "end": 31005},
+                            ]
+                        },
+                    },
+                ],
+                "statuses": [
+                    {
+                        "task_id": {"value": "web.1"},
+                        "state": "TASK_RUNNING",
+                        "timestamp": 5.0,
+                        "labels": {"labels": [{"key": "k", "value": "v"}]},
+                    },
+                ],
+                "discovery": {"name": "web"},
+            },
+            {
+                "id": "web.1",
+                "name": "web",
+                "framework_id": "F1",
+                "slave_id": "S1",
+                "state": "TASK_RUNNING",
+                "statuses": [
+                    {
+                        "state": "TASK_RUNNING",
+                        "timestamp": 5.0,
+                        "labels": [{"key": "k", "value": "v"}],
+                    },
+                ],
+                "resources": {"ports": "[31000-31001, 31005-31005]"},
+                "discovery": {"name": "web"},
+            },
+        ),
+        (
+            {"task_id": {"value": "t"}},
+            {
+                "id": "t",
+                "name": "",
+                "framework_id": "",
+                "slave_id": "",
+                "state": "",
+                "statuses": [],
+            },
+        ),
+    ],
+)
+def test_a_v1_task_as_the_state_shows_it(v1: JSON, expected: JSON) -> None:
+    assert task_json(v1) == expected
+
+
+def test_a_v1_agent_as_the_state_shows_it() -> None:
+    v1 = {"agent_info": {"id": {"value": "S1"}, "hostname": "a1", "port": 5052},
+          "pid": "slave(1)@10.0.6.21:5052"}  # fmt: skip
+    assert agent_json(v1) == {
+        "id": "S1",
+        "pid": "slave(1)@10.0.6.21:5052",
+        "hostname": "a1",
+        "port": 5052,
+    }
