@@ -204,6 +204,8 @@ class Follower:
             if addresses:  # keep the last known masters while there is no leader
                 self._masters = addresses
                 self._dirty = True
+            if moved:
+                self._read_wanted = True
             subscribed = self._subscribed_to
             self._wake.notify_all()
         log.info("masters changed leader=%s masters=%s", leader, ",".join(addresses))

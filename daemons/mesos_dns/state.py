@@ -9,8 +9,10 @@ record generation reads (`daemons.mesos_dns.records`):
 - `TASK_UPDATED` sets the task's state and appends the status (a repeated state replaces the
   last status, as the master records it); a terminal task is dropped (it has no records, and
   the view stays as large as the running tasks);
-- `AGENT_ADDED` adds or replaces an agent (its id, pid, hostname and port); `AGENT_REMOVED`
-  drops it (its tasks stay, and lose their records until the agent is back, as in a state read);
+- `AGENT_ADDED` adds or replaces an agent (its id, pid, hostname and port) and answers
+  `RESYNC`: an agent that registers again (after a master failover, say) brings back the tasks
+  it runs without a `TASK_ADDED` for any of them, so only a state read shows them;
+  `AGENT_REMOVED` drops the agent (its tasks stay, and lose their records until it is back);
 - `FRAMEWORK_ADDED`/`FRAMEWORK_UPDATED` add or update a framework (name and hostname: a v1
   framework carries no pid, so a pid read from the state is kept); `FRAMEWORK_REMOVED` drops it
   with its tasks;
@@ -222,7 +224,7 @@ class MasterState:
             return Change.NONE
         state = agent_json(agent)
         self._agents[state["id"]] = {**self._agents.get(state["id"], {}), **state}
-        return Change.RECORDS
+        return Change.RESYNC
 
     def _agent_removed(self, body: Mapping[str, Any]) -> Change:
         removed = self._agents.pop(_value(body.get("agent_id")), None)
