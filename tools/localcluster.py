@@ -1,4 +1,5 @@
-"""`make local`: PyDCOS on loopback — ZooKeeper, one master, two agents, Marathon and Metronome.
+"""`make local`: PyDCOS on loopback — ZooKeeper, one master, two agents, Mesos-DNS, Marathon and
+Metronome.
 
     python -m tools.localcluster up       # start what is not running; wait until all of it serves
     python -m tools.localcluster status   # what runs, and the agents the master sees
@@ -6,13 +7,16 @@
 
 Everything lives under one state folder (default `.local/` in the repo): configs, ZooKeeper data,
 work dirs, `pids/<name>.pid` and `logs/<name>.log`. Default ports: ZooKeeper 2181, master 5050,
-agents 5051 and 5052, Marathon 8080, Metronome 9000 (`--base-port` moves the master and agents,
-and Marathon and Metronome by the same offset; `--zk-port` moves ZooKeeper; so tests can run a
-second cluster beside a developer's). Marathon and Metronome start once both agents are
-registered, and keep their state in ZooKeeper (`/marathon`, `/metronome`). Each agent's
-containers go in cgroups under its own `cgroups_root`, `pydcos-local-<agent>`
-(`pydcos-local-<hash>-<agent>` for other state folders); `down` kills what is left in them after
-the agents stop, since an agent's own shutdown leaves its tasks running by design.
+agents 5051 and 5052, Mesos-DNS 61053 (DNS, UDP and TCP) and 8123 (HTTP), Marathon 8080, Metronome
+9000 (`--base-port` moves the master and agents, and the others by the same offset, Mesos-DNS's
+DNS port to the one after its HTTP port; `--zk-port` moves ZooKeeper; so tests can run a second
+cluster beside a developer's): `dig @127.0.0.1 -p 61053 leader.mesos`. Mesos-DNS starts once
+both agents are registered, follows the master through ZooKeeper and counts as up once it
+serves the leader's name; Marathon and Metronome start after it, and keep their state in
+ZooKeeper (`/marathon`, `/metronome`). Each agent's containers go in cgroups under its own
+`cgroups_root`, `pydcos-local-<agent>` (`pydcos-local-<hash>-<agent>` for other state folders);
+`down` kills what is left in them after the agents stop, since an agent's own shutdown leaves
+its tasks running by design.
 """
 
 from __future__ import annotations
@@ -48,6 +52,11 @@ AGENT_RESOURCES = {
     "agent-1": "cpus:8;mem:12288;disk:20000;ports:[31000-32000]",
     "agent-2": "cpus:8;mem:12288;disk:20000;ports:[32001-33000]",
 }
+# Mesos-DNS: its HTTP API's port (the one `port()` gives, moved by base_port -
+# DEFAULT_BASE_PORT) and its DNS port (`Cluster.dns_port`).
+MESOS_DNS = "mesos-dns"
+MESOS_DNS_HTTP_PORT = 8123
+MESOS_DNS_DNS_PORT = 61053
 REGISTER_TIMEOUT = 60.0
 LEADER_TIMEOUT = 60.0
 
@@ -60,7 +69,7 @@ class Cluster:
 
     @property
     def components(self) -> tuple[str, ...]:
-        return ("zookeeper", "master", *AGENTS, *FRAMEWORKS)
+        return ("zookeeper", "master", *AGENTS, MESOS_DNS, *FRAMEWORKS)
 
     @property
     def master_url(self) -> str:
@@ -87,7 +96,17 @@ class Cluster:
             return self.base_port
         if name in FRAMEWORKS:
             return FRAMEWORK_PORTS[name] + self.base_port - DEFAULT_BASE_PORT
+        if name == MESOS_DNS:
+            return MESOS_DNS_HTTP_PORT + self.base_port - DEFAULT_BASE_PORT
         return self.base_port + 1 + AGENTS.index(name)
+
+    @property
+    def dns_port(self) -> int:
+        """Mesos-DNS's DNS port (UDP and TCP) on 127.0.0.1: 61053, or, with another base port,
+        the one after its HTTP port (61053 moved as far would leave the port range)."""
+        if self.base_port == DEFAULT_BASE_PORT:
+            return MESOS_DNS_DNS_PORT
+        return self.port(MESOS_DNS) + 1
 
     def pid_file(self, name: str) -> Path:
         return self.state_dir / "pids" / f"{name}.pid"
@@ -101,6 +120,19 @@ class Cluster:
         return self.state_dir / name / f"{name}.toml"
 
     def config(self, name: str) -> dict[str, Any]:
+        if name == MESOS_DNS:
+            # Mesos-DNS's own config.json keys; no upstream resolvers on loopback (other
+            # names are REFUSED), a short TTL for development.
+            mesos_dns = {
+                "zk": self.zk_url,
+                "listener": HOST,
+                "port": self.dns_port,
+                "HTTPListener": HOST,
+                "httpport": self.port(name),
+                "resolvers": [],
+                "ttl": 5,
+            }
+            return {"mesos_dns": mesos_dns, "threads": 4}
         if name in FRAMEWORKS:
             address = {"ip": HOST, "port": self.port(name), "hostname": f"{HOST}:{self.port(name)}"}
             return {"zk": f"zk://{HOST}:{self.zk_port}/{name}", "master": self.zk_url, **address}
@@ -199,6 +231,8 @@ def start(cluster: Cluster, name: str) -> int:
         )
     if name in FRAMEWORKS:
         return start_framework(cluster, name)
+    if name == MESOS_DNS:
+        return start_mesos_dns(cluster)
     module = "daemons.master.main" if name == "master" else "daemons.agent.main"
     return processes.start_daemon(
         module, cluster.config(name), cluster.config_file(name), cluster.log_file(name)
@@ -217,6 +251,37 @@ def start_framework(cluster: Cluster, name: str, timeout: float = 30.0) -> int:
         why = f"no /ping after {timeout:.0f}s" if alive else "exited"
         raise processes.StartFailed(
             f"{name} {why}; log {log_path}:\n{processes.log_tail(log_path)}"
+        )
+    return pid
+
+
+def mesos_dns_serving(cluster: Cluster) -> bool:
+    """Mesos-DNS has loaded the master's state: its API names the leader."""
+    url = f"{cluster.url(MESOS_DNS)}/v1/hosts/leader.mesos"
+    try:
+        with urllib.request.urlopen(url, timeout=2) as resp:
+            body = json.load(resp)
+    except (OSError, ValueError):
+        return False
+    return isinstance(body, list) and bool(body) and bool(body[0].get("ip"))
+
+
+def start_mesos_dns(cluster: Cluster, timeout: float = 30.0) -> int:
+    """Start Mesos-DNS and wait for its API (`/v1/version`); it serves once it has records."""
+    if processes.port_in_use(HOST, cluster.dns_port):
+        raise processes.StartFailed(
+            f"{MESOS_DNS}: port {HOST}:{cluster.dns_port} is already in use by another program"
+        )
+    config_path, log_path = cluster.config_file(MESOS_DNS), cluster.log_file(MESOS_DNS)
+    processes.write_toml(config_path, cluster.config(MESOS_DNS))
+    argv = processes.daemon_argv("daemons.mesos_dns.main", config_path)
+    pid = processes.spawn(argv, log_path)
+    if not processes.wait_healthy(cluster.url(MESOS_DNS) + "/v1/version", pid, timeout):
+        alive = not processes.exited(pid)
+        processes.stop_pid(pid)
+        why = f"no /v1/version after {timeout:.0f}s" if alive else "exited"
+        raise processes.StartFailed(
+            f"{MESOS_DNS} {why}; log {log_path}:\n{processes.log_tail(log_path)}"
         )
     return pid
 
@@ -268,6 +333,16 @@ def up(cluster: Cluster) -> int:
         ("master", *AGENTS),
     ):
         return 1
+    if not start_missing(cluster, (MESOS_DNS,)):
+        return 1
+    if not wait_until(
+        lambda: mesos_dns_serving(cluster),
+        LEADER_TIMEOUT,
+        "Mesos-DNS loaded no state of the master",
+        cluster,
+        (MESOS_DNS, "master"),
+    ):
+        return 1
     # The frameworks come last: they register with the master and offers need the agents.
     if not start_missing(cluster, FRAMEWORKS):
         return 1
@@ -281,6 +356,7 @@ def up(cluster: Cluster) -> int:
         return 1
     print(f"PyDCOS is up: {len(AGENTS)} agents registered. Master: {cluster.master_url}")
     print(f"Marathon: {cluster.url('marathon')}  Metronome: {cluster.url('metronome')}")
+    print(f"Mesos-DNS: dig @{HOST} -p {cluster.dns_port} leader.mesos  ({cluster.url(MESOS_DNS)})")
     return 0
 
 
@@ -350,7 +426,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--base-port",
         type=int,
-        help="master port; agents use the next ones, Marathon and Metronome move by as much",
+        help="master port; agents use the next ones, Mesos-DNS, Marathon and Metronome move by "
+        "as much",
     )
     parser.add_argument("--zk-port", type=int, help="ZooKeeper client port (default 2181)")
     args = parser.parse_args(argv)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import random
+import shutil
 import socket
 import subprocess
 import sys
@@ -34,6 +35,8 @@ def _free_base_port() -> int:
         1,
         2,
         *(localcluster.FRAMEWORK_PORTS[name] - 5050 for name in ("marathon", "metronome")),
+        localcluster.MESOS_DNS_HTTP_PORT - 5050,  # and its DNS port, the one after
+        localcluster.MESOS_DNS_HTTP_PORT - 5050 + 1,
     )
     for _ in range(200):
         base = random.randrange(20000, 27000)
@@ -114,6 +117,13 @@ def _get(url: str) -> tuple[int, object]:
         return resp.status, json.load(resp)
 
 
+def _dig(port: int, name: str) -> list[str]:
+    dig = shutil.which("dig")
+    assert dig is not None, "dig is not installed (scripts/bootstrap.sh installs bind9-dnsutils)"
+    argv = [dig, "@127.0.0.1", "-p", str(port), "+short", "+tries=1", "+time=2", name]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=10).stdout.split()
+
+
 def _run_framework(*args: str) -> str:
     """Run a framework program to completion; its stdout (it must exit 0)."""
     done = subprocess.run(
@@ -134,7 +144,9 @@ def test_local_up_twice_then_stop_leaves_nothing(local_run: LocalRun) -> None:
     assert master_url in started.stdout
     assert len(_active_agents(master_url)) == 2
     pids = local_run.recorded_pids()
-    assert set(pids) == {"zookeeper", "master", "agent-1", "agent-2", "marathon", "metronome"}
+    assert set(pids) == {
+        "zookeeper", "master", "agent-1", "agent-2", "mesos-dns", "marathon", "metronome",
+    }  # fmt: skip
 
     # Marathon and Metronome lead (one instance each), registered with the master.
     marathon = local_run.cluster.url("marathon")
@@ -152,9 +164,16 @@ def test_local_up_twice_then_stop_leaves_nothing(local_run: LocalRun) -> None:
     assert isinstance(state, dict)
     assert {"marathon", "metronome"} <= {f["name"] for f in state["frameworks"]}
 
+    # Mesos-DNS answers the dig the README shows (on this cluster's DNS port), the
+    # frameworks' names included.
+    dns_port = local_run.cluster.dns_port
+    assert f"dig @127.0.0.1 -p {dns_port} leader.mesos" in started.stdout
+    for name in ("leader.mesos", "marathon.mesos", "metronome.mesos"):
+        assert _dig(dns_port, name) == ["127.0.0.1"], name
+
     again = local_run.make("local")
     assert again.returncode == 0, again.stdout + again.stderr
-    assert again.stdout.count("already running") == 6
+    assert again.stdout.count("already running") == 7
     assert local_run.recorded_pids() == pids
 
     status = local_run.make("local-status")
