@@ -28,6 +28,7 @@ import ipaddress
 import struct
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol, TypeVar
 
 from daemons.kit.dns import wire
@@ -168,21 +169,33 @@ def build_zone(
     targets: dict[bytes, list[bytes]] = {}  # owner -> its A and AAAA RRs written in full
 
     def add(owner: bytes, rtype: int, rdata: bytes) -> None:
-        if not wire.in_zone(owner, apex_wire):
-            raise ValueError(f"{wire.wire_to_name(owner)} is not in the zone {apex}")
-        rrset = rrsets.setdefault((owner, rtype), [])
-        if rdata not in rrset:
+        rrset = rrsets.get((owner, rtype))
+        if rrset is None:
+            if not wire.in_zone(owner, apex_wire):
+                raise ValueError(f"{wire.wire_to_name(owner)} is not in the zone {apex}")
+            rrsets[(owner, rtype)] = [rdata]
+        elif rdata not in rrset:
             rrset.append(rdata)
 
+    # Each name encoded once per build: a name owns several records and is the target of
+    # others (a 10,000-task Mesos-DNS zone has ~5 records per name).
+    encoded: dict[str, bytes] = {}
+
+    def encode(name: str) -> bytes:
+        found = encoded.get(name)
+        if found is None:
+            found = encoded[name] = wire.name_to_wire(name)
+        return found
+
     for record in records:
-        owner = wire.name_to_wire(record.name)
+        owner = encode(record.name)
         if isinstance(record, A):
-            add(owner, wire.A, ipaddress.IPv4Address(record.ip).packed)
+            add(owner, wire.A, _packed_v4(record.ip))
         elif isinstance(record, AAAA):
-            add(owner, wire.AAAA, ipaddress.IPv6Address(record.ip).packed)
+            add(owner, wire.AAAA, _packed_v6(record.ip))
         else:
             rdata = _SRV.pack(record.priority, record.weight, record.port)
-            add(owner, wire.SRV, rdata + wire.name_to_wire(record.target))
+            add(owner, wire.SRV, rdata + encode(record.target))
     soa_rdata = (
         wire.name_to_wire(soa.mname)
         + wire.name_to_wire(soa.rname)
@@ -241,6 +254,17 @@ def build_zone(
         nodata=Answer(flags | NOERROR, (), soa_rr, 1),
         nxdomain=Answer(flags | NXDOMAIN, (), soa_rr, 1),
     )
+
+
+@lru_cache(maxsize=65536)
+def _packed_v4(ip: str) -> bytes:
+    """An IPv4 address's 4 bytes (addresses repeat: every task of an agent has the agent's)."""
+    return ipaddress.IPv4Address(ip).packed
+
+
+@lru_cache(maxsize=65536)
+def _packed_v6(ip: str) -> bytes:
+    return ipaddress.IPv6Address(ip).packed
 
 
 def _rr(owner: bytes, rtype: int, ttl: int, rdata: bytes) -> bytes:
