@@ -49,6 +49,8 @@ log = logging.getLogger(__name__)
 MASTER_PORT = 5050
 # A stream with no event (heartbeats included) for this many heartbeat intervals is dead.
 HEARTBEAT_MISSES = 3
+# A failed state read is tried again after this long (the stream's reconnects back off too).
+RETRY_SECONDS = 1.0
 
 
 class OperatorSubscription(Subscription[JSON]):
@@ -295,6 +297,8 @@ class Follower:
             with self._lock:
                 replay, self._replay = self._replay or [], None
                 if state is None:
+                    # Try again soon (the master may be back), not a whole refresh later.
+                    next_refresh = min(next_refresh, time.monotonic() + RETRY_SECONDS)
                     continue
                 followed = MasterState(state)
                 followed.apply_all(replay)

@@ -114,6 +114,25 @@ def task_json(task: Mapping[str, Any]) -> JSON:
     return out
 
 
+# What records are made of, of a state task (the rest of it is not kept: 10,000 tasks).
+_TASK_KEYS = ("id", "name", "framework_id", "slave_id", "state", "discovery")
+_STATUS_KEYS = ("state", "timestamp", "container_status", "labels")
+
+
+def _slim(task: Mapping[str, Any]) -> JSON:
+    """A state task with only the fields record generation reads."""
+    out: JSON = {k: task[k] for k in _TASK_KEYS if k in task}
+    ports = (task.get("resources") or {}).get("ports")
+    if ports:
+        out["resources"] = {"ports": ports}
+    out["statuses"] = [
+        {k: s[k] for k in _STATUS_KEYS if k in s}
+        for s in task.get("statuses") or ()
+        if isinstance(s, Mapping)
+    ]
+    return out
+
+
 def agent_json(agent: Mapping[str, Any]) -> JSON:
     """A v1 agent (of GET_AGENTS, AGENT_ADDED) -> a state agent's id, pid, hostname and port."""
     info = agent.get("agent_info") or {}
@@ -141,7 +160,7 @@ class MasterState:
             fid = str(framework.get("id"))
             self._frameworks[fid] = {k: v for k, v in framework.items() if k != "tasks"}
             self._tasks[fid] = {
-                str(t.get("id")): t
+                str(t.get("id")): _slim(t)
                 for t in framework.get("tasks") or ()
                 if t.get("state") not in TERMINAL
             }
