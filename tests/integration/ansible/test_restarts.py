@@ -30,6 +30,7 @@ ROLLING = [
     ("dcos_master", "Restart master", "dcos-mesos-master.service"),
     ("dcos_marathon", "Restart marathon", "dcos-marathon.service"),
     ("dcos_metronome", "Restart metronome", "dcos-metronome.service"),
+    ("dcos_mesos_dns", "Restart mesos-dns", "dcos-mesos-dns.service"),
 ]
 # (role, task file that starts the unit, unit, its restart handler): the daemons on a release.
 RELEASED = [
@@ -37,6 +38,7 @@ RELEASED = [
     ("dcos_master", "main.yml", "dcos-mesos-master.service", "Restart master"),
     ("dcos_marathon", "install.yml", "dcos-marathon.service", "Restart marathon"),
     ("dcos_metronome", "install.yml", "dcos-metronome.service", "Restart metronome"),
+    ("dcos_mesos_dns", "install.yml", "dcos-mesos-dns.service", "Restart mesos-dns"),
     ("dcos_agent", "main.yml", "dcos-mesos-agent.service", "Restart agent"),
 ]
 HOSTS = ["m1", "m2", "m3"]

@@ -23,7 +23,12 @@ ROLES = sorted(p.name for p in (REPO / "roles").iterdir() if p.is_dir())
 SHARED = {"dcos_release_dir"}
 # The home of the values several roles share.
 CLUSTER = "dcos_cluster"
-FRAMEWORKS = {"dcos_marathon": "marathon", "dcos_metronome": "metronome"}
+# The masters' roles that need the master first, and their tags.
+FRAMEWORKS = {
+    "dcos_marathon": "marathon",
+    "dcos_metronome": "metronome",
+    "dcos_mesos_dns": "mesos_dns",
+}
 _TOP_LEVEL = re.compile(r"^([a-z_][a-z0-9_]*):")
 
 
@@ -82,7 +87,7 @@ def test_upgrade_rolls_masters_one_at_a_time() -> None:
 def test_uninstall_removes_the_frameworks() -> None:
     values = defaults("dcos_uninstall")
     units = values["dcos_uninstall_units"]
-    for unit in ("dcos-marathon.service", "dcos-metronome.service"):
+    for unit in ("dcos-marathon.service", "dcos-metronome.service", "dcos-mesos-dns.service"):
         # Stopped before the master they are registered with.
         assert units.index(unit) < units.index("dcos-mesos-master.service")
         # Their users (User= of the unit) are removed with them.
