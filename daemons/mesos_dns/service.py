@@ -30,7 +30,7 @@ from daemons.kit.dns.forward import Forward, Forwarder, Upstream
 from daemons.kit.dns.server import DnsServer
 from daemons.kit.dns.wire import Query
 from daemons.kit.dns.zone import Zone
-from daemons.mesos_dns.dns_zone import forwarding, zone_of
+from daemons.mesos_dns.dns_zone import Built, forwarding, zone_of
 from daemons.mesos_dns.follower import Follower
 from daemons.mesos_dns.records import RecordSet, mname_addresses
 from daemons.mesos_dns.settings import MesosDnsSettings
@@ -96,6 +96,7 @@ class MesosDnsService:
             zk_session_timeout=settings.zk_session_timeout,
         )
         self.last_zone_seconds = 0.0
+        self._built: Built | None = None  # the zone in use, what the next one is patched from
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -117,7 +118,8 @@ class MesosDnsService:
     def _install(self, records: RecordSet) -> None:
         """From the follower's thread: the new records, zone built, swapped in whole."""
         started = time.monotonic()
-        built = zone_of(records, self.config)
+        built = zone_of(records, self.config, self._built)
+        self._built = built
         if built.skipped:
             log.warning("records the DNS wire cannot carry were left out count=%s", built.skipped)
         self.loaded = Loaded(records, built.zone, time.time())

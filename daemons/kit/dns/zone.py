@@ -250,7 +250,7 @@ def build_zone(
     return Zone(
         apex=apex_wire,
         answers=answers,
-        names=frozenset(_with_ancestors(by_name, apex_wire)),
+        names=frozenset(with_ancestors(by_name, apex_wire)),
         nodata=Answer(flags | NOERROR, (), soa_rr, 1),
         nxdomain=Answer(flags | NXDOMAIN, (), soa_rr, 1),
     )
@@ -271,7 +271,7 @@ def _rr(owner: bytes, rtype: int, ttl: int, rdata: bytes) -> bytes:
     return owner + _RR.pack(rtype, wire.IN, ttl, len(rdata)) + rdata
 
 
-def _with_ancestors(owners: Iterable[bytes], apex: bytes) -> set[bytes]:
+def with_ancestors(owners: Iterable[bytes], apex: bytes) -> set[bytes]:
     """The owners and every name between each and the apex: a name with names below it exists
     (an empty non-terminal answers NODATA, not NXDOMAIN; RFC 8020)."""
     names: set[bytes] = set()
