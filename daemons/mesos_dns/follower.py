@@ -49,6 +49,10 @@ log = logging.getLogger(__name__)
 MASTER_PORT = 5050
 # A stream with no event (heartbeats included) for this many heartbeat intervals is dead.
 HEARTBEAT_MISSES = 3
+# An agent the last state knew and a new read lacks (with no AGENT_REMOVED) keeps its records
+# this long: after a master failover, agents register again with the new leader within seconds
+# (their tasks run on meanwhile); one that does not is gone for good long before this.
+CARRY_SECONDS = 120.0
 # A failed state read is tried again after this long (the stream's reconnects back off too).
 RETRY_SECONDS = 1.0
 
@@ -301,6 +305,10 @@ class Follower:
                     next_refresh = min(next_refresh, time.monotonic() + RETRY_SECONDS)
                     continue
                 followed = MasterState(state)
+                if self._state is not None:
+                    carried = followed.carry(self._state, time.monotonic(), CARRY_SECONDS)
+                    if carried:
+                        log.info("agents not in the state kept agents=%s", ",".join(carried))
                 followed.apply_all(replay)
                 self._state = followed
                 self._dirty = True

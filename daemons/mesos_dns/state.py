@@ -24,6 +24,12 @@ before a state was read can all be applied to it (the follower does, to lose non
 while the read was in flight). An event the view cannot place (an update of a task or a task of
 a framework it does not know) answers `RESYNC`: read the state again.
 
+An agent the view knew and a newer state read lacks, with no `AGENT_REMOVED` seen, is carried
+over (`carry`): a new leader knows an agent, and its tasks, only once the agent has registered
+with it again, and until then those tasks still run. The agent, its running tasks and their
+frameworks stay in the view until it is in a read again, `AGENT_REMOVED` says it went, or the
+grace the caller gives has passed (the clock comes in as `now`).
+
 Nothing held is changed in place: an update makes new dicts, so `snapshot()` is a shallow copy
 that record generation can read while the next events are applied.
 """
@@ -151,6 +157,8 @@ class MasterState:
         # Everything of the state but its agents and frameworks, as read (the leader's pid).
         self._top: JSON = {k: v for k, v in state.items() if k not in ("slaves", "frameworks")}
         self._agents: dict[str, Mapping[str, Any]] = {}
+        # Agents carried over from an earlier view (`carry`), with when to let them go.
+        self._carried: dict[str, float] = {}
         for agent in state.get("slaves") or ():
             self._agents[str(agent.get("id"))] = agent
         # framework id -> the framework's own fields; its running tasks by task id, apart.
@@ -164,6 +172,30 @@ class MasterState:
                 for t in framework.get("tasks") or ()
                 if t.get("state") not in TERMINAL
             }
+
+    def carry(self, previous: MasterState, now: float, grace: float) -> list[str]:
+        """Keep what `previous` knew of the agents this state lacks (their running tasks and
+        those tasks' frameworks too) until `now + grace`, or until the deadline they were
+        already carried to; the agents carried."""
+        carried: dict[str, float] = {}
+        for agent_id, agent in previous._agents.items():
+            if agent_id in self._agents:
+                continue
+            deadline = previous._carried.get(agent_id, now + grace)
+            if deadline > now:
+                carried[agent_id] = deadline
+                self._agents[agent_id] = agent
+        if not carried:
+            return []
+        self._carried.update(carried)
+        for fid, tasks in previous._tasks.items():
+            for task_id, task in tasks.items():
+                if task.get("slave_id") not in carried or task.get("state") != RUNNING:
+                    continue
+                if fid not in self._frameworks:
+                    self._frameworks[fid] = previous._frameworks[fid]
+                self._tasks.setdefault(fid, {}).setdefault(task_id, task)
+        return list(carried)
 
     def snapshot(self) -> JSON:
         """The state as `records.generate` reads it; later events do not change it."""
@@ -242,11 +274,14 @@ class MasterState:
         if not isinstance(agent, Mapping):
             return Change.NONE
         state = agent_json(agent)
+        self._carried.pop(state["id"], None)  # registered again: the next read shows its tasks
         self._agents[state["id"]] = {**self._agents.get(state["id"], {}), **state}
         return Change.RESYNC
 
     def _agent_removed(self, body: Mapping[str, Any]) -> Change:
-        removed = self._agents.pop(_value(body.get("agent_id")), None)
+        agent_id = _value(body.get("agent_id"))
+        self._carried.pop(agent_id, None)
+        removed = self._agents.pop(agent_id, None)
         return Change.RECORDS if removed is not None else Change.NONE
 
     def _framework_added(self, body: Mapping[str, Any]) -> Change:

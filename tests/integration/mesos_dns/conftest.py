@@ -28,6 +28,7 @@ class MesosDnsEnv:
     cluster: Cluster
     masters: list[Any]
     start_mesos_dns: Callable[..., MesosDnsProcess]
+    zk_url: str
     frameworks: list[Framework] = field(default_factory=list)
     mesos_dns: MesosDnsProcess | None = None
 
@@ -36,8 +37,9 @@ class MesosDnsEnv:
         assert self.mesos_dns is not None
         return self.mesos_dns
 
-    def framework(self, name: str = "dnstest") -> Framework:
-        framework = Framework(self.cluster.master.port, name)
+    def framework(self, name: str = "dnstest", master: str = "", **options: Any) -> Framework:
+        """A framework on the first master (or `master`: a `zk://` URL follows the leader)."""
+        framework = Framework(master or f"{HOST}:{self.cluster.master.port}", name, **options)
         self.frameworks.append(framework)
         framework.start()
         return framework
@@ -78,7 +80,7 @@ def mesos_dns_cluster(
             work_dir.chmod(0o755)
             cluster.agents.append(start_agent(**{**AGENT_CONFIG, "work_dir": str(work_dir)}))
         cluster.wait_registered(agents)
-        env = MesosDnsEnv(cluster, started, start_mesos_dns)
+        env = MesosDnsEnv(cluster, started, start_mesos_dns, zk_url)
         envs.append(env)
         env.mesos_dns = start_mesos_dns(**config)
         return env

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import queue
 import shutil
+import socket
 import subprocess
 import threading
 import time
@@ -17,9 +18,18 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import dnslib
 import requests
 
-from daemons.mesos_client import Event, Offer, Offers, SchedulerClient, Update, command_task
+from daemons.mesos_client import (
+    Backoff,
+    Event,
+    Offer,
+    Offers,
+    SchedulerClient,
+    Update,
+    command_task,
+)
 from tests.integration.conftest import HOST, DaemonProcess
 from tools import processes
 
@@ -104,13 +114,22 @@ class Framework:
     """A framework of our Mesos client that launches `sleep` tasks by name and records the
     moment it learns of each state (time.monotonic())."""
 
-    def __init__(self, master_port: int, name: str = "dnstest") -> None:
+    def __init__(self, master: str, name: str = "dnstest", failover_timeout: float = 0.0) -> None:
+        """`master`: `host:port`, or a `zk://` URL to follow the leader (with a failover
+        timeout, the master keeps the tasks while the framework moves to a new leader)."""
         self.offers: queue.SimpleQueue[Offer] = queue.SimpleQueue()
         self.seen: dict[tuple[str, str], float] = {}  # (task id, state) -> when
         self.lock = threading.Lock()
         self.changed = threading.Condition(self.lock)
-        info = {"user": "root", "name": name, "hostname": HOST, "failover_timeout": 0.0}
-        self.client = SchedulerClient(f"{HOST}:{master_port}", info, on_event=self._on_event)
+        info = {
+            "user": "root",
+            "name": name,
+            "hostname": HOST,
+            "failover_timeout": failover_timeout,
+        }
+        self.client = SchedulerClient(
+            master, info, on_event=self._on_event, backoff=Backoff(initial=0.2, maximum=1.0)
+        )
 
     def _on_event(self, event: Event) -> None:
         if isinstance(event, Offers):
@@ -157,6 +176,41 @@ def _first_port(offer: Offer) -> int:
         if resource.get("name") == "ports":
             return int(resource["ranges"]["range"][0]["begin"])
     raise AssertionError("the offer has no ports")
+
+
+class Poller:
+    """Asks `name` (A, UDP) every `interval` seconds from a thread of its own, and keeps each
+    reply's RCODE and answers (None: no reply within a second)."""
+
+    def __init__(self, port: int, name: str, interval: float = 0.05) -> None:
+        self.port = port
+        self.name = name
+        self.interval = interval
+        self.results: list[tuple[int | None, tuple[str, ...]]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Poller:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+            sock.settimeout(1.0)
+            while not self._stop.wait(self.interval):
+                query = dnslib.DNSRecord.question(self.name, "A")
+                sock.sendto(query.pack(), (HOST, self.port))
+                try:
+                    reply = dnslib.DNSRecord.parse(sock.recv(65535))
+                except (TimeoutError, OSError):
+                    self.results.append((None, ()))
+                    continue
+                answers = tuple(str(rr.rdata) for rr in reply.rr)
+                self.results.append((reply.header.rcode, answers))
 
 
 def wait_until(check: Any, timeout: float, step: float = 0.02) -> float:

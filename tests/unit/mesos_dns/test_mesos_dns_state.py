@@ -318,3 +318,68 @@ def test_a_v1_agent_as_the_state_shows_it() -> None:
         "hostname": "a1",
         "port": 5052,
     }
+
+
+# -- agents carried over a read that lacks them (a master failover) -----------------------------
+
+
+def _state(agents: list[str], tasks: dict[str, list[str]]) -> JSON:
+    """A leader, `agents` (ids), and framework F1 running `tasks` (agent id -> task names)."""
+    return {
+        "leader": "master@10.0.4.12:5050",
+        "slaves": [{"id": a, "pid": f"slave(1)@10.0.6.{n}:5051"} for n, a in enumerate(agents)],
+        "frameworks": [
+            {
+                "id": "F1",
+                "name": "marathon",
+                "tasks": [
+                    {"id": f"{name}.1", "name": name, "framework_id": "F1", "slave_id": agent,
+                     "state": "TASK_RUNNING", "statuses": []}
+                    for agent, names in tasks.items()
+                    for name in names
+                ],
+            }
+        ],
+    }  # fmt: skip
+
+
+def names(view: MasterState) -> set[str]:
+    rs = generate(view.snapshot(), CONFIG, MASTERS, serial=1)
+    return {name for name in rs.a if name.endswith(".marathon.mesos.") and "-" not in name}
+
+
+def test_an_agent_missing_from_a_new_leaders_state_keeps_its_tasks_names() -> None:
+    before = MasterState(_state(["S0", "S1"], {"S0": ["web"], "S1": ["db"]}))
+    # The new leader's first state: S1 has not registered with it yet.
+    after = MasterState(_state(["S0"], {"S0": ["web"]}))
+    assert after.carry(before, now=100.0, grace=60.0) == ["S1"]
+    assert names(after) == {"web.marathon.mesos.", "db.marathon.mesos."}
+    # A later read still without it: carried to the same deadline, then let go.
+    later = MasterState(_state(["S0"], {"S0": ["web"]}))
+    assert later.carry(after, now=150.0, grace=60.0) == ["S1"]
+    gone = MasterState(_state(["S0"], {"S0": ["web"]}))
+    assert gone.carry(later, now=161.0, grace=60.0) == []
+    assert names(gone) == {"web.marathon.mesos."}
+
+
+def test_a_carried_agent_goes_when_removed_and_stops_being_carried_when_back() -> None:
+    before = MasterState(_state(["S0", "S1"], {"S1": ["db"]}))
+    after = MasterState(_state(["S0"], {}))
+    after.carry(before, now=0.0, grace=60.0)
+    removed = json.loads(json.dumps(after.snapshot()))  # what it held, for the next case
+    assert after.apply({"type": "AGENT_REMOVED", "agent_removed": {"agent_id": {"value": "S1"}}})
+    assert names(after) == set()
+    assert MasterState(_state(["S0"], {})).carry(after, now=1.0, grace=60.0) == []
+    # Back: the agent registers again, and the read that follows shows it with its tasks.
+    again = MasterState(removed)
+    back = MasterState(_state(["S0", "S1"], {"S1": ["db"]}))
+    assert back.carry(again, now=2.0, grace=60.0) == []
+    assert names(back) == {"db.marathon.mesos."}
+
+
+def test_only_running_tasks_of_a_carried_agent_are_kept() -> None:
+    state = _state(["S0", "S1"], {"S1": ["db", "cache"]})
+    state["frameworks"][0]["tasks"][1]["state"] = "TASK_STAGING"
+    after = MasterState({**_state(["S0"], {}), "frameworks": []})
+    after.carry(MasterState(state), now=0.0, grace=60.0)
+    assert after.task_count() == 1 and names(after) == {"db.marathon.mesos."}
