@@ -241,14 +241,19 @@ def start(cluster: Cluster, name: str) -> int:
 
 def start_framework(cluster: Cluster, name: str, timeout: float = 30.0) -> int:
     """Start Marathon or Metronome and wait for its `/ping` (both answer it, leading or not)."""
+    return start_answering(cluster, name, FRAMEWORK_MODULES[name], "/ping", timeout)
+
+
+def start_answering(cluster: Cluster, name: str, module: str, path: str, timeout: float) -> int:
+    """Start daemon `name` (`module`) and wait until `path` answers 200 on its port."""
     config_path, log_path = cluster.config_file(name), cluster.log_file(name)
     processes.write_toml(config_path, cluster.config(name))
-    argv = processes.daemon_argv(FRAMEWORK_MODULES[name], config_path)
+    argv = processes.daemon_argv(module, config_path)
     pid = processes.spawn(argv, log_path)
-    if not processes.wait_healthy(cluster.url(name) + "/ping", pid, timeout):
+    if not processes.wait_healthy(cluster.url(name) + path, pid, timeout):
         alive = not processes.exited(pid)
         processes.stop_pid(pid)
-        why = f"no /ping after {timeout:.0f}s" if alive else "exited"
+        why = f"no {path} after {timeout:.0f}s" if alive else "exited"
         raise processes.StartFailed(
             f"{name} {why}; log {log_path}:\n{processes.log_tail(log_path)}"
         )
@@ -272,18 +277,7 @@ def start_mesos_dns(cluster: Cluster, timeout: float = 30.0) -> int:
         raise processes.StartFailed(
             f"{MESOS_DNS}: port {HOST}:{cluster.dns_port} is already in use by another program"
         )
-    config_path, log_path = cluster.config_file(MESOS_DNS), cluster.log_file(MESOS_DNS)
-    processes.write_toml(config_path, cluster.config(MESOS_DNS))
-    argv = processes.daemon_argv("daemons.mesos_dns.main", config_path)
-    pid = processes.spawn(argv, log_path)
-    if not processes.wait_healthy(cluster.url(MESOS_DNS) + "/v1/version", pid, timeout):
-        alive = not processes.exited(pid)
-        processes.stop_pid(pid)
-        why = f"no /v1/version after {timeout:.0f}s" if alive else "exited"
-        raise processes.StartFailed(
-            f"{MESOS_DNS} {why}; log {log_path}:\n{processes.log_tail(log_path)}"
-        )
-    return pid
+    return start_answering(cluster, MESOS_DNS, "daemons.mesos_dns.main", "/v1/version", timeout)
 
 
 def start_missing(cluster: Cluster, names: tuple[str, ...]) -> bool:
