@@ -14,7 +14,10 @@ import signal
 import time
 from typing import Any
 
+import requests
 from mesos_dns_cluster import Poller, dig, status_of, wait_until
+
+from tools import processes
 
 FRESH = 1.0  # seconds: issue 13's target
 
@@ -39,6 +42,30 @@ def test_the_clusters_names_from_the_first_load(mesos_dns_cluster: Any) -> None:
     )
     # Not our domain and no resolver: REFUSED.
     assert status_of(dns.dig("example.com")) == "REFUSED"
+
+
+def test_static_masters_without_zookeeper(mesos_dns_cluster: Any) -> None:
+    env = mesos_dns_cluster()
+    master = env.cluster.master
+    static = env.start_mesos_dns(zk="", masters=[f"127.0.0.1:{master.port}"])
+    assert static.answers("leader.mesos") == ["127.0.0.1"]
+    assert static.answers("_leader._tcp.mesos", "SRV")[2] == str(master.port)
+    framework = env.framework("dnstest")
+    task_id = framework.launch("api")
+    framework.wait(task_id, "TASK_RUNNING")
+    wait_until(lambda: static.answers("api.dnstest.mesos") == ["127.0.0.1"], 5.0)
+
+
+def test_no_leader_within_zk_detection_timeout_ends_the_daemon(mesos_dns_cluster: Any) -> None:
+    env = mesos_dns_cluster()
+    lonely = env.start_mesos_dns(wait_loaded=False, zk=env.zk_url + "-nobody", zkDetectionTimeout=2)
+    # Its API answers, but it has no records (and no DNS socket) before a first load.
+    assert requests.get(f"{lonely.url}/v1/hosts/leader.mesos", timeout=5).status_code == 503
+    assert status_of(lonely.dig("leader.mesos")) == "NO REPLY"
+    assert lonely.pid is not None
+    assert processes.wait_exit(lonely.pid, 15.0), "still running past zkDetectionTimeout"
+    assert "no leading master's state within 2s" in lonely.log_tail()
+    lonely.pid = None
 
 
 def test_a_task_resolves_within_a_second_of_running_and_is_gone_within_a_second_of_ending(
