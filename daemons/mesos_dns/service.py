@@ -95,7 +95,6 @@ class MesosDnsService:
             coalesce=settings.coalesce_seconds,
             zk_session_timeout=settings.zk_session_timeout,
         )
-        self.last_zone_seconds = 0.0
         self._built: Built | None = None  # the zone in use, what the next one is patched from
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -117,13 +116,11 @@ class MesosDnsService:
 
     def _install(self, records: RecordSet) -> None:
         """From the follower's thread: the new records, zone built, swapped in whole."""
-        started = time.monotonic()
         built = zone_of(records, self.config, self._built)
         self._built = built
         if built.skipped:
             log.warning("records the DNS wire cannot carry were left out count=%s", built.skipped)
         self.loaded = Loaded(records, built.zone, time.time())
-        self.last_zone_seconds = time.monotonic() - started
         if self.config.dns_on and self.dns is None:
             self._start_dns()
 
