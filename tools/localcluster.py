@@ -57,6 +57,8 @@ class Cluster:
     state_dir: Path
     base_port: int = DEFAULT_BASE_PORT
     zk_port: int = DEFAULT_ZK_PORT
+    # Extra keys of both agents' config (benchmarks compare settings, e.g. executor_launch).
+    agent_options: tuple[tuple[str, Any], ...] = ()
 
     @property
     def components(self) -> tuple[str, ...]:
@@ -117,6 +119,7 @@ class Cluster:
             **common,
             "resources": AGENT_RESOURCES[name],
             "cgroups_root": self.cgroups_root(name),
+            **dict(self.agent_options),
         }
 
 

@@ -43,10 +43,10 @@ Semantics:
   executor); ContainerNotFound when its cgroups are gone; a no-op without isolation.
 - `wait` returns when every process of the container is gone (a pidfd on the top process, then
   the cgroup's procs), None on timeout. It collects the exit status (raw waitpid(2) status; None
-  for recovered containers, whose parent is no longer us), reads the OOM-kill counter (v1
-  memory.oom_control / v2 memory.events `oom_kill`) into `limitation`
-  ("REASON_CONTAINER_LIMITATION_MEMORY"), and removes the cgroups: an exited container leaves no
-  directory behind even if nobody calls `destroy`.
+  for recovered containers, whose parent is no longer us, and for those whose fork server
+  died), reads the OOM-kill counter (v1 memory.oom_control / v2 memory.events `oom_kill`) into
+  `limitation` ("REASON_CONTAINER_LIMITATION_MEMORY"), and removes the cgroups: an exited
+  container leaves no directory behind even if nobody calls `destroy`.
 - `destroy` is idempotent and fine on an exited or unknown container: SIGTERM to every process,
   up to `grace_period` for them to go, then freeze / SIGKILL all / thaw, then as `wait`. It
   forgets the container: call it last.

@@ -32,8 +32,9 @@ SERVER = str(Path(__file__).resolve().parent / "fork_server.py")
 _REPLY_TIMEOUT = 60.0  # a launch is milliseconds; this long means the server is stuck
 _STATUS_TIMEOUT = 30.0  # after the pidfd said "exited", the server's report is milliseconds away
 _RECV_BYTES = 64 * 1024
-# A request holds the whole environment; SEQPACKET messages must fit the send buffer.
-_SEND_BUFFER = 4 * 1024 * 1024
+# A request holds the whole environment; a SEQPACKET message must fit the send buffer (the
+# kernel caps this at net.core.wmem_max: a request beyond that fails with EMSGSIZE).
+_SEND_BUFFER = 2 * fork_wire.MAX_REQUEST_BYTES
 
 
 class ForkedProcess:
@@ -147,9 +148,12 @@ class _Connection:
 
     def request(self, request: fork_wire.ForkRequest, stdout: int, stderr: int) -> ForkedProcess:
         fds = array.array("i", [stdout, stderr]).tobytes()
+        data = fork_wire.encode_request(request)
+        if len(data) > fork_wire.MAX_REQUEST_BYTES:
+            raise LaunchFailed(f"the launch request is {len(data)} bytes (environment too large)")
         try:
             self.sock.sendmsg(
-                [fork_wire.encode_request(request)],
+                [data],
                 [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds)],
             )
         except OSError as err:

@@ -64,8 +64,7 @@ else:
     del sys.path[0]  # the containerizer's other modules must never shadow a container's imports
 
 PROGRAM = "pydcos-fork-server"
-_MAX_MESSAGE = 1 << 20
-_MAX_FD = 1 << 16
+_MAX_FD = os.sysconf("SC_OPEN_MAX")  # closerange up to it is one close_range(2)
 _PROC_FLAGS = syscalls.MS_NOSUID | syscalls.MS_NODEV | syscalls.MS_NOEXEC
 _NAMESPACES = (
     syscalls.CLONE_NEWPID | syscalls.CLONE_NEWNS | syscalls.CLONE_NEWUTS | syscalls.CLONE_NEWIPC
@@ -130,7 +129,7 @@ class Server:
         """One request; False at the end of the agent's socket."""
         fds = array.array("i")
         data, ancdata, _flags, _addr = self.sock.recvmsg(
-            _MAX_MESSAGE, socket.CMSG_SPACE(fork_wire.REQUEST_FDS * fds.itemsize)
+            fork_wire.MAX_REQUEST_BYTES, socket.CMSG_SPACE(fork_wire.REQUEST_FDS * fds.itemsize)
         )
         for level, kind, payload in ancdata:
             if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:

@@ -26,6 +26,8 @@ if TYPE_CHECKING:  # typing itself is not imported at run time
 # SCM_RIGHTS fds a request carries (stdout, stderr) and a Started reply carries (the pidfd).
 REQUEST_FDS = 2
 STARTED_FDS = 1
+# The largest request (the environment is most of it); the agent refuses a launch beyond it.
+MAX_REQUEST_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
