@@ -11,12 +11,14 @@ collector (so that the children's collections never write to the pages they shar
 becomes a child subreaper and sets no_new_privs on itself (inherited by all it starts). Per
 request, in one thread, one request at a time:
 
-1. fork a *middle* child, which first writes itself into the container's `cgroup.procs` files
-   (before anything of the container can fork), then unshares the pid, mount, uts and ipc
-   namespaces, makes every mount private (nothing it mounts propagates back to the host), sets
-   the hostname, changes to the working directory (as root, as the exec chain did: a missing
-   one fails the launch), and forks the container's *top process* -- pid 1 of the new pid
-   namespace -- reports its pid through a pipe, and exits;
+1. fork a *middle* child, which reads the request and the container's stdout/stderr off the
+   socket itself (the server only peeks: no request -- environments hold secrets -- is ever in
+   the memory every later container inherits from it), writes itself into the container's
+   `cgroup.procs` files (before anything of the container can fork), then unshares the pid,
+   mount, uts and ipc namespaces, makes every mount private (nothing it mounts propagates back
+   to the host), sets the hostname, changes to the working directory (as root, as the exec
+   chain did: a missing one fails the launch), and forks the container's *top process* -- pid 1
+   of the new pid namespace -- reports its pid through a pipe, and exits;
 2. the top process mounts a /proc of its own pid namespace (nosuid, nodev, noexec), sets
    no_new_privs, drops to the user (setgroups, setgid, setuid: every capability goes with uid
    0), starts a session of its own, takes /dev/null, the sandbox's stdout and stderr as fds
@@ -34,6 +36,11 @@ file on the socket) the server exits at once and leaves the containers running: 
 re-parented to init, and the next agent recovers them by pid like any other, with no exit status
 to collect (as after a restart of the agent alone). Errors in 2 go to the container's stderr and
 end it with status 1 (126/127 when the exec fails), as util-linux reports its own.
+
+A warm executor differs from an exec'ed one in what nobody should rely on: its command line is
+the server's, it shares the server's str hash seed, and, having changed its uid without an
+exec, it is not dumpable (no core dumps; its task, same uid, cannot ptrace it or read its
+memory).
 """
 
 from __future__ import annotations
@@ -126,43 +133,29 @@ class Server:
         self.sock.sendmsg([fork_wire.encode_reply(reply)], ancillary)
 
     def handle(self) -> bool:
-        """One request; False at the end of the agent's socket."""
-        fds = array.array("i")
-        data, ancdata, _flags, _addr = self.sock.recvmsg(
-            fork_wire.MAX_REQUEST_BYTES, socket.CMSG_SPACE(fork_wire.REQUEST_FDS * fds.itemsize)
-        )
-        for level, kind, payload in ancdata:
-            if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
-                fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
-        if not data and not ancdata:  # end of file: the agent closed its end or died
-            return False
-        try:
-            if len(fds) != fork_wire.REQUEST_FDS:
-                raise ValueError(f"expected {fork_wire.REQUEST_FDS} fds, got {len(fds)}")
-            request = fork_wire.decode_request(data)
-            if request.warm is not None and request.warm not in self.warm:
-                raise ValueError(f"{request.warm} is not a warm script of this server")
-            self.launch(request, fds[0], fds[1])
-        except (OSError, ValueError) as err:
-            self.send(fork_wire.Failed(str(err)))
-        finally:
-            for fd in fds:
-                os.close(fd)
-        return True
+        """One request; False at the end of the agent's socket.
 
-    def launch(self, request: fork_wire.ForkRequest, stdout: int, stderr: int) -> None:
+        The server only peeks at it: the middle child reads it (and the stdout/stderr fds) from
+        the socket itself, so no request -- environments hold secrets -- is ever in the memory
+        that every later container inherits from the server."""
+        try:
+            if not self.sock.recv(1, socket.MSG_PEEK):
+                return False  # end of file: the agent closed its end or died
+        except ConnectionResetError:
+            return False
         report_r, report_w = os.pipe2(os.O_CLOEXEC)
         sys.stdout.flush()
         sys.stderr.flush()
         try:
             middle = os.fork()
-        except OSError:
+        except OSError as err:
             os.close(report_r)
             os.close(report_w)
-            raise
+            self.discard_request()
+            self.send(fork_wire.Failed(f"cannot fork: {err}"))
+            return True
         if middle == 0:
-            self.sock.detach()  # this copy must never close what becomes another fd
-            _middle(request, stdout, stderr, report_w, self.warm)
+            _middle(self.sock, report_w, self.warm)
         os.close(report_w)
         report = b""
         try:
@@ -171,6 +164,23 @@ class Server:
         finally:
             os.close(report_r)
             _, status = os.waitpid(middle, 0)
+        try:
+            self.answer(report, status)
+        except OSError as err:  # pidfd_open: what was started was killed
+            self.send(fork_wire.Failed(str(err)))
+        return True
+
+    def discard_request(self) -> None:
+        """Take the request off the socket unread (its fds closed): it cannot be served."""
+        fds = array.array("i")
+        _data, ancdata, _flags, _addr = self.sock.recvmsg(
+            fork_wire.MAX_REQUEST_BYTES, socket.CMSG_SPACE(fork_wire.REQUEST_FDS * fds.itemsize)
+        )
+        for fd in _received_fds(ancdata):
+            os.close(fd)
+
+    def answer(self, report: bytes, status: int) -> None:
+        """The middle child's report (b"P<pid>" or b"E<message>") to the agent."""
         if report.startswith(b"P"):
             pid = int(report[1:])
             self.executors.add(pid)
@@ -189,18 +199,23 @@ class Server:
             self.send(fork_wire.Failed(f"the launch process ended with status {status}"))
 
 
-def _middle(
-    request: fork_wire.ForkRequest,
-    stdout: int,
-    stderr: int,
-    report: int,
-    warm: Mapping[str, Callable[[], object]],
-) -> NoReturn:
+def _middle(sock: socket.socket, report: int, warm: Mapping[str, Callable[[], object]]) -> NoReturn:
     """The middle child (step 1 of the module docstring). Never returns."""
     code = 1
     try:
         signal.set_wakeup_fd(-1)
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        data, ancdata, _flags, _addr = sock.recvmsg(
+            fork_wire.MAX_REQUEST_BYTES, socket.CMSG_SPACE(fork_wire.REQUEST_FDS * 4)
+        )
+        os.close(sock.detach())  # nothing below holds the agent's socket
+        fds = _received_fds(ancdata)
+        if len(fds) != fork_wire.REQUEST_FDS:
+            raise ValueError(f"expected {fork_wire.REQUEST_FDS} fds, got {len(fds)}")
+        request = fork_wire.decode_request(data)
+        if request.warm is not None and request.warm not in warm:
+            raise ValueError(f"{request.warm} is not a warm script of this server")
+        stdout, stderr = fds
         for path in request.join_files:  # "0": the writer; first, before anything can fork
             fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
             try:
@@ -304,6 +319,14 @@ def _die(fd: int, message: str, code: int) -> NoReturn:
         os.write(fd, f"{PROGRAM}: {message}\n".encode(errors="replace"))
     finally:
         os._exit(code)
+
+
+def _received_fds(ancdata: list[tuple[int, int, bytes]]) -> list[int]:
+    fds = array.array("i")
+    for level, kind, payload in ancdata:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.frombytes(payload[: len(payload) - len(payload) % fds.itemsize])
+    return list(fds)
 
 
 def _drain(fd: int) -> bool:
