@@ -70,7 +70,8 @@ class AgentConfig:
     default_executor: str = ""
     # How containers start (isolation on): "exec" (an interpreter per executor, launched by
     # util-linux unshare) or "fork_server" (a per-agent fork server forks the built-in command
-    # executor warm, and execs anything else itself; containerizer/fork_server.py).
+    # executor warm -- unless command_executor is set -- and execs anything else itself;
+    # containerizer/fork_server.py).
     executor_launch: str = "exec"
     max_completed_executors_per_framework: int = 150
     max_body_bytes: int = 4 * 1024 * 1024

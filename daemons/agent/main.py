@@ -49,9 +49,10 @@ def build(config: AgentConfig, fatal: Callable[[str], None]) -> tuple[AgentRunti
 
 def containerizer_config(config: AgentConfig) -> ContainerizerConfig:
     """With the fork server, the built-in command executor is the warm one (its argv is the one
-    the agent gives the containerizer for command tasks)."""
+    the agent gives the containerizer for command tasks). A `command_executor` of the
+    operator's is exec'ed: nothing says it is fit to be loaded into the server."""
     warm: tuple[tuple[str, ...], ...] = ()
-    if config.executor_launch == "fork_server":
+    if config.executor_launch == "fork_server" and not config.command_executor:
         warm = (tuple(builtin_executors.argv(config)[0]),)
     return ContainerizerConfig(
         isolation=config.isolation,

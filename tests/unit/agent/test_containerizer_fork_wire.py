@@ -163,6 +163,10 @@ def test_the_agent_switch_makes_its_command_executor_warm(tmp_path: Path) -> Non
     ((python, i, s, script),) = config.warm_argvs
     assert (python, i, s) == (forked.executor_python, "-I", "-S")
     assert script.startswith(str(tmp_path)) and script.endswith("/command.py")
+    own = AgentConfig(
+        master="m:5050", executor_launch="fork_server", command_executor="/opt/my/command.py"
+    )
+    assert containerizer_config(own).warm_argvs == ()  # exec'ed: not known to be warm-able
     assert AgentConfig(master="m:5050", executor_launch="spawn").validate() == [
         "executor_launch: must be 'exec' or 'fork_server'"
     ]
