@@ -6,7 +6,8 @@ the agent over the SOCK_SEQPACKET socket N (fork_wire.py). Standard library only
 fork_wire and syscalls as top-level modules, from this file's directory).
 
 At start it loads each warm SCRIPT (a file that imports what it needs at module level and runs
-`main()` only as `__main__`, as the built-in executors' command.py does), freezes the garbage
+`main()` only as `__main__`, as the built-in executors' command.py does; one that fails to load
+is exec'ed instead, its traceback in the agent's log), freezes the garbage
 collector (so that the children's collections never write to the pages they share with it),
 becomes a child subreaper and sets no_new_privs on itself (inherited by all it starts). Per
 request, in one thread, one request at a time:
@@ -46,6 +47,7 @@ memory).
 from __future__ import annotations
 
 import array
+import dataclasses
 import gc
 import importlib.util
 import io
@@ -213,8 +215,8 @@ def _middle(sock: socket.socket, report: int, warm: Mapping[str, Callable[[], ob
         if len(fds) != fork_wire.REQUEST_FDS:
             raise ValueError(f"expected {fork_wire.REQUEST_FDS} fds, got {len(fds)}")
         request = fork_wire.decode_request(data)
-        if request.warm is not None and request.warm not in warm:
-            raise ValueError(f"{request.warm} is not a warm script of this server")
+        if request.warm is not None and request.warm not in warm:  # it failed to load: exec
+            request = dataclasses.replace(request, warm=None)
         stdout, stderr = fds
         for path in request.join_files:  # "0": the writer; first, before anything can fork
             fd = os.open(path, os.O_WRONLY | os.O_CLOEXEC)
@@ -344,7 +346,13 @@ def main(argv: list[str]) -> int:
     os.set_inheritable(sock.fileno(), False)
     syscalls.set_child_subreaper()
     syscalls.set_no_new_privs()
-    warm = {path: load_warm(path, f"pydcos_warm_{i}") for i, path in enumerate(argv[2:])}
+    warm = {}
+    for i, path in enumerate(argv[2:]):
+        try:
+            warm[path] = load_warm(path, f"pydcos_warm_{i}")
+        except Exception:  # any error of the script's: it is exec'ed instead, as without us
+            sys.stderr.write(f"{PROGRAM}: cannot load {path}; it will be exec'ed\n")
+            traceback.print_exc()
     gc.collect()
     gc.freeze()  # the children's collections leave the shared objects' pages alone
     return Server(sock, warm).serve()

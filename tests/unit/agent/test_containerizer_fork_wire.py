@@ -4,6 +4,7 @@ no cgroups, no namespaces)."""
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from daemons.agent.config import AgentConfig
-from daemons.agent.containerizer import ContainerizerConfig, InvalidSpec
+from daemons.agent.containerizer import ContainerizerConfig, InvalidSpec, fork_launcher
 from daemons.agent.containerizer.containerizer import Containerizer
 from daemons.agent.containerizer.fork_server import load_warm
 from daemons.agent.containerizer.fork_server import main as server_main
@@ -223,3 +224,28 @@ def test_a_warm_main_that_raises_exits_1_with_its_traceback() -> None:
     )
     assert done.returncode == 1
     assert "RuntimeError: boom" in done.stderr
+
+
+def test_the_server_starts_without_a_script_that_fails_to_load_and_ends_with_the_agent(
+    tmp_path: Path,
+) -> None:
+    """Started as the agent starts it, with a broken warm script: it logs it and serves on; the
+    end of the agent's socket ends it, with status 0."""
+    broken = tmp_path / "broken.py"
+    broken.write_text("raise RuntimeError('cannot load me')\n")
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    server = subprocess.Popen(
+        [sys.executable, "-I", "-S", fork_launcher.SERVER, "--fd", str(theirs.fileno()),
+         str(broken)],
+        pass_fds=(theirs.fileno(),),
+        stdin=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    theirs.close()
+    assert server.stderr is not None
+    assert "cannot load" in server.stderr.readline()
+    assert server.poll() is None
+    ours.close()
+    assert server.wait(10) == 0
+    assert "RuntimeError: cannot load me" in server.stderr.read()
