@@ -143,6 +143,7 @@ class _Connection:
         self.replies.put(None)
         with contextlib.suppress(OSError):
             self.sock.shutdown(socket.SHUT_RDWR)
+        self.sock.close()
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(5)  # reaped; the next launch starts a new server
 
