@@ -31,7 +31,7 @@ def main() -> None:
                 sock.close()  # as the real one's children do: the agent must see its end
                 os.write(fds[0], b"started\n")
                 if argv[0] == "sleep":
-                    time.sleep(3600)
+                    time.sleep(120)  # bounded: a failing test never leaves it for long
                 os._exit(int(argv[1]))
             pidfd = os.pidfd_open(pid)
             rights = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [pidfd]).tobytes())]
