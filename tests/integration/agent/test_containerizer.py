@@ -100,10 +100,20 @@ class Harness:
 
 @pytest.fixture(params=["exec", "fork_server"])
 def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
+    yield from _harness(request.param)
+
+
+@pytest.fixture
+def forked() -> Iterator[Harness]:
+    """For the fork server's own tests: launches through it only."""
+    yield from _harness("fork_server")
+
+
+def _harness(executor_launch: str) -> Iterator[Harness]:
     root = f"pydcos-test-{uuid.uuid4().hex[:8]}"
     sandboxes = Path(tempfile.mkdtemp(prefix="pydcos-containers-"))
     sandboxes.chmod(0o755)  # the task user must be able to reach its sandbox
-    h = Harness(root, sandboxes, request.param)
+    h = Harness(root, sandboxes, executor_launch)
     try:
         yield h
     finally:
@@ -425,13 +435,6 @@ def test_signals_to_a_container_never_reach_the_agent_passing_through_its_cgroup
 
 
 # --- the fork server's own ---------------------------------------------------------------------
-
-
-@pytest.fixture
-def forked(harness: Harness) -> Harness:
-    if harness.config.executor_launch != "fork_server":
-        pytest.skip("the fork server's own test")
-    return harness
 
 
 def _report(sandbox: Path) -> dict[str, Any]:
