@@ -115,6 +115,7 @@ class StateServer:
     """The recorded `/master/state` and its Mesos-DNS `/v1/axfr`, over HTTP on (ip, port)."""
 
     def __init__(self, ip: str, port: int) -> None:
+        self.address = (ip, port)
         state = json.loads(FIXTURE.read_text())
         config = MesosDnsConfig()
         body = axfr(generate(state, config, ["10.0.4.11:5050"], serial=1), config)
@@ -131,7 +132,11 @@ class StateServer:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self.httpd = http.server.ThreadingHTTPServer((ip, port), Handler)
+        self.handler = Handler
+        self.start()
+
+    def start(self) -> None:
+        self.httpd = http.server.ThreadingHTTPServer(self.address, self.handler)
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def stop(self) -> None:
@@ -144,6 +149,7 @@ class Cluster:
     port: int  # the proxy's DNS port on every LISTEN address
     http: str  # its HTTP API
     mesos_dns: list[MesosDns]
+    state: StateServer
     pid: int
 
 
@@ -193,7 +199,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     try:
         wait_for(lambda: all(requests.get(url + "/health", timeout=2).json()[k] for k in
                              ("state_loaded", "mesos_loaded")))  # fmt: skip
-        yield Cluster(port, url, masters, pid)
+        yield Cluster(port, url, masters, state, pid)
     finally:
         processes.stop_pid(pid)
         print(processes.log_tail(state_dir / "dns-proxy.log"))
@@ -256,6 +262,22 @@ def test_unknown_local_names_are_nxdomain_with_the_soa(cluster: Cluster) -> None
         soa = [line[3:6] for line in result.authority]
         assert soa == [["SOA", "ns.spartan.", "support.mesosphere.com."]], name
         assert result.authority[0][1] == "5"
+
+
+def test_the_last_good_names_stay_while_no_master_answers(cluster: Cluster) -> None:
+    name = "web.marathon.autoip.dcos.thisdcos.directory"
+    health = cluster.http + "/health"
+    cluster.state.stop()
+    try:
+        time.sleep(1.5)  # three reads fail (state_interval 0.5 s)
+        result = dig(cluster.port, name)
+        assert (result.status, len(result.answer)) == ("NOERROR", 2)
+        rebuilds = requests.get(health, timeout=5).json()["rebuilds"]
+    finally:
+        cluster.state.start()
+    time.sleep(1.0)
+    assert requests.get(health, timeout=5).json()["rebuilds"] == rebuilds  # the same names
+    assert len(dig(cluster.port, name).answer) == 2
 
 
 # -- .mesos: both Mesos-DNS, one dead, all dead ---------------------------------------------------
