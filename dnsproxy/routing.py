@@ -14,9 +14,9 @@ a forward zone named like a local zone loses to it. An alias answers from its ta
 if the name were asked there: records are owned by the asked name (a pointer to the question),
 SRV targets and the SOA of negative answers name the target zone.
 
-Matching is a walk down the name's label boundaries from the full name, one dict lookup per
-suffix (a `dcos.thisdcos.directory` task name takes four), no object made per query but the
-renamed query of an alias.
+Matching is a walk down the name's label boundaries from the full name, one slice and one dict
+lookup per suffix (a `dcos.thisdcos.directory` task name takes four); an alias also makes a
+renamed copy of the query.
 """
 
 from __future__ import annotations
