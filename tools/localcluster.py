@@ -11,8 +11,8 @@ agents 5051 and 5052, the DNS proxy 8053 (DNS, UDP and TCP) and 8054 (HTTP), Mar
 Metronome 9000 (`--base-port` moves the master and agents, and the DNS proxy, Marathon and
 Metronome by the same offset; `--zk-port` moves ZooKeeper; so tests can run a second cluster
 beside a developer's). The DNS proxy sends `.mesos` to Mesos-DNS at 127.0.0.1:61053 (its
-records copy from :8123), whether or not one runs: those two do not move with `--base-port`
-(61053 plus an offset would pass 65535). Marathon and Metronome start once both agents are
+records copy from :8123), whether or not one runs (with another base port: 8123 moved, and
+the port after it for DNS). Marathon and Metronome start once both agents are
 registered, and keep their state in ZooKeeper (`/marathon`, `/metronome`). Each agent's
 containers go in cgroups under its own `cgroups_root`, `pydcos-local-<agent>`
 (`pydcos-local-<hash>-<agent>` for other state folders); `down` kills what is left in them after
@@ -43,7 +43,9 @@ AGENTS = ("agent-1", "agent-2")
 # module they run, and the path that answers 200 once they elected a leader.
 FRAMEWORKS = ("marathon", "metronome")
 DNS_PROXY = "dns-proxy"
-# The proxy's DNS and HTTP ports (moved like the frameworks'), and Mesos-DNS's (fixed).
+# The proxy's DNS and HTTP ports (moved like the frameworks'), and where it finds Mesos-DNS:
+# HTTP 8123 moved like them, DNS 61053 or, with another base port, the one after its HTTP port
+# (61053 moved as far would leave the port range).
 DNS_PROXY_PORTS = {"dns": 8053, "http": 8054}
 MESOS_DNS_PORT, MESOS_DNS_HTTP_PORT = 61053, 8123
 FRAMEWORK_PORTS = {"marathon": 8080, "metronome": 9000}
@@ -79,9 +81,15 @@ class Cluster:
         return f"zk://{HOST}:{self.zk_port}/mesos"
 
     @property
-    def dns_port(self) -> int:
+    def dns_proxy_port(self) -> int:
         """The DNS proxy's DNS port (UDP and TCP) on 127.0.0.1."""
         return DNS_PROXY_PORTS["dns"] + self.base_port - DEFAULT_BASE_PORT
+
+    @property
+    def mesos_dns_ports(self) -> tuple[int, int]:
+        """Where the proxy finds Mesos-DNS on 127.0.0.1: (DNS, HTTP)."""
+        http = MESOS_DNS_HTTP_PORT + self.base_port - DEFAULT_BASE_PORT
+        return (MESOS_DNS_PORT if self.base_port == DEFAULT_BASE_PORT else http + 1), http
 
     def url(self, name: str) -> str:
         return f"http://{HOST}:{self.port(name)}"
@@ -118,13 +126,13 @@ class Cluster:
     def config(self, name: str) -> dict[str, Any]:
         if name == DNS_PROXY:
             return {
-                "listen": [f"{HOST}:{self.dns_port}"],
+                "listen": [f"{HOST}:{self.dns_proxy_port}"],
                 "ip": HOST,
                 "port": self.port(name),
                 "masters": [HOST],
                 "master_port": self.base_port,
-                "mesos_dns_port": MESOS_DNS_PORT,
-                "mesos_dns_http_port": MESOS_DNS_HTTP_PORT,
+                "mesos_dns_port": self.mesos_dns_ports[0],
+                "mesos_dns_http_port": self.mesos_dns_ports[1],
             }
         if name in FRAMEWORKS:
             address = {"ip": HOST, "port": self.port(name), "hostname": f"{HOST}:{self.port(name)}"}
@@ -225,9 +233,9 @@ def start(cluster: Cluster, name: str) -> int:
     if name in FRAMEWORKS:
         return start_framework(cluster, name)
     if name == DNS_PROXY:
-        if processes.port_in_use(HOST, cluster.dns_port):
+        if processes.port_in_use(HOST, cluster.dns_proxy_port):
             raise processes.StartFailed(
-                f"{name}: port {HOST}:{cluster.dns_port} is already in use by another program"
+                f"{name}: port {HOST}:{cluster.dns_proxy_port} is already in use by another program"
             )
         return processes.start_daemon(
             "dnsproxy.main", cluster.config(name), cluster.config_file(name), cluster.log_file(name)
@@ -314,7 +322,7 @@ def up(cluster: Cluster) -> int:
         return 1
     print(f"PyDCOS is up: {len(AGENTS)} agents registered. Master: {cluster.master_url}")
     print(f"Marathon: {cluster.url('marathon')}  Metronome: {cluster.url('metronome')}")
-    print(f"DNS proxy: dig @{HOST} -p {cluster.dns_port} leader.dcos.thisdcos.directory")
+    print(f"DNS proxy: dig @{HOST} -p {cluster.dns_proxy_port} leader.dcos.thisdcos.directory")
     return 0
 
 
@@ -350,7 +358,7 @@ def status(cluster: Cluster) -> int:
         if running_pid(cluster, name) is not None:
             print(f"{name} {cluster.url(name)}: leader {leader(cluster, name) or 'none yet'}")
     if running_pid(cluster, DNS_PROXY) is not None:
-        print(f"{DNS_PROXY}: DNS on {HOST}:{cluster.dns_port} (UDP and TCP)")
+        print(f"{DNS_PROXY}: DNS on {HOST}:{cluster.dns_proxy_port} (UDP and TCP)")
     return 0 if up_count == len(cluster.components) else 3
 
 

@@ -167,7 +167,7 @@ def test_local_up_twice_then_stop_leaves_nothing(local_run: LocalRun) -> None:
 
     # The DNS proxy answers the README's dig: its local zones, and the master's leader from
     # the master's state (read every second).
-    dns_port = local_run.cluster.dns_port
+    dns_port = local_run.cluster.dns_proxy_port
     assert f"dig @127.0.0.1 -p {dns_port} leader.dcos.thisdcos.directory" in started.stdout
     assert dig(dns_port, "ready.spartan").answer == [
         ["ready.spartan.", "5", "IN", "A", "127.0.0.1"]]  # fmt: skip
