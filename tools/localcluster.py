@@ -1,4 +1,5 @@
-"""`make local`: PyDCOS on loopback — ZooKeeper, one master, two agents, Marathon and Metronome.
+"""`make local`: PyDCOS on loopback — ZooKeeper, one master, two agents, the DNS proxy, Marathon
+and Metronome.
 
     python -m tools.localcluster up       # start what is not running; wait until all of it serves
     python -m tools.localcluster status   # what runs, and the agents the master sees
@@ -6,9 +7,12 @@
 
 Everything lives under one state folder (default `.local/` in the repo): configs, ZooKeeper data,
 work dirs, `pids/<name>.pid` and `logs/<name>.log`. Default ports: ZooKeeper 2181, master 5050,
-agents 5051 and 5052, Marathon 8080, Metronome 9000 (`--base-port` moves the master and agents,
-and Marathon and Metronome by the same offset; `--zk-port` moves ZooKeeper; so tests can run a
-second cluster beside a developer's). Marathon and Metronome start once both agents are
+agents 5051 and 5052, the DNS proxy 8053 (DNS, UDP and TCP) and 8054 (HTTP), Marathon 8080,
+Metronome 9000 (`--base-port` moves the master and agents, and the DNS proxy, Marathon and
+Metronome by the same offset; `--zk-port` moves ZooKeeper; so tests can run a second cluster
+beside a developer's). The DNS proxy sends `.mesos` to Mesos-DNS at 127.0.0.1:61053 (its
+records copy from :8123), whether or not one runs (with another base port: 8123 moved, and
+the port after it for DNS). Marathon and Metronome start once both agents are
 registered, and keep their state in ZooKeeper (`/marathon`, `/metronome`). Each agent's
 containers go in cgroups under its own `cgroups_root`, `pydcos-local-<agent>`
 (`pydcos-local-<hash>-<agent>` for other state folders); `down` kills what is left in them after
@@ -38,6 +42,12 @@ AGENTS = ("agent-1", "agent-2")
 # Frameworks on the master, with their default port (moved by base_port - DEFAULT_BASE_PORT), the
 # module they run, and the path that answers 200 once they elected a leader.
 FRAMEWORKS = ("marathon", "metronome")
+DNS_PROXY = "dns-proxy"
+# The proxy's DNS and HTTP ports (moved like the frameworks'), and where it finds Mesos-DNS:
+# HTTP 8123 moved like them, DNS 61053 or, with another base port, the one after its HTTP port
+# (61053 moved as far would leave the port range).
+DNS_PROXY_PORTS = {"dns": 8053, "http": 8054}
+MESOS_DNS_PORT, MESOS_DNS_HTTP_PORT = 61053, 8123
 FRAMEWORK_PORTS = {"marathon": 8080, "metronome": 9000}
 FRAMEWORK_MODULES = {"marathon": "daemons.marathon.main", "metronome": "daemons.metronome.main"}
 LEADER_PATHS = {"marathon": "/v2/leader", "metronome": "/leader"}
@@ -62,7 +72,7 @@ class Cluster:
 
     @property
     def components(self) -> tuple[str, ...]:
-        return ("zookeeper", "master", *AGENTS, *FRAMEWORKS)
+        return ("zookeeper", "master", DNS_PROXY, *AGENTS, *FRAMEWORKS)
 
     @property
     def master_url(self) -> str:
@@ -71,6 +81,17 @@ class Cluster:
     @property
     def zk_url(self) -> str:
         return f"zk://{HOST}:{self.zk_port}/mesos"
+
+    @property
+    def dns_proxy_port(self) -> int:
+        """The DNS proxy's DNS port (UDP and TCP) on 127.0.0.1."""
+        return DNS_PROXY_PORTS["dns"] + self.base_port - DEFAULT_BASE_PORT
+
+    @property
+    def mesos_dns_ports(self) -> tuple[int, int]:
+        """Where the proxy finds Mesos-DNS on 127.0.0.1: (DNS, HTTP)."""
+        http = MESOS_DNS_HTTP_PORT + self.base_port - DEFAULT_BASE_PORT
+        return (MESOS_DNS_PORT if self.base_port == DEFAULT_BASE_PORT else http + 1), http
 
     def url(self, name: str) -> str:
         return f"http://{HOST}:{self.port(name)}"
@@ -89,6 +110,8 @@ class Cluster:
             return self.base_port
         if name in FRAMEWORKS:
             return FRAMEWORK_PORTS[name] + self.base_port - DEFAULT_BASE_PORT
+        if name == DNS_PROXY:
+            return DNS_PROXY_PORTS["http"] + self.base_port - DEFAULT_BASE_PORT
         return self.base_port + 1 + AGENTS.index(name)
 
     def pid_file(self, name: str) -> Path:
@@ -103,6 +126,16 @@ class Cluster:
         return self.state_dir / name / f"{name}.toml"
 
     def config(self, name: str) -> dict[str, Any]:
+        if name == DNS_PROXY:
+            return {
+                "listen": [f"{HOST}:{self.dns_proxy_port}"],
+                "ip": HOST,
+                "port": self.port(name),
+                "masters": [HOST],
+                "master_port": self.base_port,
+                "mesos_dns_port": self.mesos_dns_ports[0],
+                "mesos_dns_http_port": self.mesos_dns_ports[1],
+            }
         if name in FRAMEWORKS:
             address = {"ip": HOST, "port": self.port(name), "hostname": f"{HOST}:{self.port(name)}"}
             return {"zk": f"zk://{HOST}:{self.zk_port}/{name}", "master": self.zk_url, **address}
@@ -202,6 +235,14 @@ def start(cluster: Cluster, name: str) -> int:
         )
     if name in FRAMEWORKS:
         return start_framework(cluster, name)
+    if name == DNS_PROXY:
+        if processes.port_in_use(HOST, cluster.dns_proxy_port):
+            raise processes.StartFailed(
+                f"{name}: port {HOST}:{cluster.dns_proxy_port} is already in use by another program"
+            )
+        return processes.start_daemon(
+            "dnsproxy.main", cluster.config(name), cluster.config_file(name), cluster.log_file(name)
+        )
     module = "daemons.master.main" if name == "master" else "daemons.agent.main"
     return processes.start_daemon(
         module, cluster.config(name), cluster.config_file(name), cluster.log_file(name)
@@ -261,7 +302,7 @@ def wait_until(
 def up(cluster: Cluster) -> int:
     for folder in ("pids", "logs"):
         (cluster.state_dir / folder).mkdir(parents=True, exist_ok=True)
-    if not start_missing(cluster, ("zookeeper", "master", *AGENTS)):
+    if not start_missing(cluster, ("zookeeper", "master", DNS_PROXY, *AGENTS)):
         return 1
     if not wait_until(
         lambda: (active_agents(cluster) or 0) >= len(AGENTS),
@@ -284,6 +325,7 @@ def up(cluster: Cluster) -> int:
         return 1
     print(f"PyDCOS is up: {len(AGENTS)} agents registered. Master: {cluster.master_url}")
     print(f"Marathon: {cluster.url('marathon')}  Metronome: {cluster.url('metronome')}")
+    print(f"DNS proxy: dig @{HOST} -p {cluster.dns_proxy_port} leader.dcos.thisdcos.directory")
     return 0
 
 
@@ -318,6 +360,8 @@ def status(cluster: Cluster) -> int:
     for name in FRAMEWORKS:
         if running_pid(cluster, name) is not None:
             print(f"{name} {cluster.url(name)}: leader {leader(cluster, name) or 'none yet'}")
+    if running_pid(cluster, DNS_PROXY) is not None:
+        print(f"{DNS_PROXY}: DNS on {HOST}:{cluster.dns_proxy_port} (UDP and TCP)")
     return 0 if up_count == len(cluster.components) else 3
 
 
@@ -353,7 +397,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--base-port",
         type=int,
-        help="master port; agents use the next ones, Marathon and Metronome move by as much",
+        help="master port; agents use the next ones; the DNS proxy, Marathon and Metronome move"
+        " by as much",
     )
     parser.add_argument("--zk-port", type=int, help="ZooKeeper client port (default 2181)")
     args = parser.parse_args(argv)

@@ -18,22 +18,24 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.dns_client import dig
 from tools import localcluster, processes
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _free_base_port() -> int:
-    """A base port such that the master, agents, Marathon and Metronome ports are free.
+    """A base port such that the master, agents, DNS proxy, Marathon and Metronome ports are free.
 
-    Marathon and Metronome sit at base+3030 and base+3950; both stay below the agents' task
-    ports (31000-33000).
+    The DNS proxy, Marathon and Metronome sit at base+3003/3004, base+3030 and base+3950; all
+    stay below the agents' task ports (31000-33000).
     """
     offsets = (
         0,
         1,
         2,
         *(localcluster.FRAMEWORK_PORTS[name] - 5050 for name in ("marathon", "metronome")),
+        *(port - 5050 for port in localcluster.DNS_PROXY_PORTS.values()),
     )
     for _ in range(200):
         base = random.randrange(20000, 27000)
@@ -134,7 +136,9 @@ def test_local_up_twice_then_stop_leaves_nothing(local_run: LocalRun) -> None:
     assert master_url in started.stdout
     assert len(_active_agents(master_url)) == 2
     pids = local_run.recorded_pids()
-    assert set(pids) == {"zookeeper", "master", "agent-1", "agent-2", "marathon", "metronome"}
+    assert set(pids) == {
+        "zookeeper", "master", "dns-proxy", "agent-1", "agent-2", "marathon", "metronome",
+    }  # fmt: skip
 
     # Marathon and Metronome lead (one instance each), registered with the master.
     marathon = local_run.cluster.url("marathon")
@@ -154,12 +158,21 @@ def test_local_up_twice_then_stop_leaves_nothing(local_run: LocalRun) -> None:
 
     again = local_run.make("local")
     assert again.returncode == 0, again.stdout + again.stderr
-    assert again.stdout.count("already running") == 6
+    assert again.stdout.count("already running") == 7
     assert local_run.recorded_pids() == pids
 
     status = local_run.make("local-status")
     assert status.returncode == 0, status.stdout + status.stderr
     assert f"marathon {marathon}: leader " in status.stdout
+
+    # The DNS proxy answers the README's dig: its local zones, and the master's leader from
+    # the master's state (read every second).
+    dns_port = local_run.cluster.dns_proxy_port
+    assert f"dig @127.0.0.1 -p {dns_port} leader.dcos.thisdcos.directory" in started.stdout
+    assert dig(dns_port, "ready.spartan").answer == [
+        ["ready.spartan.", "5", "IN", "A", "127.0.0.1"]]  # fmt: skip
+    leader = dig(dns_port, "leader.dcos.thisdcos.directory")
+    assert leader.answer == [["leader.dcos.thisdcos.directory.", "5", "IN", "A", "127.0.0.1"]]
 
     # Frameworks run tasks on it: the example one (our client), pymesos and mesoshttp.
     address = master_url.removeprefix("http://")
