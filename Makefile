@@ -9,7 +9,7 @@ SHELL := /bin/bash
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
-SRC := $(wildcard daemons tests bench tools exhibitor)
+SRC := $(wildcard daemons dnsproxy tests bench tools exhibitor)
 PYTEST_ARGS ?=
 LOCAL_ARGS ?=
 MASTERS ?= 1
@@ -23,8 +23,8 @@ help:
 	@echo "make cluster [MASTERS=1|3] [AGENTS=N]     a cluster on nspawn test hosts, via ansible-playbook"
 	@echo "make cluster-destroy                     remove it, every node and trace"
 	@echo "make local | local-stop | local-status   a PyDCOS cluster on 127.0.0.1 (master :5050,"
-	@echo "                                         Mesos-DNS :61053/:8123, Marathon :8080,"
-	@echo "                                         Metronome :9000)"
+	@echo "                                         Mesos-DNS :61053/:8123, DNS proxy :8053,"
+	@echo "                                         Marathon :8080, Metronome :9000)"
 	@echo "make test                               deps + lint + typecheck + unit and integration tests"
 	@echo "make deps | lint | format | typecheck | unit | integration | molecule | bench | release | clean"
 

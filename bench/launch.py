@@ -8,8 +8,11 @@ and the agents' own RSS growth), and, in the same run, the raw floor from `launc
 Anchor: a Mesos agent ≈ 33 launches/s. Target (issue 12): ≥ 100 launches/s at 1,000 tasks,
 p99 ≤ 5 s when paced, ≤ 10 MiB PSS per task.
 
-Run: `.venv/bin/python bench/launch.py [--count N] [--quick]` (as root). Bounded: the launch
-phase gives up after `--timeout` seconds; the cluster and every task are removed at the end.
+Run: `.venv/bin/python bench/launch.py [--count N] [--quick] [--executor-launch fork_server]`
+(as root). Bounded: the launch phase gives up after `--timeout` seconds; the cluster and every
+task are removed at the end. With `--executor-launch fork_server` the agents' fork servers are
+a process kind of their own (CPU including their reaped children, i.e. the short-lived middle
+children of each launch; PSS beside the containers').
 """
 
 from __future__ import annotations
@@ -73,7 +76,8 @@ def family(pid: int) -> list[int]:
     return out
 
 
-def cpu_seconds(pids: list[int]) -> float:
+def cpu_seconds(pids: list[int], children: bool = False) -> float:
+    """utime + stime of `pids` (+ cutime + cstime: their reaped children's, if `children`)."""
     total = 0
     for pid in pids:
         try:
@@ -81,7 +85,25 @@ def cpu_seconds(pids: list[int]) -> float:
         except OSError:
             continue
         total += int(fields[11]) + int(fields[12])
+        if children:
+            total += int(fields[13]) + int(fields[14])
     return total / os.sysconf("SC_CLK_TCK")
+
+
+def fork_servers(agent_pids: list[int]) -> list[int]:
+    """The agents' fork servers: children of an agent's processes running fork_server.py."""
+    family_pids = {p for a in agent_pids for p in family(a)}
+    out = []
+    for child in Path("/proc").iterdir():
+        if not child.name.isdigit() or b"fork_server.py" not in _cmdline(int(child.name)):
+            continue
+        try:
+            ppid = int(Path(child, "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if ppid in family_pids:
+            out.append(int(child.name))
+    return out
 
 
 def pids_of(cluster: localcluster.Cluster, name: str) -> list[int]:
@@ -107,6 +129,20 @@ def container_pids(root: str) -> list[int]:
         with contextlib.suppress(OSError):
             pids.extend(int(p) for p in procs.read_text().split())
     return pids
+
+
+def container_cpu(root: str) -> float | None:
+    """CPU seconds of every container under `root` from cgroup v1 cpuacct.usage (nanoseconds:
+    a warm executor's few milliseconds count, where /proc's whole ticks round them to 0);
+    None without cpuacct."""
+    base = Path("/sys/fs/cgroup/cpuacct") / root
+    if not base.is_dir():
+        return None
+    total = 0
+    for usage in base.glob("*/cpuacct.usage"):
+        with contextlib.suppress(OSError, ValueError):
+            total += int(usage.read_text())
+    return total / 1e9
 
 
 class Launcher:
@@ -194,10 +230,15 @@ def free_base_port() -> int:
     raise RuntimeError("no free port range for the local cluster")
 
 
-def run_phase(count: int, window: int, timeout: float) -> dict[str, Any]:
+def run_phase(count: int, window: int, timeout: float, launch: str) -> dict[str, Any]:
     """One fresh local cluster, one framework launching `count` sleeps; returns the figures."""
     state = Path(tempfile.mkdtemp(prefix="bench-launch-"))
-    cluster = localcluster.Cluster(state, base_port=free_base_port(), zk_port=processes.free_port())
+    cluster = localcluster.Cluster(
+        state,
+        base_port=free_base_port(),
+        zk_port=processes.free_port(),
+        agent_options=(("executor_launch", launch),),
+    )
     launcher = Launcher(count, window)
     out: dict[str, Any] = {}
     try:
@@ -233,8 +274,10 @@ def run_phase(count: int, window: int, timeout: float) -> dict[str, Any]:
         time.sleep(2.0)  # let executors settle before measuring memory
         pids = [p for a in localcluster.AGENTS for p in container_pids(cluster.cgroups_root(a))]
         agent_rss_after = sum(rss_kib(p) for a in agent_pids if a for p in family(a))
+        servers = fork_servers([a for a in agent_pids if a])
         running = max(out["running"], 1)
         out["pss_per_task"] = sum(pss_kib(p) for p in pids) / 1024 / running
+        out["fork_server_pss"] = sum(pss_kib(p) for p in servers) / 1024
         out["agent_growth"] = (agent_rss_after - agent_rss_before) / 1024 / running
         cpu = {
             n: cpu_seconds(pids_of(cluster, n)) - cpu_before[n]
@@ -242,6 +285,12 @@ def run_phase(count: int, window: int, timeout: float) -> dict[str, Any]:
         }
         cpu["framework"] = cpu_seconds([os.getpid()]) - framework_cpu_before
         cpu["containers"] = cpu_seconds(pids)
+        exact = [container_cpu(cluster.cgroups_root(a)) for a in localcluster.AGENTS]
+        if all(x is not None for x in exact):
+            cpu["containers (cpuacct)"] = sum(x for x in exact if x is not None)
+        if servers:
+            cpu["fork servers"] = cpu_seconds(servers, children=True)
+        out["load"] = os.getloadavg()
         out["cpu"] = cpu
         out["timeline"] = {
             label: sorted(t - first_accept for t in times.values())
@@ -263,6 +312,9 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=300.0)
     parser.add_argument("--quick", action="store_true", help="50 tasks, window 10")
     parser.add_argument("--no-floor", action="store_true")
+    parser.add_argument(
+        "--executor-launch", choices=("exec", "fork_server"), default="exec", help="agent setting"
+    )
     args = parser.parse_args()
     if args.quick:
         args.count, args.window = 50, 10
@@ -270,12 +322,16 @@ def main() -> int:
         print("needs root (cgroups, namespaces)", file=sys.stderr)
         return 2
     print(f"# {machine_line()}")
+    launch = args.executor_launch
     phases = {
-        "burst": run_phase(args.count, 0, args.timeout),
-        f"window {args.window}": run_phase(args.count, args.window, args.timeout),
+        "burst": run_phase(args.count, 0, args.timeout, launch),
+        f"window {args.window}": run_phase(args.count, args.window, args.timeout, launch),
     }
     names = list(phases)
-    print(f"# {args.count} sleep tasks (cpus 0.01, mem 16) on 2 agents, isolation on")
+    print(
+        f"# {args.count} sleep tasks (cpus 0.01, mem 16) on 2 agents, isolation on, "
+        f"executor_launch = {launch}"
+    )
     print(f"{'metric':<42}" + "".join(f"{n:>12}" for n in names) + f"{'anchor/target':>18}")
 
     def row(label: str, key: str, fmt: str, anchor: str = "") -> None:
@@ -290,6 +346,7 @@ def main() -> int:
     row("per task accept->RUNNING p50 s", "p50", ".2f")
     row("per task accept->RUNNING p99 s", "p99", ".2f", "<= 5 paced")
     row("container PSS per task MiB (executor+task)", "pss_per_task", ".2f", "<= 10")
+    row("fork servers' PSS MiB (both agents)", "fork_server_pss", ".2f")
     row("agent RSS growth per task MiB", "agent_growth", ".3f")
     row("wall s (subscribe -> all RUNNING)", "wall", ".1f")
     for name, phase in phases.items():
@@ -307,6 +364,7 @@ def main() -> int:
                     f"{quantiles}"
                 )
         print(f"# {name}: CPU s " + ", ".join(f"{k} {v:.1f}" for k, v in phase["cpu"].items()))
+        print(f"# {name}: load average at the end " + " ".join(f"{x:.2f}" for x in phase["load"]))
     if not args.no_floor:
         floor = _floor_module().measure_floor(args.count)
         burst = phases["burst"]["rate"]

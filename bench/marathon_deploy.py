@@ -153,12 +153,16 @@ def remove(marathon: Marathon, app_id: str, timeout: float) -> None:
         time.sleep(POLL)
 
 
-def free_cluster(state: Path) -> localcluster.Cluster:
+def free_cluster(
+    state: Path, agent_options: tuple[tuple[str, object], ...] = ()
+) -> localcluster.Cluster:
     """A local cluster on ports nobody uses: master, agents, Marathon and Metronome (which
-    move with the master's port) and ZooKeeper."""
+    move with the master's port) and ZooKeeper; `agent_options` are extra agent config keys."""
     zk_port = processes.free_port()
     for base in range(20000, 30000, 7):
-        cluster = localcluster.Cluster(state, base_port=base, zk_port=zk_port)
+        cluster = localcluster.Cluster(
+            state, base_port=base, zk_port=zk_port, agent_options=agent_options
+        )
         names = [n for n in cluster.components if n != "zookeeper"]
         if not any(processes.port_in_use("127.0.0.1", cluster.port(n)) for n in names):
             return cluster
@@ -166,10 +170,12 @@ def free_cluster(state: Path) -> localcluster.Cluster:
 
 
 @contextlib.contextmanager
-def local_cluster(prefix: str) -> Iterator[localcluster.Cluster | None]:
+def local_cluster(
+    prefix: str, agent_options: tuple[tuple[str, object], ...] = ()
+) -> Iterator[localcluster.Cluster | None]:
     """A fresh local cluster (None if it did not come up), stopped at the end whatever happens."""
     state = Path(tempfile.mkdtemp(prefix=prefix))
-    cluster = free_cluster(state)
+    cluster = free_cluster(state, agent_options)
     try:
         started = time.perf_counter()
         if localcluster.up(cluster) != 0:

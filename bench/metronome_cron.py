@@ -40,6 +40,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.marathon_deploy import call, local_cluster
+from daemons.agent.config import AgentConfig
 from daemons.metronome.timestamps import parse_time
 from tools.localcluster import Cluster
 from tools.machine import machine_line
@@ -163,8 +164,8 @@ def report_line(what: str, offsets: list[float | None], n: int) -> bool:
     return within == n
 
 
-def run(n: int, minutes: int, window: float) -> int:
-    with local_cluster("bench-metronome-") as cluster:
+def run(n: int, minutes: int, window: float, executor_launch: str) -> int:
+    with local_cluster("bench-metronome-", (("executor_launch", executor_launch),)) as cluster:
         if cluster is None:
             return 1
         return measure(cluster, n, minutes, window)
@@ -224,6 +225,12 @@ def main() -> int:
         "--window", type=float, default=25.0, help="seconds after a minute to wait for its runs"
     )
     parser.add_argument("--quick", action="store_true", help="one minute boundary only")
+    parser.add_argument(
+        "--executor-launch",
+        choices=("exec", "fork_server"),
+        default=AgentConfig.executor_launch,
+        help="how the agents start containers (their executor_launch; default: the agent's)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.minutes = 1
@@ -231,7 +238,8 @@ def main() -> int:
     if args.jobs <= 0 or args.minutes <= 0 or not SETTLE <= args.window <= 28.0:
         parser.error(f"--jobs and --minutes must be positive, --window in [{SETTLE:.0f}, 28]")
     print(f"# {machine_line()}")
-    return run(args.jobs, args.minutes, args.window)
+    print(f"# executor_launch = {args.executor_launch}")
+    return run(args.jobs, args.minutes, args.window, args.executor_launch)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
-"""`make local`: PyDCOS on loopback — ZooKeeper, one master, two agents, Mesos-DNS, Marathon and
-Metronome.
+"""`make local`: PyDCOS on loopback — ZooKeeper, one master, two agents, the DNS proxy, Mesos-DNS,
+Marathon and Metronome.
 
     python -m tools.localcluster up       # start what is not running; wait until all of it serves
     python -m tools.localcluster status   # what runs, and the agents the master sees
@@ -7,16 +7,17 @@ Metronome.
 
 Everything lives under one state folder (default `.local/` in the repo): configs, ZooKeeper data,
 work dirs, `pids/<name>.pid` and `logs/<name>.log`. Default ports: ZooKeeper 2181, master 5050,
-agents 5051 and 5052, Mesos-DNS 61053 (DNS, UDP and TCP) and 8123 (HTTP), Marathon 8080, Metronome
-9000 (`--base-port` moves the master and agents, and the others by the same offset, Mesos-DNS's
-DNS port to the one after its HTTP port; `--zk-port` moves ZooKeeper; so tests can run a second
-cluster beside a developer's): `dig @127.0.0.1 -p 61053 leader.mesos`. Mesos-DNS starts once
-both agents are registered, follows the master through ZooKeeper and counts as up once it
-serves the leader's name; Marathon and Metronome start after it, and keep their state in
-ZooKeeper (`/marathon`, `/metronome`). Each agent's containers go in cgroups under its own
-`cgroups_root`, `pydcos-local-<agent>` (`pydcos-local-<hash>-<agent>` for other state folders);
-`down` kills what is left in them after the agents stop, since an agent's own shutdown leaves
-its tasks running by design.
+agents 5051 and 5052, the DNS proxy 8053 (DNS, UDP and TCP) and 8054 (HTTP), Mesos-DNS 61053
+(DNS, UDP and TCP) and 8123 (HTTP), Marathon 8080, Metronome 9000 (`--base-port` moves the
+master and agents, and the others by the same offset, Mesos-DNS's DNS port to the one after its
+HTTP port; `--zk-port` moves ZooKeeper; so tests can run a second cluster beside a
+developer's). The DNS proxy sends `.mesos` to Mesos-DNS: `dig @127.0.0.1 -p 61053 leader.mesos`
+asks Mesos-DNS itself. Mesos-DNS starts once both agents are registered, follows the master
+through ZooKeeper and counts as up once it serves the leader's name; Marathon and Metronome
+start after it, and keep their state in ZooKeeper (`/marathon`, `/metronome`). Each agent's
+containers go in cgroups under its own `cgroups_root`, `pydcos-local-<agent>`
+(`pydcos-local-<hash>-<agent>` for other state folders); `down` kills what is left in them after
+the agents stop, since an agent's own shutdown leaves its tasks running by design.
 """
 
 from __future__ import annotations
@@ -42,6 +43,14 @@ AGENTS = ("agent-1", "agent-2")
 # Frameworks on the master, with their default port (moved by base_port - DEFAULT_BASE_PORT), the
 # module they run, and the path that answers 200 once they elected a leader.
 FRAMEWORKS = ("marathon", "metronome")
+DNS_PROXY = "dns-proxy"
+# The proxy's DNS and HTTP ports (moved like the frameworks'), and where it finds Mesos-DNS:
+# HTTP 8123 moved like them, DNS 61053 or, with another base port, the one after its HTTP port
+# (61053 moved as far would leave the port range).
+DNS_PROXY_PORTS = {"dns": 8053, "http": 8054}
+MESOS_DNS_PORT, MESOS_DNS_HTTP_PORT = 61053, 8123
+# Mesos-DNS runs on these ports too (`Cluster.mesos_dns_ports`; `port()` gives its HTTP port).
+MESOS_DNS = "mesos-dns"
 FRAMEWORK_PORTS = {"marathon": 8080, "metronome": 9000}
 FRAMEWORK_MODULES = {"marathon": "daemons.marathon.main", "metronome": "daemons.metronome.main"}
 LEADER_PATHS = {"marathon": "/v2/leader", "metronome": "/leader"}
@@ -52,11 +61,6 @@ AGENT_RESOURCES = {
     "agent-1": "cpus:8;mem:12288;disk:20000;ports:[31000-32000]",
     "agent-2": "cpus:8;mem:12288;disk:20000;ports:[32001-33000]",
 }
-# Mesos-DNS: its HTTP API's port (the one `port()` gives, moved by base_port -
-# DEFAULT_BASE_PORT) and its DNS port (`Cluster.dns_port`).
-MESOS_DNS = "mesos-dns"
-MESOS_DNS_HTTP_PORT = 8123
-MESOS_DNS_DNS_PORT = 61053
 REGISTER_TIMEOUT = 60.0
 LEADER_TIMEOUT = 60.0
 
@@ -66,10 +70,12 @@ class Cluster:
     state_dir: Path
     base_port: int = DEFAULT_BASE_PORT
     zk_port: int = DEFAULT_ZK_PORT
+    # Extra keys of both agents' config (benchmarks compare settings, e.g. executor_launch).
+    agent_options: tuple[tuple[str, Any], ...] = ()
 
     @property
     def components(self) -> tuple[str, ...]:
-        return ("zookeeper", "master", *AGENTS, MESOS_DNS, *FRAMEWORKS)
+        return ("zookeeper", "master", DNS_PROXY, *AGENTS, MESOS_DNS, *FRAMEWORKS)
 
     @property
     def master_url(self) -> str:
@@ -78,6 +84,17 @@ class Cluster:
     @property
     def zk_url(self) -> str:
         return f"zk://{HOST}:{self.zk_port}/mesos"
+
+    @property
+    def dns_proxy_port(self) -> int:
+        """The DNS proxy's DNS port (UDP and TCP) on 127.0.0.1."""
+        return DNS_PROXY_PORTS["dns"] + self.base_port - DEFAULT_BASE_PORT
+
+    @property
+    def mesos_dns_ports(self) -> tuple[int, int]:
+        """Mesos-DNS's ports on 127.0.0.1, where the proxy finds it: (DNS, HTTP)."""
+        http = MESOS_DNS_HTTP_PORT + self.base_port - DEFAULT_BASE_PORT
+        return (MESOS_DNS_PORT if self.base_port == DEFAULT_BASE_PORT else http + 1), http
 
     def url(self, name: str) -> str:
         return f"http://{HOST}:{self.port(name)}"
@@ -96,17 +113,11 @@ class Cluster:
             return self.base_port
         if name in FRAMEWORKS:
             return FRAMEWORK_PORTS[name] + self.base_port - DEFAULT_BASE_PORT
+        if name == DNS_PROXY:
+            return DNS_PROXY_PORTS["http"] + self.base_port - DEFAULT_BASE_PORT
         if name == MESOS_DNS:
-            return MESOS_DNS_HTTP_PORT + self.base_port - DEFAULT_BASE_PORT
+            return self.mesos_dns_ports[1]
         return self.base_port + 1 + AGENTS.index(name)
-
-    @property
-    def dns_port(self) -> int:
-        """Mesos-DNS's DNS port (UDP and TCP) on 127.0.0.1: 61053, or, with another base port,
-        the one after its HTTP port (61053 moved as far would leave the port range)."""
-        if self.base_port == DEFAULT_BASE_PORT:
-            return MESOS_DNS_DNS_PORT
-        return self.port(MESOS_DNS) + 1
 
     def pid_file(self, name: str) -> Path:
         return self.state_dir / "pids" / f"{name}.pid"
@@ -126,13 +137,23 @@ class Cluster:
             mesos_dns = {
                 "zk": self.zk_url,
                 "listener": HOST,
-                "port": self.dns_port,
+                "port": self.mesos_dns_ports[0],
                 "HTTPListener": HOST,
-                "httpport": self.port(name),
+                "httpport": self.mesos_dns_ports[1],
                 "resolvers": [],
                 "ttl": 5,
             }
             return {"mesos_dns": mesos_dns, "threads": 4}
+        if name == DNS_PROXY:
+            return {
+                "listen": [f"{HOST}:{self.dns_proxy_port}"],
+                "ip": HOST,
+                "port": self.port(name),
+                "masters": [HOST],
+                "master_port": self.base_port,
+                "mesos_dns_port": self.mesos_dns_ports[0],
+                "mesos_dns_http_port": self.mesos_dns_ports[1],
+            }
         if name in FRAMEWORKS:
             address = {"ip": HOST, "port": self.port(name), "hostname": f"{HOST}:{self.port(name)}"}
             return {"zk": f"zk://{HOST}:{self.zk_port}/{name}", "master": self.zk_url, **address}
@@ -149,6 +170,7 @@ class Cluster:
             **common,
             "resources": AGENT_RESOURCES[name],
             "cgroups_root": self.cgroups_root(name),
+            **dict(self.agent_options),
         }
 
 
@@ -233,6 +255,14 @@ def start(cluster: Cluster, name: str) -> int:
         return start_framework(cluster, name)
     if name == MESOS_DNS:
         return start_mesos_dns(cluster)
+    if name == DNS_PROXY:
+        if processes.port_in_use(HOST, cluster.dns_proxy_port):
+            raise processes.StartFailed(
+                f"{name}: port {HOST}:{cluster.dns_proxy_port} is already in use by another program"
+            )
+        return processes.start_daemon(
+            "dnsproxy.main", cluster.config(name), cluster.config_file(name), cluster.log_file(name)
+        )
     module = "daemons.master.main" if name == "master" else "daemons.agent.main"
     return processes.start_daemon(
         module, cluster.config(name), cluster.config_file(name), cluster.log_file(name)
@@ -273,9 +303,10 @@ def mesos_dns_serving(cluster: Cluster) -> bool:
 
 def start_mesos_dns(cluster: Cluster, timeout: float = 30.0) -> int:
     """Start Mesos-DNS and wait for its API (`/v1/version`); it serves once it has records."""
-    if processes.port_in_use(HOST, cluster.dns_port):
+    dns_port = cluster.mesos_dns_ports[0]
+    if processes.port_in_use(HOST, dns_port):
         raise processes.StartFailed(
-            f"{MESOS_DNS}: port {HOST}:{cluster.dns_port} is already in use by another program"
+            f"{MESOS_DNS}: port {HOST}:{dns_port} is already in use by another program"
         )
     return start_answering(cluster, MESOS_DNS, "daemons.mesos_dns.main", "/v1/version", timeout)
 
@@ -317,7 +348,7 @@ def wait_until(
 def up(cluster: Cluster) -> int:
     for folder in ("pids", "logs"):
         (cluster.state_dir / folder).mkdir(parents=True, exist_ok=True)
-    if not start_missing(cluster, ("zookeeper", "master", *AGENTS)):
+    if not start_missing(cluster, ("zookeeper", "master", DNS_PROXY, *AGENTS)):
         return 1
     if not wait_until(
         lambda: (active_agents(cluster) or 0) >= len(AGENTS),
@@ -350,7 +381,9 @@ def up(cluster: Cluster) -> int:
         return 1
     print(f"PyDCOS is up: {len(AGENTS)} agents registered. Master: {cluster.master_url}")
     print(f"Marathon: {cluster.url('marathon')}  Metronome: {cluster.url('metronome')}")
-    print(f"Mesos-DNS: dig @{HOST} -p {cluster.dns_port} leader.mesos  ({cluster.url(MESOS_DNS)})")
+    print(f"DNS proxy: dig @{HOST} -p {cluster.dns_proxy_port} leader.dcos.thisdcos.directory")
+    mesos_dns = cluster.mesos_dns_ports[0]
+    print(f"Mesos-DNS: dig @{HOST} -p {mesos_dns} leader.mesos  ({cluster.url(MESOS_DNS)})")
     return 0
 
 
@@ -385,6 +418,10 @@ def status(cluster: Cluster) -> int:
     for name in FRAMEWORKS:
         if running_pid(cluster, name) is not None:
             print(f"{name} {cluster.url(name)}: leader {leader(cluster, name) or 'none yet'}")
+    if running_pid(cluster, DNS_PROXY) is not None:
+        print(f"{DNS_PROXY}: DNS on {HOST}:{cluster.dns_proxy_port} (UDP and TCP)")
+    if running_pid(cluster, MESOS_DNS) is not None:
+        print(f"{MESOS_DNS}: DNS on {HOST}:{cluster.mesos_dns_ports[0]} (UDP and TCP)")
     return 0 if up_count == len(cluster.components) else 3
 
 
@@ -420,8 +457,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--base-port",
         type=int,
-        help="master port; agents use the next ones, Mesos-DNS, Marathon and Metronome move by "
-        "as much",
+        help="master port; agents use the next ones; the DNS proxy, Mesos-DNS, Marathon and"
+        " Metronome move by as much",
     )
     parser.add_argument("--zk-port", type=int, help="ZooKeeper client port (default 2181)")
     args = parser.parse_args(argv)

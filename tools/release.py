@@ -30,9 +30,10 @@ from tools.processes import REPO_ROOT
 
 DEFAULT_OUT = REPO_ROOT / "build" / "release"
 # What goes into a node's venv: the package's sources and what defines its dependencies.
-# Everything that goes into the pydcos wheel: both packages' code and Exhibitor's UI files.
+# Everything that goes into the pydcos wheel: the packages' code and Exhibitor's UI files.
 SOURCE_GLOBS = (
     "daemons/**/*.py",
+    "dnsproxy/**/*.py",
     "exhibitor/**/*.py",
     "exhibitor/static/*",
     "pyproject.toml",

@@ -68,6 +68,11 @@ class AgentConfig:
     libexec_dir: str = "/var/lib/dcos/libexec"
     command_executor: str = ""
     default_executor: str = ""
+    # How containers start (isolation on): "exec" (an interpreter per executor, launched by
+    # util-linux unshare) or "fork_server" (a per-agent fork server forks the built-in command
+    # executor warm -- unless command_executor is set -- and execs anything else itself;
+    # containerizer/fork_server.py).
+    executor_launch: str = "exec"
     max_completed_executors_per_framework: int = 150
     max_body_bytes: int = 4 * 1024 * 1024
     threads: int = 1100
@@ -88,6 +93,8 @@ class AgentConfig:
             problems.append("agent_type: must be 'private' or 'public'")
         if self.recover not in ("reconnect", "cleanup"):
             problems.append("recover: must be 'reconnect' or 'cleanup'")
+        if self.executor_launch not in ("exec", "fork_server"):
+            problems.append("executor_launch: must be 'exec' or 'fork_server'")
         try:
             res.parse_text(self.resources)
         except ValueError as err:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from flask import Flask
 
+from daemons.agent import builtin_executors
 from daemons.agent.app import create_app
 from daemons.agent.config import AgentConfig
 from daemons.agent.containerizer import Containerizer, ContainerizerConfig
@@ -31,14 +32,7 @@ BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
 
 
 def build(config: AgentConfig, fatal: Callable[[str], None]) -> tuple[AgentRuntime, Flask]:
-    containerizer = Containerizer(
-        ContainerizerConfig(
-            isolation=config.isolation,
-            cgroups_root=config.cgroups_root,
-            cfs_enabled=config.cfs_enabled,
-            cfs_period_us=config.cfs_period_us,
-        )
-    )
+    containerizer = Containerizer(containerizer_config(config))
     agent = AgentRuntime(
         config,
         containerizer,
@@ -51,6 +45,23 @@ def build(config: AgentConfig, fatal: Callable[[str], None]) -> tuple[AgentRunti
         raise entry.CannotStart(str(err)) from None
     log.info("agent starting endpoint=%s master=%s", config.endpoint, config.master)
     return agent, create_app(agent)
+
+
+def containerizer_config(config: AgentConfig) -> ContainerizerConfig:
+    """With the fork server, the built-in command executor is the warm one (its argv is the one
+    the agent gives the containerizer for command tasks). A `command_executor` of the
+    operator's is exec'ed: nothing says it is fit to be loaded into the server."""
+    warm: tuple[tuple[str, ...], ...] = ()
+    if config.executor_launch == "fork_server" and not config.command_executor:
+        warm = (tuple(builtin_executors.argv(config)[0]),)
+    return ContainerizerConfig(
+        isolation=config.isolation,
+        cgroups_root=config.cgroups_root,
+        cfs_enabled=config.cfs_enabled,
+        cfs_period_us=config.cfs_period_us,
+        executor_launch=config.executor_launch,
+        warm_argvs=warm,
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -210,6 +210,10 @@ class Agent:
     # (Mesos' `killedTasks`), dropped when the task ends.
     killed_tasks: set[tuple[str, str]] = field(default_factory=set)
     used_memo: HeldMemo | None = field(default=None, repr=False, compare=False)
+    # Its `/master/state` entry, serialised, with what it was rendered from (state_json).
+    json_memo: tuple[tuple[object, ...], tuple[object, ...], bytes] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     @property
     def hostname(self) -> str:

@@ -11,7 +11,7 @@ Built again for a new record set, the zone is patched: only the answers of the n
 records changed (and of the SRV names pointing at them) are built again, the rest is kept
 (`_patched`); a 10,000-task zone takes seconds to build whole, and one task changes a few names.
 
-`forwarding(config).upstreams_for(qname)` is Mesos-DNS's forwarding rule: the resolvers of
+`forwarding(config).forward_for(qname)` is Mesos-DNS's forwarding rule: the resolvers of
 the longest `zoneResolvers` zone the name is in, else `resolvers`; none when `externalon` is
 false.
 """
@@ -24,6 +24,7 @@ from typing import TypeVar
 
 from daemons.kit.dns import wire
 from daemons.kit.dns import zone as dns
+from daemons.kit.dns.upstream import Forward, parse_upstream
 from daemons.mesos_dns.config import MesosDnsConfig
 from daemons.mesos_dns.records import RecordSet
 
@@ -172,44 +173,34 @@ def _patched(previous: Built, selection: _Selection) -> dns.Zone:
     return dns.Zone(apex, answers, frozenset(names), sub.nodata, sub.nxdomain)
 
 
-# A resolver: (IP literal, port).
-Upstream = tuple[str, int]
-
-
-def _upstream(text: str) -> Upstream:
-    """`ip`, `ip:port` or `[v6]:port`, as the config accepts resolvers (no port: 53)."""
-    if text.startswith("["):
-        host, _, port = text[1:].partition("]:")
-        return host, int(port or 53)
-    host, sep, port = text.rpartition(":")
-    if not sep or ":" in host:
-        return text, 53
-    return host, int(port)
-
-
 @dataclass(frozen=True)
 class Forwarding:
-    """The upstreams of every zone, wire-form apex -> resolvers, longest zone first."""
+    """Where each zone's queries go (wire-form apex, longest first), and all others."""
 
-    zones: tuple[tuple[bytes, tuple[Upstream, ...]], ...]
-    default: tuple[Upstream, ...]
+    zones: tuple[tuple[bytes, Forward], ...]
+    default: Forward
 
-    def upstreams_for(self, qname: bytes) -> tuple[Upstream, ...]:
-        """Where a query for wire-form `qname` goes (empty: answer REFUSED)."""
-        for apex, upstreams in self.zones:
+    def forward_for(self, qname: bytes) -> Forward:
+        """Where a query for wire-form `qname` goes (no upstream: answer REFUSED)."""
+        for apex, forward in self.zones:
             if wire.in_zone(qname, apex):
-                return upstreams
+                return forward
         return self.default
+
+    @property
+    def upstreams(self) -> bool:
+        """Whether any query may be forwarded at all."""
+        return bool(self.default.upstreams) or any(f.upstreams for _, f in self.zones)
 
 
 def forwarding(config: MesosDnsConfig) -> Forwarding:
     if not config.external_on:
-        return Forwarding((), ())
+        return Forwarding((), Forward(()))
     zones = sorted(
         (
-            (wire.name_to_wire(zone), tuple(_upstream(r) for r in resolvers))
+            (wire.name_to_wire(zone), Forward(tuple(parse_upstream(r) for r in resolvers)))
             for zone, resolvers in config.zone_resolvers.items()
         ),
         key=lambda item: -len(item[0]),
     )
-    return Forwarding(tuple(zones), tuple(_upstream(r) for r in config.resolvers))
+    return Forwarding(tuple(zones), Forward(tuple(parse_upstream(r) for r in config.resolvers)))

@@ -26,8 +26,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from daemons.kit.dns.counters import Counters
-from daemons.kit.dns.forward import Forward, Forwarder, Upstream
+from daemons.kit.dns.forward import Forwarder
 from daemons.kit.dns.server import DnsServer
+from daemons.kit.dns.upstream import Forward
 from daemons.kit.dns.wire import Query
 from daemons.kit.dns.zone import Zone
 from daemons.mesos_dns.dns_zone import Built, forwarding, zone_of
@@ -72,16 +73,8 @@ class MesosDnsService:
         self.counters = Counters()
         self._rng = random.Random()
         self._forwarding = forwarding(config)
-        # One `Forward` per set of upstreams, made once (the query path only looks it up).
-        self._forwards = {
-            upstreams: Forward(tuple(Upstream(ip, port) for ip, port in upstreams))
-            for upstreams in (
-                self._forwarding.default,
-                *(ups for _, ups in self._forwarding.zones),
-            )
-        }
         self.forwarder: Forwarder | None = None
-        if self._forwarding.default or self._forwarding.zones:
+        if self._forwarding.upstreams:
             self.forwarder = Forwarder(
                 self.counters, upstream_timeout=float(config.timeout), timeout=float(config.timeout)
             )
@@ -152,4 +145,4 @@ class MesosDnsService:
             reply = loaded.zone.reply(query, self._rng)
             if reply is not None:
                 return reply
-        return self._forwards[self._forwarding.upstreams_for(query.qname)]
+        return self._forwarding.forward_for(query.qname)

@@ -6,7 +6,10 @@ every placement constraint holds:
   attribute, as text (`rack:a` -> "a", scalar 2 -> "2", set -> "{a,b}", ranges -> "[1-2,5-6]");
 - IS and EQ: equal; LIKE: the whole text matches the regular expression; UNLIKE: it does not.
   A missing attribute satisfies only UNLIKE (as in Marathon).
-Runs are placed oldest first, several per offer while resources last.
+Runs are placed oldest first, several per offer while resources last, each on the fitting offer
+that has taken the fewest runs so far (ties: the order of the offers). A minute's burst of runs
+is so spread over every agent that offers room, whose executors then start in parallel (with
+first fit, one agent started 100 of them one after another while the other stayed idle).
 """
 
 from __future__ import annotations
@@ -79,11 +82,15 @@ def plan(offers: Sequence[Offer], waiting: Sequence[JobRun]) -> list[Placement]:
     chosen: dict[str, list[JobRun]] = {}
     for run in sorted(waiting, key=lambda r: (r.created_at, r.id)):
         need = demand(run.job.run)
-        for offer in offers:
-            if remaining[offer.id].contains(need) and constraints_met(
-                run.job.run.constraints, offer.hostname, offer.attributes
-            ):
-                remaining[offer.id] = remaining[offer.id] - need
-                chosen.setdefault(offer.id, []).append(run)
-                break
+        fitting = [
+            offer
+            for offer in offers
+            if remaining[offer.id].contains(need)
+            and constraints_met(run.job.run.constraints, offer.hostname, offer.attributes)
+        ]
+        if not fitting:
+            continue
+        offer = min(fitting, key=lambda o: len(chosen.get(o.id, ())))  # first of the fewest
+        remaining[offer.id] = remaining[offer.id] - need
+        chosen.setdefault(offer.id, []).append(run)
     return [Placement(o, tuple(chosen[o.id])) for o in offers if o.id in chosen]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import random
-import shutil
 import socket
 import subprocess
 import sys
@@ -19,22 +18,24 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.dns_client import dig
 from tools import localcluster, processes
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def _free_base_port() -> int:
-    """A base port such that the master, agents, Marathon and Metronome ports are free.
+    """A base port such that the master, agents, DNS proxy, Marathon and Metronome ports are free.
 
-    Marathon and Metronome sit at base+3030 and base+3950; both stay below the agents' task
-    ports (31000-33000).
+    The DNS proxy, Marathon and Metronome sit at base+3003/3004, base+3030 and base+3950; all
+    stay below the agents' task ports (31000-33000).
     """
     offsets = (
         0,
         1,
         2,
         *(localcluster.FRAMEWORK_PORTS[name] - 5050 for name in ("marathon", "metronome")),
+        *(port - 5050 for port in localcluster.DNS_PROXY_PORTS.values()),
         localcluster.MESOS_DNS_HTTP_PORT - 5050,  # and its DNS port, the one after
         localcluster.MESOS_DNS_HTTP_PORT - 5050 + 1,
     )
@@ -117,13 +118,6 @@ def _get(url: str) -> tuple[int, object]:
         return resp.status, json.load(resp)
 
 
-def _dig(port: int, name: str) -> list[str]:
-    dig = shutil.which("dig")
-    assert dig is not None, "dig is not installed (scripts/bootstrap.sh installs bind9-dnsutils)"
-    argv = [dig, "@127.0.0.1", "-p", str(port), "+short", "+tries=1", "+time=2", name]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=10).stdout.split()
-
-
 def _run_framework(*args: str) -> str:
     """Run a framework program to completion; its stdout (it must exit 0)."""
     done = subprocess.run(
@@ -145,7 +139,8 @@ def test_local_up_twice_then_stop_leaves_nothing(local_run: LocalRun) -> None:
     assert len(_active_agents(master_url)) == 2
     pids = local_run.recorded_pids()
     assert set(pids) == {
-        "zookeeper", "master", "agent-1", "agent-2", "mesos-dns", "marathon", "metronome",
+        "zookeeper", "master", "dns-proxy", "agent-1", "agent-2", "mesos-dns", "marathon",
+        "metronome",
     }  # fmt: skip
 
     # Marathon and Metronome lead (one instance each), registered with the master.
@@ -166,19 +161,30 @@ def test_local_up_twice_then_stop_leaves_nothing(local_run: LocalRun) -> None:
 
     # Mesos-DNS answers the dig the README shows (on this cluster's DNS port), the
     # frameworks' names included.
-    dns_port = local_run.cluster.dns_port
-    assert f"dig @127.0.0.1 -p {dns_port} leader.mesos" in started.stdout
+    mesos_dns = local_run.cluster.mesos_dns_ports[0]
+    assert f"dig @127.0.0.1 -p {mesos_dns} leader.mesos" in started.stdout
     for name in ("leader.mesos", "marathon.mesos", "metronome.mesos"):
-        assert _dig(dns_port, name) == ["127.0.0.1"], name
+        assert [rr[4] for rr in dig(mesos_dns, name).answer] == ["127.0.0.1"], name
 
     again = local_run.make("local")
     assert again.returncode == 0, again.stdout + again.stderr
-    assert again.stdout.count("already running") == 7
+    assert again.stdout.count("already running") == 8
     assert local_run.recorded_pids() == pids
 
     status = local_run.make("local-status")
     assert status.returncode == 0, status.stdout + status.stderr
     assert f"marathon {marathon}: leader " in status.stdout
+
+    # The DNS proxy answers the README's dig: its local zones, and the master's leader from
+    # the master's state (read every second).
+    dns_port = local_run.cluster.dns_proxy_port
+    assert f"dig @127.0.0.1 -p {dns_port} leader.dcos.thisdcos.directory" in started.stdout
+    assert dig(dns_port, "ready.spartan").answer == [
+        ["ready.spartan.", "5", "IN", "A", "127.0.0.1"]]  # fmt: skip
+    leader = dig(dns_port, "leader.dcos.thisdcos.directory")
+    assert leader.answer == [["leader.dcos.thisdcos.directory.", "5", "IN", "A", "127.0.0.1"]]
+    # .mesos through the proxy: answered by Mesos-DNS.
+    assert [rr[4] for rr in dig(dns_port, "leader.mesos").answer] == ["127.0.0.1"]
 
     # Frameworks run tasks on it: the example one (our client), pymesos and mesoshttp.
     address = master_url.removeprefix("http://")

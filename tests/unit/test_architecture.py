@@ -1,4 +1,5 @@
-"""The layers of docs/architecture.md, checked over every module of daemons/ and exhibitor/.
+"""The layers of docs/architecture.md, checked over every module of daemons/, dnsproxy/ and
+exhibitor/.
 
     protocols  ->  kit (+ the Mesos client)  ->  cores  ->  runtimes  ->  daemons
 
@@ -33,7 +34,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-ROOTS = ("daemons", "exhibitor")
+ROOTS = ("daemons", "dnsproxy", "exhibitor")
 
 PROTOCOLS, KIT, CORE, RUNTIME, DAEMON = range(5)
 LAYER_NAMES = ("protocols", "kit", "core", "runtime", "daemon")
@@ -93,6 +94,7 @@ CORES: dict[str, tuple[str, ...]] = {
     ),
     "daemons.mesos_dns": ("config", "dns_zone", "labels", "records", "state", "zone"),
     "exhibitor": ("ensemble", "properties", "rolling", "shared"),
+    "dnsproxy": ("axfr", "config", "routing", "tasks", "views", "zones"),
 }
 
 # The HTTP face and the entry point of each daemon: blueprints, app factories, `main`.
@@ -123,6 +125,9 @@ DAEMON_MODULES = frozenset(
         "exhibitor.config_api",
         "exhibitor.ui",
         "exhibitor.main",
+        "dnsproxy.api",
+        "dnsproxy.app",
+        "dnsproxy.main",
     }
 )
 DAEMON_PREFIXES = ("daemons.marathon.api", "daemons.metronome.api_")
@@ -187,10 +192,17 @@ IMPURE_STDLIB = frozenset(
         "_socket",
     }
 )
-# The kit's modules a core may import: its error tree is plain exceptions, and the DNS kit's
-# wire and zones are pure (the standard library only; daemons/kit/dns/__init__.py).
+# The kit's modules a core may import: its error tree is plain exceptions; the DNS kit's wire
+# format, precomputed zones, label sanitizing and upstream values are pure.
 PURE_KIT = frozenset(
-    {"daemons.kit.errors", "daemons.kit.dns", "daemons.kit.dns.wire", "daemons.kit.dns.zone"}
+    {
+        "daemons.kit.errors",
+        "daemons.kit.dns",
+        "daemons.kit.dns.labels",
+        "daemons.kit.dns.upstream",
+        "daemons.kit.dns.wire",
+        "daemons.kit.dns.zone",
+    }
 )
 
 
@@ -256,7 +268,8 @@ class Tree:
         return {m.split(".")[0] for m in self.imports(name)} - set(self.roots) - {""}
 
     def layer(self, name: str) -> int:
-        if name.startswith("daemons.protocols"):
+        # The bare `daemons` package imports nothing (checked below): the bottom, for dnsproxy/.
+        if name == "daemons" or name.startswith("daemons.protocols"):
             return PROTOCOLS
         if name.startswith(("daemons.kit", "daemons.mesos_client")):
             return KIT

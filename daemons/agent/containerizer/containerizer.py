@@ -16,6 +16,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -28,6 +29,8 @@ from daemons.agent.containerizer.errors import (
     IsolationUnavailable,
     LaunchFailed,
 )
+from daemons.agent.containerizer.fork_launcher import ForkedProcess, ForkServer
+from daemons.agent.containerizer.fork_wire import ForkRequest, user_ids
 from daemons.agent.containerizer.launch import (
     Launcher,
     SpawnRequest,
@@ -66,7 +69,8 @@ _KILL_TIMEOUT = 10.0  # after SIGKILL of a frozen cgroup, how long its tasks may
 class _Container:
     container_id: str
     pid: int | None  # None: adopted from a cgroup without knowing its top process
-    popen: subprocess.Popen[bytes] | None  # set when this object started it (we reap it)
+    # Set when this object started it: we reap it (Popen) or the fork server reports its end.
+    popen: subprocess.Popen[bytes] | ForkedProcess | None
     pidfd: int | None
     lock: threading.Lock = field(default_factory=threading.Lock)
     done: threading.Event = field(default_factory=threading.Event)
@@ -79,6 +83,7 @@ class Containerizer:
         self._lock = threading.Lock()
         self._containers: dict[str, _Container] = {}
         self._hierarchy: Hierarchy | None = None
+        self._fork_server = _fork_server(config)
         if not config.isolation:
             return
         if not valid_container_id(config.cgroups_root):
@@ -123,6 +128,7 @@ class Containerizer:
         stdout, stderr = prepare_sandbox(spec.sandbox, user)
         try:
             cwd = str(spec.working_dir or spec.sandbox)
+            popen: subprocess.Popen[bytes] | ForkedProcess
             if self._hierarchy is None:
                 popen = self._spawn_plain(spec, cwd, stdout, stderr)
             else:
@@ -132,7 +138,9 @@ class Containerizer:
         finally:
             os.close(stdout)
             os.close(stderr)
-        record = _Container(cid, popen.pid, popen, os.pidfd_open(popen.pid))
+        # A forked one's pidfd was opened by the server before it could reap the pid.
+        pidfd = popen.take_pidfd() if isinstance(popen, ForkedProcess) else os.pidfd_open(popen.pid)
+        record = _Container(cid, popen.pid, popen, pidfd)
         with self._lock:
             self._containers[cid] = record
         log.info("container launched container=%s pid=%d", cid, popen.pid)
@@ -163,8 +171,12 @@ class Containerizer:
         cwd: str,
         stdout: int,
         stderr: int,
-    ) -> subprocess.Popen[bytes]:
+    ) -> subprocess.Popen[bytes] | ForkedProcess:
         cid = spec.container_id
+        if self._fork_server is not None:
+            return self._spawn_forked(
+                spec, self._fork_server, hierarchy, limits, user, cwd, stdout, stderr
+            )
         thread_join = hierarchy.thread_join_files(cid)
         # While the launcher thread sits in the cgroups it counts in pids.current, and small
         # shares or quota would stall it (and so the agent) on a busy host: the cpu limits and
@@ -204,6 +216,66 @@ class Containerizer:
             if isinstance(err, OSError):
                 raise LaunchFailed(f"cannot make container {cid}: {err}") from err
             raise
+
+    def _spawn_forked(
+        self,
+        spec: ContainerSpec,
+        server: ForkServer,
+        hierarchy: Hierarchy,
+        limits: Limits,
+        user: UserIds | None,
+        cwd: str,
+        stdout: int,
+        stderr: int,
+    ) -> ForkedProcess:
+        """Through the fork server: its middle child joins the cgroups itself (v1 or v2), and
+        counts in pids.current until the top process is forked, hence pids.max + 1 meanwhile.
+        Nothing of the agent enters the cgroups, so the cpu limits are there from the start."""
+        cid = spec.container_id
+        staged = limits
+        if limits.pids_max is not None:
+            staged = replace(limits, pids_max=limits.pids_max + 1)
+        try:
+            hierarchy.create(cid, staged)
+        except FileExistsError:
+            raise InvalidSpec(f"container {cid} already exists (its cgroup does)") from None
+        except OSError as err:
+            hierarchy.remove(cid)
+            raise LaunchFailed(f"cannot make the cgroups of {cid}: {err}") from err
+        process: ForkedProcess | None = None
+        try:
+            uid, gid, groups = (
+                (None, None, ()) if user is None else user_ids(user.uid, user.gid, user.groups)
+            )
+            request = ForkRequest(
+                argv=tuple(spec.argv),
+                environment=dict(spec.environment),
+                cwd=cwd,
+                hostname=container_hostname(cid),
+                uid=uid,
+                gid=gid,
+                groups=groups,
+                join_files=tuple(hierarchy.process_join_files(cid)),
+                warm=server.warm_script(spec.argv),
+            )
+            process = server.spawn(request, stdout, stderr)
+            if staged != limits:
+                hierarchy.apply(cid, limits, previous=staged)
+            return process
+        except BaseException as err:
+            if process is not None:
+                process.kill()
+                os.close(process.take_pidfd())
+            hierarchy.kill_all(cid)
+            hierarchy.remove(cid)
+            if isinstance(err, OSError):
+                raise LaunchFailed(f"cannot make container {cid}: {err}") from err
+            raise
+
+    def close(self) -> None:
+        """Stop the fork server, if one runs (its containers keep running)."""
+        if self._fork_server is not None:
+            self._fork_server.close()
 
     # --- recover ------------------------------------------------------------------------------
 
@@ -363,8 +435,8 @@ class Containerizer:
             if record.done.is_set():
                 return
             status = None
-            if record.popen is not None:
-                status = wait_status(record.popen.wait())
+            if record.popen is not None and (code := record.popen.wait()) is not None:
+                status = wait_status(code)
             cid, limitation = record.container_id, None
             if self._hierarchy is not None:
                 if self._hierarchy.oom_kills(cid) > 0:
@@ -416,3 +488,18 @@ class Containerizer:
             return self._hierarchy.container_ids()
         with self._lock:
             return sorted(c for c, r in self._containers.items() if not r.done.is_set())
+
+
+def _fork_server(config: ContainerizerConfig) -> ForkServer | None:
+    """The fork server `config` asks for (started on the first launch), or None."""
+    if config.executor_launch == "exec":
+        return None
+    if config.executor_launch != "fork_server":
+        raise InvalidSpec(f"executor_launch {config.executor_launch!r}: 'exec' or 'fork_server'")
+    pythons = {argv[0] for argv in config.warm_argvs if argv}
+    if len(pythons) > 1 or any(
+        len(argv) != 4 or tuple(argv[1:3]) != ("-I", "-S") for argv in config.warm_argvs
+    ):
+        raise InvalidSpec("warm_argvs: each [python, '-I', '-S', script], one python for all")
+    python = next(iter(pythons), sys.executable)
+    return ForkServer(python, [argv[3] for argv in config.warm_argvs])

@@ -28,6 +28,13 @@ class ContainerizerConfig:
     cgroups_root: str = "pydcos"  # hierarchy under each controller
     cfs_enabled: bool = True
     cfs_period_us: int = 100_000
+    # How isolated containers start: "exec" (launch.py: the launcher thread, util-linux unshare,
+    # exec) or "fork_server" (fork_server.py: a warm server forks them, no interpreter start).
+    executor_launch: str = "exec"
+    # With "fork_server": argvs `[python, "-I", "-S", script]` (one python for all, which also
+    # runs the server) that start as a fork of the server running the script's main(); other
+    # argvs are exec'ed by the server's child.
+    warm_argvs: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -31,10 +31,11 @@ import struct
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 
 from daemons.kit.dns import wire
 from daemons.kit.dns.counters import Counters
+from daemons.kit.dns.upstream import Forward as Forward
+from daemons.kit.dns.upstream import Upstream as Upstream
 from daemons.kit.dns.wire import Query
 
 log = logging.getLogger(__name__)
@@ -43,21 +44,6 @@ _ID = struct.Struct("!H")
 # More queries in flight than this are answered SERVFAIL at once: the table and the ID space
 # per upstream (65,536) stay bounded whatever the clients do.
 MAX_PENDING = 10_000
-
-
-@dataclass(frozen=True, slots=True)
-class Upstream:
-    """A resolver, by IP literal (v4 or v6) and port."""
-
-    ip: str
-    port: int = 53
-
-
-@dataclass(frozen=True, slots=True)
-class Forward:
-    """What `resolve` answers for a query that is not its own: send it to these (none: REFUSED)."""
-
-    upstreams: tuple[Upstream, ...]
 
 
 def choose(

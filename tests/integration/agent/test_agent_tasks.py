@@ -3,7 +3,8 @@
 register; RUN_TASK -> STARTING/RUNNING/FINISHED, each retried until acknowledged; KILL_TASK ->
 TASK_KILLED; a task over its memory -> TASK_FAILED + REASON_CONTAINER_LIMITATION_MEMORY; a kill of
 an unknown task -> TASK_LOST; `kill -9` of the agent and a restart -> same agent id, the task
-still running with the same PID, and its later updates still arrive.
+still running with the same PID, and its later updates still arrive. Each test runs with the
+executors started by exec and by the fork server (`executor_launch`).
 """
 
 from __future__ import annotations
@@ -11,13 +12,15 @@ from __future__ import annotations
 import json
 import os
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 from test_agent_fake_master import (  # noqa: F401  (fixtures)
+    AgentFactory,
     FakeMaster,
-    agent_fixture,
     command_task,
     kill_task,
     master_fixture,
@@ -25,6 +28,16 @@ from test_agent_fake_master import (  # noqa: F401  (fixtures)
     running_agent,
     work_dir_fixture,
 )
+
+
+@pytest.fixture(name="agent", params=["exec", "fork_server"])
+def launch_agent_fixture(
+    request: pytest.FixtureRequest, start_agent: AgentFactory, master: FakeMaster, work_dir: Path
+) -> Iterator[Any]:
+    with running_agent(
+        start_agent, master.address, work_dir, executor_launch=request.param
+    ) as daemon:
+        yield daemon
 
 
 def agent_id(master: FakeMaster) -> str:

@@ -370,14 +370,22 @@ def test_sigterm_is_a_shutdown_and_heartbeats_are_ignored(
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root for cgroups and namespaces")
-def test_in_a_real_container_as_nobody(agent: FakeAgent) -> None:
-    """The executor as pid 1 of a container, as the agent runs it: destroy's SIGTERM is a
-    shutdown, so the task is reported killed before the SIGKILL."""
+@pytest.mark.parametrize("launch", ["exec", "fork_server"])
+def test_in_a_real_container_as_nobody(agent: FakeAgent, launch: str) -> None:
+    """The executor as pid 1 of a container, as the agent runs it (exec'ed, or forked warm by
+    the fork server): destroy's SIGTERM is a shutdown, so the task is reported killed before
+    the SIGKILL."""
     from daemons.agent.containerizer import Containerizer, ContainerizerConfig, ContainerSpec
     from daemons.agent.containerizer.detection import detect
 
     root = f"pydcos-test-exec-{os.getpid()}"
-    containerizer = Containerizer(ContainerizerConfig(cgroups_root=root))
+    # Run the copy the agent runs (readable by nobody wherever this checkout lives).
+    script = builtin_executors.install(Path(AgentConfig.libexec_dir)) / SCRIPT.name
+    argv = ["/usr/bin/python3", "-I", "-S", str(script)]
+    config = ContainerizerConfig(
+        cgroups_root=root, executor_launch=launch, warm_argvs=(tuple(argv),)
+    )
+    containerizer = Containerizer(config)
     sandbox = Path(tempfile.mkdtemp(prefix="pydcos-exec-"))
     sandbox.chmod(0o755)
     env = {
@@ -389,10 +397,7 @@ def test_in_a_real_container_as_nobody(agent: FakeAgent) -> None:
         "MESOS_CHECKPOINT": "1",
         "MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD": "1secs",
     }
-    # Run the copy the agent runs (readable by nobody wherever this checkout lives).
-    script = builtin_executors.install(Path(AgentConfig.libexec_dir)) / SCRIPT.name
-    spec = ContainerSpec("exec-1", sandbox / "run", ["/usr/bin/python3", "-I", "-S", str(script)],
-                         env, "nobody", 0.5, 64, 64)  # fmt: skip
+    spec = ContainerSpec("exec-1", sandbox / "run", argv, env, "nobody", 0.5, 64, 64)
     try:
         handle = containerizer.launch(spec)
         agent.wait_for(lambda: bool(agent.subscribes))
@@ -407,6 +412,7 @@ def test_in_a_real_container_as_nobody(agent: FakeAgent) -> None:
             os.kill(handle.pid, 0)
     finally:
         containerizer.destroy("exec-1")
+        containerizer.close()
         for directory in detect(root).directories("x"):
             os.rmdir(Path(directory).parent)
         shutil.rmtree(sandbox)

@@ -1,12 +1,15 @@
 """The containerizer against the real kernel: cgroups, namespaces, users, OOM, recovery.
 
 Needs root and cgroups. Every test runs under its own cgroups root and sandbox directory, and the
-fixture destroys whatever is left and removes both, even when the test fails.
+fixture destroys whatever is left and removes both, even when the test fails. Every test that
+launches runs twice: containers started by exec (launch.py) and by the fork server
+(fork_server.py, with a warm test script); the last tests are the fork server's own.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import shutil
 import signal
@@ -30,6 +33,7 @@ from daemons.agent.containerizer import (
     ContainerSpec,
     ContainerTermination,
     InvalidSpec,
+    LaunchFailed,
 )
 from daemons.agent.containerizer.containerizer import Containerizer
 from daemons.agent.containerizer.detection import detect
@@ -43,9 +47,43 @@ PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.execu
 ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"}
 
 
+# A warm script for the fork server: reports what its main() sees, as JSON, in the sandbox.
+WARM = """
+import json, os, socket, sys, time
+
+def main():
+    fields = dict(line.split(":", 1) for line in open("/proc/self/status"))
+    fds = os.listdir("/proc/self/fd")  # the listing's own fd among them
+    with open("/proc/self/cgroup") as cgroup:
+        cgroups = cgroup.read()
+    report = {
+        "argv": sys.argv, "env": dict(os.environ), "cwd": os.getcwd(), "pid": os.getpid(),
+        "hostname": socket.gethostname(), "sid": os.getsid(0),
+        "procs": sorted(int(p) for p in os.listdir("/proc") if p.isdigit()),
+        "fds": sorted(int(fd) for fd in fds), "cgroup": cgroups,
+        "status": {k: v.split() for k, v in fields.items()},
+        "mounted_proc": os.path.exists("/proc/1/ns/pid"),
+    }
+    with open("report.tmp", "w") as out:
+        json.dump(report, out)
+    os.rename("report.tmp", "report.json")
+    if os.environ.get("SLEEP"):
+        time.sleep(float(os.environ["SLEEP"]))
+    return int(os.environ.get("CODE", "0"))
+
+if __name__ == "__main__":
+    sys.exit(main())
+"""
+
+
 class Harness:
-    def __init__(self, root: str, sandboxes: Path) -> None:
-        self.config = ContainerizerConfig(cgroups_root=root)
+    def __init__(self, root: str, sandboxes: Path, launch: str) -> None:
+        self.warm = sandboxes / "warm.py"
+        self.warm.write_text(WARM)
+        self.warm_argv = [PYTHON, "-I", "-S", str(self.warm)]
+        self.config = ContainerizerConfig(
+            cgroups_root=root, executor_launch=launch, warm_argvs=(tuple(self.warm_argv),)
+        )
         self.containerizer = Containerizer(self.config)
         self.hierarchy = detect(root)
         self.sandboxes = sandboxes
@@ -60,17 +98,28 @@ class Harness:
         return next(p for name, p in mounts.items() if controller in name.split(","))
 
 
+@pytest.fixture(params=["exec", "fork_server"])
+def harness(request: pytest.FixtureRequest) -> Iterator[Harness]:
+    yield from _harness(request.param)
+
+
 @pytest.fixture
-def harness() -> Iterator[Harness]:
+def forked() -> Iterator[Harness]:
+    """For the fork server's own tests: launches through it only."""
+    yield from _harness("fork_server")
+
+
+def _harness(executor_launch: str) -> Iterator[Harness]:
     root = f"pydcos-test-{uuid.uuid4().hex[:8]}"
     sandboxes = Path(tempfile.mkdtemp(prefix="pydcos-containers-"))
     sandboxes.chmod(0o755)  # the task user must be able to reach its sandbox
-    h = Harness(root, sandboxes)
+    h = Harness(root, sandboxes, executor_launch)
     try:
         yield h
     finally:
         for cid in h.hierarchy.container_ids():
             h.containerizer.destroy(cid)
+        h.containerizer.close()
         leftovers = h.hierarchy.container_ids()
         for directory in h.hierarchy.directories("x"):
             os.rmdir(Path(directory).parent)
@@ -253,7 +302,7 @@ def test_recover_of_a_dead_container_removes_its_empty_cgroups(harness: Harness)
 AGENT = """
 import sys, pathlib
 from daemons.agent.containerizer import Containerizer, ContainerizerConfig, ContainerSpec
-cz = Containerizer(ContainerizerConfig(cgroups_root=sys.argv[1]))
+cz = Containerizer(ContainerizerConfig(cgroups_root=sys.argv[1], executor_launch=sys.argv[4]))
 answer = "trap 'echo yes > alive' USR1; touch ready; while :; do sleep 0.05; done"
 spec = ContainerSpec(sys.argv[2], pathlib.Path(sys.argv[3]), ["/bin/sh", "-c", answer],
                      {"PATH": "/usr/bin:/bin"}, "nobody", 0.1, 32, 16)
@@ -272,6 +321,7 @@ def test_containers_survive_sigkill_of_the_agent(harness: Harness) -> None:
             harness.config.cgroups_root,
             cid,
             str(harness.sandboxes / cid),
+            harness.config.executor_launch,
         ],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
@@ -382,3 +432,93 @@ def test_signals_to_a_container_never_reach_the_agent_passing_through_its_cgroup
     eventually(lambda: harness.hierarchy.procs(spec.container_id) == [])
     cz.destroy(spec.container_id)
     assert cz.containers() == []
+
+
+# --- the fork server's own ---------------------------------------------------------------------
+
+
+def _report(sandbox: Path) -> dict[str, Any]:
+    eventually(lambda: (sandbox / "report.json").exists())
+    report: dict[str, Any] = json.loads((sandbox / "report.json").read_text())
+    return report
+
+
+def _fork_server_pid(cz: Containerizer) -> int:
+    server = cz._fork_server
+    assert server is not None
+    pid = server.pid()
+    assert pid is not None
+    return pid
+
+
+def test_a_warm_executor_is_isolated_like_an_execed_one(forked: Harness) -> None:
+    cz = forked.containerizer
+    env = {**ENV, "SLEEP": "3600"}
+    spec = forked.spec(forked.warm_argv, environment=env, pids_max=8)
+    handle = cz.launch(spec)
+    report = _report(spec.sandbox)
+    server = _fork_server_pid(cz)
+    assert report["argv"] == [str(forked.warm)]
+    assert report["env"] == env  # exactly: nothing of the agent's or the server's
+    assert report["cwd"] == str(spec.sandbox)
+    assert report["pid"] == 1 and report["sid"] == 1
+    assert report["procs"] == [1]  # a /proc of its own pid namespace, nothing else in it
+    assert report["hostname"] == spec.container_id
+    assert report["fds"][:3] == [0, 1, 2] and len(report["fds"]) == 4  # + the listing's own
+    status = report["status"]
+    assert status["Uid"] == ["65534"] * 4 and status["Gid"] == ["65534"] * 4
+    assert status["Groups"] == []
+    assert status["NoNewPrivs"] == ["1"] and status["CapEff"] == ["0000000000000000"]
+    assert status["CapPrm"] == ["0000000000000000"]
+    lines = Path(f"/proc/{handle.pid}/status").read_text().splitlines()
+    host = dict(line.split(":", 1) for line in lines)
+    assert host["NSpid"].split() == [str(handle.pid), "1"]
+    assert int(host["PPid"]) == server  # the subreaper, once the middle child is gone
+    for ns in ("pid", "mnt", "uts", "ipc"):
+        assert os.readlink(f"/proc/{handle.pid}/ns/{ns}") != os.readlink(f"/proc/self/ns/{ns}")
+    assert os.readlink(f"/proc/{handle.pid}/ns/net") == os.readlink("/proc/self/ns/net")
+    for directory in forked.hierarchy.directories(spec.container_id):
+        assert (Path(directory) / "cgroup.procs").read_text().split() == [str(handle.pid)]
+    pids = forked.cgroup("pids", spec.container_id)
+    assert (pids / "pids.max").read_text().strip() == "8"  # the +1 for the middle child is gone
+    assert server not in forked.hierarchy.procs(spec.container_id)
+    assert forked.config.cgroups_root not in Path(f"/proc/{server}/cgroup").read_text()
+    cz.destroy(spec.container_id)
+    assert cz.containers() == []
+
+
+def test_a_warm_executors_exit_status_is_reported(forked: Harness) -> None:
+    cz = forked.containerizer
+    spec = forked.spec(forked.warm_argv, environment={**ENV, "CODE": "3"})
+    cz.launch(spec)
+    termination = cz.wait(spec.container_id, timeout=20)
+    assert termination is not None and termination.status == 3 << 8
+    assert cz.containers() == []
+
+
+def test_the_server_survives_its_containers_and_they_survive_it(forked: Harness) -> None:
+    cz = forked.containerizer
+    first = forked.spec(["sleep", "3600"])
+    handle = cz.launch(first)
+    server = _fork_server_pid(cz)
+    os.kill(server, signal.SIGKILL)  # the server dies: its container runs on, unreported
+    eventually(lambda: cz._fork_server is not None and cz._fork_server.pid() is None)
+    os.kill(handle.pid, 0)
+    second = forked.spec(forked.warm_argv, environment={**ENV, "CODE": "4"})
+    cz.launch(second)  # a new server
+    assert _fork_server_pid(cz) != server
+    termination = cz.wait(second.container_id, timeout=20)
+    assert termination is not None and termination.status == 4 << 8
+    os.kill(handle.pid, signal.SIGKILL)
+    termination = cz.wait(first.container_id, timeout=20)
+    assert termination is not None and termination.status is None  # nobody could report it
+    assert cz.containers() == []
+
+
+def test_a_missing_working_dir_fails_the_launch_without_leftovers(harness: Harness) -> None:
+    cz = harness.containerizer
+    spec = harness.spec(["true"], working_dir=harness.sandboxes / "missing")
+    with pytest.raises(LaunchFailed):
+        cz.launch(spec)
+    assert cz.containers() == []
+    cz.launch(harness.spec(["true"]))  # and the next launch works

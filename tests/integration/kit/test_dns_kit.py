@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import contextlib
 import random
-import re
-import shutil
 import socket
 import struct
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,10 +21,20 @@ from daemons.kit.dns.counters import Counters
 from daemons.kit.dns.forward import Forward, Forwarder, Upstream
 from daemons.kit.dns.server import DnsServer
 from daemons.kit.dns.wire import Query
+from tests.integration.dns_client import (
+    DIG,
+    assert_200_questions_are_formerr,
+    assert_65535_byte_messages,
+    assert_garbage_is_formerr,
+    assert_truncated_is_formerr,
+    dig,
+    header_of,
+    query,
+    tcp_exchange,
+)
 
 pytestmark = pytest.mark.integration
 
-DIG = shutil.which("dig")
 if DIG is None:
     pytest.skip("dig is not installed (scripts/bootstrap.sh installs bind9-dnsutils)",
                 allow_module_level=True)  # fmt: skip
@@ -158,37 +165,6 @@ def responders(free_port: Callable[[], int]) -> Iterator[Callable[..., Responder
 # -- dig ----------------------------------------------------------------------------------------
 
 
-@dataclass
-class Dig:
-    status: str
-    flags: set[str]
-    answer: list[list[str]]
-    authority: list[list[str]]
-    additional: list[list[str]]
-    seconds: float
-    transport: str
-
-
-def dig(port: int, *args: str, timeout: int = 2) -> Dig:
-    started = time.monotonic()
-    out = subprocess.run(
-        [DIG, "@127.0.0.1", "-p", str(port), f"+time={timeout}", "+tries=1", "+nocookie", *args],
-        capture_output=True, text=True, timeout=timeout + 10, check=False,
-    ).stdout  # fmt: skip
-    seconds = time.monotonic() - started
-    header = re.search(r"status: (\w+)", out)
-    flags = re.search(r";; flags: ([^;]*);", out)
-    transport = re.search(r";; SERVER: .*\((UDP|TCP)\)", out)
-    assert header and flags and transport, out
-
-    def section(name: str) -> list[list[str]]:
-        found = re.search(rf";; {name} SECTION:\n(.*?)(?:\n\n|\Z)", out, re.S)
-        return [line.split() for line in found.group(1).splitlines()] if found else []
-
-    sections = (section("ANSWER"), section("AUTHORITY"), section("ADDITIONAL"))
-    return Dig(header.group(1), set(flags.group(1).split()), *sections, seconds, transport.group(1))
-
-
 def still_answers(dns: Dns) -> None:
     result = dig(dns.port, "app.marathon.mesos")
     assert (result.status, result.answer) == ("NOERROR", [
@@ -310,64 +286,19 @@ def test_no_upstream_is_refused(dns: Dns) -> None:
 # -- bad input ------------------------------------------------------------------------------
 
 
-def udp_exchange(port: int, data: bytes, timeout: float = 0.5) -> bytes | None:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.settimeout(timeout)
-        sock.sendto(data, ("127.0.0.1", port))
-        try:
-            return sock.recv(65535)
-        except TimeoutError:
-            return None
-
-
-def tcp_exchange(port: int, data: bytes) -> bytes:
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-        sock.sendall(struct.pack("!H", len(data)) + data)
-        size = struct.unpack("!H", sock.recv(2, socket.MSG_WAITALL))[0]
-        return sock.recv(size, socket.MSG_WAITALL)
-
-
-def query(name: str = "app.marathon.mesos", qtype: str = "A", ident: int = 777) -> bytes:
-    record = dnslib.DNSRecord.question(name, qtype)
-    record.header.id = ident
-    return bytes(record.pack())
-
-
-def header_of(data: bytes | None) -> tuple[int, int, int]:
-    assert data is not None
-    ident, flags = struct.unpack_from("!HH", data)
-    return ident, flags >> 15, flags & 0xF
-
-
 def test_garbage_is_formerr_and_the_server_keeps_answering(dns: Dns) -> None:
-    rng = random.Random(13)
-    for _ in range(50):
-        junk = struct.pack("!HHH", 0xBEEF, 0, rng.randrange(2, 65536)) + rng.randbytes(40)
-        assert header_of(udp_exchange(dns.port, junk)) == (0xBEEF, 1, wire.FORMERR)
+    assert_garbage_is_formerr(dns.port, random.Random(13))
     still_answers(dns)
 
 
 def test_truncated_packets_get_formerr_or_nothing_below_12_bytes(dns: Dns) -> None:
-    packet = query()
-    for size in range(len(packet)):
-        reply = udp_exchange(dns.port, packet[:size], timeout=0.2 if size < 12 else 2)
-        if size < 12:
-            assert reply is None, size
-        else:
-            assert header_of(reply) == (777, 1, wire.FORMERR), size
+    assert_truncated_is_formerr(dns.port, query())
     assert dns.counters.get("dropped") == 12
     still_answers(dns)
 
 
 def test_65535_byte_messages_over_tcp(dns: Dns) -> None:
-    padded = query() + bytes(65535 - len(query()))  # a good query, then junk nobody reads
-    reply = dnslib.DNSRecord.parse(tcp_exchange(dns.port, padded))
-    assert (reply.header.id, reply.header.rcode, [str(rr.rdata) for rr in reply.rr]) == (
-        777, 0, ["10.0.0.1"],
-    )  # fmt: skip
-    long_name = wire.HEADER.pack(778, 0, 1, 0, 0, 0) + b"\x01x" * ((65535 - 12) // 2) + b"\x00"
-    assert len(long_name) == 65535
-    assert header_of(tcp_exchange(dns.port, long_name)) == (778, 1, wire.FORMERR)
+    assert_65535_byte_messages(dns.port, query(), ["10.0.0.1"])
     still_answers(dns)
 
 
@@ -377,10 +308,7 @@ def test_unknown_qtypes_are_nodata_in_the_zone(dns: Dns) -> None:
 
 
 def test_200_questions_in_one_packet_are_formerr(dns: Dns) -> None:
-    question = query()[12:]
-    packet = wire.HEADER.pack(779, 0x0100, 200, 0, 0, 0) + question * 200
-    assert header_of(udp_exchange(dns.port, packet)) == (779, 1, wire.FORMERR)
-    assert header_of(tcp_exchange(dns.port, packet)) == (779, 1, wire.FORMERR)
+    assert_200_questions_are_formerr(dns.port, query())
     still_answers(dns)
 
 

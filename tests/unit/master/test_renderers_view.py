@@ -4,9 +4,10 @@ master's records renders `/master/state`, the v1 GET_STATE and `/metrics/snapsho
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
-from daemons.master import metrics, state_json
+from daemons.master import metrics, rawjson, state_json
 from daemons.master.config import MasterConfig
 from daemons.master.model import Agent, Framework, Offer, Task
 from daemons.protocols import JSON
@@ -108,3 +109,39 @@ def test_a_status_shows_its_labels_as_mesos_renders_them_a_list() -> None:
     raw = {"task_id": {"value": "t1"}, "state": "TASK_RUNNING", "labels": {"labels": [label]}}
     status = TaskStatus.parse(raw, "status")
     assert state_json.status_json(status)["labels"] == [label]
+
+
+def test_an_agents_cached_entry_follows_every_change_it_shows() -> None:
+    """`/master/state` serves each agent's entry from bytes kept between renders: each change
+    below must show at once, in the same JSON the plain render gives."""
+    view = snapshot_with_one_task()
+    agent, framework = view.agents["S1"], view.frameworks["F1"]
+
+    def both() -> JSON:
+        raw = json.loads(rawjson.dumps(state_json.state(view, raw=True)))
+        assert raw == json.loads(json.dumps(state_json.state(view)))
+        (entry,) = raw["slaves"]
+        return entry  # type: ignore[no-any-return]
+
+    first = both()
+    data = state_json.agent_json_bytes(agent, view.offers)
+    assert state_json.agent_json_bytes(agent, view.offers) is data  # nothing changed: reused
+    assert first["offered_resources"]["cpus"] == 3.0 and first["used_resources"]["cpus"] == 1.0
+    agent.offers.discard("O1")  # the offer was accepted or declined
+    del view.offers["O1"], framework.offers["O1"]
+    assert both()["offered_resources"]["cpus"] == 0.0
+    view.offers["O2"] = Offer("O2", "F1", "S1", "*", cpus(2), created=106.0)
+    agent.offers.add("O2")
+    assert both()["offered_resources"]["cpus"] == 2.0
+    task = agent.tasks[("F1", "t1")]
+    task.state = "TASK_FINISHED"
+    assert both()["used_resources"]["cpus"] == 0.0
+    agent.active = False
+    assert both()["active"] is False
+    agent.reregistered_time = 120.0
+    assert both()["reregistered_time"] == 120.0
+    agent.info = AgentInfo(hostname="h2", resources={"*": cpus(8)}, raw={"hostname": "h2"})
+    entry = both()
+    assert (entry["hostname"], entry["resources"]["cpus"]) == ("h2", 8.0)
+    agent.version = "1.12.0"
+    assert both()["version"] == "1.12.0"

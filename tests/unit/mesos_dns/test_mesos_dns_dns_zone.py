@@ -105,15 +105,17 @@ def test_forwarding_picks_the_zones_resolvers_then_the_resolvers() -> None:
         }
     )
     table = forwarding(config)
-    assert table.upstreams_for(wire.name_to_wire("x.lab.example")) == (("127.0.0.5", 54),)
-    assert table.upstreams_for(wire.name_to_wire("b.corp")) == (("127.0.0.4", 53),)
-    assert table.upstreams_for(wire.name_to_wire("xcorp")) == (
-        ("127.0.0.2", 53),
-        ("127.0.0.3", 5353),
-        ("::1", 53),
-    )
+    assert table.upstreams
+
+    def upstreams(name: str, table: Any = table) -> list[tuple[str, int]]:
+        return [(u.ip, u.port) for u in table.forward_for(wire.name_to_wire(name)).upstreams]
+
+    assert upstreams("x.lab.example") == [("127.0.0.5", 54)]
+    assert upstreams("b.corp") == [("127.0.0.4", 53)]
+    assert upstreams("xcorp") == [("127.0.0.2", 53), ("127.0.0.3", 5353), ("::1", 53)]
     off = forwarding(dataclasses.replace(config, external_on=False))
-    assert off.upstreams_for(wire.name_to_wire("x.lab.example")) == ()
+    assert upstreams("x.lab.example", off) == [] and not off.upstreams
+    assert not forwarding(dataclasses.replace(config, resolvers=(), zone_resolvers={})).upstreams
 
 
 @pytest.mark.parametrize(

@@ -57,15 +57,27 @@ def test_attribute_text() -> None:
     assert attribute_text(0.5) == "0.5"
 
 
-def test_oldest_runs_first_several_per_offer_only_unreserved_resources() -> None:
-    # offer o1: 1 cpu unreserved -> two runs of 0.5; the third goes to o2; the 8 reserved
-    # cpus are never used.
+def test_oldest_runs_first_spread_over_the_offers_only_unreserved_resources() -> None:
+    # Oldest first, each to the offer that has taken the fewest (ties: offer order): a -> o1,
+    # b -> o2, c -> o1; d (4 cpus) fits nowhere: 1 cpu unreserved each, the 8 reserved cpus are
+    # never used.
     runs = [run("c", 3.0), run("a", 1.0), run("b", 2.0), run("d", 4.0, 4.0)]
     placed = plan([offer("o1"), offer("o2")], runs)
     assert [(p.offer.id, [x.job_id for x in p.runs]) for p in placed] == [
-        ("o1", ["a", "b"]),
-        ("o2", ["c"]),
+        ("o1", ["a", "c"]),
+        ("o2", ["b"]),
     ]
+
+
+def test_a_burst_is_spread_and_a_full_offer_takes_no_more() -> None:
+    # 100 runs of 0.01 cpu over two offers: 50 each. With o1 at 0.1 cpu, it takes 10 and the
+    # rest go to o2.
+    burst = [run(f"j{i:03d}", float(i), 0.01, 16) for i in range(100)]
+    even = plan([offer("o1", mem=4096), offer("o2", mem=4096)], burst)
+    assert [(p.offer.id, len(p.runs)) for p in even] == [("o1", 50), ("o2", 50)]
+    assert [x.job_id for x in even[0].runs] == [f"j{i:03d}" for i in range(0, 100, 2)]
+    lopsided = plan([offer("o1", 0.1, 4096), offer("o2", 2.0, 4096)], burst)
+    assert [(p.offer.id, len(p.runs)) for p in lopsided] == [("o1", 10), ("o2", 90)]
 
 
 def test_constraints_steer_placement_and_unmet_runs_wait() -> None:

@@ -1,0 +1,95 @@
+"""The DNS proxy's configuration (`/etc/dcos/dns-proxy.toml`). Pure.
+
+The role renders it from the cluster config: `dcos_resolvers` becomes `upstream_resolvers`,
+`dcos_dns_forward_zones` becomes `forward_zones`, the inventory's masters `masters`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+
+from daemons.kit.dns import wire
+from daemons.kit.dns.upstream import Upstream, parse_upstream
+
+
+@dataclass(frozen=True)
+class DnsProxyConfig:
+    # DNS on UDP and TCP at each `ip:port` (dcos-net's `spartan` interface addresses).
+    listen: tuple[str, ...] = ("198.51.100.1:53", "198.51.100.2:53", "198.51.100.3:53")
+    # The HTTP status and records API.
+    ip: str = "127.0.0.1"
+    port: int = 62080
+    threads: int = 4
+    # The masters' IPs: `zk-1.zk`…, `master.dcos.thisdcos.directory`, and where the three
+    # below are asked.
+    masters: tuple[str, ...] = ("127.0.0.1",)
+    # `/master/state` (the leading master's; a standby redirects) for the tasks' names, read
+    # every `state_interval` seconds.
+    master_port: int = 5050
+    state_interval: float = 1.0
+    # Mesos-DNS on each master: `.mesos` queries (DNS) and the copy of its records (`/v1/axfr`
+    # every `axfr_interval` seconds) served as `mesos.thisdcos.directory`.
+    mesos_dns_port: int = 61053
+    mesos_dns_http_port: int = 8123
+    axfr_interval: float = 30.0
+    # Every other name ("ip" or "ip:port"); none: REFUSED. Zones with resolvers of their own.
+    upstream_resolvers: tuple[str, ...] = ()
+    forward_zones: dict[str, list[str]] = field(default_factory=dict)
+    # dcos-net's: each upstream's time to answer, and the client's whole wait.
+    upstream_timeout: float = 5.0
+    timeout: float = 10.0
+    log_level: str = "info"
+
+    def listen_addresses(self) -> list[tuple[str, int]]:
+        return [(u.ip, u.port) for u in map(parse_upstream, self.listen)]
+
+    def mesos_dns(self) -> tuple[Upstream, ...]:
+        return tuple(Upstream(ip, self.mesos_dns_port) for ip in self.masters)
+
+    def upstreams(self) -> tuple[Upstream, ...]:
+        return tuple(map(parse_upstream, self.upstream_resolvers))
+
+    def forward_upstreams(self) -> dict[str, tuple[Upstream, ...]]:
+        return {
+            zone: tuple(map(parse_upstream, resolvers))
+            for zone, resolvers in self.forward_zones.items()
+        }
+
+    def validate(self) -> list[str]:
+        problems: list[str] = []
+        for ip in self.masters:
+            try:
+                ipaddress.ip_address(ip)
+            except ValueError:
+                problems.append(f"masters: {ip!r} is not an IP address")
+        for key, values in (
+            ("listen", self.listen),
+            ("upstream_resolvers", self.upstream_resolvers),
+        ):
+            for value in values:
+                try:
+                    parse_upstream(value)
+                except ValueError as err:
+                    problems.append(f"{key}: {err}")
+        if not self.listen:
+            problems.append("listen: at least one address")
+        for zone, resolvers in self.forward_zones.items():
+            try:
+                wire.name_to_wire(zone)
+            except ValueError as err:
+                problems.append(f"forward_zones: {err}")
+            if not isinstance(resolvers, list) or not resolvers:
+                problems.append(f"forward_zones: {zone!r} needs a list of resolvers")
+                continue
+            for value in resolvers:
+                try:
+                    parse_upstream(str(value))
+                except ValueError as err:
+                    problems.append(f"forward_zones: {zone!r}: {err}")
+        for key in ("state_interval", "axfr_interval", "upstream_timeout", "timeout"):
+            if getattr(self, key) <= 0:
+                problems.append(f"{key}: must be positive")
+        if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            problems.append(f"log_level: unknown level {self.log_level!r}")
+        return problems

@@ -1,0 +1,80 @@
+"""`JsonPoller`: reads a JSON document every few seconds from the first of several URLs that
+answers, and hands it on. The DNS proxy reads two: the leading master's `/master/state` (each
+master's URL in turn; a standby answers 307 to the leader, which requests follows) and a
+Mesos-DNS's `/v1/axfr`.
+
+A failed read (no master answers, a body that is not JSON, a consumer refusing it with
+ValueError) is logged once per change of outcome and leaves the consumer with what it had:
+the last good records keep being served.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import requests
+
+log = logging.getLogger(__name__)
+
+
+class JsonPoller:
+    def __init__(
+        self,
+        name: str,
+        urls: Sequence[str],
+        interval: float,
+        on_body: Callable[[Any], object],
+        timeout: float = 5.0,
+    ) -> None:
+        self.name = name
+        self.urls = list(urls)
+        self.interval = interval
+        self.on_body = on_body
+        self.timeout = timeout
+        self.reads = 0
+        self.failures = 0
+        self._session = requests.Session()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._failing: str | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name=f"poll-{self.name}", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(self.timeout + 1.0)
+        self._session.close()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.poll_once()
+            self._stop.wait(self.interval)
+
+    def poll_once(self) -> bool:
+        """One read: True when a URL answered and the consumer took the body."""
+        problems = []
+        for url in self.urls:
+            try:
+                response = self._session.get(url, timeout=self.timeout)
+                response.raise_for_status()
+                self.on_body(response.json())
+            except (requests.RequestException, ValueError) as err:
+                problems.append(f"{url}: {err}")
+                continue
+            self.reads += 1
+            if self._failing is not None:
+                log.info("poll recovered name=%s url=%s", self.name, url)
+            self._failing = None
+            return True
+        self.failures += 1
+        summary = "; ".join(problems) or "no URL"
+        if summary != self._failing:
+            log.warning("poll failed name=%s keeping the last records: %s", self.name, summary)
+        self._failing = summary
+        return False

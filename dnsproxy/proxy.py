@@ -1,0 +1,89 @@
+"""`DnsProxy`: the routing table in force, and what rebuilds it.
+
+The table (`dnsproxy.routing`) is an immutable value: a rebuild makes a new one off the hot path
+and swaps it in with one assignment, so `resolve`, called from every serving thread, reads one
+attribute and never takes a lock. A rebuild happens only when an input changed: the tasks'
+records (`update_state`, from each read of the master's state) or the copy of Mesos-DNS's
+(`update_mesos`).
+
+`update_state(state)` is the whole seam to the master: today `dnsproxy.polling` calls it with
+each `/master/state` it reads; a follower of the master's operator event stream can call it
+instead (with the state it keeps up to date), and nothing else changes.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from daemons.kit.dns import zone
+from daemons.kit.dns.upstream import Forward, Upstream
+from daemons.kit.dns.wire import Query
+from dnsproxy import zones
+from dnsproxy.axfr import mesos_records
+from dnsproxy.routing import RoutingTable, build_table
+from dnsproxy.tasks import task_records
+
+log = logging.getLogger(__name__)
+
+
+class DnsProxy:
+    def __init__(
+        self,
+        masters: Sequence[str],
+        mesos_dns: Sequence[Upstream],
+        upstreams: Sequence[Upstream],
+        forward_zones: Mapping[str, Sequence[Upstream]] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self._masters = tuple(masters)
+        self._mesos_dns = tuple(mesos_dns)
+        self._upstreams = tuple(upstreams)
+        self._forward_zones = dict(forward_zones or {})
+        self._rng = rng or random.Random()
+        self._lock = threading.Lock()
+        # The inputs of the table besides the config, by source, and the sources read once.
+        self._inputs: dict[str, tuple[zone.Record, ...]] = {"tasks": (), "mesos": ()}
+        self.loaded: set[str] = set()
+        self.rebuilds = 0
+        self.records: zones.Records = zones.local_records(self._masters)
+        self.table: RoutingTable = self._build(self.records)
+
+    def resolve(self, query: Query) -> bytes | Forward:
+        """`DnsServer`'s `resolve`: the hot path."""
+        return self.table.resolve(query, self._rng)
+
+    def update_state(self, state: Mapping[str, Any]) -> bool:
+        """The master's state was read: rebuild when the tasks' names changed (True). ValueError
+        for a state that is not a master's (the previous names stay)."""
+        return self._update("tasks", task_records(state, self._masters))
+
+    def update_mesos(self, body: Any) -> bool:
+        """Mesos-DNS's `/v1/axfr` was read: rebuild when its records changed (True). ValueError
+        for a body that is not one (the previous copy stays)."""
+        return self._update("mesos", mesos_records(body))
+
+    def _update(self, source: str, records: tuple[zone.Record, ...]) -> bool:
+        with self._lock:
+            self.loaded.add(source)
+            if records == self._inputs[source]:
+                return False
+            self._inputs[source] = records
+            self._rebuild()
+        log.info("dns proxy: records changed source=%s records=%s", source, len(records))
+        return True
+
+    def _rebuild(self) -> None:
+        # Under the lock: two updates never interleave their swaps.
+        records = zones.local_records(self._masters, self._inputs["tasks"], self._inputs["mesos"])
+        table = self._build(records)
+        self.records, self.table = records, table
+        self.rebuilds += 1
+
+    def _build(self, records: zones.Records) -> RoutingTable:
+        return build_table(
+            zones.build_zones(records), self._mesos_dns, self._upstreams, self._forward_zones
+        )

@@ -1,0 +1,62 @@
+"""`DnsProxy`: the table is rebuilt when the tasks' or Mesos-DNS's records change, only then,
+and a bad input keeps the last good table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import dnslib
+import pytest
+
+from daemons.kit.dns import wire
+from daemons.kit.dns.upstream import Upstream
+from dnsproxy.proxy import DnsProxy
+
+FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "mesos_dns" / "master_state.json"
+NAME = "web.marathon.agentip.dcos.thisdcos.directory"
+
+
+def ask(proxy: DnsProxy, name: str) -> list[str]:
+    result = proxy.resolve(wire.parse(bytes(dnslib.DNSRecord.question(name).pack())))
+    assert isinstance(result, bytes)
+    return sorted(str(rr.rdata) for rr in dnslib.DNSRecord.parse(result).rr)
+
+
+@pytest.fixture
+def state() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(FIXTURE.read_text())
+    return loaded
+
+
+def test_a_changed_state_rebuilds_and_an_unchanged_one_does_not(state: dict[str, Any]) -> None:
+    proxy = DnsProxy(["10.0.4.11"], [Upstream("10.0.4.11", 61053)], [])
+    assert ask(proxy, NAME) == [] and proxy.loaded == set()
+    assert proxy.update_state(state) is True
+    assert ask(proxy, NAME) == ["10.0.6.21", "10.0.6.22"]
+    assert proxy.update_state(json.loads(json.dumps(state))) is False
+    assert proxy.rebuilds == 1
+    marathon = next(f for f in state["frameworks"] if f["name"] == "marathon")
+    marathon["tasks"] = [t for t in marathon["tasks"] if t["slave_id"].endswith("S0")]
+    assert proxy.update_state(state) is True
+    assert ask(proxy, NAME) == ["10.0.6.21"]
+
+
+def test_a_bad_state_or_axfr_keeps_the_last_records(state: dict[str, Any]) -> None:
+    proxy = DnsProxy(["10.0.4.11"], [], [])
+    proxy.update_state(state)
+    with pytest.raises(ValueError):
+        proxy.update_state({"frameworks": []})  # no leader: a master that is not leading
+    with pytest.raises(ValueError):
+        proxy.update_mesos({"nothing": 1})
+    assert ask(proxy, NAME) == ["10.0.6.21", "10.0.6.22"]
+
+
+def test_the_mesos_copy() -> None:
+    proxy = DnsProxy(["10.0.4.11"], [], [])
+    body = {"Domain": "mesos", "Records": {"As": {"leader.mesos.": ["10.0.4.11"]}}}
+    assert proxy.update_mesos(body) is True
+    assert proxy.loaded == {"mesos"}
+    assert ask(proxy, "leader.mesos.thisdcos.directory") == ["10.0.4.11"]
+    assert ask(proxy, "leader.mesos.thisdcos.global") == ["10.0.4.11"]
