@@ -6,7 +6,9 @@
 #     venvs), and for the test hosts (tools/testhosts.py) systemd-container (systemd-nspawn),
 #     openssh-server, openssh-client and nftables (the fault suite's partitions); openssl (the
 #     HTTPS health-check tests make a self-signed certificate); bind9-dnsutils (`dig`: the DNS
-#     tests ask on the wire) and dnsperf (bench/dns_kit.py). Services are
+#     tests ask on the wire), dnsperf (bench/dns_kit.py, bench/dns.py) and dnsmasq-base
+#     (bench/dns.py measures our DNS daemons beside dnsmasq in the same run, issue 13's
+#     yardstick; -base is the binary alone, without a system service to start). Services are
 #     not started by the install (policy-rc.d): this machine's sshd and ZooKeeper stay off; the
 #     test hosts start their own.
 #  2. .venv made with the machine's python3 (3.11), requirements-dev.txt, pymesos
@@ -24,7 +26,8 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
 debian_packages=(zookeeper util-linux procps iproute2 make python3-venv systemd-container
-                 openssh-server openssh-client nftables openssl bind9-dnsutils dnsperf)
+                 openssh-server openssh-client nftables openssl bind9-dnsutils dnsperf
+                 dnsmasq-base)
 
 run() {  # run a step quietly; on failure print its output and stop
     local what=$1
