@@ -236,6 +236,10 @@ def nspawn_argv(
         "--register=no",
         "--keep-unit",
         f"--network-namespace-path=/run/netns/{netns}",
+        # The node's own network namespace: it may change its links and addresses (the DNS
+        # proxy's addresses, as on a real host) without touching the host's; nspawn drops
+        # CAP_NET_ADMIN for a namespace it did not make itself.
+        "--capability=CAP_NET_ADMIN",
         "--resolv-conf=off",
         "--timezone=off",
         "--link-journal=no",

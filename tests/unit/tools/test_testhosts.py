@@ -166,6 +166,7 @@ def test_nspawn_argv() -> None:
         "--keep-unit",
         "--hostname=n1",
         "--network-namespace-path=/run/netns/dcos.c1.n1",
+        "--capability=CAP_NET_ADMIN",  # its own addresses (the DNS proxy's), in its own netns
         "--tmpfs=/work",
     ):
         assert flag in argv
