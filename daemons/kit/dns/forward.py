@@ -44,6 +44,11 @@ _ID = struct.Struct("!H")
 # More queries in flight than this are answered SERVFAIL at once: the table and the ID space
 # per upstream (65,536) stay bounded whatever the clients do.
 MAX_PENDING = 10_000
+# Answered queries stay in the deadline queue until their deadline: it is compacted (answered
+# ones dropped) once it holds this many more than twice the queries in flight. Without it, at
+# 25k forwarded queries a second it held 5 s of them (~125k, their queries and reply closures:
+# the proxy's worker grew by ~70 MiB and its collections showed in the forwarded p99).
+COMPACT_SLACK = 1024
 
 
 def choose(
@@ -125,6 +130,11 @@ class Forwarder:
         self._wake_r.close()
         self._wake_w.close()
 
+    def queued(self) -> int:
+        """Queries in the deadline queue, answered ones not yet dropped (diagnostics)."""
+        with self._lock:
+            return len(self._deadlines)
+
     def failures(self) -> dict[Upstream, int]:
         """Each upstream's failures since its last success (what `choose` ranks by)."""
         with self._lock:
@@ -146,6 +156,8 @@ class Forwarder:
                 self.counters.add("forward_overload")
                 reply(wire.rcode_reply(query, wire.SERVFAIL, wire.RA))
                 return
+            if len(self._deadlines) > 2 * len(self._pending) + COMPACT_SLACK:
+                self._deadlines = collections.deque(p for p in self._deadlines if not p.done)
             was_idle = not self._deadlines
             self._deadlines.append(pending)
             sends = []

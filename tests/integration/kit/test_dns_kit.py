@@ -18,7 +18,7 @@ import pytest
 
 from daemons.kit.dns import wire, zone
 from daemons.kit.dns.counters import Counters
-from daemons.kit.dns.forward import Forward, Forwarder, Upstream
+from daemons.kit.dns.forward import COMPACT_SLACK, Forward, Forwarder, Upstream
 from daemons.kit.dns.server import DnsServer
 from daemons.kit.dns.wire import Query
 from tests.integration.dns_client import (
@@ -341,3 +341,25 @@ def test_connections_over_the_limit_are_closed_and_idle_ones_time_out() -> None:
         assert header_of(tcp_exchange(port, query())) == (777, 1, wire.NXDOMAIN)
     finally:
         server.stop()
+
+
+def test_answered_queries_do_not_pile_up_until_their_deadline(
+    responders: Callable[..., Responder],
+) -> None:
+    """Each answered query leaves the deadline queue well before its 5 s deadline (compaction):
+    3 x COMPACT_SLACK queries answered one after another leave at most COMPACT_SLACK queued."""
+    live = responders("127.0.0.2", "192.0.2.53")
+    forwarder = Forwarder(Counters(), upstream_timeout=5.0, timeout=10.0)
+    forwarder.start()
+    try:
+        count = 3 * COMPACT_SLACK
+        packet = dnslib.DNSRecord.question("example.com").pack()
+        for _ in range(count):
+            answered = threading.Event()
+            reply = lambda _data, done=answered: done.set()  # noqa: E731
+            forwarder.forward_udp(wire.parse(packet), [live.upstream], reply)
+            assert answered.wait(2.0)
+        assert live.queries == count
+        assert forwarder.queued() <= COMPACT_SLACK + 1
+    finally:
+        forwarder.stop()
