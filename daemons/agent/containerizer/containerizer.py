@@ -187,13 +187,7 @@ class Containerizer:
             staged = replace(
                 limits, cpu_shares=CPU_SHARES_PER_CPU, cfs_quota_us=None, pids_max=pids
             )
-        try:
-            hierarchy.create(cid, staged)
-        except FileExistsError:
-            raise InvalidSpec(f"container {cid} already exists (its cgroup does)") from None
-        except OSError as err:
-            hierarchy.remove(cid)
-            raise LaunchFailed(f"cannot make the cgroups of {cid}: {err}") from err
+        _create_cgroups(hierarchy, cid, staged)
         popen: subprocess.Popen[bytes] | None = None
         try:
             argv = container_argv(self._unshare, self._setpriv, user, spec.argv)
@@ -235,13 +229,7 @@ class Containerizer:
         staged = limits
         if limits.pids_max is not None:
             staged = replace(limits, pids_max=limits.pids_max + 1)
-        try:
-            hierarchy.create(cid, staged)
-        except FileExistsError:
-            raise InvalidSpec(f"container {cid} already exists (its cgroup does)") from None
-        except OSError as err:
-            hierarchy.remove(cid)
-            raise LaunchFailed(f"cannot make the cgroups of {cid}: {err}") from err
+        _create_cgroups(hierarchy, cid, staged)
         process: ForkedProcess | None = None
         try:
             uid, gid, groups = (
@@ -488,6 +476,17 @@ class Containerizer:
             return self._hierarchy.container_ids()
         with self._lock:
             return sorted(c for c, r in self._containers.items() if not r.done.is_set())
+
+
+def _create_cgroups(hierarchy: Hierarchy, cid: str, staged: Limits) -> None:
+    """The container's cgroups with the limits of its start; none left behind on failure."""
+    try:
+        hierarchy.create(cid, staged)
+    except FileExistsError:
+        raise InvalidSpec(f"container {cid} already exists (its cgroup does)") from None
+    except OSError as err:
+        hierarchy.remove(cid)
+        raise LaunchFailed(f"cannot make the cgroups of {cid}: {err}") from err
 
 
 def _fork_server(config: ContainerizerConfig) -> ForkServer | None:
