@@ -220,3 +220,14 @@ def wait_until(check: Any, timeout: float, step: float = 0.02) -> float:
         assert time.monotonic() - start < timeout, f"not true within {timeout}s: {check}"
         time.sleep(step)
     return time.monotonic() - start
+
+
+def agent_registered(master_url: str) -> bool:
+    """The master at `master_url` knows an agent and a running task (an agent registered with
+    it again after a failover)."""
+    try:
+        state = requests.get(f"{master_url}/master/state", timeout=2).json()
+    except (requests.RequestException, ValueError):
+        return False
+    tasks = [t for f in state.get("frameworks", []) for t in f.get("tasks", [])]
+    return bool(state.get("slaves")) and any(t["state"] == "TASK_RUNNING" for t in tasks)

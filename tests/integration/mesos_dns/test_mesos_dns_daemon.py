@@ -15,7 +15,7 @@ import time
 from typing import Any
 
 import requests
-from mesos_dns_cluster import Poller, dig, status_of, wait_until
+from mesos_dns_cluster import Poller, agent_registered, dig, status_of, wait_until
 
 from tools import processes
 
@@ -159,19 +159,8 @@ def test_a_running_tasks_name_never_fails_through_a_master_failover(
         finally:
             agent.kill(signal.SIGCONT)
         # The agent registered with the new leader, and its state (with the task) was read.
-        wait_until(lambda: _agent_registered(second.url), 30.0, 0.2)
+        wait_until(lambda: agent_registered(second.url), 30.0, 0.2)
         time.sleep(2.0)
     failed = [r for r in poller.results if r != (0, ("127.0.0.1",))]
     assert len(poller.results) > 50
     assert failed == [], f"{len(failed)} of {len(poller.results)} answers failed: {failed[:5]}"
-
-
-def _agent_registered(master_url: str) -> bool:
-    import requests
-
-    try:
-        state = requests.get(f"{master_url}/master/state", timeout=2).json()
-    except (requests.RequestException, ValueError):
-        return False
-    tasks = [t for f in state.get("frameworks", []) for t in f.get("tasks", [])]
-    return bool(state.get("slaves")) and any(t["state"] == "TASK_RUNNING" for t in tasks)
