@@ -94,6 +94,8 @@ class DnsProxyConfig:
                     parse_upstream(str(value))
                 except ValueError as err:
                     problems.append(f"forward_zones: {zone!r}: {err}")
+        if not self.masters and not self.zk:
+            problems.append("masters: at least one master, or zk to find them")
         if self.zk and not _is_zk_url(self.zk):
             problems.append(f"zk: {self.zk!r} is not zk://host:port[,host:port...]/path")
         if not 0 <= self.coalesce_seconds <= 1:

@@ -35,6 +35,7 @@ def test_the_leader_from_zookeeper_or_the_masters() -> None:
     zk = "zk://10.0.4.11:2181,10.0.4.12:2181,10.0.4.13:2181/mesos"
     config = from_mapping(DnsProxyConfig, {"zk": zk, "masters": ["10.0.4.11"]})
     assert config.zk == zk
+    assert from_mapping(DnsProxyConfig, {"zk": zk, "masters": []}).masters == ()
     # Without it, the masters in turn on master_port; snapshots at most every 0.2 s, the
     # state read again every 30 s.
     default = from_mapping(DnsProxyConfig, {})
@@ -46,6 +47,7 @@ def test_the_leader_from_zookeeper_or_the_masters() -> None:
     ("data", "problem"),
     [
         ({"masters": ["master-1"]}, "masters"),
+        ({"masters": []}, "masters"),
         ({"upstream_resolvers": ["dns.example.com"]}, "upstream_resolvers"),
         ({"listen": []}, "listen"),
         ({"listen": ["127.0.0.1:70000"]}, "listen"),
