@@ -11,7 +11,6 @@ role configures it), beside a real master, agent and Mesos-DNS, asked with `dig`
 
 from __future__ import annotations
 
-import signal
 import socket
 import time
 from collections.abc import Callable
@@ -19,7 +18,7 @@ from typing import Any
 
 import dnslib
 import pytest
-from mesos_dns_cluster import Poller, agent_registered, wait_until
+from mesos_dns_cluster import Poller, fail_over_with_a_slow_agent, wait_until
 
 from tests.integration.conftest import HOST
 from tests.integration.dns_client import dig
@@ -125,31 +124,16 @@ def test_a_running_tasks_names_never_fail_at_the_proxy_through_a_master_failover
     # registered with it again (stopped here until the new leader's state was read); the
     # follower carries the agent over, as Mesos-DNS's does.
     env, port = proxied(masters=2)
-    first, second = env.masters
     framework = env.framework("steady", master=env.zk_url, failover_timeout=3600.0)
     task_id = framework.launch("web")
     framework.wait(task_id, "TASK_RUNNING")
     autoip = f"web.steady.autoip.{APEX}"
     wait_until(lambda: ask(port, autoip) == (0, ["127.0.0.1"]), 5.0)
     wait_until(lambda: ask(port, "web.steady.mesos") == (0, ["127.0.0.1"]), 5.0)
-    (agent,) = env.cluster.agents
     with Poller(port, autoip) as names, Poller(port, "web.steady.mesos") as mesos:
         time.sleep(0.5)
-        agent.kill(signal.SIGSTOP)
-        first.kill(signal.SIGKILL)
-        try:
-            # The proxy follows the new leader: `leader.dcos.thisdcos.directory` is from its
-            # state (one address on loopback, so the leader's port is asked of Mesos-DNS).
-            wait_until(
-                lambda: env.dns.answers("_leader._tcp.mesos", "SRV")[2:3] == [str(second.port)],
-                40.0,
-                0.2,
-            )
-            time.sleep(2.0)
-        finally:
-            agent.kill(signal.SIGCONT)
-        wait_until(lambda: agent_registered(second.url), 30.0, 0.2)
-        time.sleep(2.0)
+        # The proxy follows the new leader, as Mesos-DNS does (asked for the leader's port).
+        fail_over_with_a_slow_agent(env)
     for poller in (names, mesos):
         failed = [r for r in poller.results if r != (0, ("127.0.0.1",))]
         assert len(poller.results) > 50
