@@ -1,5 +1,5 @@
-"""The layers of docs/architecture.md, checked over every module of daemons/, dnsproxy/ and
-exhibitor/.
+"""The layers of docs/architecture.md, checked over every module of daemons/, dnsproxy/,
+minuteman/ and exhibitor/.
 
     protocols  ->  kit (+ the Mesos client)  ->  cores  ->  runtimes  ->  daemons
 
@@ -34,7 +34,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-ROOTS = ("daemons", "dnsproxy", "exhibitor")
+ROOTS = ("daemons", "dnsproxy", "minuteman", "exhibitor")
 
 PROTOCOLS, KIT, CORE, RUNTIME, DAEMON = range(5)
 LAYER_NAMES = ("protocols", "kit", "core", "runtime", "daemon")
@@ -97,6 +97,7 @@ CORES: dict[str, tuple[str, ...]] = {
     "daemons.mesos_client": ("master_view",),
     "exhibitor": ("ensemble", "properties", "rolling", "shared"),
     "dnsproxy": ("axfr", "config", "routing", "tasks", "views", "zones"),
+    "minuteman": ("named_ips", "ruleset", "table", "vips"),
 }
 
 # The HTTP face and the entry point of each daemon: blueprints, app factories, `main`.
