@@ -7,7 +7,10 @@ Our one table, `ip dcos_l4lb` (nothing outside it is ever named):
     set vip_addresses   every VIP address (traffic routed in for them is masqueraded)
     chain prerouting    nat, dstnat:    marks traffic to a VIP address, then the services map
     chain output        nat, -100:      the services map (locally originated traffic)
-    chain postrouting   nat, srcnat:    masquerades marked traffic
+    chain postrouting   nat, srcnat:    masquerades marked traffic, and traffic leaving the
+                        node from a VIP address (a connection to a VIP routed `local` on the
+                        node starts with the VIP as its source; DNATed to a backend on another
+                        node, the backend's replies must come back to this node)
     chain vip_<address>_<protocol>_<port>
                         one rule: DNAT to a backend chosen by `numgen random` over the sum of
                         the weights (a backend of weight w owns w consecutive numbers); with no
@@ -53,6 +56,7 @@ _BASE = f"""\
     chain postrouting {{
         type nat hook postrouting priority srcnat; policy accept;
         meta mark & {MARK:#010x} == {MARK:#010x} masquerade
+        oifname != "lo" ip saddr @vip_addresses masquerade
     }}
 """
 

@@ -1,8 +1,9 @@
 """The nftables programs of `minuteman.ruleset` on a real kernel, in a network namespace made
 for each test: the kernel takes them, connections to a VIP reach its backends by weight,
 established connections keep their backend when the table changes, a VIP with no backend
-refuses, an incremental change ends where a full load of the same table does, and tables not
-ours are never touched.
+refuses, an incremental change ends where a full load of the same table does, tables not ours
+are never touched, and a backend in a second namespace (another node) answers through the
+masquerade.
 
 In the namespace: lo up with the backends' addresses 198.18.0.50 and .51, and the VIP range
 routed `local` on lo (the output hook DNATs before the packet leaves)."""
@@ -237,3 +238,49 @@ def test_a_full_load_touches_no_table_but_ours(netns: Namespace) -> None:
     netns.nft(ruleset.full(table((TWO, 1))))
     assert "chain c" in netns.run("nft", "list", "table", "ip", "other")
     assert "198.18.0.51 . 31001" in netns.listing()
+
+
+@pytest.fixture
+def remote_backend(netns: Namespace) -> Iterator[tuple[str, int]]:
+    """A second namespace, 198.18.0.62, joined to the first (198.18.0.61) by a veth pair, with
+    an HTTP server on 198.18.0.62:31002: a backend on another node."""
+    ns_name = f"pydcos-mmb-{os.getpid()}"
+    here, there = f"mm{os.getpid() % 100000}a", f"mm{os.getpid() % 100000}b"
+    subprocess.run(["ip", "netns", "add", ns_name], check=True)
+    other = Namespace(ns_name)
+    server: subprocess.Popen[str] | None = None
+    try:
+        subprocess.run(
+            ["ip", "link", "add", here, "type", "veth", "peer", "name", there], check=True
+        )
+        subprocess.run(["ip", "link", "set", here, "netns", netns.name], check=True)
+        subprocess.run(["ip", "link", "set", there, "netns", ns_name], check=True)
+        netns.run("ip", "addr", "add", "198.18.0.61/24", "dev", here)
+        netns.run("ip", "link", "set", here, "up")
+        other.run("ip", "link", "set", "lo", "up")
+        other.run("ip", "addr", "add", "198.18.0.62/24", "dev", there)
+        other.run("ip", "link", "set", there, "up")
+        backend = ("198.18.0.62", 31002)
+        server = other.popen(sys.executable, "-c", SERVER, name(backend), *map(str, backend))
+        deadline = time.monotonic() + 10
+        while "198.18.0.62:31002" not in other.run("ss", "-ltnH"):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        yield backend
+    finally:
+        if server is not None:
+            server.kill()
+            server.wait(10)
+        subprocess.run(["ip", "netns", "del", ns_name], check=True)
+
+
+def test_a_backend_on_another_node_answers_through_masquerade(
+    netns: Namespace, remote_backend: tuple[str, int]
+) -> None:
+    netns.nft(ruleset.full(table((remote_backend, 1), (ONE, 1))))
+    client = Client(netns)
+    try:
+        answers = client.ask("new 20")
+    finally:
+        client.close()
+    assert sorted(set(answers)) == [name(ONE), name(remote_backend)]
