@@ -228,8 +228,33 @@ def test_changes_end_where_a_full_load_of_the_same_table_does(netns: Namespace) 
         if program:
             netns.nft(program)
         incremental = netns.listing()
+        assert ruleset.parse_listing(incremental) == ruleset.expected(new)
         netns.nft(ruleset.full(new))
         assert incremental == netns.listing()
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        "flush chain ip dcos_l4lb vip_198_19_0_9_tcp_80",
+        "add rule ip dcos_l4lb vip_198_19_0_9_tcp_80 counter",
+        "delete element ip dcos_l4lb vip_addresses { 198.19.0.9 }",
+        "add element ip dcos_l4lb services { 198.19.0.7 . tcp . 1 : goto vip_198_19_0_9_tcp_80 }",
+        "flush chain ip dcos_l4lb postrouting",
+        "add chain ip dcos_l4lb stray",
+        "delete table ip dcos_l4lb\ntable ip dcos_l4lb {\n}",
+    ],
+)
+def test_drift_is_seen_in_the_listing_and_a_full_load_repairs_it(
+    netns: Namespace, edit: str
+) -> None:
+    want = table((ONE, 1), (TWO, 1))
+    netns.nft(ruleset.full(want))
+    assert ruleset.parse_listing(netns.listing()) == ruleset.expected(want)
+    netns.nft(edit + "\n")
+    assert ruleset.parse_listing(netns.listing()) != ruleset.expected(want)
+    netns.nft(ruleset.full(want))
+    assert ruleset.parse_listing(netns.listing()) == ruleset.expected(want)
 
 
 def test_a_full_load_touches_no_table_but_ours(netns: Namespace) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from minuteman.ruleset import chain_name, changes, full, vip_rule
+from minuteman.ruleset import chain_name, changes, expected, full, parse_listing, vip_rule
 from minuteman.table import Backend, Service, Vip, VipTable
 
 A = ipaddress.IPv4Address("198.19.0.5")
@@ -30,7 +30,7 @@ def test_a_vips_chain_picks_a_backend_by_weight() -> None:
 
 
 def test_a_vip_with_no_backend_taking_connections_refuses_them() -> None:
-    assert vip_rule(vip(WEB, ("10.0.0.1", 1, 0))) == "meta l4proto tcp reject with tcp reset"
+    assert vip_rule(vip(WEB, ("10.0.0.1", 1, 0))) == "reject with tcp reset"
     assert vip_rule(vip(DNS)) == "reject"
 
 
@@ -80,3 +80,63 @@ def test_a_gone_vip_leaves_its_address_while_another_vip_uses_it() -> None:
     assert changes(old, table()).splitlines()[-1] == (
         "delete element ip dcos_l4lb vip_addresses { 198.19.0.5 }"
     )
+
+
+LISTING = """\
+table ip dcos_l4lb {
+\tmap services {
+\t\ttype ipv4_addr . inet_proto . inet_service : verdict
+\t\telements = { 198.19.0.5 . udp . 53 : goto vip_198_19_0_5_udp_53,
+\t\t\t     198.19.0.5 . tcp . 80 : goto vip_198_19_0_5_tcp_80 }
+\t}
+
+\tset vip_addresses {
+\t\ttype ipv4_addr
+\t\telements = { 198.19.0.5 }
+\t}
+
+\tchain prerouting {
+\t\ttype nat hook prerouting priority dstnat; policy accept;
+\t\tip daddr @vip_addresses meta mark set meta mark | 0x4c340000
+\t\tip daddr . meta l4proto . th dport vmap @services
+\t}
+
+\tchain output {
+\t\ttype nat hook output priority -100; policy accept;
+\t\tip daddr . meta l4proto . th dport vmap @services
+\t}
+
+\tchain postrouting {
+\t\ttype nat hook postrouting priority srcnat; policy accept;
+\t\tmeta mark & 0x4c340000 == 0x4c340000 masquerade
+\t\toifname != "lo" ip saddr @vip_addresses masquerade
+\t}
+
+\tchain vip_198_19_0_5_tcp_80 {
+\t\tmeta l4proto tcp dnat ip to numgen random mod 3 map { 0 : 10.0.0.1 . 1, 1-2 : 10.0.0.3 . 3 }
+\t}
+
+\tchain vip_198_19_0_5_udp_53 {
+\t\treject
+\t}
+}
+"""
+
+
+def test_a_listing_of_exactly_our_program_is_what_the_table_expects() -> None:
+    want = table(vip(WEB, ("10.0.0.1", 1, 1), ("10.0.0.3", 3, 2)), vip(DNS))
+    assert parse_listing(LISTING) == expected(want)
+
+
+def test_a_listing_that_differs_anywhere_is_not() -> None:
+    want = table(vip(WEB, ("10.0.0.1", 1, 1), ("10.0.0.3", 3, 2)), vip(DNS))
+    edits = [
+        LISTING.replace("1-2 : 10.0.0.3", "1-2 : 10.0.0.4"),
+        LISTING.replace("\t\treject\n", "\t\treject\n\t\tcounter packets 0 bytes 0\n"),
+        LISTING.replace("{ 198.19.0.5 }", "{ 198.19.0.5, 198.19.0.6 }"),
+        LISTING.replace(",\n\t\t\t     198.19.0.5 . tcp . 80 : goto vip_198_19_0_5_tcp_80", ""),
+        LISTING.replace("\t\toifname", "\t\t# oifname"),
+    ]
+    for text in edits:
+        assert text != LISTING
+        assert parse_listing(text) != expected(want)
