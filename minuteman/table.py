@@ -23,8 +23,9 @@ their backends are merged.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from minuteman import named_ips
@@ -56,11 +57,39 @@ class Vip:
     names: tuple[VipKey, ...]  # the declarations that make it (one, unless two meet)
     backends: tuple[Backend, ...]
 
+    @property
+    def weight(self) -> int:
+        """The sum of the weights: new connections are shared out over this many slots."""
+        return sum(b.weight for b in self.backends if b.weight > 0)
+
 
 @dataclass(frozen=True)
 class VipTable:
     vips: Mapping[Service, Vip]
     problems: tuple[str, ...] = ()
+    # How many VIPs are at each address and of each weight: kept by `TableBuilder` as it goes,
+    # counted here when not given (so a change need not walk every VIP to know them).
+    counts: tuple[Mapping[ipaddress.IPv4Address, int], Mapping[int, int]] | None = field(
+        default=None, compare=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        if self.counts is None:
+            counts = (
+                Counter(service.address for service in self.vips),
+                Counter(vip.weight for vip in self.vips.values()),
+            )
+            object.__setattr__(self, "counts", counts)
+
+    @property
+    def addresses(self) -> Collection[ipaddress.IPv4Address]:
+        assert self.counts is not None
+        return self.counts[0].keys()
+
+    @property
+    def weights(self) -> Collection[int]:
+        assert self.counts is not None
+        return self.counts[1].keys()
 
     def by_key(self) -> dict[VipKey, Vip]:
         return {key: vip for vip in self.vips.values() for key in vip.names}
@@ -83,41 +112,206 @@ def build(
     pool: ipaddress.IPv4Network = named_ips.DEFAULT_POOL,
     agent_ips: Mapping[str, str] | None = None,
 ) -> VipTable:
-    agents = dict(agent_ips or {}) | agent_addresses(state)
-    problems: list[str] = []
-    # key -> [(backend, reachable)]
-    found: dict[VipKey, list[tuple[Backend, bool]]] = {}
-    for framework in state.get("frameworks") or ():
-        name = str(framework.get("name") or "")
-        for task in [*(framework.get("tasks") or ()), *(framework.get("unreachable_tasks") or ())]:
-            task_state = task.get("state")
-            agent = agents.get(str(task.get("slave_id")))
-            if task_state not in _SERVING or agent is None:
+    """The VIP table of `state`, built whole."""
+    return TableBuilder(pool).update(state, agent_ips)[0]
+
+
+@dataclass(frozen=True)
+class _Task:
+    """One task as last seen: what it was made from, and what it gave."""
+
+    source: Mapping[str, Any]
+    framework: str
+    agent: str | None
+    given: tuple[tuple[VipKey, Backend, bool], ...]
+    problems: tuple[str, ...]
+
+
+class TableBuilder:
+    """The VIP table kept from one state to the next: `update(state)` looks again only at the
+    tasks whose object, framework name or agent address changed (the master's state view
+    replaces a task's dict when it changes), and rebuilds only the VIPs they touch. It returns
+    the new table and the services whose VIP changed, appeared or went: what
+    `ruleset.changes` must look at. Named addresses are allocated again only when the set of
+    names changes. The result always equals `build(state)`."""
+
+    def __init__(self, pool: ipaddress.IPv4Network = named_ips.DEFAULT_POOL) -> None:
+        self.pool = pool
+        self._tasks: dict[tuple[str, str], _Task] = {}  # by (framework id, task id)
+        self._by_key: dict[VipKey, dict[tuple[str, str], tuple[Backend, bool]]] = {}
+        self._problems_changed = False
+        self._addresses: dict[str, ipaddress.IPv4Address] = {}
+        self._service_of: dict[VipKey, Service] = {}
+        self._keys_at: dict[Service, set[VipKey]] = {}
+        self._vips: dict[Service, Vip] = {}
+        self._problems: tuple[str, ...] = ()
+        self._full: tuple[str, ...] = ()
+        self._named: frozenset[str] = frozenset()
+        self._reserved_ips: frozenset[str] = frozenset()
+        self._address_counts: Counter[ipaddress.IPv4Address] = Counter()
+        self._weight_counts: Counter[int] = Counter()
+
+    def update(
+        self, state: Mapping[str, Any], agent_ips: Mapping[str, str] | None = None
+    ) -> tuple[VipTable, frozenset[Service]]:
+        """The table of the whole `state` (tasks it lacks are gone)."""
+        agents = dict(agent_ips or {}) | agent_addresses(state)
+        seen: set[tuple[str, str]] = set()
+        dirty: set[VipKey] = set()
+        for framework in state.get("frameworks") or ():
+            tasks = (*(framework.get("tasks") or ()), *(framework.get("unreachable_tasks") or ()))
+            seen.update(self._consider(framework, tasks, agents, dirty))
+        gone = [task_id for task_id in self._tasks if task_id not in seen]
+        return self._finish(gone, dirty)
+
+    def update_tasks(
+        self,
+        framework: Mapping[str, Any],
+        tasks: Iterable[Mapping[str, Any]],
+        agent_ips: Mapping[str, str],
+        ended: Iterable[str] = (),
+    ) -> tuple[VipTable, frozenset[Service]]:
+        """The table after the given tasks of one framework (its `id` and `name`) changed and
+        the tasks of ids `ended` went: what an operator event says, without walking the
+        whole state. Equal to `update` of the state with those changes."""
+        dirty: set[VipKey] = set()
+        self._consider(framework, tasks, agent_ips, dirty)
+        framework_id = str(framework.get("id"))
+        return self._finish([(framework_id, str(task_id)) for task_id in ended], dirty)
+
+    def _consider(
+        self,
+        framework: Mapping[str, Any],
+        tasks: Iterable[Mapping[str, Any]],
+        agents: Mapping[str, str],
+        dirty: set[VipKey],
+    ) -> list[tuple[str, str]]:
+        name, framework_id = str(framework.get("name") or ""), str(framework.get("id"))
+        known = self._tasks
+        keys = []
+        for task in tasks:
+            task_id = (framework_id, str(task.get("id")))
+            keys.append(task_id)
+            agent = agents.get(task.get("slave_id"))  # type: ignore[arg-type]
+            old = known.get(task_id)
+            if old is None or old.source is not task or old.framework != name or old.agent != agent:
+                new = _task(task, name, agent)
+                self._replace(task_id, old, new, dirty)
+                self._problems_changed |= old is None or old.problems != new.problems
+        return keys
+
+    def _finish(
+        self, gone: Iterable[tuple[str, str]], dirty: set[VipKey]
+    ) -> tuple[VipTable, frozenset[Service]]:
+        for task_id in gone:
+            old = self._tasks.get(task_id)
+            if old is not None:
+                self._replace(task_id, old, None, dirty)
+                self._problems_changed |= bool(old.problems)
+        if self._problems_changed:
+            self._problems = tuple(p for task in self._tasks.values() for p in task.problems)
+            self._problems_changed = False
+        touched = self._rebuild(dirty)
+        counts = (Counter(self._address_counts), Counter(self._weight_counts))
+        table = VipTable(dict(self._vips), self._problems + self._full, counts)
+        return table, frozenset(touched)
+
+    def _replace(
+        self, task_id: tuple[str, str], old: _Task | None, new: _Task | None, dirty: set[VipKey]
+    ) -> None:
+        for key, _, _ in old.given if old else ():
+            self._by_key[key].pop(task_id, None)
+            dirty.add(key)
+        if new is None:
+            self._tasks.pop(task_id, None)
+            return
+        self._tasks[task_id] = new
+        for key, backend, reachable in new.given:
+            self._by_key.setdefault(key, {})[task_id] = (backend, reachable)
+            dirty.add(key)
+
+    def _rebuild(self, dirty: set[VipKey]) -> set[Service]:
+        for key in dirty:
+            if not self._by_key.get(key):
+                self._by_key.pop(key, None)
+        dirty = self._reallocate(dirty)
+        touched: set[Service] = set()
+        for key in dirty:
+            before = self._service_of.pop(key, None)
+            if before is not None:
+                self._keys_at[before].discard(key)
+                touched.add(before)
+            after = self._service(key)
+            if after is not None and key in self._by_key:
+                self._service_of[key] = after
+                self._keys_at.setdefault(after, set()).add(key)
+                touched.add(after)
+        for service in touched:
+            keys = self._keys_at.get(service)
+            if not keys:
+                self._keys_at.pop(service, None)
+                self._set(service, None)
                 continue
-            declared, task_problems = declarations(task, name)
-            problems.extend(task_problems)
-            weight = _weight(task)
-            for declaration in declared:
-                backend = Backend(agent, declaration.host_port, weight)
-                found.setdefault(declaration.key, []).append((backend, task_state != UNREACHABLE))
-    reserved = {ipaddress.IPv4Address(key.vip) for key in found if not key.named}
-    allocation = named_ips.allocate((k.vip for k in found if k.named), pool, reserved)
-    problems.extend(f"VIP {name}: the pool {pool} is full" for name in allocation.full)
-    services: dict[Service, tuple[list[VipKey], set[Backend]]] = {}
-    for key, backends in found.items():
-        address = allocation.addresses.get(key.vip) if key.named else ipaddress.IPv4Address(key.vip)
-        if address is None:
-            continue
-        reachable = [b for b, ok in backends if ok]
-        kept = reachable or [b for b, _ in backends]
-        keys, merged = services.setdefault(Service(address, key.protocol, key.port), ([], set()))
-        keys.append(key)
-        merged.update(kept)
-    vips = {
-        service: Vip(service, tuple(sorted(keys)), tuple(sorted(merged)))
-        for service, (keys, merged) in sorted(services.items())
-    }
-    return VipTable(vips, tuple(problems))
+            merged: set[Backend] = set()
+            for key in keys:
+                backends = self._by_key[key].values()
+                reachable = [b for b, ok in backends if ok]
+                merged.update(reachable or [b for b, _ in backends])
+            self._set(service, Vip(service, tuple(sorted(keys)), tuple(sorted(merged))))
+        return touched
+
+    def _set(self, service: Service, vip: Vip | None) -> None:
+        old = self._vips.pop(service, None)
+        if old is not None:
+            self._uncount(self._address_counts, service.address)
+            self._uncount(self._weight_counts, old.weight)
+        if vip is not None:
+            self._vips[service] = vip
+            self._address_counts[service.address] += 1
+            self._weight_counts[vip.weight] += 1
+
+    @staticmethod
+    def _uncount(counter: Counter[Any], value: object) -> None:
+        counter[value] -= 1
+        if counter[value] <= 0:
+            del counter[value]
+
+    def _reallocate(self, dirty: set[VipKey]) -> set[VipKey]:
+        """Allocate the named addresses again; the named keys whose address moved join `dirty`."""
+        named = frozenset(key.vip for key in dirty if key.named)
+        ips = frozenset(key.vip for key in dirty if not key.named)
+        if named <= self._named and ips <= self._reserved_ips and all(map(self._by_key.get, dirty)):
+            return dirty  # only backends changed: no name or IP VIP came or went
+        named = frozenset(key.vip for key in self._by_key if key.named)
+        ips = frozenset(key.vip for key in self._by_key if not key.named)
+        if named == self._named and ips == self._reserved_ips:
+            return dirty
+        self._named, self._reserved_ips = named, ips
+        reserved = {ipaddress.IPv4Address(ip) for ip in ips}
+        allocation = named_ips.allocate(named, self.pool, reserved)
+        moved = {
+            n
+            for n in named | set(self._addresses)
+            if allocation.addresses.get(n) != self._addresses.get(n)
+        }
+        self._addresses = allocation.addresses
+        self._full = tuple(f"VIP {name}: the pool {self.pool} is full" for name in allocation.full)
+        keys = set(self._service_of) | set(self._by_key)
+        return dirty | {key for key in keys if key.named and key.vip in moved}
+
+    def _service(self, key: VipKey) -> Service | None:
+        address = self._addresses.get(key.vip) if key.named else ipaddress.IPv4Address(key.vip)
+        return None if address is None else Service(address, key.protocol, key.port)
+
+
+def _task(task: Mapping[str, Any], framework: str, agent: str | None) -> _Task:
+    if task.get("state") not in _SERVING or agent is None:
+        return _Task(task, framework, agent, (), ())
+    declared, problems = declarations(task, framework)
+    weight = _weight(task)
+    reachable = task.get("state") != UNREACHABLE
+    given = tuple((d.key, Backend(agent, d.host_port, weight), reachable) for d in declared)
+    return _Task(task, framework, agent, given, tuple(problems))
 
 
 def _weight(task: Mapping[str, Any]) -> int:

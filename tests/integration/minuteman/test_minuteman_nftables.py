@@ -213,6 +213,9 @@ def test_changes_end_where_a_full_load_of_the_same_table_does(netns: Namespace) 
         VipTable({}),
         table((ONE, 1)),
         table((ONE, 1), (TWO, 2)),
+        # More weight than the standing pick chains: its chain comes and goes with it.
+        table(*((("198.18.0.52", 40000 + i), 1) for i in range(ruleset.PICKS + 2))),
+        table((ONE, 1), (TWO, 2)),
         VipTable(
             {
                 WEB: Vip(WEB, (), (Backend(*ONE, 0),)),
@@ -236,10 +239,11 @@ def test_changes_end_where_a_full_load_of_the_same_table_does(netns: Namespace) 
 @pytest.mark.parametrize(
     "edit",
     [
-        "flush chain ip dcos_l4lb vip_198_19_0_9_tcp_80",
-        "add rule ip dcos_l4lb vip_198_19_0_9_tcp_80 counter",
+        "flush chain ip dcos_l4lb pick_2",
+        "add rule ip dcos_l4lb pick_2 counter",
+        "delete element ip dcos_l4lb backends { 198.19.0.9 . tcp . 80 . 1 }",
         "delete element ip dcos_l4lb vip_addresses { 198.19.0.9 }",
-        "add element ip dcos_l4lb services { 198.19.0.7 . tcp . 1 : goto vip_198_19_0_9_tcp_80 }",
+        "add element ip dcos_l4lb services { 198.19.0.7 . tcp . 1 : goto pick_1 }",
         "flush chain ip dcos_l4lb postrouting",
         "add chain ip dcos_l4lb stray",
         "delete table ip dcos_l4lb\ntable ip dcos_l4lb {\n}",

@@ -4,10 +4,13 @@ reachability filter, named addresses."""
 from __future__ import annotations
 
 import ipaddress
+import random
+from typing import Any
 
+from minuteman import ruleset
 from minuteman.named_ips import allocate
-from minuteman.table import Backend, Service, build
-from tests.unit.minuteman.states import state, task
+from minuteman.table import Backend, Service, TableBuilder, VipTable, build
+from tests.unit.minuteman.states import AGENTS, state, task
 
 WEB = allocate(["web.marathon"]).addresses["web.marathon"]
 WEB_80 = Service(WEB, "tcp", 80)
@@ -96,3 +99,87 @@ def test_the_pool_is_an_argument() -> None:
     pool = ipaddress.IPv4Network("11.0.0.0/8")
     (service,) = build(state(task("t1", "a1", 31000)), pool).vips
     assert service.address in pool
+
+
+def test_the_builder_kept_between_states_always_equals_a_build_from_scratch() -> None:
+    """Random changes, one state after another: tasks start, end, turn unhealthy or killing,
+    become unreachable, move their VIP to another name or to an IP VIP (which can take a named
+    VIP's address), frameworks are renamed, an agent's address comes and goes. After each, two
+    kept builders, one given the whole state (`update`) and one only what changed
+    (`update_tasks`, as operator events say it), equal the table built whole; every service
+    whose VIP differs from the last table is touched; and the transaction over the touched
+    services alone is the one over all."""
+    rng = random.Random(14)
+    pool = ipaddress.IPv4Network("198.19.0.0/28")  # 14 addresses: collisions and a full pool
+    names = [f"/app{i}:80" for i in range(10)]
+    whole_states, by_events = TableBuilder(pool), TableBuilder(pool)
+    tasks: dict[str, dict[str, Any]] = {}
+    framework = "marathon"
+    agents: dict[str, str] = {}
+    last = VipTable({})
+    for step in range(400):
+        roll = rng.random()
+        changed: list[str] = []
+        ended: list[str] = []
+        if roll < 0.4 or not tasks:
+            task_id = f"t{step}"
+            vip = rng.choice(names) if rng.random() < 0.8 else f"198.19.0.{rng.randrange(1, 15)}:80"
+            tasks[task_id] = task(task_id, rng.choice(list(AGENTS)), 31000 + step, vips=(vip,))
+            changed.append(task_id)
+        elif roll < 0.55:
+            ended.append(rng.choice(sorted(tasks)))
+            tasks.pop(ended[0])
+        elif roll < 0.85:
+            task_id = rng.choice(sorted(tasks))
+            old = tasks[task_id]
+            kind = rng.choice(["unhealthy", "healthy", "killing", "unreachable", "agent"])
+            tasks[task_id] = task(
+                task_id,
+                "a9" if kind == "agent" else old["slave_id"],
+                int(old["resources"]["ports"].strip("[]").split("-")[0]),
+                vips=tuple(
+                    label["value"]
+                    for label in old["discovery"]["ports"]["ports"][0]["labels"]["labels"]
+                ),
+                state={"killing": "TASK_KILLING", "unreachable": "TASK_UNREACHABLE"}.get(
+                    kind, "TASK_RUNNING"
+                ),
+                healthy={"unhealthy": False, "healthy": True}.get(kind),
+            )
+            changed.append(task_id)
+        elif roll < 0.93:
+            framework = rng.choice(["marathon", "marathon-user"])
+            changed = sorted(tasks)
+        else:
+            agents = {} if agents else {"a9": "198.18.0.19"}
+            changed = sorted(tasks)
+        current = state(*tasks.values(), framework=framework)
+        kept, touched = whole_states.update(current, agents)
+        whole = build(current, pool, agents)
+        assert kept == whole, f"step {step}"
+        all_agents = {**agents, **AGENTS}
+        info = {"id": None, "name": framework}
+        evented, _ = by_events.update_tasks(info, [tasks[t] for t in changed], all_agents, ended)
+        assert evented == whole, f"step {step}"
+        differing = {
+            s for s in set(last.vips) | set(kept.vips) if last.vips.get(s) != kept.vips.get(s)
+        }
+        assert differing <= touched, f"step {step}: {differing - touched} not touched"
+        assert ruleset.changes(last, kept, touched) == ruleset.changes(last, kept)
+        assert kept.addresses == whole.addresses and kept.weights == whole.weights
+        last = kept
+
+
+def test_a_state_with_nothing_new_touches_nothing_and_reads_no_task_again() -> None:
+    tasks = [task(f"t{i}", "a1", 31000 + i) for i in range(100)]
+    current = state(*tasks)
+    builder = TableBuilder()
+    first, touched = builder.update(current)
+    assert touched == {WEB_80}
+    again, touched = builder.update(state(*tasks))
+    assert again == first and touched == frozenset()
+    # One task replaced: only its VIP is touched.
+    tasks[5] = task("t5", "a1", 31005, healthy=False)
+    changed, touched = builder.update(state(*tasks))
+    assert touched == {WEB_80}
+    assert Backend("198.18.0.11", 31005, 0) in changed.vips[WEB_80].backends

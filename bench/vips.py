@@ -1,0 +1,160 @@
+"""Minuteman's control plane (issue 14): from the master's state to the kernel's nftables, for
+N VIPs (1,000 / 10,000 / 50,000), each a named VIP with two backends on two of 100 agents.
+
+Timed, in a network namespace this benchmark makes (and removes), programming the kernel
+through libnftables in process (`minuteman.nft`, as the daemon does):
+- **full load**: `TableBuilder.update` over the whole state, `ruleset.full`, one transaction;
+- **one change**: one task turns unhealthy (weight 0) or healthy again, its dict replaced (as
+  the master-state follower does), then either `update` over the whole state (which walks
+  every task but builds again only the changed one) or `update_tasks` with the changed task
+  alone (what an operator event says), `ruleset.changes` over the touched services, one
+  transaction. p50/p99 over `--changes` changes each, and the compute part alone;
+- **drift check**: list the table, parse it, compare with what the table expects (the
+  30 s reconcile).
+
+Targets (issue 14): one change ≤ 5 ms at 10,000 VIPs; a full load of 10,000 ≤ 1 s (anchor:
+a local nft change 2-3 ms, ../shared/reference/performance.md §5).
+
+The data plane half (wrk through a VIP vs direct vs HAProxy) is not here yet.
+
+Run as root: `.venv/bin/python bench/vips.py [--vips 1000 10000 50000] [--changes 50]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from minuteman import ruleset
+from minuteman.named_ips import DCOS_POOL
+from minuteman.nft import Nft
+from minuteman.table import TableBuilder
+from tools.machine import machine_line
+
+JSON = dict[str, Any]
+AGENTS = 100
+
+
+def task(n: int, *, healthy: bool | None = None) -> JSON:
+    """Backend `n % 2` of VIP `n // 2`: `/gK/appV:80` on agent `n % AGENTS`."""
+    vip, port = n // 2, 31000 + n // AGENTS
+    status: JSON = {"state": "TASK_RUNNING", "timestamp": 1001.0}
+    if healthy is not None:
+        status["healthy"] = healthy
+    return {
+        "id": f"app{vip}.{n:08x}",
+        "slave_id": f"S{n % AGENTS}",
+        "state": "TASK_RUNNING",
+        "statuses": [status],
+        "resources": {"ports": f"[{port}-{port}]"},
+        "discovery": {
+            "name": f"app{vip}",
+            "ports": {
+                "ports": [
+                    {
+                        "number": port,
+                        "protocol": "tcp",
+                        "labels": {
+                            "labels": [{"key": "VIP_0", "value": f"/g{vip // 1000}/app{vip}:80"}]
+                        },
+                    }
+                ]
+            },
+        },
+    }
+
+
+def state(tasks: list[JSON]) -> JSON:
+    return {
+        "slaves": [
+            {"id": f"S{i}", "pid": f"slave(1)@10.0.{6 + i // 250}.{i % 250}:5051"}
+            for i in range(AGENTS)
+        ],
+        "frameworks": [{"id": "marathon-0000", "name": "marathon", "tasks": tasks}],
+    }
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def run(vips: int, changes: int, nft: Nft) -> None:
+    tasks = [task(n) for n in range(2 * vips)]
+    builder = TableBuilder(DCOS_POOL)  # 11.0.0.0/8: room for 50,000 names
+    start = time.perf_counter()
+    table, _ = builder.update(state(tasks))
+    program = ruleset.full(table)
+    built = time.perf_counter()
+    nft.run(program)
+    loaded = time.perf_counter()
+    print(f"{vips:>6,} VIPs  full load {loaded - start:6.3f} s "
+          f"(compute {built - start:.3f} s, nft {loaded - built:.3f} s; "
+          f"{len(program) / 1e6:.1f} MB)   target ≤ 1 s at 10,000")  # fmt: skip
+    framework = state(tasks)["frameworks"][0]
+    agents = {f"S{i}": f"10.0.{6 + i // 250}.{i % 250}" for i in range(AGENTS)}
+    for path in ("whole state", "changed task"):
+        compute: list[float] = []
+        applied: list[float] = []
+        for i in range(changes):
+            n = (i * 7919 + (path == "changed task")) % len(tasks)
+            tasks[n] = task(n, healthy=bool(i % 2))  # unhealthy, then healthy again
+            start = time.perf_counter()
+            if path == "whole state":
+                new, touched = builder.update(state(tasks))
+            else:
+                new, touched = builder.update_tasks(framework, [tasks[n]], agents)
+            program = ruleset.changes(table, new, touched)
+            built = time.perf_counter()
+            nft.run(program)
+            done = time.perf_counter()
+            compute.append(built - start)
+            applied.append(done - start)
+            table = new
+        total = [a * 1000 for a in applied]
+        parts = [c * 1000 for c in compute]
+        print(f"{vips:>6,} VIPs  one change ({path}) p50 {statistics.median(total):5.2f} ms, "
+              f"p99 {percentile(total, 0.99):5.2f} ms (compute p50 "
+              f"{statistics.median(parts):.2f} ms, p99 {percentile(parts, 0.99):.2f} ms)"
+              "   target ≤ 5 ms at 10,000")  # fmt: skip
+    start = time.perf_counter()
+    listing = ruleset.parse_listing(nft.run(f"list table {ruleset.FAMILY} {ruleset.TABLE}\n"))
+    same = listing == ruleset.expected(table)
+    print(f"{vips:>6,} VIPs  drift check {time.perf_counter() - start:.3f} s "
+          f"({'no drift' if same else 'DRIFT'})")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--vips", type=int, nargs="+", default=[1000, 10_000, 50_000])
+    parser.add_argument("--changes", type=int, default=50)
+    parser.add_argument("--in-namespace", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.in_namespace:
+        nft = Nft()
+        for vips in args.vips:
+            run(vips, args.changes, nft)
+        return
+    if os.geteuid() != 0:
+        sys.exit("run as root: it makes a network namespace")
+    print(machine_line())
+    namespace = f"pydcos-bench-vips-{os.getpid()}"
+    subprocess.run(["ip", "netns", "add", namespace], check=True)
+    try:
+        inner = [sys.executable, __file__, "--in-namespace", "--changes", str(args.changes)]
+        inner += ["--vips", *map(str, args.vips)]
+        subprocess.run(["ip", "netns", "exec", namespace, *inner], check=True)
+    finally:
+        subprocess.run(["ip", "netns", "del", namespace], check=True)
+
+
+if __name__ == "__main__":
+    main()
