@@ -26,6 +26,7 @@ import ipaddress
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from minuteman import named_ips
@@ -57,7 +58,7 @@ class Vip:
     names: tuple[VipKey, ...]  # the declarations that make it (one, unless two meet)
     backends: tuple[Backend, ...]
 
-    @property
+    @cached_property
     def weight(self) -> int:
         """The sum of the weights: new connections are shared out over this many slots."""
         return sum(b.weight for b in self.backends if b.weight > 0)

@@ -27,6 +27,7 @@ import ipaddress
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from daemons.kit.dns.labels import RFC1123_MAX, domain_fragment, rfc1123
@@ -75,8 +76,10 @@ class Declaration:
     host_port: int
 
 
+@lru_cache(maxsize=65536)
 def parse_vip(value: str, framework: str) -> tuple[NamedVip | ipaddress.IPv4Address, int]:
-    """A VIP label's value -> (the VIP, its port). VipError says why a value declares none."""
+    """A VIP label's value -> (the VIP, its port). VipError says why a value declares none.
+    (Cached: a Marathon app's instances all carry the same labels.)"""
     if not isinstance(value, str) or ":" not in value:
         raise VipError(f"VIP {value!r}: expected <name or IPv4>:<port>")
     host, _, port_text = value.rpartition(":")
@@ -103,7 +106,9 @@ def _port(text: str, value: str) -> int:
 def _label(host: str, value: str) -> str:
     parts = host.replace("/", "").split(".")
     # A part a DNS label cannot hold is refused, not cut (two long names would meet).
-    if any(len(_UNSANITIZED.sub("", part)) > RFC1123_MAX for part in parts):
+    if any(
+        len(part) > RFC1123_MAX and len(_UNSANITIZED.sub("", part)) > RFC1123_MAX for part in parts
+    ):
         raise VipError(f"VIP {value!r}: a name part is over {RFC1123_MAX} characters")
     label = domain_fragment(".".join(parts), rfc1123)
     if not label:
@@ -152,11 +157,12 @@ def _labels(task: Mapping[str, Any]) -> Iterator[tuple[str, str, int]]:
             if str(label.get("key", "")).upper().startswith("VIP"):
                 protocol = str(port.get("protocol") or "tcp").lower()
                 yield str(label.get("value", "")), protocol, _int(port.get("number"))
-    host_ports = _host_ports(task)
+    host_ports: Sequence[int] | None = None
     for label in (task.get("labels") or {}).get("labels") or ():
         legacy = _LEGACY.match(str(label.get("key", "")))
         if legacy is None:
             continue
+        host_ports = _host_ports(task) if host_ports is None else host_ports
         index = int(legacy.group(1))
         protocol, _, vip = str(label.get("value", "")).rpartition("://")
         host_port = host_ports[index] if index < len(host_ports) else 0
