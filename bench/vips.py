@@ -33,10 +33,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from daemons.kit.l4lb.named_ips import DCOS_POOL
+from daemons.kit.l4lb.table import TableBuilder
 from minuteman import ruleset
-from minuteman.named_ips import DCOS_POOL
 from minuteman.nft import Nft
-from minuteman.table import TableBuilder
 from tools.machine import machine_line
 
 JSON = dict[str, Any]

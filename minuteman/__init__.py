@@ -4,6 +4,8 @@ nftables data plane. A Marathon port labelled `VIP_0: "/web:80"` is reachable at
 healthy backend by the kernel. docs/vips.md says how it is built and where it differs from
 dcos-net's IPVS.
 
-Pure cores: `vips` (a task's VIP declarations), `named_ips` (named VIPs' addresses), `table`
-(the master's state -> the VIP table), `ruleset` (a VIP table -> nftables transactions).
+The VIP table (a task's VIP declarations, named VIPs' addresses, the master's state -> every
+VIP and its weighted backends) is `daemons.kit.l4lb`, shared with the DNS proxy. Here: the pure
+core `ruleset` (a VIP table -> nftables transactions, and the check of the kernel's listing)
+and the adapter `nft` (libnftables in process).
 """

@@ -43,7 +43,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from minuteman.table import Service, Vip, VipTable
+from daemons.kit.l4lb.table import Service, Vip, VipTable
 
 FAMILY = "ip"
 TABLE = "dcos_l4lb"

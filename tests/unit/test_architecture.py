@@ -97,7 +97,7 @@ CORES: dict[str, tuple[str, ...]] = {
     "daemons.mesos_client": ("master_view",),
     "exhibitor": ("ensemble", "properties", "rolling", "shared"),
     "dnsproxy": ("axfr", "config", "routing", "tasks", "views", "zones"),
-    "minuteman": ("named_ips", "ruleset", "table", "vips"),
+    "minuteman": ("ruleset",),
 }
 
 # The HTTP face and the entry point of each daemon: blueprints, app factories, `main`.
@@ -196,7 +196,8 @@ IMPURE_STDLIB = frozenset(
     }
 )
 # The kit's modules a core may import: its error tree is plain exceptions; the DNS kit's wire
-# format, precomputed zones, label sanitizing and upstream values are pure.
+# format, precomputed zones, label sanitizing and upstream values are pure; so is the L4LB
+# kit's VIP table.
 PURE_KIT = frozenset(
     {
         "daemons.kit.errors",
@@ -205,6 +206,10 @@ PURE_KIT = frozenset(
         "daemons.kit.dns.upstream",
         "daemons.kit.dns.wire",
         "daemons.kit.dns.zone",
+        "daemons.kit.l4lb",
+        "daemons.kit.l4lb.named_ips",
+        "daemons.kit.l4lb.table",
+        "daemons.kit.l4lb.vips",
     }
 )
 

@@ -23,8 +23,8 @@ from typing import IO
 
 import pytest
 
+from daemons.kit.l4lb.table import Backend, Service, Vip, VipTable
 from minuteman import ruleset
-from minuteman.table import Backend, Service, Vip, VipTable
 
 if os.geteuid() != 0 or shutil.which("nft") is None:
     pytest.fail("these tests need root and nft (scripts/bootstrap.sh installs nftables)")

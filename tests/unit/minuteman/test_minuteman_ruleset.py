@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from daemons.kit.l4lb.table import Backend, Service, Vip, VipTable
 from minuteman.ruleset import (
     PICKS,
     changes,
@@ -14,7 +15,6 @@ from minuteman.ruleset import (
     slot_elements,
     verdict,
 )
-from minuteman.table import Backend, Service, Vip, VipTable
 
 A = ipaddress.IPv4Address("198.19.0.5")
 WEB = Service(A, "tcp", 80)

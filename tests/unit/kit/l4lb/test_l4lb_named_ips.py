@@ -1,11 +1,11 @@
-"""Named VIPs' addresses (`minuteman.named_ips`): a function of the set of names alone."""
+"""Named VIPs' addresses (`daemons.kit.l4lb.named_ips`): a function of the set of names alone."""
 
 from __future__ import annotations
 
 import ipaddress
 import random
 
-from minuteman.named_ips import DCOS_POOL, DEFAULT_POOL, allocate, home, usable
+from daemons.kit.l4lb.named_ips import DCOS_POOL, DEFAULT_POOL, allocate, home, usable
 
 NAMES = [f"app{i}.marathon" for i in range(2000)]
 

@@ -1,5 +1,5 @@
-"""A task's VIP declarations (`minuteman.vips`): named and IP VIPs on DiscoveryInfo port labels,
-the legacy `VIP_PORT<n>` task labels, and the values that declare nothing."""
+"""A task's VIP declarations (`daemons.kit.l4lb.vips`): named and IP VIPs on DiscoveryInfo
+port labels, the legacy `VIP_PORT<n>` task labels, and the values that declare nothing."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import ipaddress
 
 import pytest
 
-from minuteman.vips import NamedVip, VipError, VipKey, declarations, parse_vip
-from tests.unit.minuteman.states import task
+from daemons.kit.l4lb.vips import NamedVip, VipError, VipKey, declarations, parse_vip
+from tests.unit.kit.l4lb.states import task
 
 
 @pytest.mark.parametrize(

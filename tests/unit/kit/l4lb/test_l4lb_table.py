@@ -1,4 +1,4 @@
-"""The VIP table from the master's state (`minuteman.table`): backends, weights, the
+"""The VIP table from the master's state (`daemons.kit.l4lb.table`): backends, weights, the
 reachability filter, named addresses."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ import ipaddress
 import random
 from typing import Any
 
+from daemons.kit.l4lb.named_ips import allocate
+from daemons.kit.l4lb.table import Backend, Service, TableBuilder, VipTable, build
 from minuteman import ruleset
-from minuteman.named_ips import allocate
-from minuteman.table import Backend, Service, TableBuilder, VipTable, build
-from tests.unit.minuteman.states import AGENTS, state, task
+from tests.unit.kit.l4lb.states import AGENTS, state, task
 
 WEB = allocate(["web.marathon"]).addresses["web.marathon"]
 WEB_80 = Service(WEB, "tcp", 80)

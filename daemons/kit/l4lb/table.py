@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from minuteman import named_ips
-from minuteman.vips import VipKey, declarations
+from daemons.kit.l4lb import named_ips
+from daemons.kit.l4lb.vips import VipKey, declarations
 
 RUNNING, KILLING, UNREACHABLE = "TASK_RUNNING", "TASK_KILLING", "TASK_UNREACHABLE"
 _SERVING = frozenset({RUNNING, KILLING, UNREACHABLE})
