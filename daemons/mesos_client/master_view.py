@@ -90,6 +90,8 @@ def status_json(status: Mapping[str, Any]) -> JSON:
         out["container_status"] = status["container_status"]
     if "labels" in status:
         out["labels"] = _labels(status["labels"])
+    if isinstance(status.get("healthy"), bool):
+        out["healthy"] = status["healthy"]
     return out
 
 
@@ -118,12 +120,15 @@ def task_json(task: Mapping[str, Any]) -> JSON:
         out["resources"] = {"ports": ports}
     if task.get("discovery") is not None:
         out["discovery"] = task["discovery"]
+    if task.get("labels"):
+        out["labels"] = _labels(task["labels"])
     return out
 
 
-# What records are made of, of a state task (the rest of it is not kept: 10,000 tasks).
-_TASK_KEYS = ("id", "name", "framework_id", "slave_id", "state", "discovery")
-_STATUS_KEYS = ("state", "timestamp", "container_status", "labels")
+# What records and VIPs are made of, of a state task (the rest of it is not kept: 10,000
+# tasks): Minuteman reads the task's labels (legacy `VIP_PORT<n>`) and a status's `healthy`.
+_TASK_KEYS = ("id", "name", "framework_id", "slave_id", "state", "discovery", "labels")
+_STATUS_KEYS = ("state", "timestamp", "container_status", "labels", "healthy")
 
 
 def _slim(task: Mapping[str, Any]) -> JSON:

@@ -158,7 +158,7 @@ def _labels(task: Mapping[str, Any]) -> Iterator[tuple[str, str, int]]:
                 protocol = str(port.get("protocol") or "tcp").lower()
                 yield str(label.get("value", "")), protocol, _int(port.get("number"))
     host_ports: Sequence[int] | None = None
-    for label in (task.get("labels") or {}).get("labels") or ():
+    for label in _label_list(task.get("labels")):
         legacy = _LEGACY.match(str(label.get("key", "")))
         if legacy is None:
             continue
@@ -167,6 +167,17 @@ def _labels(task: Mapping[str, Any]) -> Iterator[tuple[str, str, int]]:
         protocol, _, vip = str(label.get("value", "")).rpartition("://")
         host_port = host_ports[index] if index < len(host_ports) else 0
         yield vip, protocol.lower(), host_port
+
+
+def _label_list(labels: Any) -> list[Any]:
+    """A task's labels: `/master/state` shows a list, a Labels message holds it as `labels`."""
+    if isinstance(labels, Mapping):
+        labels = labels.get("labels")
+    return (
+        [label for label in labels if isinstance(label, Mapping)]
+        if isinstance(labels, list)
+        else []
+    )
 
 
 def _int(value: object) -> int:

@@ -2,12 +2,12 @@
 
 The events are the ones our master sends: a master runs in-process on a manual clock
 (tests/unit/master/factories.py) with an operator stream attached, and a cluster's life goes
-through it (tasks launched, running on a container network, healthy again, killed; an agent
-added and one gone; a framework added and one torn down). At each step the records generated
-(Mesos-DNS's, and the DNS proxy's task names) from the followed state (`/master/state` of the
-start, then every event) must equal the records generated from `/master/state` as the master
-renders it at that step, and so must the records of a state read midway with every event since
-the start replayed onto it.
+through it (tasks launched, running on a container network, healthy again, unhealthy, killed;
+an agent added and one gone; a framework added and one torn down). At each step the records
+generated (Mesos-DNS's, the DNS proxy's task names, and the VIP table) from the followed state
+(`/master/state` of the start, then every event) must equal the records generated from
+`/master/state` as the master renders it at that step, and so must the records of a state read
+midway with every event since the start replayed onto it.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from daemons.kit.l4lb.table import build as vip_table
 from daemons.kit.streams import EventStream
 from daemons.master import state_json
 from daemons.master.agent_removal import mark_gone
@@ -51,9 +52,10 @@ def rendered(master: Any) -> JSON:
 
 def records(state: JSON) -> tuple[Any, ...]:
     """The records of a state, order aside (the followed view may list things in another
-    order than the master): Mesos-DNS's, and the DNS proxy's task names."""
+    order than the master): Mesos-DNS's, the DNS proxy's task names, and the VIP table."""
     rs: RecordSet = generate(state, CONFIG, MASTERS, serial=1)
     return (
+        dict(vip_table(state).vips),
         {name: set(values) for name, values in rs.a.items()},
         {name: set(values) for name, values in rs.aaaa.items()},
         {name: set(values) for name, values in rs.srv.items()},
@@ -62,7 +64,13 @@ def records(state: JSON) -> tuple[Any, ...]:
     )
 
 
-def task(name: str, agent_id: str, port: int, discovery: JSON | None = None) -> JSON:
+def task(
+    name: str,
+    agent_id: str,
+    port: int,
+    discovery: JSON | None = None,
+    labels: dict[str, str] | None = None,
+) -> JSON:
     info: JSON = {
         "name": name,
         "task_id": {"value": f"{name}.{uuid.uuid4().hex[:8]}"},
@@ -72,6 +80,8 @@ def task(name: str, agent_id: str, port: int, discovery: JSON | None = None) -> 
     }
     if discovery is not None:
         info["discovery"] = discovery
+    if labels:
+        info["labels"] = {"labels": [{"key": k, "value": v} for k, v in labels.items()]}
     return info
 
 
@@ -154,18 +164,26 @@ def test_the_followed_state_gives_the_records_of_the_masters_state() -> None:
     web = life.run(life.fid, life.fstream, task("web", a1, 31000))
     life.check()
     network = {"network_infos": [{"ip_addresses": [{"ip_address": "9.0.1.5"}]}]}
+    vip = {"labels": [{"key": "VIP_0", "value": "/mygroup/myapp:80"}]}
     discovery = {
         "visibility": "FRAMEWORK",
         "name": "myapp.mygroup",
-        "ports": {"ports": [{"number": 31010, "name": "http", "protocol": "tcp"}]},
+        "ports": {"ports": [{"number": 31010, "name": "http", "protocol": "tcp", "labels": vip}]},
     }
+    legacy = {"VIP_PORT0": "tcp://10.1.1.1:5000"}
     myapp = life.run(
-        life.fid, life.fstream, task("mygroup_myapp", a2, 31010, discovery),
+        life.fid, life.fstream, task("mygroup_myapp", a2, 31010, discovery, legacy),
         container_status=network,
     )  # fmt: skip
     life.check()
-    # A health report: TASK_RUNNING again, the same records.
+    assert len(vip_table(rendered(life.master)).vips) == 2
+    # A health report: TASK_RUNNING again, the same records; unhealthy: the VIPs' weight 0.
     life.update(life.fid, a2, myapp, "TASK_RUNNING", healthy=True, container_status=network)
+    life.check()
+    life.update(life.fid, a2, myapp, "TASK_RUNNING", healthy=False, container_status=network)
+    life.check()
+    vips = vip_table(rendered(life.master)).vips.values()
+    assert {b.weight for vip in vips for b in vip.backends} == {0}
     midway, midway_from = rendered(life.master), len(life.received())
     life.check()
     # Killed: its records go.

@@ -27,7 +27,8 @@ def task(
         "state": state,
         "statuses": [{"state": "TASK_STARTING", "timestamp": 1.0}, status],
         "resources": {"ports": f"[{port}-{port}]"},
-        "labels": {"labels": [{"key": k, "value": v} for k, v in (labels or {}).items()]},
+        # As /master/state shows a task's labels: the list (DiscoveryInfo's are a Labels message).
+        "labels": [{"key": k, "value": v} for k, v in (labels or {}).items()],
         "discovery": {
             "name": "web",
             "ports": {

@@ -75,13 +75,20 @@ def test_a_label_not_starting_with_vip_declares_nothing() -> None:
 def test_the_legacy_vip_port_label_takes_the_tasks_nth_host_port() -> None:
     t = task("t1", "a1", 31000, vips=(), labels={"VIP_PORT0": "tcp://10.1.1.1:80"})
     t["resources"]["ports"] = "[31000-31000, 31005-31006]"
-    t["labels"]["labels"].append({"key": "VIP_PORT2", "value": "udp://10.1.1.2:53"})
+    t["labels"].append({"key": "VIP_PORT2", "value": "udp://10.1.1.2:53"})
     declared, problems = declarations(t, "marathon")
     assert problems == []
     assert [(d.key, d.host_port) for d in declared] == [
         (VipKey("tcp", "10.1.1.1", 80, named=False), 31000),
         (VipKey("udp", "10.1.1.2", 53, named=False), 31006),
     ]
+
+
+def test_legacy_labels_are_read_from_a_labels_message_too() -> None:
+    t = task("t1", "a1", 31000, vips=(), labels={"VIP_PORT0": "tcp://10.1.1.1:80"})
+    t["labels"] = {"labels": t["labels"]}
+    declared, _ = declarations(t, "marathon")
+    assert [d.key.vip for d in declared] == ["10.1.1.1"]
 
 
 @pytest.mark.parametrize(
