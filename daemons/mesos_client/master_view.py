@@ -4,7 +4,10 @@ and states come in as parsed JSON; no clock, no I/O.
 
 `MasterState.apply(event)` keeps a `/master/state`-shaped view up to date from the v1 events of
 the operator `SUBSCRIBE` stream, turning each v1 object into the fields of the state JSON that
-the DNS daemons read (Mesos-DNS's records, the DNS proxy's task names):
+its consumers read (Mesos-DNS's records, the DNS proxy's task names, Minuteman's VIPs). An
+event answers `Change.RECORDS` when it may change what they show: a task in or out of a state
+one of them shows it in (running; for Minuteman also killing and unreachable), an agent, a
+framework:
 
 - `TASK_ADDED` (a v1 Task) adds or replaces the task under its framework;
 - `TASK_UPDATED` sets the task's state and appends the status (a repeated state replaces the
@@ -44,6 +47,9 @@ from typing import Any
 JSON = dict[str, Any]
 
 RUNNING = "TASK_RUNNING"
+# The states a consumer shows a task in: Mesos-DNS and the DNS proxy name running tasks,
+# Minuteman also balances to killing (weight 0) and unreachable ones.
+SHOWN = frozenset({RUNNING, "TASK_KILLING", "TASK_UNREACHABLE"})
 # Mesos' terminal task states (as daemons/protocols/states.py lists them; not imported: the
 # view stays free of the wire models, on the JSON as the master sends it).
 TERMINAL = frozenset(
@@ -248,8 +254,8 @@ class MasterState:
             return Change.RECORDS if tasks.pop(state["id"], None) is not None else Change.NONE
         old = tasks.get(state["id"])
         tasks[state["id"]] = state
-        running = state["state"] == RUNNING or (old is not None and old.get("state") == RUNNING)
-        return Change.RECORDS if running else Change.NONE
+        shown = state["state"] in SHOWN or (old is not None and old.get("state") in SHOWN)
+        return Change.RECORDS if shown else Change.NONE
 
     def _task_updated(self, body: Mapping[str, Any]) -> Change:
         status = body.get("status")
@@ -266,7 +272,7 @@ class MasterState:
         was = task.get("state")
         if state in TERMINAL:
             del tasks[task_id]
-            return Change.RECORDS if was == RUNNING else Change.NONE
+            return Change.RECORDS if was in SHOWN else Change.NONE
         entry = status_json(status)
         statuses = list(task.get("statuses") or ())
         if statuses and statuses[-1].get("state") == entry["state"]:
@@ -274,7 +280,7 @@ class MasterState:
         else:
             statuses.append(entry)
         tasks[task_id] = {**task, "state": state, "statuses": statuses}
-        return Change.RECORDS if RUNNING in (was, state) else Change.NONE
+        return Change.RECORDS if was in SHOWN or state in SHOWN else Change.NONE
 
     def _agent_added(self, body: Mapping[str, Any]) -> Change:
         agent = body.get("agent")

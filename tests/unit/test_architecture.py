@@ -97,7 +97,7 @@ CORES: dict[str, tuple[str, ...]] = {
     "daemons.mesos_client": ("master_view",),
     "exhibitor": ("ensemble", "properties", "rolling", "shared"),
     "dnsproxy": ("axfr", "config", "routing", "tasks", "views", "zones"),
-    "minuteman": ("ruleset",),
+    "minuteman": ("config", "ruleset", "views"),
 }
 
 # The HTTP face and the entry point of each daemon: blueprints, app factories, `main`.
@@ -131,6 +131,9 @@ DAEMON_MODULES = frozenset(
         "dnsproxy.api",
         "dnsproxy.app",
         "dnsproxy.main",
+        "minuteman.api",
+        "minuteman.app",
+        "minuteman.main",
     }
 )
 DAEMON_PREFIXES = ("daemons.marathon.api", "daemons.metronome.api_")

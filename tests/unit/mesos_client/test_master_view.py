@@ -247,6 +247,13 @@ def test_what_each_event_changes() -> None:
     stranger["task_added"]["task"]["framework_id"]["value"] = "no-such-framework"
     assert followed.apply(stranger) is Change.RESYNC
     assert followed.task_count() == 1
+    # Killing, then killed: each changes what a consumer shows (Minuteman: weight 0, then gone).
+    life.update(life.fid, a1, task_id, "TASK_KILLING")
+    life.update(life.fid, a1, task_id, "TASK_KILLED")
+    killing, killed = life.received()[2:]
+    assert followed.apply(killing) is Change.RECORDS
+    assert followed.apply(killed) is Change.RECORDS
+    assert followed.task_count() == 0
 
 
 def test_a_snapshot_does_not_change_with_later_events() -> None:

@@ -1,0 +1,79 @@
+"""Fixtures of the Minuteman daemon's tests: a Marathon cluster (tests/integration/marathon) and
+`start_minuteman(**config)`, the daemon following its master.
+
+The daemon programs this machine's own nftables (the table `ip dcos_l4lb`) and routes the VIP
+range `local` on lo, as on a node: the tasks it sends connections to run here, on loopback.
+The fixture refuses to start when the table is already there (something else is using it) and
+removes both at the end."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
+sys.path.insert(0, str(Path(__file__).parents[1] / "marathon"))
+from marathon_cluster import MarathonCluster, start_cluster
+
+from tests.integration.conftest import HOST, DaemonProcess, free_port
+
+POOL = "198.19.0.0/16"
+
+
+def _table_exists() -> bool:
+    listed = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True, check=True)
+    return "table ip dcos_l4lb" in listed.stdout
+
+
+def _clean() -> None:
+    subprocess.run(["nft", "delete", "table", "ip", "dcos_l4lb"], capture_output=True)
+    subprocess.run(
+        ["ip", "route", "del", "local", POOL, "dev", "lo", "table", "local"], capture_output=True
+    )
+
+
+@pytest.fixture
+def vip_cluster(
+    work_root: Path, daemons: Any, start_master: Any, start_agent: Any, zk_url: str
+) -> Callable[..., MarathonCluster]:
+    def start(**config: Any) -> MarathonCluster:
+        return start_cluster(work_root, daemons, start_master, start_agent, zk_url, **config)
+
+    return start
+
+
+@pytest.fixture
+def start_minuteman(daemons: Any) -> Iterator[Callable[..., DaemonProcess]]:
+    if _table_exists():
+        pytest.fail("this machine already has an `ip dcos_l4lb` nftables table: not touching it")
+
+    started: list[DaemonProcess] = []
+
+    def start(**config: Any) -> DaemonProcess:
+        settings = {
+            "ip": HOST,
+            "port": free_port(),
+            "named_ip_range": POOL,
+            "reconcile_interval": 1.0,
+            **config,
+        }
+        name = f"minuteman-{len(started) + 1}"
+        state_dir = daemons.tmp_path / name
+        state_dir.mkdir(parents=True)
+        process = DaemonProcess(name, "minuteman.main", settings, state_dir)
+        daemons.started.append(process)
+        started.append(process)
+        process.start()
+        return process
+
+    try:
+        yield start
+    finally:
+        for process in started:  # first, or its reconcile would load the table again
+            process.stop()
+        _clean()
