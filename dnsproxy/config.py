@@ -40,6 +40,9 @@ class DnsProxyConfig:
     mesos_dns_port: int = 61053
     mesos_dns_http_port: int = 8123
     axfr_interval: float = 30.0
+    # Named VIPs' addresses (`l4lb.thisdcos.directory`) come from this pool: Minuteman's
+    # `named_ip_range` (the cluster's `dcos_l4lb_named_ip_range`), the same on every node.
+    l4lb_named_ip_range: str = "198.19.0.0/16"
     # Every other name ("ip" or "ip:port"); none: REFUSED. Zones with resolvers of their own.
     upstream_resolvers: tuple[str, ...] = ()
     forward_zones: dict[str, list[str]] = field(default_factory=dict)
@@ -63,8 +66,15 @@ class DnsProxyConfig:
             for zone, resolvers in self.forward_zones.items()
         }
 
+    def vip_pool(self) -> ipaddress.IPv4Network:
+        return ipaddress.IPv4Network(self.l4lb_named_ip_range)
+
     def validate(self) -> list[str]:
         problems: list[str] = []
+        try:
+            self.vip_pool()
+        except ValueError as err:
+            problems.append(f"l4lb_named_ip_range: {err}")
         for ip in self.masters:
             try:
                 ipaddress.ip_address(ip)

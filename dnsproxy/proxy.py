@@ -3,8 +3,10 @@
 The table (`dnsproxy.routing`) is an immutable value: a rebuild makes a new one off the hot path
 and swaps it in with one assignment, so `resolve`, called from every serving thread, reads one
 attribute and never takes a lock. A rebuild happens only when an input changed: the tasks'
-records (`update_state`, from each snapshot of the master's state) or the copy of Mesos-DNS's
-(`update_mesos`).
+and the named VIPs' records (`update_state`, from each snapshot of the master's state) or the
+copy of Mesos-DNS's (`update_mesos`). The VIP table is kept between snapshots
+(`daemons.kit.l4lb.table.TableBuilder`: only changed tasks are read again), as Minuteman keeps
+its own from the same state.
 
 `update_state(state)` is the whole seam to the master: the service calls it with each coalesced
 snapshot of the state the master follower keeps up to date from the operator event stream
@@ -13,6 +15,7 @@ snapshot of the state the master follower keeps up to date from the operator eve
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import random
 import threading
@@ -22,10 +25,13 @@ from typing import Any
 from daemons.kit.dns import zone
 from daemons.kit.dns.upstream import Forward, Upstream
 from daemons.kit.dns.wire import Query
+from daemons.kit.l4lb.named_ips import DEFAULT_POOL
+from daemons.kit.l4lb.table import TableBuilder, agent_addresses
 from dnsproxy import zones
 from dnsproxy.axfr import mesos_records
 from dnsproxy.routing import RoutingTable, build_table
 from dnsproxy.tasks import task_records
+from dnsproxy.vips import vip_records
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +44,7 @@ class DnsProxy:
         upstreams: Sequence[Upstream],
         forward_zones: Mapping[str, Sequence[Upstream]] | None = None,
         rng: random.Random | None = None,
+        vip_pool: ipaddress.IPv4Network = DEFAULT_POOL,
     ) -> None:
         self._masters = tuple(masters)
         self._mesos_dns = tuple(mesos_dns)
@@ -46,7 +53,9 @@ class DnsProxy:
         self._rng = rng or random.Random()
         self._lock = threading.Lock()
         # The inputs of the table besides the config, by source, and the sources read once.
-        self._inputs: dict[str, tuple[zone.Record, ...]] = {"tasks": (), "mesos": ()}
+        self._inputs: dict[str, tuple[zone.Record, ...]] = {"tasks": (), "mesos": (), "vips": ()}
+        self._vips = TableBuilder(vip_pool)
+        self._agents: dict[str, str] = {}  # every agent seen: an unreachable one's tasks
         self.loaded: set[str] = set()
         self.rebuilds = 0
         self.records: zones.Records = zones.local_records(self._masters)
@@ -57,28 +66,37 @@ class DnsProxy:
         return self.table.resolve(query, self._rng)
 
     def update_state(self, state: Mapping[str, Any]) -> bool:
-        """The master's state was read: rebuild when the tasks' names changed (True). ValueError
-        for a state that is not a master's (the previous names stay)."""
-        return self._update("tasks", task_records(state, self._masters))
+        """The master's state was read: rebuild when the tasks' or the VIPs' names changed
+        (True). ValueError for a state that is not a master's (the previous names stay)."""
+        tasks = task_records(state, self._masters)
+        self._agents.update(agent_addresses(state))
+        table, _ = self._vips.update(state, self._agents)
+        return self._update(tasks=tasks, vips=vip_records(table))
 
     def update_mesos(self, body: Any) -> bool:
         """Mesos-DNS's `/v1/axfr` was read: rebuild when its records changed (True). ValueError
         for a body that is not one (the previous copy stays)."""
-        return self._update("mesos", mesos_records(body))
+        return self._update(mesos=mesos_records(body))
 
-    def _update(self, source: str, records: tuple[zone.Record, ...]) -> bool:
+    def _update(self, **sources: tuple[zone.Record, ...]) -> bool:
+        """New records of some sources: one rebuild if any changed."""
         with self._lock:
-            self.loaded.add(source)
-            if records == self._inputs[source]:
+            self.loaded.update(sources)
+            changed = {s: r for s, r in sources.items() if r != self._inputs[s]}
+            if not changed:
                 return False
-            self._inputs[source] = records
+            self._inputs.update(changed)
             self._rebuild()
-        log.info("dns proxy: records changed source=%s records=%s", source, len(records))
+        for source, records in changed.items():
+            log.info("dns proxy: records changed source=%s records=%s", source, len(records))
         return True
 
     def _rebuild(self) -> None:
         # Under the lock: two updates never interleave their swaps.
-        records = zones.local_records(self._masters, self._inputs["tasks"], self._inputs["mesos"])
+        inputs = self._inputs
+        records = zones.local_records(
+            self._masters, inputs["tasks"], inputs["mesos"], inputs["vips"]
+        )
         table = self._build(records)
         self.records, self.table = records, table
         self.rebuilds += 1

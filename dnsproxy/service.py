@@ -30,7 +30,11 @@ class DnsProxyService:
         self.config = config
         self._on_fatal = on_fatal
         self.proxy = DnsProxy(
-            config.masters, config.mesos_dns(), config.upstreams(), config.forward_upstreams()
+            config.masters,
+            config.mesos_dns(),
+            config.upstreams(),
+            config.forward_upstreams(),
+            vip_pool=config.vip_pool(),
         )
         self.counters = Counters()
         self.forwarder = Forwarder(

@@ -6,12 +6,13 @@
 - `localhost`: `localhost` 127.0.0.1 and ::1;
 - `dcos.thisdcos.directory`: the tasks' and masters' names (`dnsproxy.tasks`);
 - `mesos.thisdcos.directory`: the copy of Mesos-DNS's records (`dnsproxy.axfr`);
+- `l4lb.thisdcos.directory`: the named VIPs' addresses (`dnsproxy.vips`);
 - `thisdcos.directory` and `thisdcos.global`: no records; they answer NXDOMAIN (with their SOA)
   for every name under them that no other zone holds.
 
 Every zone has dcos-net's SOA (`ns.spartan`, `support.mesosphere.com`, serial 1, refresh 60,
 retry 180, expire 86400, minimum 1; TTL 5) and NS `ns.spartan` (TTL 3,600); every other record
-has TTL 5 (`TTL`). `l4lb.thisdcos.directory` (named VIPs) is not here: the VIP work fills it.
+has TTL 5 (`TTL`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ ZK = "zk"
 LOCALHOST = "localhost"
 DCOS = "dcos.thisdcos.directory"
 MESOS = "mesos.thisdcos.directory"
+L4LB = "l4lb.thisdcos.directory"
 DIRECTORY = "thisdcos.directory"
 GLOBAL = "thisdcos.global"
 
@@ -63,9 +65,10 @@ def local_records(
     masters: Sequence[str],
     tasks: Sequence[zone.Record] = (),
     mesos: Sequence[zone.Record] = (),
+    vips: Sequence[zone.Record] = (),
 ) -> Records:
-    """Every local zone's records: the fixed ones, the tasks' (`dnsproxy.tasks`) and the copy
-    of Mesos-DNS's (`dnsproxy.axfr`)."""
+    """Every local zone's records: the fixed ones, the tasks' (`dnsproxy.tasks`), the copy
+    of Mesos-DNS's (`dnsproxy.axfr`) and the named VIPs' (`dnsproxy.vips`)."""
     return MappingProxyType(
         {
             SPARTAN: spartan_records(),
@@ -73,6 +76,7 @@ def local_records(
             LOCALHOST: localhost_records(),
             DCOS: tuple(tasks),
             MESOS: tuple(mesos),
+            L4LB: tuple(vips),
             DIRECTORY: (),
             GLOBAL: (),
         }

@@ -47,6 +47,8 @@ class MinutemanConfig:
                 ipaddress.ip_address(ip)
             except ValueError:
                 problems.append(f"masters: {ip!r} is not an IP address")
+        if not self.masters and not self.zk:
+            problems.append("masters: give the masters or zk (where to find the leader)")
         if self.zk and not self.zk.startswith("zk://"):
             problems.append("zk: expected zk://host:port[,host:port...]/path")
         if self.reconcile_interval <= 0:

@@ -77,3 +77,29 @@ def start_minuteman(daemons: Any) -> Iterator[Callable[..., DaemonProcess]]:
         for process in started:  # first, or its reconcile would load the table again
             process.stop()
         _clean()
+
+
+@pytest.fixture
+def start_dns_proxy(daemons: Any) -> Callable[[MarathonCluster], DaemonProcess]:
+    """A dcos-dns-proxy on loopback following the cluster's master (the static master: no
+    ZooKeeper needed); no Mesos-DNS (its `.mesos` names are not asked here)."""
+
+    def start(cluster: MarathonCluster) -> DaemonProcess:
+        settings = {
+            "listen": [f"{HOST}:{free_port()}"],
+            "ip": HOST,
+            "port": free_port(),
+            "masters": [HOST],
+            "master_port": cluster.master.port,
+            "mesos_dns_port": free_port(),
+            "mesos_dns_http_port": free_port(),
+            "l4lb_named_ip_range": POOL,
+        }
+        state_dir = daemons.tmp_path / "dns-proxy"
+        state_dir.mkdir(parents=True)
+        process = DaemonProcess("dns-proxy", "dnsproxy.main", settings, state_dir)
+        daemons.started.append(process)
+        process.start()
+        return process
+
+    return start

@@ -1,6 +1,7 @@
 """The Minuteman daemon with a real master, two agents and Marathon on this machine: a Marathon
 app's `VIP_0: "/web:80"` becomes a VIP whose connections reach both instances; a killed
-instance's backend goes within a second of its status; drift is repaired by the reconcile;
+instance's backend goes within a second of its status; the DNS proxy names the VIP with the
+address programmed; drift is repaired by the reconcile;
 a restart keeps the rules (and rewrites nothing); malformed labels program nothing and are
 counted. The VIP's address is the one every node computes (`named_ips`)."""
 
@@ -16,6 +17,7 @@ from marathon_cluster import MarathonCluster
 
 from daemons.kit.l4lb.named_ips import allocate
 from tests.integration.conftest import DaemonProcess
+from tests.integration.dns_client import dig
 
 WEB = allocate(["web.marathon"]).addresses["web.marathon"]
 # Answers its task's id (the sandbox is not the test's to write in).
@@ -98,7 +100,7 @@ def wait(check: Any, timeout: float, step: float = 0.02) -> Any:
 
 
 def test_a_marathon_apps_vip_reaches_its_instances_and_follows_them(
-    vip_cluster: Any, start_minuteman: Any
+    vip_cluster: Any, start_minuteman: Any, start_dns_proxy: Any
 ) -> None:
     cluster: MarathonCluster = vip_cluster()
     minuteman = start_minuteman(masters=["127.0.0.1"], master_port=cluster.master.port)
@@ -116,6 +118,13 @@ def test_a_marathon_apps_vip_reaches_its_instances_and_follows_them(
     # Both instances answer through the VIP (a new connection each, chosen at random).
     answers = ask_vip(40)
     assert set(answers) == set(tasks), answers
+
+    # The DNS proxy, following the same master, names the VIP with the address programmed.
+    proxy = start_dns_proxy(cluster)
+    port = int(proxy.config["listen"][0].rpartition(":")[2])
+    for alias in ("l4lb.thisdcos.directory", "dclb.thisdcos.directory"):
+        wait(lambda a=alias: dig(port, f"web.marathon.{a}", "A").answer, 5.0, 0.1)
+        assert [r[-1] for r in dig(port, f"web.marathon.{alias}", "A").answer] == [str(WEB)]
 
     # One instance killed: its backend goes within a second of the status.
     killed = requests.delete(f"{cluster.url}/v2/apps/web/tasks/{gone}?scale=true", timeout=10)

@@ -63,6 +63,8 @@ def test_the_leader_from_zookeeper_or_the_masters() -> None:
         ({"state_interval": 1.0}, "state_interval"),
         ({"log_level": "loud"}, "log_level"),
         ({"unknown": 1}, "unknown"),
+        ({"l4lb_named_ip_range": "198.19.0.0/33"}, "l4lb_named_ip_range"),
+        ({"l4lb_named_ip_range": "fd01:c::/64"}, "l4lb_named_ip_range"),
     ],
 )
 def test_bad_configs_are_refused_with_the_key(data: dict[str, object], problem: str) -> None:

@@ -12,6 +12,7 @@ import pytest
 
 from daemons.kit.dns import wire
 from daemons.kit.dns.upstream import Upstream
+from daemons.kit.l4lb.named_ips import allocate
 from dnsproxy.proxy import DnsProxy
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "mesos_dns" / "master_state.json"
@@ -60,3 +61,27 @@ def test_the_mesos_copy() -> None:
     assert proxy.loaded == {"mesos"}
     assert ask(proxy, "leader.mesos.thisdcos.directory") == ["10.0.4.11"]
     assert ask(proxy, "leader.mesos.thisdcos.global") == ["10.0.4.11"]
+
+
+def test_named_vips_are_served_in_l4lb_with_its_aliases(state: dict[str, Any]) -> None:
+    """A Marathon task's `VIP_0: /web:80` (on a DiscoveryInfo port): its name answers the
+    address Minuteman programs (`daemons.kit.l4lb`), under `dclb` and `.thisdcos.global` too;
+    it goes when the task does."""
+    proxy = DnsProxy(["10.0.4.11"], [], [])
+    marathon = next(f for f in state["frameworks"] if f["name"] == "marathon")
+    web = next(t for t in marathon["tasks"] if t["state"] == "TASK_RUNNING")
+    web["discovery"]["ports"]["ports"][0]["labels"] = {
+        "labels": [{"key": "VIP_0", "value": "/web:80"}]
+    }
+    assert proxy.update_state(state) is True
+    address = str(allocate(["web.marathon"]).addresses["web.marathon"])
+    for name in (
+        "web.marathon.l4lb.thisdcos.directory",
+        "web.marathon.dclb.thisdcos.directory",
+        "web.marathon.l4lb.thisdcos.global",
+        "web.marathon.dclb.thisdcos.global",
+    ):
+        assert ask(proxy, name) == [address], name
+    marathon["tasks"].remove(web)
+    assert proxy.update_state(state) is True
+    assert ask(proxy, "web.marathon.l4lb.thisdcos.directory") == []

@@ -18,7 +18,7 @@ def test_every_zone_is_built_even_when_empty() -> None:
     built = zones.build_zones(zones.local_records(["10.0.0.1"]))
     assert set(built) == {
         "spartan", "zk", "localhost", "dcos.thisdcos.directory", "mesos.thisdcos.directory",
-        "thisdcos.directory", "thisdcos.global",
+        "l4lb.thisdcos.directory", "thisdcos.directory", "thisdcos.global",
     }  # fmt: skip
 
 
