@@ -9,6 +9,8 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
+from daemons.kit.config import address_problems
+
 
 @dataclass(frozen=True)
 class MinutemanConfig:
@@ -42,11 +44,7 @@ class MinutemanConfig:
                 problems.append("named_ip_range: needs at least 4 addresses")
         except ValueError as err:
             problems.append(f"named_ip_range: {err}")
-        for ip in self.masters:
-            try:
-                ipaddress.ip_address(ip)
-            except ValueError:
-                problems.append(f"masters: {ip!r} is not an IP address")
+        problems += address_problems("masters", self.masters)
         if not self.masters and not self.zk:
             problems.append("masters: give the masters or zk (where to find the leader)")
         if self.zk and not self.zk.startswith("zk://"):

@@ -166,13 +166,18 @@ def name(backend: tuple[str, int]) -> str:
     return f"{backend[0]}:{backend[1]}"
 
 
-def test_connections_to_a_vip_are_spread_over_its_backends(netns: Namespace) -> None:
-    netns.nft(ruleset.full(table((ONE, 1), (TWO, 1))))
+def answers_through(netns: Namespace, vips: VipTable, connections: int) -> list[str]:
+    """Load `vips`, then who answers each of `connections` new connections to the VIP."""
+    netns.nft(ruleset.full(vips))
     client = Client(netns)
     try:
-        answers = client.ask("new 60")
+        return client.ask(f"new {connections}")
     finally:
         client.close()
+
+
+def test_connections_to_a_vip_are_spread_over_its_backends(netns: Namespace) -> None:
+    answers = answers_through(netns, table((ONE, 1), (TWO, 1)), 60)
     assert sorted(set(answers)) == [name(ONE), name(TWO)]
     # Uniform choice: each gets 30 on average; 12 or fewer is a 1-in-2,000 tail.
     assert min(answers.count(name(ONE)), answers.count(name(TWO))) > 12
@@ -306,10 +311,5 @@ def remote_backend(netns: Namespace) -> Iterator[tuple[str, int]]:
 def test_a_backend_on_another_node_answers_through_masquerade(
     netns: Namespace, remote_backend: tuple[str, int]
 ) -> None:
-    netns.nft(ruleset.full(table((remote_backend, 1), (ONE, 1))))
-    client = Client(netns)
-    try:
-        answers = client.ask("new 20")
-    finally:
-        client.close()
+    answers = answers_through(netns, table((remote_backend, 1), (ONE, 1)), 20)
     assert sorted(set(answers)) == [name(ONE), name(remote_backend)]
