@@ -352,6 +352,7 @@ class Follower:
     # -- the records -------------------------------------------------------------------------
 
     def _builder(self) -> None:
+        previous: RecordSet | None = None  # the last records generated: the next starts from them
         while True:
             with self._lock:
                 while not self._stopping and not (self._dirty and self._state is not None):
@@ -376,10 +377,12 @@ class Follower:
                     masters,
                     serial=serial,
                     listener_ips=self._listener_ips,
+                    previous=previous,
                 )
             except StateError as err:
                 log.warning("the state gave no records, keeping the last ones error=%s", err)
                 continue
+            previous = records
             generated = time.monotonic()
             try:
                 self._on_records(records)
