@@ -245,7 +245,12 @@ def _names(
             if not children[parent]:
                 del children[parent]
             name = parent
-    return (names - removed) | added, children
+    # One copy of the (large) set, not two.
+    if not removed:
+        return names | added, children
+    if not added:
+        return names - removed, children
+    return frozenset(n for n in (*names, *added) if n not in removed), children
 
 
 @dataclass(frozen=True)

@@ -127,17 +127,11 @@ class _Contributor:
     identity (a changed task is a new contributor); `task` is only ever replaced by an equal
     dict (the state view's own, so the one it replaced can go)."""
 
-    __slots__ = ("agent", "framework", "key", "position", "task")
+    __slots__ = ("agent", "framework", "position", "task")
 
     def __init__(
-        self,
-        key: tuple[str, str],
-        task: Mapping[str, Any],
-        framework: str,
-        agent: tuple[Address, ...],
-        position: int,
+        self, task: Mapping[str, Any], framework: str, agent: tuple[Address, ...], position: int
     ) -> None:
-        self.key = key  # (framework id, task id)
         self.task = task
         self.framework = framework  # F
         self.agent = agent
@@ -146,14 +140,17 @@ class _Contributor:
 
 # Who put values under a name: one contributor (most names) or several, in no order.
 _Holders = _Contributor | list[_Contributor]
+# Framework id -> task id -> the task's contributor.
+_Contributors = dict[str, dict[str, _Contributor]]
 
 
 class _Reorder(Exception):
-    """The tasks are not in the order of the last generation (or a key repeats): start over."""
+    """The tasks are not in the order of the last generation (or an id repeats): start over."""
 
 
 class _Generation:
-    """What a generation keeps for the next: the contributors by key, and for each kind (and
+    """What a generation keeps for the next: the contributors by framework id and task id, and
+    for each kind (and
     TARGET) which of them hold each name. Mutable: it moves on with every generation made
     from the record set it belongs to (`token`)."""
 
@@ -163,9 +160,9 @@ class _Generation:
         self.domain = config.domain
         self.label: Label = label_function(config.enforce_rfc952)
         self.sources = tuple(config.ip_sources)
-        self.head = _Contributor(("", ""), {}, "", (), -1)
+        self.head = _Contributor({}, "", (), -1)
         self.head_entries: tuple[Entry, ...] = ()
-        self.contributors: dict[tuple[str, str], _Contributor] = {}
+        self.contributors: _Contributors = {}
         self.index: dict[str, dict[str, _Holders]] = {A: {}, AAAA: {}, SRV: {}, TARGET: {}}
         self.token: object | None = None
         self.made = 0  # task contributions made (tests count them)
@@ -349,22 +346,59 @@ def _head(
     )
 
 
-def _running(
-    generation: _Generation, state: Mapping[str, Any], agents: Mapping[str, tuple[Address, ...]]
-) -> Iterator[tuple[Mapping[str, Any], str, list[tuple[tuple[str, str], Any, Any]]]]:
-    """Each framework, its name as a domain fragment, and its running tasks on known agents
-    as (key, task, agent's addresses), in the state's order."""
+class _Walk(NamedTuple):
+    contributors: _Contributors
+    fresh: list[_Contributor]  # in generation order
+    frameworks: list[_Running]
+    unique: bool  # no framework id, and no task id within a framework, seen twice
+
+
+def _walk(generation: _Generation, state: Mapping[str, Any], head: Head) -> _Walk:
+    """Every running task on a known agent, in the state's order: the contributor kept from
+    `generation` when the task's inputs are the same (and the kept ones are in the order they
+    were), else a fresh one. Raises `_Reorder` when a kept one is out of order. One loop for a
+    whole generation too (nothing to keep), as it is the cost of every rebuild."""
+    old, agents, label = generation.contributors, head.agents, generation.label
+    current: _Contributors = {}
+    fresh: list[_Contributor] = []
+    frameworks: list[_Running] = []
+    unique, position, last = True, 0, -1
     for framework in state.get("frameworks") or ():
         fid = str(framework.get("id"))
-        tasks = []
+        fname = domain_fragment(framework.get("name") or "", label)
+        unique = unique and fid not in current
+        kept_tasks = old.get(fid) or {}
+        mine: dict[str, _Contributor] = current.setdefault(fid, {})
+        members: list[_Contributor] = []
         for task in framework.get("tasks") or ():
             if task.get("state") != RUNNING:
                 continue
             agent = agents.get(task.get("slave_id"))
             if agent is None:
                 continue
-            tasks.append(((fid, str(task.get("id"))), task, agent))
-        yield framework, domain_fragment(framework.get("name") or "", generation.label), tasks
+            tid = str(task.get("id"))
+            unique = unique and tid not in mine
+            kept = kept_tasks.get(tid)
+            if (
+                kept is not None
+                and kept.framework == fname
+                and kept.agent == agent
+                and (kept.task is task or kept.task == task)
+            ):
+                if kept.position < last:
+                    raise _Reorder
+                last = kept.position
+                kept.task = task
+                kept.position = position
+                contributor = kept
+            else:
+                contributor = _Contributor(task, fname, agent, position)
+                fresh.append(contributor)
+            position += 1
+            mine[tid] = contributor
+            members.append(contributor)
+        frameworks.append(_Running(framework.get("name") or "", tuple(members)))
+    return _Walk(current, fresh, frameworks, unique)
 
 
 def _record_set(
@@ -408,22 +442,13 @@ def _whole(
                 values[value] = None  # a value already there keeps its place
 
     put(generation.head, head.entries)
-    frameworks: list[_Running] = []
-    position = 0
-    unique = True
-    for framework, fname, tasks in _running(generation, state, head.agents):
-        members = []
-        for key, task, agent in tasks:
-            contributor = _Contributor(key, task, fname, agent, position)
-            position += 1
-            unique = unique and key not in generation.contributors
-            generation.contributors[key] = contributor
-            members.append(contributor)
-            put(contributor, generation.entries(contributor))
-        frameworks.append(_Running(framework.get("name") or "", tuple(members)))
+    walk = _walk(generation, state, head)
+    generation.contributors = walk.contributors
+    for contributor in walk.fresh:
+        put(contributor, generation.entries(contributor))
     tables = {kind: {n: tuple(v) for n, v in names.items()} for kind, names in ordered.items()}
-    records = _record_set(generation, tables, frameworks, serial)
-    if not unique:  # two tasks of one key: contributors cannot be told apart next time
+    records = _record_set(generation, tables, walk.frameworks, serial)
+    if not walk.unique:  # two tasks of one id: they could not be told apart next time
         generation.token = None
     return records
 
@@ -446,48 +471,22 @@ def _patched(
         generation.release(generation.head, generation.head_entries)
         generation.head_entries = head.entries
         generation.hold(generation.head, head.entries)
-    # Walk the tasks: keep each contributor whose inputs are the same, in the same order.
-    old = generation.contributors
-    current: dict[tuple[str, str], _Contributor] = {}
-    fresh: list[_Contributor] = []
-    frameworks: list[_Running] = []
-    position, last = 0, -1
-    for framework, fname, tasks in _running(generation, state, head.agents):
-        members = []
-        for key, task, agent in tasks:
-            if key in current:
-                raise _Reorder
-            kept = old.get(key)
-            if (
-                kept is not None
-                and kept.framework == fname
-                and kept.agent == agent
-                and (kept.task is task or kept.task == task)
-            ):
-                if kept.position < last:
-                    raise _Reorder
-                last = kept.position
-                kept.task = task
-                kept.position = position
-                contributor = kept
-            else:
-                contributor = _Contributor(key, task, fname, agent, position)
-                fresh.append(contributor)
-            position += 1
-            current[key] = contributor
-            members.append(contributor)
-        frameworks.append(_Running(framework.get("name") or "", tuple(members)))
+    walk = _walk(generation, state, head)
+    if not walk.unique:
+        raise _Reorder
     # The names of gone and replaced contributors, and of new ones, are merged again.
-    for key, contributor in old.items():
-        if current.get(key) is not contributor:
-            entries = generation.entries(contributor)
-            dirty.update((kind, name) for kind, name, _ in entries)
-            generation.release(contributor, entries)
-    for contributor in fresh:
+    for fid, tasks in generation.contributors.items():
+        now = walk.contributors.get(fid) or {}
+        for tid, contributor in tasks.items():
+            if now.get(tid) is not contributor:
+                entries = generation.entries(contributor)
+                dirty.update((kind, name) for kind, name, _ in entries)
+                generation.release(contributor, entries)
+    for contributor in walk.fresh:
         entries = made[contributor] = generation.entries(contributor)
         dirty.update((kind, name) for kind, name, _ in entries)
         generation.hold(contributor, entries)
-    generation.contributors = current
+    generation.contributors = walk.contributors
 
     def entries_of(contributor: _Contributor) -> Sequence[Entry]:
         found = made.get(contributor)
@@ -525,7 +524,7 @@ def _patched(
             pointing.update(
                 n for k, n, v in entries_of(contributor) if k == SRV and v.target == name
             )
-    records = _record_set(generation, tables, frameworks, serial)
+    records = _record_set(generation, tables, walk.frameworks, serial)
     object.__setattr__(
         records, "_delta", (previous._token, frozenset(changed), frozenset(pointing))
     )
