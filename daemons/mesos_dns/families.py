@@ -381,12 +381,13 @@ def _task_names(out: list[Entry], name: str, task: _Task, tail: str, label: Labe
     framework = task.framework
     short = f"{name}.{framework}"
     canonical = f"{name}{task.hash_tail}.{framework}"
+    # The SRV targets are these very strings (one object per name: 10,000 tasks have 40,000).
+    on_task, on_agent = canonical + tail, f"{canonical}.slave{tail}"
     for kind, ip in task.addresses:
-        _put(out, kind, (short + tail, canonical + tail), ip)
+        _put(out, kind, (short + tail, on_task), ip)
     slave_tail = ".slave" + tail
     for kind, ip in task.agent:
-        _put(out, kind, (short + slave_tail, canonical + slave_tail), ip)
-    on_agent = canonical + slave_tail
+        _put(out, kind, (short + slave_tail, on_agent), ip)
     tcp, udp = f"_{name}._tcp.{framework}", f"_{name}._udp.{framework}"
     names: tuple[str, ...] = (tcp + slave_tail, udp + slave_tail)
     if task.discovery is None:
@@ -402,4 +403,4 @@ def _task_names(out: list[Entry], name: str, task: _Task, tail: str, label: Labe
         port_name = label(port.get("name") or "")
         if port_name:
             protos += [f"_{port_name}.{n}" for n in protos]
-        _put(out, SRV, protos, SrvTarget(canonical + tail, number))
+        _put(out, SRV, protos, SrvTarget(on_task, number))

@@ -69,8 +69,6 @@ __all__ = [
     "split_pid",
 ]
 
-TARGET = "target"  # the index of SRV targets (which contributors point at a name)
-
 
 class StateError(ValueError):
     """The state cannot be turned into records (keep the previous ones)."""
@@ -150,9 +148,9 @@ class _Reorder(Exception):
 
 class _Generation:
     """What a generation keeps for the next: the contributors by framework id and task id, and
-    for each kind (and
-    TARGET) which of them hold each name. Mutable: it moves on with every generation made
-    from the record set it belongs to (`token`)."""
+    which of them hold each name (put values of any kind under it, or point an SRV value at
+    it: one index, as a task's SRV targets are its own names). Mutable: it moves on with every
+    generation made from the record set it belongs to (`token`)."""
 
     def __init__(self, config: MesosDnsConfig, resolved: Mapping[str, Sequence[str]]) -> None:
         self.config = config
@@ -163,7 +161,7 @@ class _Generation:
         self.head = _Contributor({}, "", (), -1)
         self.head_entries: tuple[Entry, ...] = ()
         self.contributors: _Contributors = {}
-        self.index: dict[str, dict[str, _Holders]] = {A: {}, AAAA: {}, SRV: {}, TARGET: {}}
+        self.index: dict[str, _Holders] = {}
         self.token: object | None = None
         self.made = 0  # task contributions made (tests count them)
 
@@ -181,29 +179,30 @@ class _Generation:
         )
 
     def hold(self, contributor: _Contributor, entries: Sequence[Entry]) -> None:
-        for kind, name in _keys(entries):
-            table = self.index[kind]
-            held = table.get(name)
+        index = self.index
+        for name in _names(entries):
+            held = index.get(name)
             if held is None:
-                table[name] = contributor
+                index[name] = contributor
             elif isinstance(held, list):
                 held.append(contributor)
             else:
-                table[name] = [held, contributor]
+                index[name] = [held, contributor]
 
     def release(self, contributor: _Contributor, entries: Sequence[Entry]) -> None:
-        for kind, name in _keys(entries):
-            table = self.index[kind]
-            held = table.get(name)
+        index = self.index
+        for name in _names(entries):
+            held = index.get(name)
             if held is contributor:
-                del table[name]
+                del index[name]
             elif isinstance(held, list) and contributor in held:
                 held.remove(contributor)
                 if len(held) == 1:
-                    table[name] = held[0]
+                    index[name] = held[0]
 
-    def holders(self, kind: str, name: str) -> list[_Contributor]:
-        held = self.index[kind].get(name)
+    def holders(self, name: str) -> list[_Contributor]:
+        """Who holds `name`, in generation order."""
+        held = self.index.get(name)
         if held is None:
             return []
         if isinstance(held, list):
@@ -215,11 +214,11 @@ def _position(contributor: _Contributor) -> int:
     return contributor.position
 
 
-def _keys(entries: Sequence[Entry]) -> set[tuple[str, str]]:
-    """The (kind, name) pairs the entries hold, and (TARGET, target) of each SRV value."""
-    keys = {(kind, name) for kind, name, _ in entries}
-    keys.update((TARGET, value.target) for kind, _, value in entries if kind == SRV)
-    return keys
+def _names(entries: Sequence[Entry]) -> set[str]:
+    """The names the entries put values under, and those their SRV values point at."""
+    names = {name for _, name, _ in entries}
+    names.update(value.target for kind, _, value in entries if kind == SRV)
+    return names
 
 
 class _Running(NamedTuple):
@@ -446,7 +445,14 @@ def _whole(
     generation.contributors = walk.contributors
     for contributor in walk.fresh:
         put(contributor, generation.entries(contributor))
-    tables = {kind: {n: tuple(v) for n, v in names.items()} for kind, names in ordered.items()}
+    # Equal values are one tuple (a task's canonical names hold its agent's one address).
+    shared: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+    tables: dict[str, dict[str, Any]] = {}
+    for kind, names in ordered.items():
+        table = tables[kind] = {}
+        for name, values in names.items():
+            found = tuple(values)
+            table[name] = shared.setdefault(found, found)
     records = _record_set(generation, tables, walk.frameworks, serial)
     if not walk.unique:  # two tasks of one id: they could not be told apart next time
         generation.token = None
@@ -503,7 +509,7 @@ def _patched(
     changed: set[str] = set()
     for kind, name in dirty:
         values: dict[Any, None] = {}
-        for contributor in generation.holders(kind, name):
+        for contributor in generation.holders(name):
             for k, n, value in entries_of(contributor):
                 if n == name and k == kind:
                     values[value] = None
@@ -520,7 +526,7 @@ def _patched(
     # The SRV names whose targets changed (their answers carry the targets' addresses).
     pointing: set[str] = set()
     for name in changed:
-        for contributor in generation.holders(TARGET, name):
+        for contributor in generation.holders(name):
             pointing.update(
                 n for k, n, v in entries_of(contributor) if k == SRV and v.target == name
             )
