@@ -246,10 +246,10 @@ def build_zone(
         by_name.setdefault(owner, []).append((rtype, rdatas))
         chunks = tuple(chunk(rtype, rdata) for rdata in rdatas)
         extra = additional_for(rtype, rdatas)
+        # The answer holds no name of its owner: names with the same records share it (the
+        # agent's address of every task on it; an app's _tcp and _udp SRV names).
         answer = Answer(flags, chunks, b"", 0, b"".join(extra), len(extra))
-        if not extra:  # no name of its own in it: names with the same addresses share it
-            answer = shared.setdefault(answer, answer)
-        answers[(owner, rtype)] = answer
+        answers[(owner, rtype)] = shared.setdefault(answer, answer)
     for owner, rrs in by_name.items():
         if len(rrs) == 1:  # ANY is the answer of its one type (whose additional has no repeat)
             answers[(owner, wire.ANY)] = answers[(owner, rrs[0][0])]
