@@ -371,7 +371,7 @@ def task_entries(
 
 
 def _put(out: list[Entry], kind: str, names: Sequence[str], value: Any) -> None:
-    out.extend((kind, name, value) for name in names)
+    out += [(kind, name, value) for name in names]  # a list, not a generator: twice as fast
 
 
 def _task_names(out: list[Entry], name: str, task: _Task, tail: str, label: Label) -> None:
