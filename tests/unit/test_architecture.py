@@ -92,7 +92,17 @@ CORES: dict[str, tuple[str, ...]] = {
         "timestamps",
         "validation",
     ),
-    "daemons.mesos_dns": ("config", "dns_zone", "families", "labels", "records", "state", "zone"),
+    "daemons.mesos_dns": (
+        "config",
+        "contributions",
+        "dns_zone",
+        "enumeration",
+        "families",
+        "labels",
+        "records",
+        "state",
+        "zone",
+    ),
     "exhibitor": ("ensemble", "properties", "rolling", "shared"),
     "dnsproxy": ("axfr", "config", "routing", "tasks", "views", "zones"),
 }
