@@ -89,10 +89,11 @@ class RecordSet:
     srv: Mapping[str, tuple[SrvTarget, ...]]
     frameworks: Sequence[EnumerableFramework]
     serial: int  # the Unix time of the load (the SOA serial)
-    # Set by `generate` only (a record set made otherwise is generated whole from, and its
-    # zone patched by comparing every name): what the next generation starts from, and
-    # (the record set this one was made from, the names that changed, the SRV names pointing
-    # at them).
+    # `_token` names this record set. Set by `generate` only: `_generation`, what the next
+    # generation starts from, and `_delta`, (the token of the record set this one was made
+    # from, the names that changed, the SRV names pointing at them). A record set made
+    # otherwise has neither: one generated from it is made whole, and its zone is patched by
+    # comparing every name.
     _token: object = field(default_factory=object, init=False, compare=False, repr=False)
     _generation: Generation | None = field(default=None, init=False, compare=False, repr=False)
     _delta: tuple[object, frozenset[str], frozenset[str]] | None = field(
