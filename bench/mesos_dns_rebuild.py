@@ -1,8 +1,8 @@
 """What a Mesos-DNS rebuild costs in the daemon's own steps, in process: the followed state
-(`state.MasterState`) of N running Marathon tasks (`bench/mesos_dns_records.py`'s state:
-100 agents, apps of 10 instances with DiscoveryInfo and two host ports), its record set
-(`records.generate`) and its DNS zone (`dns_zone.zone_of`), as the follower and the service
-make them:
+(`daemons.mesos_client.master_view.MasterState`) of N running Marathon tasks
+(`bench/mesos_dns_records.py`'s state: 100 agents, apps of 10 instances with DiscoveryInfo and
+two host ports), its record set (`records.generate`) and its DNS zone (`dns_zone.zone_of`), as
+the follower and the service make them:
 
 - first load: the record set and the zone built whole;
 - one task killed (`TASK_UPDATED` TASK_KILLED applied to the view), then one started again
@@ -33,10 +33,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.mesos_dns_records import MASTER, state
+from daemons.mesos_client.master_view import MasterState
 from daemons.mesos_dns.config import MesosDnsConfig
 from daemons.mesos_dns.dns_zone import Built, zone_of
 from daemons.mesos_dns.records import RecordSet, generate
-from daemons.mesos_dns.state import MasterState
 from tools.machine import machine_line
 
 CONFIG = MesosDnsConfig()

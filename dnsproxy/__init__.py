@@ -10,8 +10,9 @@ Mesos-DNS records and the randomness come in as arguments): `config`, `tasks` (s
 `dcos.thisdcos.directory` records), `axfr` (Mesos-DNS's `/v1/axfr` -> `mesos.thisdcos.directory`
 records), `zones` (every local zone's records and their built zones), `routing` (the routing
 table: a query -> reply bytes or `Forward`), `views` (the HTTP API's bodies). Runtimes: `proxy`
-(the current table, rebuilt when its inputs change), `polling` (reading the master's state and
-Mesos-DNS's records), `service` (the DNS server, the forwarder and the polls). Daemon: `api`,
-`app`, `main`. It imports the kit (`daemons.kit`, its DNS serving kit included), never another
+(the current table, rebuilt when its inputs change), `polling` (reading Mesos-DNS's records),
+`service` (the DNS server, the forwarder, the master follower and the poll). Daemon: `api`,
+`app`, `main`. It imports the kit (`daemons.kit`, its DNS serving kit included) and the Mesos
+client (`daemons.mesos_client`: the follower of the leading master's state), never another
 daemon's code.
 """

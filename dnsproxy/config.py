@@ -1,7 +1,8 @@
 """The DNS proxy's configuration (`/etc/dcos/dns-proxy.toml`). Pure.
 
 The role renders it from the cluster config: `dcos_resolvers` becomes `upstream_resolvers`,
-`dcos_dns_forward_zones` becomes `forward_zones`, the inventory's masters `masters`.
+`dcos_dns_forward_zones` becomes `forward_zones`, the inventory's masters `masters`, and the
+masters' ZooKeeper ensemble `zk` (as Mesos-DNS's `zk`).
 """
 
 from __future__ import annotations
@@ -24,10 +25,16 @@ class DnsProxyConfig:
     # The masters' IPs: `zk-1.zk`…, `master.dcos.thisdcos.directory`, and where the three
     # below are asked.
     masters: tuple[str, ...] = ("127.0.0.1",)
-    # `/master/state` (the leading master's; a standby redirects) for the tasks' names, read
-    # every `state_interval` seconds.
+    # The tasks' names follow the leading master (its `/master/state`, then its operator
+    # events): found in ZooKeeper (`zk://host:2181,.../mesos`) when `zk` is given, else the
+    # `masters` on `master_port` in turn (a standby redirects to the leader). The state is read
+    # again every `state_refresh_interval` seconds as a safety net; the names are rebuilt at
+    # most once per `coalesce_seconds` (a burst of events makes one rebuild).
+    zk: str = ""
     master_port: int = 5050
-    state_interval: float = 1.0
+    state_refresh_interval: float = 30.0
+    coalesce_seconds: float = 0.2
+    zk_session_timeout: float = 10.0
     # Mesos-DNS on each master: `.mesos` queries (DNS) and the copy of its records (`/v1/axfr`
     # every `axfr_interval` seconds) served as `mesos.thisdcos.directory`.
     mesos_dns_port: int = 61053
@@ -87,9 +94,30 @@ class DnsProxyConfig:
                     parse_upstream(str(value))
                 except ValueError as err:
                     problems.append(f"forward_zones: {zone!r}: {err}")
-        for key in ("state_interval", "axfr_interval", "upstream_timeout", "timeout"):
+        if not self.masters and not self.zk:
+            problems.append("masters: at least one master, or zk to find them")
+        if self.zk and not _is_zk_url(self.zk):
+            problems.append(f"zk: {self.zk!r} is not zk://host:port[,host:port...]/path")
+        if not 0 <= self.coalesce_seconds <= 1:
+            problems.append("coalesce_seconds: between 0 and 1")
+        for key in (
+            "state_refresh_interval",
+            "zk_session_timeout",
+            "axfr_interval",
+            "upstream_timeout",
+            "timeout",
+        ):
             if getattr(self, key) <= 0:
                 problems.append(f"{key}: must be positive")
         if self.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
             problems.append(f"log_level: unknown level {self.log_level!r}")
         return problems
+
+
+def _is_zk_url(url: str) -> bool:
+    """`zk://host:port[,host:port...]/path`, as Mesos and Mesos-DNS take it (the ZooKeeper
+    adapter itself is not imported here: config is pure)."""
+    if not url.startswith("zk://"):
+        return False
+    hosts, slash, path = url[len("zk://") :].partition("/")
+    return bool(slash and path.strip("/")) and all(h.strip() for h in hosts.split(","))

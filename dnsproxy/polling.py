@@ -1,7 +1,7 @@
 """`JsonPoller`: reads a JSON document every few seconds from the first of several URLs that
-answers, and hands it on. The DNS proxy reads two: the leading master's `/master/state` (each
-master's URL in turn; a standby answers 307 to the leader, which requests follows) and a
-Mesos-DNS's `/v1/axfr`.
+answers, and hands it on. The DNS proxy reads a Mesos-DNS's `/v1/axfr` with it (each master's
+in turn); the master's state is followed through its event stream instead
+(`daemons.mesos_client.master_follower`).
 
 A failed read (no master answers, a body that is not JSON, a consumer refusing it with
 ValueError) is logged once per change of outcome and leaves the consumer with what it had:

@@ -3,12 +3,12 @@
 The table (`dnsproxy.routing`) is an immutable value: a rebuild makes a new one off the hot path
 and swaps it in with one assignment, so `resolve`, called from every serving thread, reads one
 attribute and never takes a lock. A rebuild happens only when an input changed: the tasks'
-records (`update_state`, from each read of the master's state) or the copy of Mesos-DNS's
+records (`update_state`, from each snapshot of the master's state) or the copy of Mesos-DNS's
 (`update_mesos`).
 
-`update_state(state)` is the whole seam to the master: today `dnsproxy.polling` calls it with
-each `/master/state` it reads; a follower of the master's operator event stream can call it
-instead (with the state it keeps up to date), and nothing else changes.
+`update_state(state)` is the whole seam to the master: the service calls it with each coalesced
+snapshot of the state the master follower keeps up to date from the operator event stream
+(`daemons.mesos_client.master_follower`).
 """
 
 from __future__ import annotations

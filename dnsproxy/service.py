@@ -1,5 +1,8 @@
 """The running DNS proxy: the DNS server on the listen addresses (UDP and TCP), the forwarder
-(dual dispatch to Mesos-DNS and the upstreams) and the two polls that feed the routing table.
+(dual dispatch to Mesos-DNS and the upstreams), and what feeds the routing table: the leading
+master followed through its operator events (`daemons.mesos_client.master_follower`, found in
+ZooKeeper with `zk`, else among `masters`), whose coalesced snapshots become the tasks' names
+(`DnsProxy.update_state`), and the poll of Mesos-DNS's `/v1/axfr`.
 
 Started in the gunicorn worker (`daemons.kit.entry`), beside the HTTP API. A listen address
 that cannot be bound (not on any interface, port 53 taken) ends the daemon: systemd restarts
@@ -14,6 +17,7 @@ from collections.abc import Callable
 from daemons.kit.dns.counters import Counters
 from daemons.kit.dns.forward import Forwarder
 from daemons.kit.dns.server import DnsServer
+from daemons.mesos_client.master_follower import MasterFollower, MasterSnapshot
 from dnsproxy.config import DnsProxyConfig
 from dnsproxy.polling import JsonPoller
 from dnsproxy.proxy import DnsProxy
@@ -33,11 +37,14 @@ class DnsProxyService:
             self.counters, upstream_timeout=config.upstream_timeout, timeout=config.timeout
         )
         self.server = DnsServer(config.listen_addresses(), self.proxy.resolve, self.forwarder)
-        self.state_poll = JsonPoller(
-            "master-state",
-            [f"http://{_host(m)}:{config.master_port}/master/state" for m in config.masters],
-            config.state_interval,
-            self.proxy.update_state,
+        self.follower = MasterFollower(
+            self._take_state,
+            zk_url=config.zk,
+            masters=[f"{_host(m)}:{config.master_port}" for m in config.masters],
+            refresh_seconds=config.state_refresh_interval,
+            coalesce=config.coalesce_seconds,
+            zk_session_timeout=config.zk_session_timeout,
+            name="dns-proxy",
         )
         self.axfr_poll = JsonPoller(
             "mesos-dns-axfr",
@@ -56,15 +63,20 @@ class DnsProxyService:
             return
         self.serving = True
         log.info("dns proxy: serving addresses=%s", self.server.bound())
-        self.state_poll.start()
+        self.follower.start()
         self.axfr_poll.start()
 
     def stop(self) -> None:
-        self.state_poll.stop()
+        self.follower.stop()
         self.axfr_poll.stop()
         self.server.stop()
         self.forwarder.stop()
         self.serving = False
+
+    def _take_state(self, snapshot: MasterSnapshot) -> None:
+        """From the follower's thread: the tasks' names of the state now (ValueError for a
+        state without a leader: the follower logs it, the last names stay)."""
+        self.proxy.update_state(snapshot.state)
 
 
 def _host(ip: str) -> str:

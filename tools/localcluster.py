@@ -150,6 +150,7 @@ class Cluster:
                 "ip": HOST,
                 "port": self.port(name),
                 "masters": [HOST],
+                "zk": self.zk_url,
                 "master_port": self.base_port,
                 "mesos_dns_port": self.mesos_dns_ports[0],
                 "mesos_dns_http_port": self.mesos_dns_ports[1],

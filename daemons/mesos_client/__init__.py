@@ -10,7 +10,10 @@ PyDCOS' Marathon and Metronome are frameworks built on it, and users can write t
 The package owns the calls and events of both APIs (`calls`, `events`, `executor_events`,
 `tasks`), the HTTP plumbing (`transport`: one RecordIO stream plus a keep-alive call session),
 leader detection (`leader`) and the two clients (`scheduler`, `executor`) on a shared reconnect
-loop (`subscription`). The messages in calls and events are the typed models of
+loop (`subscription`); and, for the DNS daemons, the master follower: the leading master's
+state kept from its operator events (`master_view`, pure; `operator_subscription`;
+`master_follower`, which reads `/master/state` with requests and imports `daemons.kit.zk`
+itself: it is not re-exported here). The messages in calls and events are the typed models of
 `daemons.protocols.models` (`TaskStatus`, `Offer`, `TaskInfo`, `FrameworkInfo`, ...; the ones
 frameworks use are re-exported here).
 

@@ -12,8 +12,9 @@ values under are merged again, each from the contributors that hold it, in gener
 So one task killed out of 10,000 costs a walk comparing each task's inputs and the few names
 it touched, not every task's records made again. A task's inputs are compared by identity
 first (the state view never changes a task's dict in place: it replaces it,
-`daemons.mesos_dns.state`), else by value (a state read again makes new, equal dicts), so a
-state passed with `previous` must not have been changed in place since `previous` was made.
+`daemons.mesos_client.master_view`), else by value (a state read again makes new, equal
+dicts), so a state passed with `previous` must not have been changed in place since
+`previous` was made.
 The result equals a full generation (a unit test checks it after random changes). What makes
 a generation full: no `previous`; another config or other resolved names; a `previous` that is
 not the last record set generated from its line (an earlier one, or one a generation failed

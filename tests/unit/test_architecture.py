@@ -100,9 +100,10 @@ CORES: dict[str, tuple[str, ...]] = {
         "families",
         "labels",
         "records",
-        "state",
         "zone",
     ),
+    # The leading master's state kept up to date by operator events, shared by the DNS daemons.
+    "daemons.mesos_client": ("master_view",),
     "exhibitor": ("ensemble", "properties", "rolling", "shared"),
     "dnsproxy": ("axfr", "config", "routing", "tasks", "views", "zones"),
 }

@@ -9,7 +9,10 @@ sockets. Everything stays on loopback, and every other server is one this module
 - the upstream resolver on 127.0.0.4, the `corp.test` forward zone's resolver on 127.0.0.5
   (kit `DnsServer`s too).
 
-A last test reads the state from a real master (ZooKeeper and `daemons.master`)."""
+The stand-in has no operator event stream (its `POST /api/v1` is refused), so the proxy's
+master follower only reads its state, every `state_refresh_interval`. A last test follows a
+real master (ZooKeeper and `daemons.master`); tests/integration/mesos_dns/
+test_dns_proxy_following.py follows a whole cluster's events."""
 
 from __future__ import annotations
 
@@ -186,7 +189,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         "master_port": http_port,
         "mesos_dns_port": dns_port,
         "mesos_dns_http_port": http_port,
-        "state_interval": 0.5,
+        "state_refresh_interval": 0.5,
         "axfr_interval": 0.5,
         "upstream_resolvers": [f"{UPSTREAM}:{upstream_port}"],
         "forward_zones": {"corp.test": [f"{CORP}:{corp_port}"]},
@@ -269,7 +272,7 @@ def test_the_last_good_names_stay_while_no_master_answers(cluster: Cluster) -> N
     health = cluster.http + "/health"
     cluster.state.stop()
     try:
-        time.sleep(1.5)  # three reads fail (state_interval 0.5 s)
+        time.sleep(1.5)  # reads fail (the stand-in has no event stream: read every 0.5 s)
         result = dig(cluster.port, name)
         assert (result.status, len(result.answer)) == ("NOERROR", 2)
         rebuilds = requests.get(health, timeout=5).json()["rebuilds"]
@@ -413,7 +416,6 @@ def test_the_leader_from_a_real_masters_state(
         "port": processes.free_port(),
         "masters": ["127.0.0.1"],
         "master_port": master.port,
-        "state_interval": 0.5,
     }
     pid = start_proxy(config, tmp_path)
     try:

@@ -1,6 +1,8 @@
 """Fixtures of the Mesos-DNS tests: `mesos_dns_cluster(masters=1, **mesos_dns_config)` starts
 ZooKeeper's chroot, the masters and one agent (the integration conftest's factories) and a
-dcos-mesos-dns following them through ZooKeeper; `env.framework()` adds a framework."""
+dcos-mesos-dns following them through ZooKeeper; `env.framework()` adds a framework;
+`start_dns_proxy(env, **config)` a dcos-dns-proxy beside them (the leader from ZooKeeper,
+`.mesos` forwarded to that Mesos-DNS)."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from e2e_cluster import AGENT_CONFIG, MASTER_CONFIG, Cluster
 from mesos_dns_cluster import MESOS_DNS_CONFIG, Framework, MesosDnsProcess
 
-from tests.integration.conftest import HOST, free_port
+from tests.integration.conftest import HOST, DaemonProcess, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -91,3 +93,35 @@ def mesos_dns_cluster(
         for env in envs:
             for framework in env.frameworks:
                 framework.close()
+
+
+@pytest.fixture
+def start_dns_proxy(daemons: Any) -> Callable[..., DaemonProcess]:
+    """`start_dns_proxy(env, **config)`: a dcos-dns-proxy on HOST (`.config["listen"]`'s port)
+    following `env`'s masters through ZooKeeper (`zk=""` and `master_port`: the static
+    masters), started once its DNS answers (`/health`)."""
+    names = itertools.count(1)
+
+    def start(env: MesosDnsEnv, **config: Any) -> DaemonProcess:
+        name = f"dns-proxy-{next(names)}"
+        state_dir = daemons.tmp_path / name
+        state_dir.mkdir(parents=True)
+        settings = {
+            "listen": [f"{HOST}:{free_port()}"],
+            "ip": HOST,
+            "port": free_port(),
+            "masters": [HOST],
+            "zk": env.zk_url,
+            "master_port": env.cluster.master.port,
+            "mesos_dns_port": env.dns.dns_port,
+            "mesos_dns_http_port": int(env.dns.config["mesos_dns"]["httpport"]),
+            "upstream_timeout": 1.0,
+            "timeout": 2.0,
+            **config,
+        }
+        process = DaemonProcess(name, "dnsproxy.main", settings, state_dir)
+        daemons.started.append(process)  # stopped by PID, its log shown on failure
+        process.start()
+        return process
+
+    return start

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import queue
 import shutil
+import signal
 import socket
 import subprocess
 import threading
@@ -220,3 +221,35 @@ def wait_until(check: Any, timeout: float, step: float = 0.02) -> float:
         assert time.monotonic() - start < timeout, f"not true within {timeout}s: {check}"
         time.sleep(step)
     return time.monotonic() - start
+
+
+def agent_registered(master_url: str) -> bool:
+    """The master at `master_url` knows an agent and a running task (an agent registered with
+    it again after a failover)."""
+    try:
+        state = requests.get(f"{master_url}/master/state", timeout=2).json()
+    except (requests.RequestException, ValueError):
+        return False
+    tasks = [t for f in state.get("frameworks", []) for t in f.get("tasks", [])]
+    return bool(state.get("slaves")) and any(t["state"] == "TASK_RUNNING" for t in tasks)
+
+
+def fail_over_with_a_slow_agent(env: Any) -> None:
+    """Issue 13's F24 failover: the agent is stopped (its task runs on), the leading master
+    killed; once the second master leads (Mesos-DNS's `_leader._tcp`) and its state, which does
+    not know the agent yet, was read, the agent goes on and registers with it again."""
+    first, second = env.masters
+    (agent,) = env.cluster.agents
+    agent.kill(signal.SIGSTOP)
+    first.kill(signal.SIGKILL)
+    try:
+        wait_until(
+            lambda: env.dns.answers("_leader._tcp.mesos", "SRV")[2:3] == [str(second.port)],
+            40.0,
+            0.2,
+        )
+        time.sleep(2.0)
+    finally:
+        agent.kill(signal.SIGCONT)
+    wait_until(lambda: agent_registered(second.url), 30.0, 0.2)
+    time.sleep(2.0)

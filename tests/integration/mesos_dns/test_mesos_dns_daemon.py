@@ -15,7 +15,13 @@ import time
 from typing import Any
 
 import requests
-from mesos_dns_cluster import Poller, dig, status_of, wait_until
+from mesos_dns_cluster import (
+    Poller,
+    dig,
+    fail_over_with_a_slow_agent,
+    status_of,
+    wait_until,
+)
 
 from tools import processes
 
@@ -137,41 +143,13 @@ def test_a_running_tasks_name_never_fails_through_a_master_failover(
     # with it again; the names of those tasks must resolve all along.
     env = mesos_dns_cluster(masters=2)
     dns = env.dns
-    first, second = env.masters
     framework = env.framework("steady", master=env.zk_url, failover_timeout=3600.0)
     task_id = framework.launch("web")
     framework.wait(task_id, "TASK_RUNNING")
     wait_until(lambda: dns.answers("web.steady.mesos") == ["127.0.0.1"], 5.0)
-    (agent,) = env.cluster.agents
     with Poller(dns.dns_port, "web.steady.mesos") as poller:
         time.sleep(0.5)
-        # The agent is slow to register again: stopped (its task runs on) until the new leader's
-        # state, which does not know it yet, has been read.
-        agent.kill(signal.SIGSTOP)
-        first.kill(signal.SIGKILL)
-        try:
-            wait_until(
-                lambda: dns.answers("_leader._tcp.mesos", "SRV")[2:3] == [str(second.port)],
-                40.0,
-                0.2,
-            )
-            time.sleep(2.0)
-        finally:
-            agent.kill(signal.SIGCONT)
-        # The agent registered with the new leader, and its state (with the task) was read.
-        wait_until(lambda: _agent_registered(second.url), 30.0, 0.2)
-        time.sleep(2.0)
+        fail_over_with_a_slow_agent(env)
     failed = [r for r in poller.results if r != (0, ("127.0.0.1",))]
     assert len(poller.results) > 50
     assert failed == [], f"{len(failed)} of {len(poller.results)} answers failed: {failed[:5]}"
-
-
-def _agent_registered(master_url: str) -> bool:
-    import requests
-
-    try:
-        state = requests.get(f"{master_url}/master/state", timeout=2).json()
-    except (requests.RequestException, ValueError):
-        return False
-    tasks = [t for f in state.get("frameworks", []) for t in f.get("tasks", [])]
-    return bool(state.get("slaves")) and any(t["state"] == "TASK_RUNNING" for t in tasks)

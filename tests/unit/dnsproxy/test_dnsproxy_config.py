@@ -30,16 +30,37 @@ def test_cluster_keys() -> None:
     assert config.forward_upstreams() == {"corp.example": (Upstream("192.0.2.60"),)}
 
 
+def test_the_leader_from_zookeeper_or_the_masters() -> None:
+    # As the role renders it: the masters' ensemble and Mesos' path.
+    zk = "zk://10.0.4.11:2181,10.0.4.12:2181,10.0.4.13:2181/mesos"
+    config = from_mapping(DnsProxyConfig, {"zk": zk, "masters": ["10.0.4.11"]})
+    assert config.zk == zk
+    assert from_mapping(DnsProxyConfig, {"zk": zk, "masters": []}).masters == ()
+    # Without it, the masters in turn on master_port; snapshots at most every 0.2 s, the
+    # state read again every 30 s.
+    default = from_mapping(DnsProxyConfig, {})
+    assert (default.zk, default.master_port) == ("", 5050)
+    assert (default.coalesce_seconds, default.state_refresh_interval) == (0.2, 30.0)
+
+
 @pytest.mark.parametrize(
     ("data", "problem"),
     [
         ({"masters": ["master-1"]}, "masters"),
+        ({"masters": []}, "masters"),
         ({"upstream_resolvers": ["dns.example.com"]}, "upstream_resolvers"),
         ({"listen": []}, "listen"),
         ({"listen": ["127.0.0.1:70000"]}, "listen"),
         ({"forward_zones": {"corp": []}}, "forward_zones"),
         ({"forward_zones": {"a..b": ["192.0.2.1"]}}, "forward_zones"),
-        ({"state_interval": 0}, "state_interval"),
+        ({"state_refresh_interval": 0}, "state_refresh_interval"),
+        ({"coalesce_seconds": 2}, "coalesce_seconds"),
+        ({"zk": "127.0.0.1:2181/mesos"}, "zk"),
+        ({"zk": "zk://127.0.0.1:2181"}, "zk"),
+        ({"zk": "zk:///mesos"}, "zk"),
+        ({"zk": "zk://10.0.4.11:2181,/mesos"}, "zk"),
+        # The one-second poll is gone (the master's events are followed): the key with it.
+        ({"state_interval": 1.0}, "state_interval"),
         ({"log_level": "loud"}, "log_level"),
         ({"unknown": 1}, "unknown"),
     ],

@@ -1,6 +1,7 @@
 """A tiny fake Mesos master/agent for the client tests: stdlib ThreadingHTTPServer, HTTP/1.1,
 SUBSCRIBE answered with a chunked RecordIO stream the test writes to, other calls recorded and
-answered 202 with `Content-Length: 0`. Loopback only; every server is shut down by its fixture."""
+answered 202 with `Content-Length: 0`, a GET answered with the JSON of `pages[path]` (404
+without). Loopback only; every server is shut down by its fixture."""
 
 from __future__ import annotations
 
@@ -52,6 +53,8 @@ class FakeMesos:
         self.subscribe_attempts: list[JSON] = []
         self.streams: list[FakeStream] = []
         self.calls: list[tuple[JSON, dict[str, str]]] = []
+        self.pages: dict[str, Any] = {}
+        self.gets: list[str] = []
         self._cond = threading.Condition()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
         self._thread = threading.Thread(target=self.server.serve_forever, args=(0.02,), daemon=True)
@@ -104,6 +107,16 @@ def _handler(fake: FakeMesos) -> type[BaseHTTPRequestHandler]:
                 self.send_header(k, v)
             self.send_header("Content-Length", "0")
             self.end_headers()
+
+        def do_GET(self) -> None:
+            fake._record(lambda: fake.gets.append(self.path))
+            page = fake.pages.get(self.path)
+            body = json.dumps(page).encode()
+            self.send_response(404 if page is None else 200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
 
         def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))

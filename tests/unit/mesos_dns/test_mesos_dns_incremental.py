@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 
+from daemons.mesos_client.master_view import MasterState
 from daemons.mesos_dns.config import MesosDnsConfig
 from daemons.mesos_dns.dns_zone import Built, _children, zone_of
 from daemons.mesos_dns.records import RecordSet, StateError, generate
-from daemons.mesos_dns.state import MasterState
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "mesos_dns" / "master_state.json"
 STATE: dict[str, Any] = json.loads(FIXTURE.read_text())

@@ -1,12 +1,13 @@
-"""Following the master's state with operator events (`daemons.mesos_dns.state`).
+"""Following the master's state with operator events (`daemons.mesos_client.master_view`).
 
 The events are the ones our master sends: a master runs in-process on a manual clock
 (tests/unit/master/factories.py) with an operator stream attached, and a cluster's life goes
 through it (tasks launched, running on a container network, healthy again, killed; an agent
 added and one gone; a framework added and one torn down). At each step the records generated
-from the followed state (`/master/state` of the start, then every event) must equal the
-records generated from `/master/state` as the master renders it at that step, and so must the
-records of a state read midway with every event since the start replayed onto it.
+(Mesos-DNS's, and the DNS proxy's task names) from the followed state (`/master/state` of the
+start, then every event) must equal the records generated from `/master/state` as the master
+renders it at that step, and so must the records of a state read midway with every event since
+the start replayed onto it.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ import pytest
 from daemons.kit.streams import EventStream
 from daemons.master import state_json
 from daemons.master.agent_removal import mark_gone
+from daemons.mesos_client.master_view import Change, MasterState, agent_json, task_json
 from daemons.mesos_dns.config import MesosDnsConfig
 from daemons.mesos_dns.records import RecordSet, generate
-from daemons.mesos_dns.state import Change, MasterState, agent_json, task_json
+from dnsproxy.tasks import task_records
 from tests.unit.master.factories import (
     add_agent,
     agent_update,
@@ -49,13 +51,14 @@ def rendered(master: Any) -> JSON:
 
 def records(state: JSON) -> tuple[Any, ...]:
     """The records of a state, order aside (the followed view may list things in another
-    order than the master)."""
+    order than the master): Mesos-DNS's, and the DNS proxy's task names."""
     rs: RecordSet = generate(state, CONFIG, MASTERS, serial=1)
     return (
         {name: set(values) for name, values in rs.a.items()},
         {name: set(values) for name, values in rs.aaaa.items()},
         {name: set(values) for name, values in rs.srv.items()},
         {(f.name, t.id, frozenset(t.records)) for f in rs.frameworks for t in f.tasks},
+        set(task_records(state, ["10.0.4.11"])),
     )
 
 

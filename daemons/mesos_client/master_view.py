@@ -1,9 +1,10 @@
-"""The leading master's state as Mesos-DNS follows it: `/master/state` as last read, with the
-operator API's events since then applied. Pure: events and states come in as parsed JSON.
+"""The leading master's state as a follower keeps it (`daemons.mesos_client.master_follower`):
+`/master/state` as last read, with the operator API's events since then applied. Pure: events
+and states come in as parsed JSON; no clock, no I/O.
 
 `MasterState.apply(event)` keeps a `/master/state`-shaped view up to date from the v1 events of
 the operator `SUBSCRIBE` stream, turning each v1 object into the fields of the state JSON that
-record generation reads (`daemons.mesos_dns.records`):
+the DNS daemons read (Mesos-DNS's records, the DNS proxy's task names):
 
 - `TASK_ADDED` (a v1 Task) adds or replaces the task under its framework;
 - `TASK_UPDATED` sets the task's state and appends the status (a repeated state replaces the
@@ -31,7 +32,7 @@ frameworks stay in the view until it is in a read again, `AGENT_REMOVED` says it
 grace the caller gives has passed (the clock comes in as `now`).
 
 Nothing held is changed in place: an update makes new dicts, so `snapshot()` is a shallow copy
-that record generation can read while the next events are applied.
+that a consumer can read on its own thread while the next events are applied.
 """
 
 from __future__ import annotations
@@ -43,8 +44,8 @@ from typing import Any
 JSON = dict[str, Any]
 
 RUNNING = "TASK_RUNNING"
-# Mesos' terminal task states (daemons/protocols/states.py; not imported: cores of this
-# daemon stay free of the wire models).
+# Mesos' terminal task states (as daemons/protocols/states.py lists them; not imported: the
+# view stays free of the wire models, on the JSON as the master sends it).
 TERMINAL = frozenset(
     {
         "TASK_FINISHED",
@@ -198,7 +199,8 @@ class MasterState:
         return list(carried)
 
     def snapshot(self) -> JSON:
-        """The state as `records.generate` reads it; later events do not change it."""
+        """The state as `/master/state` shows it (the fields kept); later events do not change
+        it."""
         return {
             **self._top,
             "slaves": list(self._agents.values()),
