@@ -75,6 +75,7 @@ def state(tasks: int, agents: int = 100) -> JSON:
         ],
         "frameworks": [
             {
+                "id": f"{MASTER}-0000",
                 "name": "marathon",
                 "pid": None,
                 "hostname": "10.0.4.11",

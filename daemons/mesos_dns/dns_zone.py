@@ -10,6 +10,11 @@ fatal to the rest; so is a record outside the domain (an `SOAMname` in another z
 Built again for a new record set, the zone is patched: only the answers of the names whose
 records changed (and of the SRV names pointing at them) are built again, the rest is kept
 (`_patched`); a 10,000-task zone takes seconds to build whole, and one task changes a few names.
+Which names changed, the record set says when it was generated from the previous one
+(`RecordSet.changes_from`); else every name is compared. The names that exist (owners and
+their ancestors: an empty non-terminal answers NODATA) are patched too, with a count of the
+names right below each (`Built.children`), so that a patch costs what changed plus copying the
+answer table, not a walk of the zone.
 
 `forwarding(config).forward_for(qname)` is Mesos-DNS's forwarding rule: the resolvers of
 the longest `zoneResolvers` zone the name is in, else `resolvers`; none when `externalon` is
@@ -19,6 +24,7 @@ false.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -38,6 +44,8 @@ class Built:
     zone: dns.Zone
     records: RecordSet
     skipped: int
+    # How many names of `zone.names` are right below each name (only names with some).
+    children: Mapping[bytes, int]
 
 
 def _fits(name: str, apex: bytes) -> bool:
@@ -121,8 +129,23 @@ def zone_of(records: RecordSet, config: MesosDnsConfig, previous: Built | None =
     apex = wire.name_to_wire(config.domain)
     selection = _Selection(records, config, apex)
     if previous is None:
-        return Built(_build(selection, None, records), records, selection.skipped)
-    return Built(_patched(previous, selection), records, selection.skipped)
+        zone = _build(selection, None, records)
+        return Built(zone, records, selection.skipped, _children(zone.names, apex))
+    zone, children = _patched(previous, selection)
+    return Built(zone, records, selection.skipped, children)
+
+
+def _parent(name: bytes) -> bytes:
+    return name[name[0] + 1 :]
+
+
+def _children(names: Iterable[bytes], apex: bytes) -> dict[bytes, int]:
+    counts: dict[bytes, int] = {}
+    for name in names:
+        if name != apex:
+            parent = _parent(name)
+            counts[parent] = counts.get(parent, 0) + 1
+    return counts
 
 
 def _changed(old: RecordSet, new: RecordSet) -> set[str]:
@@ -136,9 +159,13 @@ def _changed(old: RecordSet, new: RecordSet) -> set[str]:
     return changed
 
 
-def _patched(previous: Built, selection: _Selection) -> dns.Zone:
+# Every type an owner can have an answer of (build_zone's), ANY included.
+_QTYPES = (wire.A, wire.AAAA, wire.SRV, wire.SOA, wire.NS, wire.ANY)
+
+
+def _patched(previous: Built, selection: _Selection) -> tuple[dns.Zone, dict[bytes, int]]:
     """The zone of `selection.records`, from `previous`'s answers with those of the changed
-    names built again.
+    names built again; and its `children`.
 
     What an answer depends on: its owner's records (the answer of each type, and ANY), and for
     an SRV answer (and the apex's NS) the addresses of its targets, which go in its additional
@@ -147,30 +174,83 @@ def _patched(previous: Built, selection: _Selection) -> dns.Zone:
     and only the answers of the rebuilt owners (and the apex: its SOA carries the new serial)
     are taken from it. A test checks the result against a full build, answer for answer."""
     records, config, apex = selection.records, selection.config, selection.apex
-    changed = _changed(previous.records, records)
-    owners = set(changed)
+    known = records.changes_from(previous.records)
+    owners: AbstractSet[str]
+    if known is None:
+        changed = _changed(previous.records, records)
+        pointing = {
+            owner for owner, srvs in records.srv.items() if any(t.target in changed for t in srvs)
+        }
+        owners = changed | pointing
+    else:
+        owners = known[0] | known[1]
     targets: set[str] = {config.soa_mname}
-    for owner, srvs in records.srv.items():
-        pointed = {t.target for t in srvs}
-        if owner in changed or not pointed.isdisjoint(changed):
-            owners.add(owner)
-            targets |= pointed
+    for owner in owners:
+        targets.update(t.target for t in records.srv.get(owner, ()))
     sub = _build(selection, [*owners, *(targets - owners)], records)
     rebuilt = {apex}
     for name in owners:
         if selection.ok(name):
             rebuilt.add(wire.name_to_wire(name))
-    answers = {
-        key: answer for key, answer in previous.zone.answers.items() if key[0] not in rebuilt
-    }
+    before = previous.zone.answers
+    answers = dict(before)  # a C copy; the answers of the names not rebuilt are shared
+    for wire_name in rebuilt:
+        for qtype in _QTYPES:
+            answers.pop((wire_name, qtype), None)
     answers.update((key, answer) for key, answer in sub.answers.items() if key[0] in rebuilt)
-    old_owners = {key[0] for key in previous.zone.answers if key[0] in rebuilt}
-    new_owners = {key[0] for key in answers if key[0] in rebuilt}
-    if old_owners <= new_owners:  # nothing went: the names only grow, if at all
-        names = previous.zone.names | dns.with_ancestors(new_owners - old_owners, apex)
-    else:  # an owner went: which of its ancestors still have names below them?
-        names = frozenset(dns.with_ancestors({key[0] for key in answers}, apex))
-    return dns.Zone(apex, answers, frozenset(names), sub.nodata, sub.nxdomain)
+    # Every owner has an ANY answer: which owners came, and which went.
+    old_owners = {n for n in rebuilt if (n, wire.ANY) in before}
+    new_owners = {n for n in rebuilt if (n, wire.ANY) in answers}
+    names, children = _names(previous, new_owners - old_owners, old_owners - new_owners, answers)
+    return dns.Zone(apex, answers, names, sub.nodata, sub.nxdomain), children
+
+
+def _names(
+    previous: Built,
+    came: set[bytes],
+    went: set[bytes],
+    answers: Mapping[tuple[bytes, int], dns.Answer],
+) -> tuple[frozenset[bytes], dict[bytes, int]]:
+    """The names that exist once owners came and went: a new owner and its missing ancestors
+    are added; an owner gone with no name below it goes, and so does each ancestor left with
+    no name below it and no record."""
+    names, children = previous.zone.names, dict(previous.children)
+    if not came and not went:
+        return names, children
+    apex = previous.zone.apex
+    added: set[bytes] = set()
+    removed: set[bytes] = set()
+
+    def exists(name: bytes) -> bool:
+        return name in added or (name in names and name not in removed)
+
+    for name in came:
+        while name != apex and not exists(name):
+            added.add(name)
+            removed.discard(name)
+            parent = _parent(name)
+            children[parent] = children.get(parent, 0) + 1
+            name = parent
+    for name in went:
+        while (
+            name != apex
+            and exists(name)
+            and not children.get(name)
+            and (name, wire.ANY) not in answers
+        ):
+            removed.add(name)
+            added.discard(name)
+            parent = _parent(name)
+            children[parent] -= 1
+            if not children[parent]:
+                del children[parent]
+            name = parent
+    # One copy of the (large) set, not two.
+    if not removed:
+        return names | added, children
+    if not added:
+        return names - removed, children
+    return frozenset(n for n in (*names, *added) if n not in removed), children
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ class Follower:
         self._listener_ips = tuple(listener_ips)
         self._clock = clock
         self._serial = 0  # only the follower's hand-on thread rebuilds
+        self._records: RecordSet | None = None  # the last generated: the next starts from it
         self.master = MasterFollower(
             self._rebuild,
             zk_url=config.zk,
@@ -90,7 +91,9 @@ class Follower:
             list(snapshot.masters),
             serial=self._serial,
             listener_ips=self._listener_ips,
+            previous=self._records,
         )
+        self._records = records
         generated = time.monotonic()
         self._on_records(records)
         done = time.monotonic()

@@ -92,7 +92,16 @@ CORES: dict[str, tuple[str, ...]] = {
         "timestamps",
         "validation",
     ),
-    "daemons.mesos_dns": ("config", "dns_zone", "labels", "records", "zone"),
+    "daemons.mesos_dns": (
+        "config",
+        "contributions",
+        "dns_zone",
+        "enumeration",
+        "families",
+        "labels",
+        "records",
+        "zone",
+    ),
     # The leading master's state kept up to date by operator events, shared by the DNS daemons.
     "daemons.mesos_client": ("master_view",),
     "exhibitor": ("ensemble", "properties", "rolling", "shared"),

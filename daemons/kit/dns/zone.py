@@ -229,19 +229,32 @@ def build_zone(
             out.extend(targets.get(name, ()))
         return out
 
+    # Equal answer records are one bytes object: owned by the question, a record is the same
+    # under every name (an agent's address answers for each task on it).
+    chunk_of: dict[tuple[int, bytes], bytes] = {}
+
+    def chunk(rtype: int, rdata: bytes) -> bytes:
+        found = chunk_of.get((rtype, rdata))
+        if found is None:
+            found = chunk_of[(rtype, rdata)] = _rr(_QUESTION_NAME, rtype, ttl_of(rtype), rdata)
+        return found
+
     answers: dict[tuple[bytes, int], Answer] = {}
+    shared: dict[Answer, Answer] = {}
     by_name: dict[bytes, list[tuple[int, list[bytes]]]] = {}
     for (owner, rtype), rdatas in rrsets.items():
         by_name.setdefault(owner, []).append((rtype, rdatas))
-        chunks = tuple(_rr(_QUESTION_NAME, rtype, ttl_of(rtype), rdata) for rdata in rdatas)
+        chunks = tuple(chunk(rtype, rdata) for rdata in rdatas)
         extra = additional_for(rtype, rdatas)
-        answers[(owner, rtype)] = Answer(flags, chunks, b"", 0, b"".join(extra), len(extra))
+        # The answer holds no name of its owner: names with the same records share it (the
+        # agent's address of every task on it; an app's _tcp and _udp SRV names).
+        answer = Answer(flags, chunks, b"", 0, b"".join(extra), len(extra))
+        answers[(owner, rtype)] = shared.setdefault(answer, answer)
     for owner, rrs in by_name.items():
-        chunks = tuple(
-            _rr(_QUESTION_NAME, rtype, ttl_of(rtype), rdata)
-            for rtype, rdatas in rrs
-            for rdata in rdatas
-        )
+        if len(rrs) == 1:  # ANY is the answer of its one type (whose additional has no repeat)
+            answers[(owner, wire.ANY)] = answers[(owner, rrs[0][0])]
+            continue
+        chunks = tuple(c for rtype, _ in rrs for c in answers[(owner, rtype)].records)
         extra = [chunk for rtype, rdatas in rrs for chunk in additional_for(rtype, rdatas)]
         extra = list(dict.fromkeys(extra))
         answers[(owner, wire.ANY)] = Answer(flags, chunks, b"", 0, b"".join(extra), len(extra))
