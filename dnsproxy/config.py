@@ -10,7 +10,6 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
-from daemons.kit.config import address_problems
 from daemons.kit.dns import wire
 from daemons.kit.dns.upstream import Upstream, parse_upstream
 
@@ -76,7 +75,11 @@ class DnsProxyConfig:
             self.vip_pool()
         except ValueError as err:
             problems.append(f"l4lb_named_ip_range: {err}")
-        problems += address_problems("masters", self.masters)
+        for ip in self.masters:
+            try:
+                ipaddress.ip_address(ip)
+            except ValueError:
+                problems.append(f"masters: {ip!r} is not an IP address")
         for key, values in (
             ("listen", self.listen),
             ("upstream_resolvers", self.upstream_resolvers),

@@ -9,8 +9,6 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
-from daemons.kit.config import address_problems
-
 
 @dataclass(frozen=True)
 class MinutemanConfig:
@@ -44,7 +42,11 @@ class MinutemanConfig:
                 problems.append("named_ip_range: needs at least 4 addresses")
         except ValueError as err:
             problems.append(f"named_ip_range: {err}")
-        problems += address_problems("masters", self.masters)
+        for ip in self.masters:
+            try:
+                ipaddress.ip_address(ip)
+            except ValueError:
+                problems.append(f"masters: {ip!r} is not an IP address")
         if not self.masters and not self.zk:
             problems.append("masters: give the masters or zk (where to find the leader)")
         if self.zk and not self.zk.startswith("zk://"):

@@ -8,7 +8,6 @@ function backs `<daemon> check-config FILE`, which roles use as the template's `
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
 import tomllib
 import types
 import typing
@@ -55,17 +54,6 @@ def _check(name: str, value: Any, hint: Any) -> str | None:
     if isinstance(hint, type):
         return None if isinstance(value, hint) else f"{name}: expected {hint.__name__}"
     return None
-
-
-def address_problems(key: str, values: Any) -> list[str]:
-    """One problem per value of `key` that is not an IP address (for a config's `validate`)."""
-    problems = []
-    for value in values:
-        try:
-            ipaddress.ip_address(value)
-        except ValueError:
-            problems.append(f"{key}: {value!r} is not an IP address")
-    return problems
 
 
 def from_mapping(cls: type[T], data: dict[str, Any]) -> T:
