@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import subprocess
 import sys
 import time
 import urllib.request
@@ -51,7 +52,17 @@ DNS_PROXY_PORTS = {"dns": 8053, "http": 8054}
 MESOS_DNS_PORT, MESOS_DNS_HTTP_PORT = 61053, 8123
 # Mesos-DNS runs on these ports too (`Cluster.mesos_dns_ports`; `port()` gives its HTTP port).
 MESOS_DNS = "mesos-dns"
+# Minuteman programs this machine's nftables (table `ip dcos_l4lb`) and routes the VIP range
+# `local` on lo, as on a node: one local cluster per machine has VIPs. `down` removes both.
+MINUTEMAN = "minuteman"
+MINUTEMAN_PORT = 61421
+VIP_RANGE = "198.19.0.0/16"
 FRAMEWORK_PORTS = {"marathon": 8080, "metronome": 9000}
+DAEMON_MODULES = {
+    "master": "daemons.master.main",
+    DNS_PROXY: "dnsproxy.main",
+    MINUTEMAN: "minuteman.main",
+}
 FRAMEWORK_MODULES = {"marathon": "daemons.marathon.main", "metronome": "daemons.metronome.main"}
 LEADER_PATHS = {"marathon": "/v2/leader", "metronome": "/leader"}
 # A path the leader answers 200 only once it has loaded its state (before that, 503): a
@@ -75,7 +86,7 @@ class Cluster:
 
     @property
     def components(self) -> tuple[str, ...]:
-        return ("zookeeper", "master", DNS_PROXY, *AGENTS, MESOS_DNS, *FRAMEWORKS)
+        return ("zookeeper", "master", DNS_PROXY, MINUTEMAN, *AGENTS, MESOS_DNS, *FRAMEWORKS)
 
     @property
     def master_url(self) -> str:
@@ -117,6 +128,11 @@ class Cluster:
             return DNS_PROXY_PORTS["http"] + self.base_port - DEFAULT_BASE_PORT
         if name == MESOS_DNS:
             return self.mesos_dns_ports[1]
+        if name == MINUTEMAN:
+            # 61421 moved would leave the port range: with another base port, after Mesos-DNS's.
+            if self.base_port == DEFAULT_BASE_PORT:
+                return MINUTEMAN_PORT
+            return self.mesos_dns_ports[1] + 2
         return self.base_port + 1 + AGENTS.index(name)
 
     def pid_file(self, name: str) -> Path:
@@ -154,6 +170,15 @@ class Cluster:
                 "master_port": self.base_port,
                 "mesos_dns_port": self.mesos_dns_ports[0],
                 "mesos_dns_http_port": self.mesos_dns_ports[1],
+            }
+        if name == MINUTEMAN:
+            return {
+                "ip": HOST,
+                "port": self.port(name),
+                "zk": self.zk_url,
+                "masters": [HOST],
+                "master_port": self.base_port,
+                "named_ip_range": VIP_RANGE,
             }
         if name in FRAMEWORKS:
             address = {"ip": HOST, "port": self.port(name), "hostname": f"{HOST}:{self.port(name)}"}
@@ -256,17 +281,15 @@ def start(cluster: Cluster, name: str) -> int:
         return start_framework(cluster, name)
     if name == MESOS_DNS:
         return start_mesos_dns(cluster)
-    if name == DNS_PROXY:
-        if processes.port_in_use(HOST, cluster.dns_proxy_port):
-            raise processes.StartFailed(
-                f"{name}: port {HOST}:{cluster.dns_proxy_port} is already in use by another program"
-            )
-        return processes.start_daemon(
-            "dnsproxy.main", cluster.config(name), cluster.config_file(name), cluster.log_file(name)
+    if name == DNS_PROXY and processes.port_in_use(HOST, cluster.dns_proxy_port):
+        raise processes.StartFailed(
+            f"{name}: port {HOST}:{cluster.dns_proxy_port} is already in use by another program"
         )
-    module = "daemons.master.main" if name == "master" else "daemons.agent.main"
     return processes.start_daemon(
-        module, cluster.config(name), cluster.config_file(name), cluster.log_file(name)
+        DAEMON_MODULES.get(name, "daemons.agent.main"),
+        cluster.config(name),
+        cluster.config_file(name),
+        cluster.log_file(name),
     )
 
 
@@ -349,7 +372,7 @@ def wait_until(
 def up(cluster: Cluster) -> int:
     for folder in ("pids", "logs"):
         (cluster.state_dir / folder).mkdir(parents=True, exist_ok=True)
-    if not start_missing(cluster, ("zookeeper", "master", DNS_PROXY, *AGENTS)):
+    if not start_missing(cluster, ("zookeeper", "master", DNS_PROXY, MINUTEMAN, *AGENTS)):
         return 1
     if not wait_until(
         lambda: (active_agents(cluster) or 0) >= len(AGENTS),
@@ -385,6 +408,8 @@ def up(cluster: Cluster) -> int:
     print(f"DNS proxy: dig @{HOST} -p {cluster.dns_proxy_port} leader.dcos.thisdcos.directory")
     mesos_dns = cluster.mesos_dns_ports[0]
     print(f"Mesos-DNS: dig @{HOST} -p {mesos_dns} leader.mesos  ({cluster.url(MESOS_DNS)})")
+    print(f"Minuteman: VIPs of Marathon ports labelled VIP_0 (e.g. \"/web:80\"), listed at "
+          f"{cluster.url(MINUTEMAN)}/v1/vips; nft list table ip dcos_l4lb")  # fmt: skip
     return 0
 
 
@@ -399,11 +424,22 @@ def down(cluster: Cluster) -> int:
             killed = processes.kill_cgroups(cluster.cgroups_root(name))
             if killed:
                 print(f"{name}: killed {len(killed)} container processes")
+        if name == MINUTEMAN and pid is not None:  # a node keeps them; a local cluster not
+            remove_vips()
+            print(f"{name}: nftables table ip dcos_l4lb and the route of {VIP_RANGE} removed")
     for pid in strays(cluster):
         what = " ".join(processes.cmdline(pid))[:100]
         processes.stop_pid(pid, grace=5.0)
         print(f"stray process stopped (pid {pid}: {what})")
     return 0
+
+
+def remove_vips() -> None:
+    """Minuteman's table and the `local` route of the VIP range (it leaves both when stopped,
+    as on a node, where only uninstall removes them)."""
+    subprocess.run(["nft", "delete", "table", "ip", "dcos_l4lb"], capture_output=True)
+    route = ["ip", "route", "del", "local", VIP_RANGE, "dev", "lo", "table", "local"]
+    subprocess.run(route, capture_output=True)
 
 
 def status(cluster: Cluster) -> int:

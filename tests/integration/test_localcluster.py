@@ -11,6 +11,8 @@ import random
 import socket
 import subprocess
 import sys
+import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -118,6 +120,12 @@ def _get(url: str) -> tuple[int, object]:
         return resp.status, json.load(resp)
 
 
+def _nft_tables() -> str:
+    return subprocess.run(
+        ["nft", "list", "tables"], capture_output=True, text=True, check=True
+    ).stdout
+
+
 def _run_framework(*args: str) -> str:
     """Run a framework program to completion; its stdout (it must exit 0)."""
     done = subprocess.run(
@@ -139,8 +147,8 @@ def test_local_up_twice_then_stop_leaves_nothing(local_run: LocalRun) -> None:
     assert len(_active_agents(master_url)) == 2
     pids = local_run.recorded_pids()
     assert set(pids) == {
-        "zookeeper", "master", "dns-proxy", "agent-1", "agent-2", "mesos-dns", "marathon",
-        "metronome",
+        "zookeeper", "master", "dns-proxy", "minuteman", "agent-1", "agent-2", "mesos-dns",
+        "marathon", "metronome",
     }  # fmt: skip
 
     # Marathon and Metronome lead (one instance each), registered with the master.
@@ -168,7 +176,7 @@ def test_local_up_twice_then_stop_leaves_nothing(local_run: LocalRun) -> None:
 
     again = local_run.make("local")
     assert again.returncode == 0, again.stdout + again.stderr
-    assert again.stdout.count("already running") == 8
+    assert again.stdout.count("already running") == 9
     assert local_run.recorded_pids() == pids
 
     status = local_run.make("local-status")
@@ -196,10 +204,53 @@ def test_local_up_twice_then_stop_leaves_nothing(local_run: LocalRun) -> None:
     mesoshttp = _run_framework("-m", "tests.integration.e2e.mesoshttp_once", master_url)
     assert "TASK_FINISHED" in mesoshttp
 
+    # Minuteman follows the master with its table in this machine's nftables: the README's
+    # VIP, a Marathon app's port labelled VIP_0 "/web:80", named by the proxy and answering.
+    minuteman = local_run.cluster.url("minuteman")
+    assert f"{minuteman}/v1/vips" in started.stdout
+    assert _get(f"{minuteman}/v1/vips") == (200, [])
+    assert "table ip dcos_l4lb" in _nft_tables()
+    app = {
+        "id": "/web",
+        "cmd": "python3 -m http.server $PORT0 --bind 0.0.0.0",
+        "cpus": 0.1,
+        "mem": 48,
+        "portDefinitions": [{"port": 0, "labels": {"VIP_0": "/web:80"}}],
+    }
+    request = urllib.request.Request(
+        f"{marathon}/v2/apps", json.dumps(app).encode(), {"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=10) as created:
+        assert created.status == 201
+    deadline = time.monotonic() + 60
+    while not (vip := dig(dns_port, "web.marathon.l4lb.thisdcos.directory").answer):
+        assert time.monotonic() < deadline, "the proxy never named the VIP"
+        time.sleep(0.2)
+    address = vip[0][4]
+    assert address.startswith("198.19."), vip
+    while True:  # the server listens a moment after its task runs
+        try:
+            with urllib.request.urlopen(f"http://{address}/", timeout=5) as page:
+                assert page.headers["Server"].startswith("SimpleHTTP")
+                break
+        except urllib.error.HTTPError as answer:  # the server answered (its cwd, a sandbox)
+            assert answer.headers["Server"].startswith("SimpleHTTP")
+            break
+        except OSError:
+            assert time.monotonic() < deadline, f"nothing answered through the VIP {address}"
+            time.sleep(0.5)
+
     stopped = local_run.make("local-stop", timeout=120)
     assert stopped.returncode == 0, stopped.stdout + stopped.stderr
     local_run.assert_nothing_left()
     assert local_run.recorded_pids() == {}
+    # A node keeps the table through restarts; a stopped local cluster leaves neither it nor
+    # the route of the VIP range.
+    assert "dcos_l4lb" not in _nft_tables()
+    routes = subprocess.run(
+        ["ip", "route", "show", "table", "local"], capture_output=True, text=True, check=True
+    )
+    assert "198.19.0.0/16" not in routes.stdout
 
 
 def test_local_stop_cleans_up_after_a_failed_start(local_run: LocalRun) -> None:
