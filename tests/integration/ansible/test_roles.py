@@ -19,9 +19,15 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[3]
 ROLES = sorted(p.name for p in (REPO / "roles").iterdir() if p.is_dir())
-# Variables shared by every role (the release on the controller, the cluster's DNS resolvers:
-# DC/OS's config names), so not prefixed by one role.
-SHARED = {"dcos_release_dir", "dcos_resolvers", "dcos_dns_forward_zones"}
+# Variables shared by every role (the release on the controller, the cluster's DNS resolvers
+# and layer-4 VIP settings: DC/OS's config names), so not prefixed by one role.
+SHARED = {
+    "dcos_release_dir",
+    "dcos_resolvers",
+    "dcos_dns_forward_zones",
+    "dcos_l4lb_enabled",
+    "dcos_l4lb_named_ip_range",
+}
 # The home of the values several roles share.
 CLUSTER = "dcos_cluster"
 # The masters' roles that need the master first, and their tags.
