@@ -92,9 +92,6 @@ class VipTable:
         assert self.counts is not None
         return self.counts[1].keys()
 
-    def by_key(self) -> dict[VipKey, Vip]:
-        return {key: vip for vip in self.vips.values() for key in vip.names}
-
 
 def agent_addresses(state: Mapping[str, Any]) -> dict[str, str]:
     """agent id -> the IPv4 address of its pid, for the agents of a `/master/state`."""

@@ -54,9 +54,6 @@ class NamedVip:
         return f"{self.label}.{self.framework}"
 
 
-Vip = NamedVip | ipaddress.IPv4Address
-
-
 @dataclass(frozen=True, order=True)
 class VipKey:
     protocol: str
