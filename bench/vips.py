@@ -8,7 +8,11 @@ through libnftables in process (`minuteman.nft`, as the daemon does):
   the master-state follower does), then either `update` over the whole state (which walks
   every task but builds again only the changed one) or `update_tasks` with the changed task
   alone (what an operator event says), `ruleset.changes` over the touched services, one
-  transaction. p50/p99 over `--changes` changes each, and the compute part alone;
+  transaction. p50/p99 over `--changes` changes each, and the compute part alone. The third
+  path is the daemon's whole path from the event: the `TASK_UPDATED` applied to the
+  follower's view (`MasterState`), the snapshot and the changes taken from it
+  (`master_follower`'s hand-on), then `update_tasks` with those changes, `ruleset.changes`,
+  one transaction (the follower's coalescing wait and the HTTP stream aside);
 - **drift check**: list the table, parse it, compare with what the table expects (the
   30 s reconcile).
 
@@ -35,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from daemons.kit.l4lb.named_ips import DCOS_POOL
 from daemons.kit.l4lb.table import TableBuilder
+from daemons.mesos_client.master_view import MasterState
 from minuteman import ruleset
 from minuteman.nft import Nft
 from tools.machine import machine_line
@@ -72,6 +77,13 @@ def task(n: int, *, healthy: bool | None = None) -> JSON:
     }
 
 
+def task_updated(task: JSON) -> JSON:
+    """The operator event of `task`'s latest status, as the master sends it."""
+    status = {**task["statuses"][-1], "task_id": {"value": task["id"]}}
+    body = {"framework_id": {"value": "marathon-0000"}, "status": status, "state": task["state"]}
+    return {"type": "TASK_UPDATED", "task_updated": body}
+
+
 def state(tasks: list[JSON]) -> JSON:
     return {
         "slaves": [
@@ -101,17 +113,24 @@ def run(vips: int, changes: int, nft: Nft) -> None:
           f"{len(program) / 1e6:.1f} MB)   target ≤ 1 s at 10,000")  # fmt: skip
     framework = state(tasks)["frameworks"][0]
     agents = {f"S{i}": f"10.0.{6 + i // 250}.{i % 250}" for i in range(AGENTS)}
-    for path in ("whole state", "changed task"):
+    view = MasterState(state(tasks))
+    view.take_changes()  # the first snapshot was whole (the full load above)
+    for k, path in enumerate(("whole state", "changed task", "daemon, from the event")):
         compute: list[float] = []
         applied: list[float] = []
         for i in range(changes):
-            n = (i * 7919 + (path == "changed task")) % len(tasks)
+            n = (i * 7919 + k) % len(tasks)
             tasks[n] = task(n, healthy=bool(i % 2))  # unhealthy, then healthy again
             start = time.perf_counter()
             if path == "whole state":
                 new, touched = builder.update(state(tasks))
+            elif path == "changed task":
+                new, touched = builder.update_tasks([(framework, [tasks[n]], ())], agents)
             else:
-                new, touched = builder.update_tasks(framework, [tasks[n]], agents)
+                view.apply(task_updated(tasks[n]))
+                taken, snapshot = view.take_changes(), view.snapshot()
+                assert taken is not None and snapshot["frameworks"]
+                new, touched = builder.update_tasks(taken, agents)
             program = ruleset.changes(table, new, touched)
             built = time.perf_counter()
             nft.run(program)

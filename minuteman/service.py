@@ -1,8 +1,9 @@
 """The running Minuteman: the leading master followed (`daemons.mesos_client.master_follower`:
 ZooKeeper or the static masters, the operator events, coalesced snapshots), each snapshot made
-into the VIP table (`daemons.kit.l4lb.table.TableBuilder`, only changed tasks parsed again) and
-programmed (`programmer.Programmer`: one transaction per change), the kernel reconciled every
-`reconcile_interval`, and the VIP range routed `local` on lo.
+into the VIP table (`daemons.kit.l4lb.table.TableBuilder`: when the snapshot says which tasks
+changed, those alone are looked at; otherwise the whole state is walked and only changed
+tasks parsed again) and programmed (`programmer.Programmer`: one transaction per change), the
+kernel reconciled every `reconcile_interval`, and the VIP range routed `local` on lo.
 
 Started in the gunicorn worker (`daemons.kit.entry`), beside the HTTP API. Stopping leaves the
 table and the route in place: VIPs keep working while the daemon is down or restarting.
@@ -41,7 +42,7 @@ class MinutemanService:
         self._problems: frozenset[str] = frozenset()
         self.programmer: Programmer | None = None
         self.follower = MasterFollower(
-            self._take_state,
+            self.take,
             zk_url=config.zk,
             masters=[f"{m}:{config.master_port}" for m in config.masters],
             name="minuteman",
@@ -78,13 +79,16 @@ class MinutemanService:
         self._stop.set()
         self.follower.stop()
 
-    def _take_state(self, snapshot: MasterSnapshot) -> None:
+    def take(self, snapshot: MasterSnapshot) -> None:
         """From the follower's thread: the VIP table of the state now, programmed."""
         programmer = self.programmer
         if programmer is None:
             return
-        self._agents.update(agent_addresses(snapshot.state))
-        table, touched = self._builder.update(snapshot.state, self._agents)
+        if snapshot.changes is None:
+            self._agents.update(agent_addresses(snapshot.state))
+            table, touched = self._builder.update(snapshot.state, self._agents)
+        else:  # task events alone since the last one: no new agent (that makes a read)
+            table, touched = self._builder.update_tasks(snapshot.changes, self._agents)
         problems = frozenset(table.problems)
         for problem in sorted(problems - self._problems):
             log.warning("minuteman: %s (ignored)", problem)

@@ -20,11 +20,13 @@ failover the new leader knows an agent's tasks only once the agent has registere
 
 Handing on: an event or a read that may change what a consumer shows marks the state dirty;
 one thread waits `coalesce` seconds for more, then hands `on_state` a `MasterSnapshot` (the
-state and the masters known now) on that thread, so a burst of events makes one call and a
-slow consumer delays only the next one. A consumer refuses a snapshot by raising ValueError (a
-state it cannot use): it keeps what it had, as it does while the master is unreachable (no
-snapshot comes then). `loaded` is set once a snapshot was taken. With `detection_timeout`, a
-follower that has had none taken that long after its start calls `on_fatal`.
+state and the masters known now, and which tasks changed since the snapshot before when only
+task events came between: `MasterState.take_changes`) on that thread, so a burst of events
+makes one call and a slow consumer delays only the next one. A consumer refuses a snapshot by
+raising ValueError (a state it cannot use): it keeps what it had, as it does while the master
+is unreachable (no snapshot comes then), and the next snapshot is a whole one. `loaded` is set
+once a snapshot was taken. With `detection_timeout`, a follower that has had none taken that
+long after its start calls `on_fatal`.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ import requests
 from daemons.kit import zk
 from daemons.mesos_client.errors import MasterUnavailable
 from daemons.mesos_client.leader import endpoint_from_master_info
-from daemons.mesos_client.master_view import Change, MasterState
+from daemons.mesos_client.master_view import Change, FrameworkChanges, MasterState
 from daemons.mesos_client.operator_subscription import OperatorSubscription
 from daemons.mesos_client.subscription import Backoff
 from daemons.mesos_client.transport import Endpoint, parse_endpoint
@@ -63,10 +65,13 @@ RETRY_SECONDS = 1.0
 class MasterSnapshot:
     """The leading master's state as followed (`/master/state`'s shape, the fields
     `MasterState` keeps), and the masters known when it was taken (`ip:port`, leader first
-    when known)."""
+    when known). `changes`: the tasks changed since the snapshot handed on before, by
+    framework, when task events alone came between (and that one was taken); None when
+    anything may have changed (the first, after a read, an agent or a framework event)."""
 
     state: JSON
     masters: tuple[str, ...]
+    changes: tuple[FrameworkChanges, ...] | None = None
 
 
 def master_address(info: dict[str, Any]) -> str:
@@ -113,6 +118,7 @@ class MasterFollower:
         self._replay: list[JSON] | None = None  # events since a state read began
         self._read_wanted = True
         self._dirty = False
+        self._handed: MasterState | None = None  # the view of the last snapshot taken
         self._masters: list[str] = list(masters)  # leader first, when known
         self._leader: Endpoint | None = None
         self._subscribed_to: Endpoint | None = None
@@ -328,7 +334,11 @@ class MasterFollower:
                 state = self._state
                 if state is None:
                     continue
-                snapshot = MasterSnapshot(state.snapshot(), tuple(self._masters))
+                changes = state.take_changes()
+                if state is not self._handed:  # a new view: changes since a read, not a snapshot
+                    changes = None
+                snapshot = MasterSnapshot(state.snapshot(), tuple(self._masters), changes)
+                self._handed = None  # until this one is taken
             try:
                 self._on_state(snapshot)
             except ValueError as err:
@@ -337,4 +347,6 @@ class MasterFollower:
             except Exception:  # a bug in the consumer: keep following, log it loudly
                 log.exception("handing on the state failed")
                 continue
+            with self._lock:
+                self._handed = state
             self.loaded.set()

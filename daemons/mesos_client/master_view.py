@@ -36,13 +36,18 @@ grace the caller gives has passed (the clock comes in as `now`).
 
 Nothing held is changed in place: an update makes new dicts, so `snapshot()` is a shallow copy
 that a consumer can read on its own thread while the next events are applied.
+
+What changed since it was last asked is kept too (`take_changes`): the tasks that task events
+touched, by framework, so that a consumer can look again at those alone (Minuteman: one
+change ≤ 5 ms at 10,000 VIPs, where walking the whole state takes 30+). Anything else (a new
+view, an agent or a framework event, an event that asks for a read) makes it "everything".
 """
 
 from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 JSON = dict[str, Any]
 
@@ -162,10 +167,23 @@ def agent_json(agent: Mapping[str, Any]) -> JSON:
     }
 
 
+class FrameworkChanges(NamedTuple):
+    """What task events changed under one framework since `take_changes` was last called: the
+    framework's own fields, its changed tasks still in the view, and the ids of its tasks that
+    left it (ended). The shape `daemons.kit.l4lb.table.TableBuilder.update_tasks` takes."""
+
+    framework: Mapping[str, Any]
+    tasks: tuple[Mapping[str, Any], ...]
+    ended: tuple[str, ...]
+
+
 class MasterState:
     """A `/master/state` view kept up to date by operator events (see the module docstring)."""
 
     def __init__(self, state: Mapping[str, Any]) -> None:
+        # framework id -> ids of the tasks task events touched since `take_changes`; None:
+        # everything may have changed (a new view starts so).
+        self._touched: dict[str, set[str]] | None = None
         # Everything of the state but its agents and frameworks, as read (the leader's pid).
         self._top: JSON = {k: v for k, v in state.items() if k not in ("slaves", "frameworks")}
         self._agents: dict[str, Mapping[str, Any]] = {}
@@ -224,6 +242,22 @@ class MasterState:
     def task_count(self) -> int:
         return sum(len(tasks) for tasks in self._tasks.values())
 
+    def take_changes(self) -> tuple[FrameworkChanges, ...] | None:
+        """The tasks changed since the last call (by framework), None when anything may have
+        changed; from here on, nothing has."""
+        touched, self._touched = self._touched, {}
+        if touched is None:
+            return None
+        changes = []
+        for fid, task_ids in touched.items():
+            if fid not in self._frameworks:
+                return None
+            tasks = self._tasks.get(fid, {})
+            present = tuple(tasks[t] for t in task_ids if t in tasks)
+            ended = tuple(t for t in task_ids if t not in tasks)
+            changes.append(FrameworkChanges(self._frameworks[fid], present, ended))
+        return tuple(changes)
+
     def apply(self, event: Mapping[str, Any]) -> Change:
         """Apply one operator event; what it changed."""
         kind = event.get("type")
@@ -231,7 +265,18 @@ class MasterState:
         if not isinstance(body, Mapping):
             return Change.NONE
         handler = _HANDLERS.get(str(kind))
-        return handler(self, body) if handler is not None else Change.NONE
+        change = handler(self, body) if handler is not None else Change.NONE
+        if change is not Change.NONE and not str(kind).startswith("TASK_"):
+            self._touched = None  # an agent or a framework: look at everything
+        return change
+
+    def _touch(self, fid: str, task_id: str, change: Change) -> Change:
+        """Record that a task event changed task `task_id` of `fid`; returns `change`."""
+        if change is Change.RESYNC:
+            self._touched = None
+        elif change is Change.RECORDS and self._touched is not None:
+            self._touched.setdefault(fid, set()).add(task_id)
+        return change
 
     def apply_all(self, events: Iterable[Mapping[str, Any]]) -> Change:
         """Apply events in order; the largest change any made."""
@@ -247,15 +292,17 @@ class MasterState:
         if not isinstance(task, Mapping):
             return Change.NONE
         state = task_json(task)
-        tasks = self._tasks.get(state["framework_id"])
+        fid, task_id = state["framework_id"], state["id"]
+        tasks = self._tasks.get(fid)
         if tasks is None:
-            return Change.RESYNC
+            return self._touch(fid, task_id, Change.RESYNC)
         if state["state"] in TERMINAL:
-            return Change.RECORDS if tasks.pop(state["id"], None) is not None else Change.NONE
-        old = tasks.get(state["id"])
-        tasks[state["id"]] = state
+            gone = tasks.pop(task_id, None) is not None
+            return self._touch(fid, task_id, Change.RECORDS if gone else Change.NONE)
+        old = tasks.get(task_id)
+        tasks[task_id] = state
         shown = state["state"] in SHOWN or (old is not None and old.get("state") in SHOWN)
-        return Change.RECORDS if shown else Change.NONE
+        return self._touch(fid, task_id, Change.RECORDS if shown else Change.NONE)
 
     def _task_updated(self, body: Mapping[str, Any]) -> Change:
         status = body.get("status")
@@ -268,11 +315,11 @@ class MasterState:
         task = tasks.get(task_id) if tasks is not None else None
         if tasks is None or task is None:
             # A terminal update of a task already dropped (or never seen running) is expected.
-            return Change.NONE if state in TERMINAL else Change.RESYNC
+            return self._touch(fid, task_id, Change.NONE if state in TERMINAL else Change.RESYNC)
         was = task.get("state")
         if state in TERMINAL:
             del tasks[task_id]
-            return Change.RECORDS if was in SHOWN else Change.NONE
+            return self._touch(fid, task_id, Change.RECORDS if was in SHOWN else Change.NONE)
         entry = status_json(status)
         statuses = list(task.get("statuses") or ())
         if statuses and statuses[-1].get("state") == entry["state"]:
@@ -280,7 +327,8 @@ class MasterState:
         else:
             statuses.append(entry)
         tasks[task_id] = {**task, "state": state, "statuses": statuses}
-        return Change.RECORDS if was in SHOWN or state in SHOWN else Change.NONE
+        shown = was in SHOWN or state in SHOWN
+        return self._touch(fid, task_id, Change.RECORDS if shown else Change.NONE)
 
     def _agent_added(self, body: Mapping[str, Any]) -> Change:
         agent = body.get("agent")

@@ -164,18 +164,20 @@ class TableBuilder:
 
     def update_tasks(
         self,
-        framework: Mapping[str, Any],
-        tasks: Iterable[Mapping[str, Any]],
+        changes: Iterable[tuple[Mapping[str, Any], Iterable[Mapping[str, Any]], Iterable[str]]],
         agent_ips: Mapping[str, str],
-        ended: Iterable[str] = (),
     ) -> tuple[VipTable, frozenset[Service]]:
-        """The table after the given tasks of one framework (its `id` and `name`) changed and
-        the tasks of ids `ended` went: what an operator event says, without walking the
-        whole state. Equal to `update` of the state with those changes."""
+        """The table after what operator events say, without walking the whole state: for each
+        framework (its `id` and `name`), the tasks that changed and the ids of those that went
+        (`daemons.mesos_client.master_view.FrameworkChanges`). Equal to `update` of the state
+        with those changes."""
         dirty: set[VipKey] = set()
-        self._consider(framework, tasks, agent_ips, dirty)
-        framework_id = str(framework.get("id"))
-        return self._finish([(framework_id, str(task_id)) for task_id in ended], dirty)
+        gone: list[tuple[str, str]] = []
+        for framework, tasks, ended in changes:
+            self._consider(framework, tasks, agent_ips, dirty)
+            framework_id = str(framework.get("id"))
+            gone.extend((framework_id, str(task_id)) for task_id in ended)
+        return self._finish(gone, dirty)
 
     def _consider(
         self,

@@ -2,7 +2,8 @@
 (or leaves it when a restarted daemon finds it as it should be), changes are single
 transactions, drift is repaired by reconcile, and a change the kernel refuses is followed by a
 full load. Run in a network namespace made for the test: the scenario runs in a process started
-inside it (libnftables works in its caller's namespace) and prints what it saw."""
+inside it (libnftables works in its caller's namespace) and prints what it saw. The service
+(`minuteman.service`) reads only the tasks a snapshot says changed."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import sys
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -83,15 +85,20 @@ def namespace() -> Iterator[str]:
     subprocess.run(["ip", "netns", "del", name], check=True)
 
 
-def test_the_programmer_loads_changes_keeps_and_repairs(namespace: str) -> None:
+def run_in(namespace: str, scenario: str) -> Any:
+    """What `scenario`, run by a process inside `namespace`, printed (JSON)."""
     out = subprocess.run(
-        ["ip", "netns", "exec", namespace, sys.executable, "-c", SCENARIO, str(REPO)],
+        ["ip", "netns", "exec", namespace, sys.executable, "-c", scenario, str(REPO)],
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert out.returncode == 0, out.stderr
-    seen = json.loads(out.stdout)
+    return json.loads(out.stdout)
+
+
+def test_the_programmer_loads_changes_keeps_and_repairs(namespace: str) -> None:
+    seen = run_in(namespace, SCENARIO)
 
     def c(changes: int, full: int, repairs: int = 0, failures: int = 0) -> dict[str, float]:
         return {"changes": changes, "full_loads": full, "repairs": repairs, "failures": failures}
@@ -103,3 +110,56 @@ def test_the_programmer_loads_changes_keeps_and_repairs(namespace: str) -> None:
     assert seen["drift"] == [True, c(0, 2, repairs=1), True]
     assert seen["no drift"] == [False, c(0, 2, repairs=1)]
     assert seen["refused"] == [c(0, 3, repairs=1, failures=1), True]
+
+
+SERVICE = textwrap.dedent(
+    """
+    import json, sys
+    sys.path.insert(0, sys.argv[1])
+    from daemons.mesos_client.master_follower import MasterSnapshot
+    from daemons.mesos_client.master_view import MasterState
+    from minuteman import ruleset
+    from minuteman.config import MinutemanConfig
+    from minuteman.nft import Nft
+    from minuteman.programmer import LIST, Programmer
+    from minuteman.service import MinutemanService
+
+    def task(n, healthy=True):
+        return {"id": f"web.{n}", "slave_id": "S1", "state": "TASK_RUNNING",
+                "statuses": [{"state": "TASK_RUNNING", "timestamp": 1.0 + n, "healthy": healthy}],
+                "resources": {"ports": f"[{31000 + n}-{31000 + n}]"},
+                "discovery": {"name": "web", "ports": {"ports": [{"number": 31000 + n,
+                    "protocol": "tcp",
+                    "labels": {"labels": [{"key": "VIP_0", "value": "/web:80"}]}}]}}}
+
+    def event(n, healthy):
+        status = {"task_id": {"value": f"web.{n}"}, "state": "TASK_RUNNING",
+                  "timestamp": 10.0 + n, "healthy": healthy}
+        return {"type": "TASK_UPDATED", "task_updated": {
+            "framework_id": {"value": "F"}, "status": status, "state": "TASK_RUNNING"}}
+
+    state = {"slaves": [{"id": "S1", "pid": "slave(1)@198.18.0.50:5051"}],
+             "frameworks": [{"id": "F", "name": "marathon", "tasks": [task(0), task(1)]}]}
+    service = MinutemanService(MinutemanConfig(route=False), print)
+    nft = Nft()
+    service.programmer = Programmer(nft, service.metrics)
+    view = MasterState(state)
+    service.take(MasterSnapshot(view.snapshot(), (), view.take_changes()))
+    weights = lambda: sorted(b.weight for v in service.table.vips.values() for b in v.backends)
+    seen = {"whole": weights()}
+    view.apply(event(1, False))
+    changes = view.take_changes()
+    # The changes alone are read: a state that says nothing more changes nothing else.
+    service.take(MasterSnapshot({"slaves": [], "frameworks": []}, (), changes))
+    seen["changed"] = [weights(), len(changes)]
+    seen["kernel"] = ruleset.parse_listing(nft.run(LIST)) == ruleset.expected(service.table)
+    print(json.dumps(seen))
+    """
+)
+
+
+def test_the_service_reads_only_the_tasks_a_snapshot_says_changed(namespace: str) -> None:
+    seen = run_in(namespace, SERVICE)
+    assert seen["whole"] == [1, 1]
+    assert seen["changed"] == [[0, 1], 1]  # web.1 unhealthy; web.0 kept (the state was empty)
+    assert seen["kernel"] is True

@@ -140,6 +140,10 @@ def test_the_state_then_events_handed_on_coalesced(
     time.sleep(0.2)
     assert len(taken.drain()) == 0  # nothing more: the burst made one snapshot
     assert task_names(last) == {f"web{n}" for n in range(20)}
+    # Task events alone since the snapshot before: it says which tasks they were.
+    assert last.changes is not None
+    (changes,) = last.changes
+    assert {t["name"] for t in changes.tasks} == task_names(last) and changes.ended == ()
     # Events change the view only: no state read for them.
     assert fake.gets.count("/master/state") <= 2
 
@@ -155,6 +159,7 @@ def test_an_event_that_does_not_fit_reads_the_state_again(
     stream.send(task_added("x", framework="F1"))
     snapshot = taken.until(lambda s: "x" in task_names(s))
     assert fake.gets.count("/master/state") > reads
+    assert snapshot.changes is None  # a new read: look at everything
     assert {f["name"] for f in snapshot.state["frameworks"]} == {"marathon", "other"}
 
 
@@ -180,8 +185,11 @@ def test_a_refused_snapshot_is_not_loaded(fake: OperatorFake, taken: Taken) -> N
         assert not follower.loaded.is_set()
         taken.refuse = False
         stream.send(task_added("web"))
-        taken.until(lambda s: task_names(s) == {"web"})
+        # The snapshot before was refused: this one is whole, not what changed since.
+        assert taken.until(lambda s: task_names(s) == {"web"}).changes is None
         assert follower.loaded.wait(2.0)
+        stream.send(task_added("api"))
+        assert taken.until(lambda s: "api" in task_names(s)).changes is not None
     finally:
         follower.stop()
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from daemons.kit.l4lb.table import TableBuilder, agent_addresses
 from daemons.kit.l4lb.table import build as vip_table
 from daemons.kit.streams import EventStream
 from daemons.master import state_json
@@ -100,6 +101,12 @@ class Life:
         self.stream = EventStream("operator", 15.0)
         self.master.operator_streams.add(self.stream)
         self.sent: list[JSON] = []
+        # Followed as Minuteman does: one view, and a VIP table kept from what it says changed.
+        self.view = MasterState(self.start)
+        self.applied = 0
+        self.vips = TableBuilder()
+        self.agent_ips: dict[str, str] = {}
+        self.partial = 0  # how many checks the changed tasks alone were enough for
 
     def add_agent(self, n: int) -> str:
         agent_id, stream = add_agent(
@@ -156,6 +163,17 @@ class Life:
             replayed = MasterState(midway)
             replayed.apply_all(self.sent[midway_from:])
             assert records(replayed.snapshot()) == expected
+        self.view.apply_all(self.sent[self.applied :])
+        self.applied = len(self.sent)
+        changes = self.view.take_changes()
+        if changes is None:
+            snapshot = self.view.snapshot()
+            self.agent_ips.update(agent_addresses(snapshot))
+            table, _ = self.vips.update(snapshot, self.agent_ips)
+        else:
+            table, _ = self.vips.update_tasks(changes, self.agent_ips)
+            self.partial += 1
+        assert dict(table.vips) == expected[0]
 
 
 def test_the_followed_state_gives_the_records_of_the_masters_state() -> None:
@@ -205,6 +223,7 @@ def test_the_followed_state_gives_the_records_of_the_masters_state() -> None:
     assert {e["type"] for e in life.sent} >= {
         "TASK_ADDED", "TASK_UPDATED", "AGENT_ADDED", "FRAMEWORK_ADDED", "FRAMEWORK_REMOVED",
     }  # fmt: skip
+    assert life.partial >= 4  # the task-only steps were followed from their changes alone
 
 
 def test_replaying_every_event_again_changes_nothing() -> None:
@@ -254,6 +273,34 @@ def test_what_each_event_changes() -> None:
     assert followed.apply(killing) is Change.RECORDS
     assert followed.apply(killed) is Change.RECORDS
     assert followed.task_count() == 0
+
+
+def test_the_changes_taken_are_the_tasks_task_events_touched() -> None:
+    life = Life()
+    a1, a2 = list(life.agents)
+    followed = MasterState(life.start)
+    assert followed.take_changes() is None  # a new view: anything may have changed
+    assert followed.take_changes() == ()
+    web = life.run(life.fid, life.fstream, task("web", a1, 31000))
+    api = life.run(life.fid, life.fstream, task("api", a2, 31001))
+    followed.apply_all(life.received())
+    (changes,) = followed.take_changes() or ()
+    assert changes.framework["id"] == life.fid and changes.framework["name"] == "marathon"
+    assert {t["id"] for t in changes.tasks} == {web, api} and changes.ended == ()
+    assert followed.take_changes() == ()  # taken: nothing since
+    seen = len(life.sent)
+    life.update(life.fid, a1, web, "TASK_KILLED")
+    life.update(life.fid, a2, api, "TASK_RUNNING", healthy=False)
+    followed.apply_all(life.received()[seen:])
+    (changes,) = followed.take_changes() or ()
+    assert [t["id"] for t in changes.tasks] == [api] and changes.ended == (web,)
+    assert changes.tasks[0]["statuses"][-1]["healthy"] is False
+    # An agent or a framework event: everything again.
+    seen = len(life.sent)
+    life.add_agent(3)
+    assert [e["type"] for e in life.received()[seen:]] == ["AGENT_ADDED"]
+    followed.apply_all(life.sent[seen:])
+    assert followed.take_changes() is None
 
 
 def test_a_snapshot_does_not_change_with_later_events() -> None:

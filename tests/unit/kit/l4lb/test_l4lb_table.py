@@ -159,7 +159,8 @@ def test_the_builder_kept_between_states_always_equals_a_build_from_scratch() ->
         assert kept == whole, f"step {step}"
         all_agents = {**agents, **AGENTS}
         info = {"id": None, "name": framework}
-        evented, _ = by_events.update_tasks(info, [tasks[t] for t in changed], all_agents, ended)
+        changes = [(info, [tasks[t] for t in changed], ended)]
+        evented, _ = by_events.update_tasks(changes, all_agents)
         assert evented == whole, f"step {step}"
         differing = {
             s for s in set(last.vips) | set(kept.vips) if last.vips.get(s) != kept.vips.get(s)
