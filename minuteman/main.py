@@ -22,7 +22,13 @@ def build(config: MinutemanConfig, fatal: Callable[[str], None]) -> tuple[Minute
 
 def main(argv: list[str] | None = None) -> int:
     return entry.run(
-        "dcos-minuteman", MinutemanConfig, argv, log, build, log_level=lambda c: c.log_level
+        "dcos-minuteman",
+        MinutemanConfig,
+        argv,
+        log,
+        build,
+        before_start=entry.tune_gc,  # the master's view and the VIP table are long-lived
+        log_level=lambda c: c.log_level,
     )
 
 

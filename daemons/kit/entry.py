@@ -15,6 +15,7 @@ ZooKeeper and reads its shared config there, so that they outlive a restarted wo
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -64,6 +65,15 @@ def fatal_exit(log: logging.Logger) -> Callable[[str], None]:
         os._exit(EXIT_HALT)
 
     return fatal
+
+
+def tune_gc() -> None:
+    """For a daemon that holds a large, long-lived state (the master's tasks and agents, a
+    follower's view of them): what exists at start leaves the collector, and young objects
+    are collected less often. A full collection walks every live container object: ≈ 0.1 s
+    at 10,000 agents, and half of Minuteman's full load of 10,000 VIPs (bench/vips.py)."""
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
 
 
 def run(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import sys
 from collections.abc import Callable
@@ -23,13 +22,6 @@ def build(config: MasterConfig, fatal: Callable[[str], None]) -> tuple[MasterSer
     return service, create_app(service.master)
 
 
-def _tune_gc() -> None:
-    # Long-lived state (tasks, agents) makes full collections expensive (≈0.1 s at 10k agents);
-    # move what exists at start out of the collector and collect young objects less often.
-    gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
-
-
 def _step_down(service: entry.Service) -> None:
     # Step down first (ZK node gone, streams closed) so gunicorn's graceful stop does not wait
     # on long-lived subscriptions and a standby takes over at once.
@@ -45,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
         argv,
         log,
         build,
-        before_start=_tune_gc,
+        before_start=entry.tune_gc,
         on_term=_step_down,
     )
 

@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from daemons.kit.l4lb import named_ips
 from daemons.kit.l4lb.vips import VipKey, declarations
@@ -36,15 +36,15 @@ RUNNING, KILLING, UNREACHABLE = "TASK_RUNNING", "TASK_KILLING", "TASK_UNREACHABL
 _SERVING = frozenset({RUNNING, KILLING, UNREACHABLE})
 
 
-@dataclass(frozen=True, order=True)
-class Backend:
+# Backends and services are tuples (made, hashed and sorted by the ten thousand on a full
+# load: a frozen dataclass costs three times as much).
+class Backend(NamedTuple):
     ip: str
     port: int
     weight: int
 
 
-@dataclass(frozen=True, order=True)
-class Service:
+class Service(NamedTuple):
     """Where the data plane matches a VIP: (address, protocol, port)."""
 
     address: ipaddress.IPv4Address

@@ -28,7 +28,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from daemons.kit.dns.labels import RFC1123_MAX, domain_fragment, rfc1123
 
@@ -54,8 +54,8 @@ class NamedVip:
         return f"{self.label}.{self.framework}"
 
 
-@dataclass(frozen=True, order=True)
-class VipKey:
+# Keys and declarations are tuples: made and hashed for every task on a full load.
+class VipKey(NamedTuple):
     protocol: str
     vip: str  # a named VIP's `<label>.<framework>`, or an IPv4 address
     port: int
@@ -65,8 +65,7 @@ class VipKey:
         return f"{self.vip}:{self.port}/{self.protocol}"
 
 
-@dataclass(frozen=True)
-class Declaration:
+class Declaration(NamedTuple):
     """One task port's backend for one VIP."""
 
     key: VipKey
