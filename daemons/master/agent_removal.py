@@ -50,6 +50,8 @@ def mark_unreachable(master: Master, agent: Agent, why: str) -> None:
             task.state = "TASK_UNREACHABLE"
             task.latest_status = status
             task.changed()
+            # As Mesos' updateTask: operator subscribers (Minuteman, Mesos-DNS) see the change.
+            master.task_updated(task, mapped)
         master.forward_update(framework, status)
     master.changed()
 

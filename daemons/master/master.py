@@ -244,6 +244,14 @@ class Master:
         if was_terminal:
             return
         task.state = state
+        self.task_updated(task, status)
+        self.count(f"tasks_{state.lower()[5:]}")
+        if is_terminal(state):
+            self.release_task(task)
+
+    def task_updated(self, task: Task, status: TaskStatus) -> None:
+        """Tell the operator API's subscribers that `task` is now in `task.state`."""
+        state = task.state
         self.send_operators(
             lambda: {
                 "type": "TASK_UPDATED",
@@ -254,9 +262,6 @@ class Master:
                 },
             }
         )
-        self.count(f"tasks_{state.lower()[5:]}")
-        if is_terminal(state):
-            self.release_task(task)
 
     def release_task(self, task: Task) -> None:
         framework = self.frameworks.get(task.framework_id)

@@ -1,102 +1,32 @@
 """The Minuteman daemon with a real master, two agents and Marathon on this machine: a Marathon
 app's `VIP_0: "/web:80"` becomes a VIP whose connections reach both instances; a killed
 instance's backend goes within a second of its status; the DNS proxy names the VIP with the
-address programmed; drift is repaired by the reconcile;
-a restart keeps the rules (and rewrites nothing); malformed labels program nothing and are
-counted. The VIP's address is the one every node computes (`named_ips`)."""
+address programmed; drift is repaired by the reconcile; a restart keeps the rules and the
+established connections (and rewrites nothing); malformed labels program nothing and are
+counted. The VIP's address is the one every node computes (`named_ips`). Faults (issue 14):
+test_minuteman_faults.py."""
 
 from __future__ import annotations
 
-import http.client
-import re
 import time
 from typing import Any
 
 import requests
 from marathon_cluster import MarathonCluster
+from minuteman_cluster import (
+    WEB,
+    KeepAlive,
+    addresses,
+    app,
+    ask_vip,
+    backends,
+    ended_at,
+    metric,
+    vips,
+    wait,
+)
 
-from daemons.kit.l4lb.named_ips import allocate
-from tests.integration.conftest import DaemonProcess
 from tests.integration.dns_client import dig
-
-WEB = allocate(["web.marathon"]).addresses["web.marathon"]
-# Answers its task's id (the sandbox is not the test's to write in).
-SERVER = """import http.server as s, os
-class H(s.BaseHTTPRequestHandler):
-    def do_GET(self):
-        b = os.environ['MESOS_TASK_ID'].encode()
-        self.send_response(200)
-        self.send_header('Content-Length', str(len(b)))
-        self.end_headers()
-        self.wfile.write(b)
-    def log_message(self, *a):
-        pass
-s.ThreadingHTTPServer(('0.0.0.0', int(os.environ['PORT0'])), H).serve_forever()"""
-
-
-def app(app_id: str, vip: str, instances: int = 2) -> dict[str, Any]:
-    """An HTTP server answering its own task id, on one port labelled with `vip`."""
-    return {
-        "id": app_id,
-        "cmd": f'exec python3 -c "{SERVER}"',
-        "cpus": 0.1,
-        "mem": 64,
-        "instances": instances,
-        "portDefinitions": [{"port": 0, "protocol": "tcp", "labels": {"VIP_0": vip}}],
-        # Marathon's own probe (not a Mesos check: the backends' weight stays 1), so that
-        # "healthy" means the server listens.
-        "healthChecks": [
-            {
-                "protocol": "HTTP",
-                "path": "/",
-                "portIndex": 0,
-                "intervalSeconds": 1,
-                "timeoutSeconds": 2,
-                "gracePeriodSeconds": 30,
-                "maxConsecutiveFailures": 3,
-            }
-        ],
-    }
-
-
-def vips(minuteman: DaemonProcess) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = requests.get(f"{minuteman.url}/v1/vips", timeout=5).json()
-    return found
-
-
-def backends(minuteman: DaemonProcess, name: str) -> list[tuple[str, int]]:
-    for vip in vips(minuteman):
-        if vip["vip"] == name:
-            return sorted((b["ip"], b["port"]) for b in vip["backend"])
-    return []
-
-
-def metric(minuteman: DaemonProcess, name: str) -> float:
-    text = requests.get(f"{minuteman.url}/metrics", timeout=5).text
-    found = re.search(rf"^{name}(?:_total)? ([0-9.e+]+)$", text, re.MULTILINE)
-    assert found is not None, f"{name} not in /metrics"
-    return float(found.group(1))
-
-
-def ask_vip(times: int) -> list[str]:
-    """`times` new connections to the VIP; who answered each."""
-    answers = []
-    for _ in range(times):
-        connection = http.client.HTTPConnection(str(WEB), 80, timeout=3)
-        connection.request("GET", "/", headers={"Connection": "close"})
-        answers.append(connection.getresponse().read().decode())
-        connection.close()
-    return answers
-
-
-def wait(check: Any, timeout: float, step: float = 0.02) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, f"not within {timeout} s"
-        time.sleep(step)
 
 
 def test_a_marathon_apps_vip_reaches_its_instances_and_follows_them(
@@ -107,12 +37,12 @@ def test_a_marathon_apps_vip_reaches_its_instances_and_follows_them(
     name = "web.marathon.l4lb.thisdcos.directory:80"
     created = requests.post(f"{cluster.url}/v2/apps", json=app("/web", "/web:80"), timeout=10)
     assert created.status_code == 201, created.text
-    running = {**cluster.wait_running("/web", 2, healthy=True), "_master": cluster.master.url}
+    running = cluster.wait_running("/web", 2, healthy=True)
     tasks = {t["id"]: t["ports"][0] for t in running["tasks"]}
     gone, kept = sorted(tasks)
     wait(lambda: len(backends(minuteman, name)) == 2, 5.0)
     # Each task's agent address (the agents are 127.0.0.1 and 127.0.0.2) and host port.
-    at = {task_id: (host, port) for task_id, (host, port) in _addresses(running).items()}
+    at = addresses(running, cluster.master.url)
     assert backends(minuteman, name) == sorted(at.values())
 
     # Both instances answer through the VIP (a new connection each, chosen at random).
@@ -129,7 +59,7 @@ def test_a_marathon_apps_vip_reaches_its_instances_and_follows_them(
     # One instance killed: its backend goes within a second of the status.
     killed = requests.delete(f"{cluster.url}/v2/apps/web/tasks/{gone}?scale=true", timeout=10)
     assert killed.status_code == 200, killed.text
-    ended = wait(lambda: _ended_at(cluster, gone), 20.0)
+    ended = wait(lambda: ended_at(cluster, gone), 20.0)
     wait(lambda: backends(minuteman, name) == [at[kept]], 5.0)
     removed = time.time()
     assert removed - ended <= 1.0, f"backend removed {removed - ended:.2f} s after the status"
@@ -141,10 +71,17 @@ def test_a_marathon_apps_vip_reaches_its_instances_and_follows_them(
     wait(lambda: metric(minuteman, "minuteman_drift_repairs") > repairs, 5.0, 0.1)
     assert set(ask_vip(5)) == {kept}
 
-    # Restarted: the VIP answers while it is down, and nothing is loaded again after.
+    # Restarted (SIGTERM by pid, then started again): the rules stay, so new connections reach
+    # the VIP while it is down and a connection established before keeps working throughout
+    # (same TCP connection); nothing is loaded again after.
+    established = KeepAlive(str(WEB), 80)
+    assert established.get() == kept
     minuteman.stop()
     assert set(ask_vip(5)) == {kept}
+    assert established.get() == kept
     minuteman.start()
+    assert established.get() == kept
+    established.close()
     assert metric(minuteman, "minuteman_full_loads") == 0
     assert metric(minuteman, "minuteman_vips") == 1
 
@@ -164,23 +101,6 @@ def test_malformed_vip_labels_program_nothing_and_are_counted(
     assert vips(minuteman) == []
     assert metric(minuteman, "minuteman_vips") == 0
     assert requests.get(f"{minuteman.url}/health", timeout=5).status_code == 200
-
-
-def _addresses(app: dict[str, Any]) -> dict[str, tuple[str, int]]:
-    """Each task's backend: its agent's address (of the agent's pid) and its host port."""
-    state = requests.get(f"{app['_master']}/master/state", timeout=5).json()
-    agents = {a["id"]: a["pid"].partition("@")[2].rpartition(":")[0] for a in state["slaves"]}
-    return {t["id"]: (agents[t["slaveId"]], t["ports"][0]) for t in app["tasks"]}
-
-
-def _ended_at(cluster: MarathonCluster, task_id: str) -> float | None:
-    """When the master recorded `task_id`'s terminal status (its timestamp), once it has."""
-    state = requests.get(f"{cluster.master.url}/master/state", timeout=5).json()
-    for framework in state.get("frameworks", []):
-        for task in framework.get("completed_tasks", []):
-            if task["id"] == task_id and task.get("statuses"):
-                return float(task["statuses"][-1]["timestamp"])
-    return None
 
 
 def subprocess_nft(command: str) -> None:

@@ -242,9 +242,16 @@ def test_a_new_leader_keeps_removed_frameworks_out_and_times_out_absent_ones():
 
 def test_a_silent_agent_is_marked_unreachable_after_the_ping_budget():
     """Partition-aware frameworks see TASK_UNREACHABLE, others TASK_LOST, after 5 missed
-    pings (the 5th times out 6 s after the agent was last heard of)."""
+    pings (the 5th times out 6 s after the agent was last heard of); so do operator
+    subscribers (Minuteman drops an unreachable task's VIP backend on this event)."""
+    import uuid
+
+    from daemons.kit.streams import EventStream
+
     registry = MemoryRegistry()
     master, clock, agent_streams, _, fstream = start_cluster(registry, agents=1)
+    operator = EventStream(str(uuid.uuid4()), 15.0)
+    master.operator_streams.add(operator)
     ((agent_id, agent_stream),) = agent_streams.items()
     advance(master, clock, 5.75)  # pings arrive, no PONG comes back
     pings = [e for e in agent_stream.pending() if e["type"] == "PING"]
@@ -254,6 +261,8 @@ def test_a_silent_agent_is_marked_unreachable_after_the_ping_budget():
     assert registry.state.agents[agent_id].state == UNREACHABLE
     states = {e["update"]["status"]["state"] for e in events(fstream, "UPDATE")}
     assert states == {"TASK_UNREACHABLE"}
+    updated = [e["task_updated"]["state"] for e in events(operator, "TASK_UPDATED")]
+    assert updated[-1:] == ["TASK_UNREACHABLE"]
     assert agent_stream.closed
     assert snapshot(master)["master/slaves_unreachable"] == 1.0
 
