@@ -40,7 +40,12 @@ class DnsProxyService:
         self.forwarder = Forwarder(
             self.counters, upstream_timeout=config.upstream_timeout, timeout=config.timeout
         )
-        self.server = DnsServer(config.listen_addresses(), self.proxy.resolve, self.forwarder)
+        self.server = DnsServer(
+            config.listen_addresses(),
+            self.proxy.resolve,
+            self.forwarder,
+            generation=lambda: self.proxy.table,  # what `resolve` answers from; new per rebuild
+        )
         self.follower = MasterFollower(
             self._take_state,
             zk_url=config.zk,

@@ -127,6 +127,7 @@ class MesosDnsService:
                 self.forwarder,
                 counters=self.counters,
                 recursion_available=self.config.recurse_on,
+                generation=lambda: self.loaded,  # what `resolve` answers from; new per install
             )
             try:
                 server.start()

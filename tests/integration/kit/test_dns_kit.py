@@ -124,25 +124,30 @@ class Dns:
     server: DnsServer
     counters: Counters
     upstreams: list[Upstream]
+    zones: list[zone.Zone]  # the one in force last: replace it to change the answers
 
 
 @pytest.fixture
 def dns() -> Iterator[Dns]:
-    table = zone.build_zone("mesos", SOA, RECORDS, ttl=60, nameservers=["ns1.mesos"])
+    """A server as the daemons run it: with its answer memo (every test here goes through it;
+    a query asked twice is answered from it the second time)."""
+    zones = [zone.build_zone("mesos", SOA, RECORDS, ttl=60, nameservers=["ns1.mesos"])]
     rng = random.Random()
     upstreams: list[Upstream] = []
 
     def resolve(query: Query) -> bytes | Forward:
-        reply = table.reply(query, rng)
+        reply = zones[-1].reply(query, rng)
         return reply if reply is not None else Forward(tuple(upstreams))
 
     counters = Counters()
     forwarder = Forwarder(counters, upstream_timeout=UPSTREAM_TIMEOUT, timeout=TIMEOUT)
     forwarder.start()
-    server = DnsServer([("127.0.0.1", 0)], resolve, forwarder, tcp_idle_timeout=3.0)
+    server = DnsServer(
+        [("127.0.0.1", 0)], resolve, forwarder, tcp_idle_timeout=3.0, generation=lambda: zones[-1]
+    )
     server.start()
     try:
-        yield Dns(server.bound()[0][1], server, counters, upstreams)
+        yield Dns(server.bound()[0][1], server, counters, upstreams, zones)
     finally:
         server.stop()
         forwarder.stop()
@@ -193,6 +198,44 @@ def test_an_srv_record_with_its_target_in_additional(dns: Dns) -> None:
 
 SOA_LINE = ["mesos.", "60", "IN", "SOA", "ns1.mesos.", "root.ns1.mesos.", "1700000000", "60",
             "600", "86400", "60"]  # fmt: skip
+
+
+def udp_ask(port: int, packet: bytes) -> bytes:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.settimeout(2.0)
+        sock.sendto(packet, ("127.0.0.1", port))
+        return sock.recv(65535)
+
+
+def test_the_memo_answers_a_query_again_with_its_id_and_follows_the_zone(dns: Dns) -> None:
+    asked = dnslib.DNSRecord.question("App.marathon.mesos", "A")
+    asked.header.id = 1
+    first = udp_ask(dns.port, asked.pack())
+    assert dns.server.memo is not None and len(dns.server.memo) == 1
+    asked.header.id = 2
+    second = udp_ask(dns.port, asked.pack())
+    assert second[:2] == b"\x00\x02" and second[2:] == first[2:]  # its ID, the same answer
+    assert dnslib.DNSRecord.parse(second).q.qname == "App.marathon.mesos"  # the case asked
+    counts = dns.counters.snapshot()
+    assert counts["queries"] == 2 and counts["answers.NOERROR"] == 2
+    # A new zone: the memo is dropped with the old one.
+    changed = [zone.A("app.marathon.mesos", "10.0.0.9"), *RECORDS[1:]]
+    dns.zones.append(zone.build_zone("mesos", SOA, changed, ttl=60, nameservers=["ns1.mesos"]))
+    asked.header.id = 3
+    third = dnslib.DNSRecord.parse(udp_ask(dns.port, asked.pack()))
+    assert third.header.id == 3 and [str(rr.rdata) for rr in third.rr] == ["10.0.0.9"]
+
+
+def test_answers_the_zone_shuffles_are_not_remembered(dns: Dns) -> None:
+    many = [zone.A("three.marathon.mesos", f"10.2.0.{n}") for n in (1, 2, 3)]
+    dns.zones.append(zone.build_zone("mesos", SOA, [*RECORDS, *many], ttl=60))
+    asked = dnslib.DNSRecord.question("three.marathon.mesos", "A").pack()
+    orders = {
+        tuple(str(rr.rdata) for rr in dnslib.DNSRecord.parse(udp_ask(dns.port, asked)).rr)
+        for _ in range(30)
+    }
+    assert len(orders) > 1  # still shuffled per query (30 draws of 6 orders)
+    assert dns.server.memo is not None and len(dns.server.memo) == 0
 
 
 def test_nxdomain_with_the_soa(dns: Dns) -> None:
