@@ -25,8 +25,10 @@ It needs wrk, nginx and haproxy (scripts/bootstrap.sh installs them).
 Run as root, both halves: `.venv/bin/python bench/vips.py`; one half: `--only control-plane`
 or `--only data-plane`. Control plane options: `[--vips 1000 10000 50000] [--changes 50]`; data
 plane options: `[-d 5s] [--rounds 3] [--threads 1] [--connections 32] [--two-backends]
-[--pin]` (`--two-backends`: a second VIP over two nginx namespaces, weight 1 each; `--pin`:
-nginx and HAProxy on CPU 0, wrk on CPU 1). A smoke run: `--only data-plane -d 2s --rounds 1`.
+[--pin] [--ct-time-wait 10]` (`--two-backends`: a second VIP over two nginx namespaces, weight 1
+each; `--pin`: nginx and HAProxy on CPU 0, wrk on CPU 1; `--ct-time-wait`: seconds the node
+namespace keeps closed connections in conntrack, 0 for the kernel's 120). A smoke run:
+`--only data-plane -d 2s --rounds 1`.
 """
 
 from __future__ import annotations
@@ -162,6 +164,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--two-backends", action="store_true")
     parser.add_argument("--pin", action="store_true")
+    parser.add_argument("--ct-time-wait", type=int, default=10, help="s, in the node; 0: 120")
     parser.add_argument("--in-namespace", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--in-node", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -187,6 +190,7 @@ def main() -> None:
                 args.connections,
                 args.two_backends,
                 args.pin,
+                args.ct_time_wait,
             )
             vips_data_plane.run(options)
 

@@ -1,19 +1,28 @@
 """The data plane half of bench/vips.py (issue 14): wrk to nginx directly, through one of our
 VIPs and through HAProxy, in one run, on a topology of network namespaces made here.
 
-    vipb-<pid>-web0   nginx on 198.18.0.2:80 (`worker_processes 1`, as the local anchor;
-                      `access_log off`; `return 200 "hello world"`: an 11-byte body)
+    vipb-<pid>-web0   nginx on 198.18.0.2, ports 80-83 (`worker_processes 1`, as the local
+                      anchor; `access_log off`; `return 200 "hello world"`: an 11-byte body)
         | veth 198.18.0.1/30 - 198.18.0.2/30
     vipb-<pid>-node   "the node": our ruleset (`ruleset.full` of a VipTable with the VIP
-                      198.19.0.10:80 -> 198.18.0.2:80, loaded through `minuteman.nft.Nft` in
+                      198.19.0.10:80 -> 198.18.0.2:81, loaded through `minuteman.nft.Nft` in
                       that namespace) and the daemon's `local 198.19.0.0/16 dev lo` route
                       (`minuteman.service.ensure_local_route`); HAProxy on 127.0.0.1:8080, mode
                       tcp (the VIP is layer 4, so the fair comparison is a layer-4 proxy: it
-                      relays bytes and parses no HTTP), 1 thread, to the same nginx; and wrk.
+                      relays bytes and parses no HTTP), 1 thread, to 198.18.0.2:82; and wrk,
+                      which asks nginx directly on 198.18.0.2:80.
+
+One nginx serves every path, each on a port of its own: connections from the node to one
+address:port share one tuple space (198.18.0.1:<port> -> 198.18.0.2:80, 64k ports), in the
+node's conntrack and in nginx's TIME_WAIT sockets. On one port, a `Connection: close` run direct
+left some 64k closed tuples that the VIP's masqueraded connections then met: SYNs lost, 1 s
+retransmits, the VIP at a third of direct with a quarter of the CPU idle. (So would, it seems,
+a node whose tasks reach one backend both directly and through a VIP at such rates.)
 
 With `--two-backends` a second nginx (vipb-<pid>-web1, 198.18.0.6 on 198.18.0.4/30) and a
-second VIP 198.19.0.11:80 with both as backends, weight 1 each: the weighted spread
-(`numgen random` over the slots) should cost nothing beside one backend.
+second VIP 198.19.0.11:80 with both as backends (port 83), weight 1 each: the weighted spread
+(`numgen random` over the slots) should cost nothing beside one backend; the connections each
+nginx accepted (its stub_status) show the spread.
 
 wrk (`-t THREADS -c CONNECTIONS -d DURATION --latency`, the same for every path) runs in the
 node namespace against each path twice, with keep-alive and with `Connection: close`; the paths
@@ -25,9 +34,13 @@ idle from /proc/stat: the whole machine's, other load included).
 
 New connections/s through one VIP from one client is the `Connection: close` rate through the
 VIP (each request a new TCP connection, DNATed and masqueraded): printed with the node's
-conntrack entries (`nf_conntrack_count` in its namespace; a closed connection stays 120 s in
-TIME_WAIT), the TIME_WAIT sockets on both sides and wrk's connect errors, so the report says
-what limits it. The node namespace gets `ip_local_port_range 1024 65535` and `tcp_tw_reuse 1`.
+conntrack entries (`nf_conntrack_count` in its namespace), the TIME_WAIT sockets on both sides
+and wrk's socket errors, so the report says what limits it. The node namespace gets
+`ip_local_port_range 1024 65535` and `tcp_tw_reuse 1`, and keeps closed connections in conntrack
+`--ct-time-wait` seconds (10; a node keeps 120): the close runs come one after the other and
+each leaves up to 64k entries (HAProxy twice that: lo and veth), which with 120 s would come
+near nf_conntrack_max (262,144 here, not settable from a namespace) within one round; the peak
+seen is printed, with a warning past 90 %.
 
 The direct path also crosses the node's conntrack (the table's nat hooks are registered there,
 as on a real node), so the VIP's cost measured is the DNAT and masquerade alone.
@@ -40,6 +53,7 @@ veths) and the temporary directory removed, whatever happens (Ctrl-C and SIGTERM
 from __future__ import annotations
 
 import contextlib
+import functools
 import http.client
 import ipaddress
 import os
@@ -52,7 +66,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -65,7 +79,9 @@ from tools import processes
 
 PREFIX = "vipb"
 BODY = "hello world"  # 11 bytes, as the local anchor's
-PORT = 80
+PORT = 80  # the VIPs' port, and the port wrk asks nginx on directly
+# The port each path reaches nginx on: one tuple space each (see the module docstring).
+BACKEND_PORTS = {"direct": PORT, "VIP": 81, "HAProxy": 82, "VIP, 2 backends": 83}
 HAPROXY = ("127.0.0.1", 8080)
 VIP_ONE = Service(ipaddress.IPv4Address("198.19.0.10"), "tcp", PORT)
 VIP_TWO = Service(ipaddress.IPv4Address("198.19.0.11"), "tcp", PORT)
@@ -87,9 +103,10 @@ def backend_addresses(index: int) -> tuple[str, str]:
 
 def vip_table(backends: list[str]) -> VipTable:
     """VIP_ONE on the first backend; with two backends, VIP_TWO on both (weight 1 each)."""
-    vips = {VIP_ONE: Vip(VIP_ONE, (), (Backend(backends[0], PORT, 1),))}
+    one, two = BACKEND_PORTS["VIP"], BACKEND_PORTS["VIP, 2 backends"]
+    vips = {VIP_ONE: Vip(VIP_ONE, (), (Backend(backends[0], one, 1),))}
     if len(backends) > 1:
-        vips[VIP_TWO] = Vip(VIP_TWO, (), tuple(Backend(b, PORT, 1) for b in backends))
+        vips[VIP_TWO] = Vip(VIP_TWO, (), tuple(Backend(b, two, 1) for b in backends))
     return VipTable(vips)
 
 
@@ -98,6 +115,9 @@ def nginx_config(work: Path, address: str) -> str:
     paths = "\n".join(
         f"    {kind}_temp_path {temp}/{kind};"
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+    )
+    listens = "\n".join(
+        f"        listen {address}:{port} backlog=4096;" for port in BACKEND_PORTS.values()
     )
     return f"""daemon off;
 worker_processes 1;
@@ -109,7 +129,7 @@ http {{
 {paths}
     keepalive_requests 1000000;  # keep-alive means one connection per wrk connection
     server {{
-        listen {address}:{PORT} backlog=4096;
+{listens}
         location / {{ return 200 "{BODY}"; }}
         location = /nginx_status {{ stub_status; }}  # connections accepted: the spread
     }}
@@ -132,7 +152,7 @@ frontend vipb
     bind {HAPROXY[0]}:{HAPROXY[1]}
     default_backend web
 backend web
-    server web0 {backends[0]}:{PORT}
+    server web0 {backends[0]}:{BACKEND_PORTS["HAProxy"]}
 """
 
 
@@ -229,9 +249,10 @@ def sh(*argv: str, timeout: float = 20) -> str:
 class Topology:
     """The namespaces, veths and servers of one run; `close()` removes every one of them."""
 
-    def __init__(self, work: Path, backends: int, pin: bool) -> None:
+    def __init__(self, work: Path, backends: int, pin: bool, ct_time_wait: int) -> None:
         self.work = work
         self.pin = pin
+        self.ct_time_wait = ct_time_wait
         tag = f"{PREFIX}-{os.getpid()}"
         self.node = f"{tag}-node"
         self.webs = [f"{tag}-web{i}" for i in range(backends)]
@@ -254,6 +275,9 @@ class Topology:
         # Wide port range and TIME_WAIT reuse for the client's (and HAProxy's) new connections.
         self.run_in(self.node, "sysctl", "-q", "-w", "net.ipv4.ip_local_port_range=1024 65535",
                     "net.ipv4.tcp_tw_reuse=1")  # fmt: skip
+        if self.ct_time_wait:
+            wait = f"net.netfilter.nf_conntrack_tcp_timeout_time_wait={self.ct_time_wait}"
+            self.run_in(self.node, "sysctl", "-q", "-w", wait)
         for i, web in enumerate(self.webs):
             self.add_namespace(web)
             here, there = (f"{PREFIX}{os.getpid() % 100000}{side}{i}" for side in "nw")
@@ -313,6 +337,9 @@ class Topology:
         return len(self.run_in(namespace, "ss", "-Htan", "state", "time-wait").splitlines())
 
     def close(self) -> None:
+        # A second Ctrl-C must not cut the cleaning short; `interruptible` restores the handlers.
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, signal.SIG_IGN)
         for pid in [*self.pids.values(), *self.workers]:
             processes.stop_pid(pid)
         for name in reversed(self.namespaces):
@@ -376,6 +403,7 @@ class Options:
     connections: int
     two_backends: bool
     pin: bool
+    ct_time_wait: int  # s; 0: the kernel's (120)
 
 
 @dataclass
@@ -384,6 +412,7 @@ class Results:
     cpu: dict[tuple[str, str], Cpu] = field(default_factory=dict)
     conntrack: dict[tuple[str, str], list[int]] = field(default_factory=dict)
     spread: dict[str, list[int]] = field(default_factory=dict)  # by mode: accepted per backend
+    conntrack_peak: int = 0  # the most entries seen in the node, before or after a run
 
 
 def version(argv: list[str]) -> str:
@@ -411,9 +440,32 @@ def measure(top: Topology, wrk: str, url: str, mode: str, options: Options) -> t
     cpu.add("haproxy", after[2] - before[2])
     for kind in ("softirq", "idle"):
         cpu.add(kind, after[0][kind] - before[0][kind])
-    busy = sum(after[0].values()) - sum(before[0].values()) - cpu.used["idle"]
-    cpu.add("machine busy", busy)
+    busy = ("user", "nice", "system", "irq", "softirq")
+    cpu.add("machine busy", sum(after[0][kind] - before[0][kind] for kind in busy))
     return parse_wrk(text), cpu
+
+
+def record(
+    results: Results, top: Topology, name: str, mode: str, run: Callable[[], tuple[Wrk, Cpu]]
+) -> None:
+    """One wrk run on path `name`, kept with the conntrack entries it added (and, through two
+    backends, the connections each accepted)."""
+    spreading = name == "VIP, 2 backends"
+    count, accepted = top.conntrack(), top.accepted() if spreading else []
+    result, cpu = run()
+    results.runs.setdefault((name, mode), []).append(result)
+    now = top.conntrack()
+    results.conntrack.setdefault((name, mode), []).append(now - count)
+    results.conntrack_peak = max(results.conntrack_peak, count, now)
+    if spreading:
+        counts = top.accepted()
+        spread = results.spread.setdefault(mode, [0] * len(counts))
+        for i, (after, before) in enumerate(zip(counts, accepted, strict=True)):
+            spread[i] += after - before - 1  # not the stub_status ask itself
+    total = results.cpu.setdefault((name, mode), Cpu())
+    total.wall += cpu.wall
+    for who, seconds in cpu.used.items():
+        total.add(who, seconds)
 
 
 def run(options: Options) -> None:
@@ -424,7 +476,7 @@ def run(options: Options) -> None:
             sys.exit(f"{name} is missing: scripts/bootstrap.sh installs it")
     work = Path(tempfile.mkdtemp(prefix=f"{PREFIX}-"))
     work.chmod(0o755)  # nginx's workers run as nobody
-    top = Topology(work, 2 if options.two_backends else 1, options.pin)
+    top = Topology(work, 2 if options.two_backends else 1, options.pin, options.ct_time_wait)
     results = Results()
     try:
         top.build()
@@ -437,26 +489,14 @@ def run(options: Options) -> None:
               f"1 thread); wrk -t{options.threads} -c{options.connections} "
               f"-d{options.duration}s, {options.rounds} round(s) interleaved"
               f"{'; nginx and HAProxy on CPU 0, wrk on CPU 1' if options.pin else ''}")  # fmt: skip
-        names = list(targets)
+        names, wrk = list(targets), tools["wrk"]
         for r in range(options.rounds):
             order = names[r % len(names) :] + names[: r % len(names)]
             for mode in MODES:
                 for name in order:
                     url = "http://{}:{}/".format(*targets[name])
-                    spreading = name == "VIP, 2 backends"
-                    count, accepted = top.conntrack(), top.accepted() if spreading else []
-                    result, cpu = measure(top, tools["wrk"], url, mode, options)
-                    results.runs.setdefault((name, mode), []).append(result)
-                    results.conntrack.setdefault((name, mode), []).append(top.conntrack() - count)
-                    if spreading:
-                        now = top.accepted()
-                        spread = results.spread.setdefault(mode, [0] * len(now))
-                        for i, (after, before) in enumerate(zip(now, accepted, strict=True)):
-                            spread[i] += after - before - 1  # not the stub_status ask itself
-                    total = results.cpu.setdefault((name, mode), Cpu())
-                    total.wall += cpu.wall
-                    for who, seconds in cpu.used.items():
-                        total.add(who, seconds)
+                    run_wrk = functools.partial(measure, top, wrk, url, mode, options)
+                    record(results, top, name, mode, run_wrk)
         report(results, names, top)
     except StepFailed:
         for log in sorted(work.glob("*.log")):
@@ -500,28 +540,40 @@ def report(results: Results, names: list[str], top: Topology) -> None:
           f"(the Connection: close rate: one TCP connection per request)")  # fmt: skip
     added = ", ".join(f"{n:,}" for n in results.conntrack[("VIP", "close")])
     ceiling = int(Path("/proc/sys/net/netfilter/nf_conntrack_max").read_text())
-    print(f"  conntrack entries added per run in the node: {added} (now {top.conntrack():,}; "
-          f"closed ones stay 120 s in TIME_WAIT; nf_conntrack_max {ceiling:,})")  # fmt: skip
+    kept = (
+        f"{top.ct_time_wait} s (--ct-time-wait; a node keeps 120 s)"
+        if top.ct_time_wait
+        else "120 s"
+    )
+    print(f"  node conntrack: {added} entries added per run; peak {results.conntrack_peak:,} "
+          f"of nf_conntrack_max {ceiling:,}; closed connections kept {kept}")  # fmt: skip
+    if results.conntrack_peak > 0.9 * ceiling:
+        print("  WARNING: the node's conntrack table nearly filled: new connections may have been "
+              "dropped (lower --ct-time-wait)")  # fmt: skip
     print(f"  TIME_WAIT sockets now: node {top.time_wait(top.node):,}, backend "
-          f"{top.time_wait(top.webs[0]):,} (nginx closes first, so its side holds them); "
-          f"wrk socket errors {sum(w.errors for w in vip)}; node port range 1024-65535, "
-          f"tcp_tw_reuse 1")  # fmt: skip
+          f"{top.time_wait(top.webs[0]):,}; wrk socket errors {sum(w.errors for w in vip)}; "
+          "node port range 1024-65535, tcp_tw_reuse 1")  # fmt: skip
     print(f"  limit: {limit(cpu)}")
 
 
 def limit(cpu: Cpu) -> str:
-    """Which of wrk, nginx and the kernel's softirq work held the close rate, in words."""
+    """Which of wrk, nginx and the kernel's softirq work held the close rate, in words.
+    Softirq time is also in the stime of the process it interrupted, so "other" (busy minus
+    wrk, nginx and HAProxy) is other load on the box plus softirq work nobody was charged."""
     shares = {who: cpu.percent(who) for who in ("wrk", "nginx", "softirq")}
     busiest = max(shares, key=lambda who: shares[who])
     words = ", ".join(f"{who} {share:.0f} %" for who, share in shares.items())
     idle = cpu.percent("idle")
-    if idle < 20:
+    other = cpu.percent("machine busy") - sum(map(cpu.percent, ("wrk", "nginx", "haproxy")))
+    if other > 50:
+        verdict = "other load on the box took the CPU: not a figure, run it on a quiet box"
+    elif idle < 20:
         verdict = "both cores busy: CPU-bound, the client sharing the box with the server"
     elif shares[busiest] >= 90:
         verdict = f"{busiest} saturates one core"
     else:
         verdict = "no core saturated: latency-bound at this many connections"
-    return f"2 cores: {words}, idle {idle:.0f} % -> {verdict}"
+    return f"2 cores: {words}, other {other:.0f} %, idle {idle:.0f} % -> {verdict}"
 
 
 @contextlib.contextmanager
