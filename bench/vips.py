@@ -22,9 +22,20 @@ default thresholds, collections are half of a full load at 10,000 VIPs).
 Targets (issue 14): one change ≤ 5 ms at 10,000 VIPs; a full load of 10,000 ≤ 1 s (anchor:
 a local nft change 2-3 ms, ../shared/reference/performance.md §5).
 
-The data plane half (wrk through a VIP vs direct vs HAProxy) is not here yet.
+The data plane half (bench/vips_data_plane.py, whose docstring says what it measures): wrk
+with keep-alive and with `Connection: close` to nginx directly, through one of our VIPs and
+through HAProxy (mode tcp), in network namespaces it makes (`vipb-<pid>-*`), interleaved rounds,
+medians beside the anchors (VIP ≥ 0.9x direct; HAProxy 0.57x direct, performance.md §5), and
+new connections/s through one VIP with the CPU split, conntrack entries and TIME_WAIT sockets.
+It needs wrk, nginx and haproxy (scripts/bootstrap.sh installs them).
 
-Run as root: `.venv/bin/python bench/vips.py [--vips 1000 10000 50000] [--changes 50]`.
+Run as root, both halves: `.venv/bin/python bench/vips.py`; one half: `--only control-plane`
+or `--only data-plane`. Control plane options: `[--vips 1000 10000 50000] [--changes 50]`; data
+plane options: `[-d 5s] [--rounds 3] [--threads 1] [--connections 32] [--two-backends]
+[--pin] [--ct-time-wait 10]` (`--two-backends`: a second VIP over two nginx namespaces, weight 1
+each; `--pin`: nginx and HAProxy on CPU 0, wrk on CPU 1; `--ct-time-wait`: seconds the node
+namespace keeps closed connections in conntrack, 0 for the kernel's 120). A smoke run:
+`--only data-plane -d 2s --rounds 1`.
 """
 
 from __future__ import annotations
@@ -39,6 +50,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import vips_data_plane  # bench/, beside this file
 
 from daemons.kit.entry import tune_gc
 from daemons.kit.l4lb.named_ips import DCOS_POOL
@@ -155,11 +168,28 @@ def run(vips: int, changes: int, nft: Nft) -> None:
           f"({'no drift' if same else 'DRIFT'})")  # fmt: skip
 
 
+def seconds(text: str) -> int:
+    """`5` or `5s` -> 5 (wrk's spelling is accepted)."""
+    value = int(text.removesuffix("s"))
+    if not 1 <= value <= 600:
+        raise argparse.ArgumentTypeError("between 1 and 600 seconds")
+    return value
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", choices=["control-plane", "data-plane"])
     parser.add_argument("--vips", type=int, nargs="+", default=[1000, 10_000, 50_000])
     parser.add_argument("--changes", type=int, default=50)
+    parser.add_argument("-d", "--duration", type=seconds, default=5, help="per wrk run")
+    parser.add_argument("--rounds", type=int, default=3, choices=range(1, 21), metavar="1-20")
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--two-backends", action="store_true")
+    parser.add_argument("--pin", action="store_true")
+    parser.add_argument("--ct-time-wait", type=int, default=10, help="s, in the node; 0: 120")
     parser.add_argument("--in-namespace", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--in-node", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.in_namespace:
         tune_gc()  # as the daemon runs (daemons.kit.entry)
@@ -167,14 +197,34 @@ def main() -> None:
         for vips in args.vips:
             run(vips, args.changes, nft)
         return
+    if args.in_node:
+        vips_data_plane.in_node(args.in_node)
+        return
     if os.geteuid() != 0:
-        sys.exit("run as root: it makes a network namespace")
+        sys.exit("run as root: it makes network namespaces")
     print(machine_line())
+    with vips_data_plane.interruptible():
+        if args.only != "data-plane":
+            control_plane(args.vips, args.changes)
+        if args.only != "control-plane":
+            options = vips_data_plane.Options(
+                args.duration,
+                args.rounds,
+                args.threads,
+                args.connections,
+                args.two_backends,
+                args.pin,
+                args.ct_time_wait,
+            )
+            vips_data_plane.run(options)
+
+
+def control_plane(vips: list[int], changes: int) -> None:
     namespace = f"pydcos-bench-vips-{os.getpid()}"
     subprocess.run(["ip", "netns", "add", namespace], check=True)
     try:
-        inner = [sys.executable, __file__, "--in-namespace", "--changes", str(args.changes)]
-        inner += ["--vips", *map(str, args.vips)]
+        inner = [sys.executable, __file__, "--in-namespace", "--changes", str(changes)]
+        inner += ["--vips", *map(str, vips)]
         subprocess.run(["ip", "netns", "exec", namespace, *inner], check=True)
     finally:
         subprocess.run(["ip", "netns", "del", namespace], check=True)

@@ -8,9 +8,11 @@
 #     HTTPS health-check tests make a self-signed certificate); bind9-dnsutils (`dig`: the DNS
 #     tests ask on the wire), dnsperf (bench/dns_kit.py, bench/dns.py) and dnsmasq-base
 #     (bench/dns.py measures our DNS daemons beside dnsmasq in the same run, issue 13's
-#     yardstick; -base is the binary alone, without a system service to start). Services are
-#     not started by the install (policy-rc.d): this machine's sshd and ZooKeeper stay off; the
-#     test hosts start their own.
+#     yardstick; -base is the binary alone, without a system service to start); wrk, haproxy
+#     and nginx (bench/vips.py's data plane: wrk to nginx direct, through a VIP and through
+#     HAProxy, each started there with its own config in a network namespace; nginx is also
+#     Admin Router's base). Services are not started by the install (policy-rc.d): this
+#     machine's sshd, ZooKeeper, nginx and HAProxy stay off; the test hosts start their own.
 #  2. .venv made with the machine's python3 (3.11), requirements-dev.txt, pymesos
 #     (scripts/install-pymesos.sh) and this project in editable mode.
 #
@@ -27,7 +29,7 @@ trap 'rm -f "$log"' EXIT
 
 debian_packages=(zookeeper util-linux procps iproute2 make python3-venv systemd-container
                  openssh-server openssh-client nftables openssl bind9-dnsutils dnsperf
-                 dnsmasq-base)
+                 dnsmasq-base wrk haproxy nginx)
 
 run() {  # run a step quietly; on failure print its output and stop
     local what=$1
