@@ -9,7 +9,7 @@ SHELL := /bin/bash
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
-SRC := $(wildcard daemons dnsproxy minuteman tests bench tools exhibitor roles)
+SRC := $(wildcard daemons dnsproxy minuteman tests bench tools exhibitor)
 PYTEST_ARGS ?=
 LOCAL_ARGS ?=
 MASTERS ?= 1
