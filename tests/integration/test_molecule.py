@@ -2,12 +2,15 @@
 
 `molecule test -s cluster` (tests/molecule/cluster): create → install the previous release and
 start a task → upgrade.yml → idempotence (changed=0) → verify (units, ZK quorum, one leader, all
-agents, the task's PID unchanged) → site.yml --check and broken inventories → a config change
-through site.yml that must roll (Exhibitor and the master restarted one master at a time, each
-after the previous was healthy; ZooKeeper's quorum and a serving leader held but for the
-election or failover that a leader's restart causes: rolling_restart.yml) → scale →
-remove_node → uninstall (nothing left) → destroy. Each
-step asserts inside its playbook; this test fails when any of them does.
+agents, the task's PID unchanged; Mesos-DNS and the DNS proxy's names on every node and in a
+container; a Marathon app, a Metronome job, a VIP from every node and from a container) →
+site.yml --check and broken inventories → a config change through site.yml that must roll
+(Exhibitor and the master restarted one master at a time, each after the previous was healthy;
+ZooKeeper's quorum and a serving leader held but for the election or failover that a leader's
+restart causes; Minuteman restarted on every master while a VIP answers every connection:
+rolling_restart.yml) → scale → remove_node → uninstall (nothing left: units, users, the DNS
+proxy's addresses and resolv.conf, the VIP table and route) → destroy. Each step asserts
+inside its playbook; this test fails when any of them does.
 """
 
 from __future__ import annotations
