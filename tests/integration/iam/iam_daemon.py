@@ -29,9 +29,4 @@ def iam_process(daemons: Daemons, zk_url: str, **config: Any) -> DaemonProcess:
         "superuser_password_hash": SUPERUSER_HASH,
         **config,
     }
-    name = f"iam-{len(daemons.started) + 1}"
-    state_dir = daemons.tmp_path / name
-    state_dir.mkdir(parents=True)
-    process = DaemonProcess(name, "daemons.iam.main", settings, state_dir)
-    daemons.started.append(process)
-    return process
+    return daemons.add("iam", "daemons.iam.main", settings)
