@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -35,6 +36,11 @@ from daemons.kit import zk
 log = logging.getLogger(__name__)
 
 
+# Argon2 runs (logins, new passwords) at once, at most: each holds 64 MiB for ~0.1-0.8 s, and
+# the threads left keep answering Admin Router's authenticate calls, which cost no KDF.
+KDF_SLOTS = 2
+
+
 def _salt() -> bytes:
     return os.urandom(passwords.SALT_BYTES)
 
@@ -54,6 +60,7 @@ class IamService:
         self._clock = clock
         self._salt = salt
         self._kdf = kdf
+        self._kdf_slots = threading.BoundedSemaphore(KDF_SLOTS)
         self._client: Any = None
         self._store: IamStore | None = None
         self._key: keys.SigningKey | None = None
@@ -127,7 +134,8 @@ class IamService:
             found = store.read(uid)
             return found[0] if found is not None else None
 
-        account = login.authenticate(body, lookup, now, self.config.leeway, self._dummy_hash)
+        with self._kdf_slots:
+            account = login.authenticate(body, lookup, now, self.config.leeway, self._dummy_hash)
         token = tokens.issue(key, account.uid, now, self.config.token_lifetime)
         log.info("login uid=%s service=%s", account.uid, account.is_service)
         cookies = login.login_cookies(
@@ -173,7 +181,8 @@ class IamService:
     def create_account(self, caller: Account, uid: str, body: object) -> None:
         access.require_superuser(caller)
         store, _ = self._ready()
-        account = accounts.new_account(uid, body, self._salt(), self._kdf)
+        with self._kdf_slots:
+            account = accounts.new_account(uid, body, self._salt(), self._kdf)
         store.create(account)
         log.info("account created uid=%s service=%s by=%s", uid, account.is_service, caller.uid)
 
@@ -188,7 +197,9 @@ class IamService:
             raise NotImplementedForServiceAccounts(
                 "A service account cannot be changed: delete it and create it again."
             )
-        store.update(accounts.patched(account, body, self._salt(), self._kdf), version)
+        with self._kdf_slots:
+            changed = accounts.patched(account, body, self._salt(), self._kdf)
+        store.update(changed, version)
         log.info("account changed uid=%s by=%s", uid, caller.uid)
 
     def delete_account(self, caller: Account, uid: str) -> None:
