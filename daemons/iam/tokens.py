@@ -11,8 +11,11 @@ Validation (`validate_auth_token`), in this order:
 - the signature must verify;
 - `uid` (a string) and `exp` (a number) are required;
 - `exp` is compared with `now` by us, not by PyJWT (which reads the wall clock itself): a token
-  is expired once `now >= exp + leeway`, PyJWT's own rule; `nbf` and `iat`, when present, must
-  not be later than `now + leeway`. The leeway is IAM's config (docs/iam.md: 30 s at most);
+  is expired once `now >= exp + leeway`, PyJWT's own rule; `nbf`, when present, must not be
+  later than `now + leeway`. `iat` is informative only (a number when present): a master whose
+  clock runs ahead stamps it in others' future, and refusing those tokens would turn that
+  master's skew into failed logins everywhere. The leeway is IAM's config (docs/iam.md: 30 s
+  at most);
 - the uid must still be an account: deleting a user ends its tokens at once.
 
 Service login tokens (`{"uid", "exp"}` signed by a service account's own private key, made by
@@ -94,11 +97,10 @@ def _verified_claims(
     if now >= exp + leeway:
         raise InvalidToken("token has expired")
     for claim in ("nbf", "iat"):
-        if claim in payload:
-            if not _is_time(payload[claim]):
-                raise InvalidToken(f"token `{claim}` must be a number")
-            if payload[claim] > now + leeway:
-                raise InvalidToken(f"token is not valid yet (`{claim}`)")
+        if claim in payload and not _is_time(payload[claim]):
+            raise InvalidToken(f"token `{claim}` must be a number")
+    if "nbf" in payload and payload["nbf"] > now + leeway:
+        raise InvalidToken("token is not valid yet (`nbf`)")
     return Claims(uid, float(exp)), payload
 
 

@@ -98,6 +98,7 @@ def test_wrong_credentials_are_401_acsjwt_in_iams_shape(client: FlaskClient) -> 
         ('{"uid": "root"}', "application/json", 400),
         ('{"uid": "root", "password": "rootpw"}', "text/plain", 415),
         ("[1, 2]", "application/json", 400),
+        ('{"uid": "' + "x" * 70_000 + '"}', "application/json", 413),
     ],
 )
 def test_bad_login_bodies_are_clear_4xx(
