@@ -7,13 +7,14 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from daemons.iam import keys
-from tests.integration.conftest import DaemonProcess, Daemons
+from tests.integration.conftest import DaemonProcess, Daemons, ZooKeeperServer
 from tests.integration.iam.iam_daemon import SUPERUSER, IamFactory, iam_process
 
 LOGIN = "/acs/api/v1/auth/login"
@@ -141,3 +142,29 @@ def test_hash_password_and_check_config(tmp_path: Path) -> None:
     config.write_text('superuser_uid = "root"\nsuperuser_password_hash = "s3cret-pw"\n')
     refused = subprocess.run(check, capture_output=True, text=True, timeout=60)
     assert refused.returncode == 1 and "not an Argon2id hash" in refused.stderr
+
+
+def test_zookeeper_away_is_503_in_iams_shape_and_iam_recovers(
+    start_iam: IamFactory, zookeeper: ZooKeeperServer
+) -> None:
+    iam = start_iam()
+    token = login(iam, *SUPERUSER)
+    with zookeeper.stopped():
+        for response in (
+            requests.get(f"{iam.url}{AUTHENTICATE}", headers=auth(token), timeout=TIMEOUT),
+            requests.post(
+                f"{iam.url}{LOGIN}",
+                json={"uid": SUPERUSER[0], "password": SUPERUSER[1]},
+                timeout=TIMEOUT,
+            ),
+        ):
+            assert response.status_code == 503, response.text
+            assert response.json()["code"] == "ERR_SERVICE_UNAVAILABLE"
+    deadline = time.monotonic() + 30
+    while True:
+        check = requests.get(f"{iam.url}{AUTHENTICATE}", headers=auth(token), timeout=TIMEOUT)
+        if check.status_code == 200 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert check.status_code == 200
+    assert iam.running()
