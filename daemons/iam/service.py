@@ -22,6 +22,7 @@ from daemons.iam import access, accounts, keys, login, passwords, tokens
 from daemons.iam.accounts import Account
 from daemons.iam.config import IamConfig
 from daemons.iam.errors import (
+    IamError,
     InvalidToken,
     NotImplementedForServiceAccounts,
     Unavailable,
@@ -74,7 +75,7 @@ class IamService:
             self._client = zk.connect(hosts)
             store = IamStore(self._client, path)
             self.open(store)
-        except (zk.StoreUnavailable, Unavailable, keys.KeyProblem, OSError) as err:
+        except (zk.StoreUnavailable, IamError, keys.KeyProblem, OSError) as err:
             self._on_fatal(f"cannot start IAM: {err}")
 
     def open(self, store: IamStore) -> None:

@@ -10,12 +10,14 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from daemons.iam import keys
 from tests.integration.conftest import DaemonProcess, Daemons, ZooKeeperServer
 from tests.integration.iam.iam_daemon import SUPERUSER, IamFactory, iam_process
+from tools import processes
 
 LOGIN = "/acs/api/v1/auth/login"
 AUTHENTICATE = "/internal/v1/authenticate"
@@ -122,6 +124,16 @@ def test_a_key_file_is_the_cluster_key(start_iam: IamFactory, tmp_path: Path) ->
     iam = start_iam(key_file=str(key_file))
     (served,) = requests.get(f"{iam.url}/acs/api/v1/auth/jwks", timeout=TIMEOUT).json()["keys"]
     assert served["kid"] == keys.thumbprint(private.public_key())
+
+
+def test_an_unusable_key_file_stops_iam_before_it_serves(
+    start_iam: IamFactory, tmp_path: Path
+) -> None:
+    bad = tmp_path / "iam.key"
+    bad.write_text("not a key")
+    for key_file in (bad, tmp_path / "missing.key"):
+        with pytest.raises(processes.StartFailed, match="cannot start IAM"):
+            start_iam(key_file=str(key_file))
 
 
 def test_hash_password_and_check_config(tmp_path: Path) -> None:
