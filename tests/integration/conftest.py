@@ -182,13 +182,19 @@ class Daemons:
         self._ids = itertools.count(1)
 
     def start(self, kind: str, config: dict[str, Any]) -> DaemonProcess:
+        daemon = self.add(kind, f"daemons.{kind}.main", config)
+        config.setdefault("work_dir", str(daemon.state_dir / "work"))
+        daemon.start()
+        return daemon
+
+    def add(self, kind: str, module: str, config: dict[str, Any]) -> DaemonProcess:
+        """A daemon of `module` with its own state dir, stopped at teardown; not started yet
+        (for a daemon whose config has no `work_dir`, or to start several at once)."""
         name = f"{kind}-{next(self._ids)}"
         state_dir = self.tmp_path / name
         state_dir.mkdir(parents=True)
-        config.setdefault("work_dir", str(state_dir / "work"))
-        daemon = DaemonProcess(name, f"daemons.{kind}.main", config, state_dir)
+        daemon = DaemonProcess(name, module, config, state_dir)
         self.started.append(daemon)
-        daemon.start()
         return daemon
 
     def stop_all(self) -> None:

@@ -107,6 +107,16 @@ CORES: dict[str, tuple[str, ...]] = {
     "exhibitor": ("ensemble", "properties", "rolling", "shared"),
     "dnsproxy": ("axfr", "config", "routing", "tasks", "views", "zones"),
     "minuteman": ("config", "ruleset", "views"),
+    "daemons.iam": (
+        "access",
+        "accounts",
+        "config",
+        "errors",
+        "keys",
+        "login",
+        "passwords",
+        "tokens",
+    ),
 }
 
 # The HTTP face and the entry point of each daemon: blueprints, app factories, `main`.
@@ -143,6 +153,11 @@ DAEMON_MODULES = frozenset(
         "minuteman.api",
         "minuteman.app",
         "minuteman.main",
+        "daemons.iam.app",
+        "daemons.iam.auth_api",
+        "daemons.iam.http",
+        "daemons.iam.main",
+        "daemons.iam.users_api",
     }
 )
 DAEMON_PREFIXES = ("daemons.marathon.api", "daemons.metronome.api_")
@@ -176,8 +191,10 @@ EXECUTOR_SHARED_MODULES = (*EXECUTOR_SHARED, "daemons.protocols.states")
 SHARED = frozenset(
     {"daemons", "daemons.protocols", "daemons.kit", "daemons.mesos_client", "daemons.frameworks"}
 )
-# Pure libraries a core may use (arrays for the allocator, cron arithmetic for Metronome).
-PURE_LIBRARIES = frozenset({"numpy", "croniter", "dateutil"})
+# Pure libraries a core may use (arrays for the allocator, cron arithmetic for Metronome;
+# signatures and password hashes for IAM: PyJWT is given the clock's reading, never asked to
+# read it, and cryptography and argon2 only compute over the keys and salts they are given).
+PURE_LIBRARIES = frozenset({"numpy", "croniter", "dateutil", "jwt", "cryptography", "argon2"})
 # The standard library's modules that do I/O, keep time, draw randomness or run threads.
 IMPURE_STDLIB = frozenset(
     {
