@@ -272,6 +272,9 @@ class MasterFollower:
                     next_refresh = min(next_refresh, time.monotonic() + RETRY_SECONDS)
                     continue
                 followed = MasterState(state)
+                # The parsed state is ≈ 26 MiB at 10,000 tasks: not kept while this thread
+                # waits for the next read (the view holds what consumers read of it).
+                state = None
                 if self._state is not None:
                     carried = followed.carry(self._state, time.monotonic(), CARRY_SECONDS)
                     if carried:

@@ -41,6 +41,7 @@ that a consumer can read on its own thread while the next events are applied.
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -82,18 +83,72 @@ def _value(message: Any) -> str:
     return ""
 
 
+# Memory (docs/dns.md: 10,000 tasks are held by every DNS daemon): the strings that repeat
+# from task to task (agent and framework ids, states, protocols, port ranges) are kept once
+# (`_shared`), and of a task's statuses only those a consumer reads (`_read_statuses`).
+SHARED_MAX = 16384  # distinct values kept for sharing; beyond, the least recently seen go
+SHORT = 24  # a string this long or shorter inside a nested value is shared (ids are longer)
+
+
+@functools.lru_cache(maxsize=SHARED_MAX)
+def _shared(text: str) -> str:
+    """The first string equal to `text` seen (of the last SHARED_MAX): one object for a value
+    that 10,000 tasks repeat, instead of a copy in each."""
+    return text
+
+
+def _compact(value: Any) -> Any:
+    """A nested JSON value (DiscoveryInfo, labels, a container status) copied with its short
+    strings shared."""
+    if isinstance(value, str):
+        return _shared(value) if len(value) <= SHORT else value
+    if isinstance(value, list):
+        return [_compact(item) for item in value]
+    if isinstance(value, Mapping):
+        return {key: _compact(item) for key, item in value.items()}
+    return value
+
+
+def _maybe_shared(value: Any) -> Any:
+    return _shared(value) if isinstance(value, str) else value
+
+
+def _read_statuses(statuses: list[JSON]) -> list[JSON]:
+    """The statuses a consumer reads, in their order: the latest by timestamp (the first of
+    equals: Minuteman's health weight) and the latest TASK_RUNNING one (the first of equals:
+    a container's addresses and labels, for Mesos-DNS and the proxy). Dropping the others
+    leaves both picks as they were, and so does a status appended later."""
+    if len(statuses) < 2:
+        return statuses
+    try:
+        latest = max(statuses, key=_timestamp)
+        running = max(
+            (s for s in statuses if s.get("state") == RUNNING), key=_timestamp, default=None
+        )
+    except TypeError:  # timestamps that do not compare: keep them all, as read
+        return statuses
+    return [s for s in statuses if s is latest or s is running]
+
+
+def _timestamp(status: Mapping[str, Any]) -> Any:
+    return status.get("timestamp", 0)
+
+
 def _labels(labels: Any) -> list[Any]:
     """Labels as the state JSON shows them (a list), from a Labels message or a list."""
     if isinstance(labels, Mapping):
         labels = labels.get("labels")
-    return list(labels) if isinstance(labels, list) else []
+    return _compact(labels) if isinstance(labels, list) else []
 
 
 def status_json(status: Mapping[str, Any]) -> JSON:
     """A v1 TaskStatus -> one entry of a state task's `statuses`."""
-    out: JSON = {"state": status.get("state"), "timestamp": status.get("timestamp") or 0}
+    out: JSON = {
+        "state": _maybe_shared(status.get("state")),
+        "timestamp": status.get("timestamp") or 0,
+    }
     if status.get("container_status") is not None:
-        out["container_status"] = status["container_status"]
+        out["container_status"] = _compact(status["container_status"])
     if "labels" in status:
         out["labels"] = _labels(status["labels"])
     if isinstance(status.get("healthy"), bool):
@@ -108,24 +163,25 @@ def _ports(resources: Any) -> str:
         if isinstance(resource, Mapping) and resource.get("name") == "ports":
             for item in ((resource.get("ranges") or {}).get("range")) or ():
                 ranges.append(f"{item.get('begin')}-{item.get('end')}")
-    return "[" + ", ".join(ranges) + "]" if ranges else ""
+    return _shared("[" + ", ".join(ranges) + "]") if ranges else ""
 
 
 def task_json(task: Mapping[str, Any]) -> JSON:
     """A v1 Task -> the fields of a state task that records are made of."""
+    statuses = [status_json(s) for s in task.get("statuses") or () if isinstance(s, Mapping)]
     out: JSON = {
         "id": _value(task.get("task_id")),
         "name": task.get("name") or "",
-        "framework_id": _value(task.get("framework_id")),
-        "slave_id": _value(task.get("agent_id")),
-        "state": task.get("state") or "",
-        "statuses": [status_json(s) for s in task.get("statuses") or () if isinstance(s, Mapping)],
+        "framework_id": _shared(_value(task.get("framework_id"))),
+        "slave_id": _shared(_value(task.get("agent_id"))),
+        "state": _shared(task.get("state") or ""),
+        "statuses": _read_statuses(statuses),
     }
     ports = _ports(task.get("resources"))
     if ports:
         out["resources"] = {"ports": ports}
     if task.get("discovery") is not None:
-        out["discovery"] = task["discovery"]
+        out["discovery"] = _compact(task["discovery"])
     if task.get("labels"):
         out["labels"] = _labels(task["labels"])
     return out
@@ -137,17 +193,27 @@ _TASK_KEYS = ("id", "name", "framework_id", "slave_id", "state", "discovery", "l
 _STATUS_KEYS = ("state", "timestamp", "container_status", "labels", "healthy")
 
 
+# Of those, the ones whose values repeat from task to task, shared (`_shared`).
+_SHARED_KEYS = frozenset({"framework_id", "slave_id", "state"})
+
+
 def _slim(task: Mapping[str, Any]) -> JSON:
     """A state task with only the fields record generation reads."""
-    out: JSON = {k: task[k] for k in _TASK_KEYS if k in task}
+    out: JSON = {}
+    for key in _TASK_KEYS:
+        if key in task:
+            value = task[key]
+            out[key] = _maybe_shared(value) if key in _SHARED_KEYS else _compact(value)
     ports = (task.get("resources") or {}).get("ports")
     if ports:
-        out["resources"] = {"ports": ports}
-    out["statuses"] = [
-        {k: s[k] for k in _STATUS_KEYS if k in s}
-        for s in task.get("statuses") or ()
-        if isinstance(s, Mapping)
-    ]
+        out["resources"] = {"ports": _maybe_shared(ports)}
+    out["statuses"] = _read_statuses(
+        [
+            {k: _compact(s[k]) for k in _STATUS_KEYS if k in s}
+            for s in task.get("statuses") or ()
+            if isinstance(s, Mapping)
+        ]
+    )
     return out
 
 
