@@ -159,3 +159,16 @@ def test_what_consumers_pick_of_the_statuses_is_the_same(
     assert container_ips(every) == container_ips(slim)
     for source in ("netinfo", "mesos"):
         assert _status_ips(every, source) == _status_ips(slim, source)
+
+
+def test_a_state_read_again_keeps_the_tasks_that_did_not_change() -> None:
+    first = MasterState(copy.deepcopy(state_of(state_task(1), state_task(2))))
+    changed = state_task(2)
+    changed["statuses"][-1]["healthy"] = True
+    again = MasterState(copy.deepcopy(state_of(state_task(1), changed, state_task(3))), first)
+    before = first.snapshot()["frameworks"][0]["tasks"]
+    after = again.snapshot()["frameworks"][0]["tasks"]
+    assert after[0] is before[0]  # the same: the earlier view's dict
+    assert after[1] is not before[1] and after[1]["statuses"][-1]["healthy"] is True
+    assert after == MasterState(copy.deepcopy(state_of(state_task(1), changed, state_task(3)))) \
+        .snapshot()["frameworks"][0]["tasks"]  # fmt: skip
