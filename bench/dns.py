@@ -32,7 +32,11 @@ per daemon at 10,000 tasks. Anchors (../shared/reference/performance.md §4): Me
 Everything stays on 127.0.0.1; every process started here is stopped by its PID and the
 temporary directory removed, whatever happens.
 
-Run: `.venv/bin/python bench/dns.py [--quick] [--seconds N] [--tasks N]`.
+`--memory-only` skips dnsmasq and every dnsperf phase: each daemon's memory with no task
+(the recorded state without its Marathon tasks: the idle daemon), with 1,000 and with
+`--tasks` tasks, both daemons restarted for each (memory figures do not depend on a quiet box).
+
+Run: `.venv/bin/python bench/dns.py [--quick] [--seconds N] [--tasks N] [--memory-only]`.
 """
 
 from __future__ import annotations
@@ -398,7 +402,11 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10, help="seconds a dnsperf phase")
     parser.add_argument("--tasks", type=int, default=10_000,
                         help="the memory figure's state size (0: skip it)")  # fmt: skip
+    parser.add_argument("--memory-only", action="store_true",
+                        help="only memory: no task, 1,000 and --tasks tasks")  # fmt: skip
     args = parser.parse_args()
+    if args.memory_only:
+        return memory_only(args.tasks)
     seconds = 3 if args.quick else args.seconds
     perf_bin, masq_bin = shutil.which("dnsperf"), shutil.which("dnsmasq")
     if perf_bin is None or masq_bin is None:
@@ -467,12 +475,39 @@ def main() -> int:
     print(f"{'added by the proxy':<30} {'':>8} {forward.avg_ms - direct.avg_ms:>7.3f} "
           f"{forward.percentile(50) - direct.percentile(50):>7.3f} "
           f"{forward.percentile(99) - direct.percentile(99):>7.3f}  target ≤ 1 ms")  # fmt: skip
+    print_memories(memories)
+    return 0
+
+
+def print_memories(memories: Sequence[Measured]) -> None:
     print("memory, MiB (total: the gunicorn arbiter and worker; peak: the worker's VmHWM):")
     columns = "".join(f"{c:>12}" for c in ("PSS total", "RSS total", "worker RSS", "worker peak"))
     print(f"{'daemon':<12} {'tasks':>7} {'when':<15}{columns}")
     for label, tasks, when, mem in memories:
         target = "target ≤ 100 MiB" if tasks >= 10_000 else ""
         print(memory_row(label, tasks, when, mem, target))
+
+
+def memory_only(tasks: int) -> int:
+    """Both daemons' memory, started afresh for each state size: none, NAMES and `tasks`."""
+    recorded = json.loads(FIXTURE.read_text())
+    print(machine_line())
+    memories: list[Measured] = []
+    with ExitStack() as stack:
+        work = Path(tempfile.mkdtemp(prefix="pydcos-dns-bench-"))
+        stack.callback(shutil.rmtree, work, True)
+        master = MasterStandIn(grow_state(recorded, 0))
+        stack.callback(master.stop)
+        for size in dict.fromkeys((0, NAMES, tasks)):
+            master.set_state(grow_state(recorded, size))
+            with ExitStack() as daemons:
+                mdns, mdns_dns, mdns_http = daemons.enter_context(mesos_dns(master.port, work, 300))
+                proxy, _ = daemons.enter_context(
+                    dns_proxy(master.port, (mdns_dns, mdns_http), work, 300)
+                )
+                time.sleep(3)  # let the first loads' garbage go, as the full run does
+                memories += both(size, "loaded + 3 s", mdns, proxy)
+    print_memories(memories)
     return 0
 
 

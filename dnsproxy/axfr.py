@@ -26,11 +26,26 @@ def mesos_records(body: Any) -> tuple[zone.Record, ...]:
     domain, records = body.get("Domain"), body.get("Records")
     if not isinstance(domain, str) or not domain or not isinstance(records, Mapping):
         raise ValueError("the /v1/axfr body has no Domain or no Records")
-    return tuple(dict.fromkeys(_records(records, f".{domain.strip('.').lower()}.")))
+    renamed = _Renamed(f".{domain.strip('.').lower()}.")
+    return tuple(dict.fromkeys(_records(records, renamed)))
+
+
+class _Renamed(dict[object, str | None]):
+    """`app.marathon.mesos.` -> `app.marathon.mesos.thisdcos.directory`; None outside the
+    domain (`suffix`). Each name renamed once: a name is an owner several times and the target
+    of SRV records, and its records then share one string (10,000 tasks: ≈ 160,000 uses of
+    ≈ 70,000 names)."""
+
+    def __init__(self, suffix: str) -> None:
+        super().__init__()
+        self.suffix = suffix
+
+    def __missing__(self, name: object) -> str | None:
+        renamed = self[name] = _renamed(name, self.suffix)
+        return renamed
 
 
 def _renamed(name: object, suffix: str) -> str | None:
-    """`app.marathon.mesos.` -> `app.marathon.mesos.thisdcos.directory`; None outside it."""
     if not isinstance(name, str):
         return None
     name = name.lower()
@@ -49,16 +64,16 @@ def _values(table: object) -> Iterator[tuple[str, str]]:
             yield from ((name, value) for value in values if isinstance(value, str))
 
 
-def _records(records: Mapping[str, Any], suffix: str) -> Iterator[zone.Record]:
+def _records(records: Mapping[str, Any], renamed: _Renamed) -> Iterator[zone.Record]:
     for key in ("As", "AAAAs"):
         for name, ip in _values(records.get(key)):
-            owner = _renamed(name, suffix)
+            owner = renamed[name]
             record = address_record(owner, ip) if owner else None
             if record is not None:
                 yield record
     for name, value in _values(records.get("SRVs")):
-        owner = _renamed(name, suffix)
+        owner = renamed[name]
         target, _, port = value.rpartition(":")
-        renamed_target = _renamed(target, suffix)
+        renamed_target = renamed[target]
         if owner and renamed_target and port.isdigit() and int(port) < 65536:
             yield zone.SRV(owner, renamed_target, int(port))

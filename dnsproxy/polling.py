@@ -17,6 +17,8 @@ from typing import Any
 
 import requests
 
+from daemons.kit.memory import release_free_memory
+
 log = logging.getLogger(__name__)
 
 
@@ -54,6 +56,9 @@ class JsonPoller:
     def _run(self) -> None:
         while not self._stop.is_set():
             self.poll_once()
+            # The body read and what the consumer replaced are freed by now (a 10,000-task
+            # `/v1/axfr` parses to ≈ 20 MiB): give their pages back (docs/dns.md, memory).
+            release_free_memory()
             self._stop.wait(self.interval)
 
     def poll_once(self) -> bool:

@@ -59,7 +59,8 @@ class DnsProxy:
         self.loaded: set[str] = set()
         self.rebuilds = 0
         self.records: zones.Records = zones.local_records(self._masters)
-        self.table: RoutingTable = self._build(self.records)
+        self._zones = zones.build_zones(self.records)
+        self.table: RoutingTable = self._build(self._zones)
 
     def resolve(self, query: Query) -> bytes | Forward:
         """`DnsServer`'s `resolve`: the hot path."""
@@ -97,11 +98,11 @@ class DnsProxy:
         records = zones.local_records(
             self._masters, inputs["tasks"], inputs["mesos"], inputs["vips"]
         )
-        table = self._build(records)
-        self.records, self.table = records, table
+        # The zones whose records did not change are kept (`zones.build_zones`).
+        built = zones.build_zones(records, (self.records, self._zones))
+        table = self._build(built)
+        self.records, self._zones, self.table = records, built, table
         self.rebuilds += 1
 
-    def _build(self, records: zones.Records) -> RoutingTable:
-        return build_table(
-            zones.build_zones(records), self._mesos_dns, self._upstreams, self._forward_zones
-        )
+    def _build(self, built: dict[str, zone.Zone]) -> RoutingTable:
+        return build_table(built, self._mesos_dns, self._upstreams, self._forward_zones)

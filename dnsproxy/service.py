@@ -17,6 +17,7 @@ from collections.abc import Callable
 from daemons.kit.dns.counters import Counters
 from daemons.kit.dns.forward import Forwarder
 from daemons.kit.dns.server import DnsServer
+from daemons.kit.memory import release_free_memory
 from daemons.mesos_client.master_follower import MasterFollower, MasterSnapshot
 from dnsproxy.config import DnsProxyConfig
 from dnsproxy.polling import JsonPoller
@@ -85,7 +86,10 @@ class DnsProxyService:
     def _take_state(self, snapshot: MasterSnapshot) -> None:
         """From the follower's thread: the tasks' names of the state now (ValueError for a
         state without a leader: the follower logs it, the last names stay)."""
-        self.proxy.update_state(snapshot.state)
+        try:
+            self.proxy.update_state(snapshot.state)
+        finally:
+            release_free_memory()  # what a rebuild (or the state read) freed: docs/dns.md
 
 
 def _host(ip: str) -> str:

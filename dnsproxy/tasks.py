@@ -17,6 +17,7 @@ An agent, master or task whose address is a host name rather than an IP adds not
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -30,11 +31,22 @@ RUNNING = "TASK_RUNNING"
 
 def address_record(name: str, text: str) -> zone.A | zone.AAAA | None:
     """An A or AAAA record of `name` for an IP literal; None for anything else."""
+    found = _address(text)
+    if found is None:
+        return None
+    version, ip = found
+    return zone.A(name, ip) if version == 4 else zone.AAAA(name, ip)
+
+
+@functools.lru_cache(maxsize=65536)
+def _address(text: str) -> tuple[int, str] | None:
+    """An IP literal's version and canonical text, or None. Cached: addresses repeat (every
+    task of an agent has the agent's), and their records then share one string."""
     try:
         ip = ipaddress.ip_address(text)
     except ValueError:
         return None
-    return zone.A(name, str(ip)) if ip.version == 4 else zone.AAAA(name, str(ip))
+    return ip.version, str(ip)
 
 
 def pid_host(pid: object) -> str:

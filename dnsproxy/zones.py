@@ -98,10 +98,22 @@ def valid(records: Iterable[zone.Record]) -> list[zone.Record]:
     return out
 
 
-def build_zones(records: Records) -> dict[str, zone.Zone]:
-    """Each zone's precomputed answers (`daemons.kit.dns.zone`), TTL 5, SOA and NS as dcos-net."""
-    return {
-        apex: zone.build_zone(
+def build_zones(
+    records: Records, previous: tuple[Records, Mapping[str, zone.Zone]] | None = None
+) -> dict[str, zone.Zone]:
+    """Each zone's precomputed answers (`daemons.kit.dns.zone`), TTL 5, SOA and NS as dcos-net.
+    With `previous` (the records and zones of the last build), a zone whose records are the
+    same is kept, not built again: a task's change leaves the copy of Mesos-DNS's zone (≈ 30
+    MiB and seconds of work at 10,000 tasks) as it was."""
+    old_records, old_zones = previous or ({}, {})
+    zones: dict[str, zone.Zone] = {}
+    for apex, rrs in records.items():
+        kept = old_zones.get(apex)
+        before = old_records.get(apex)
+        if kept is not None and before is not None and (before is rrs or before == rrs):
+            zones[apex] = kept
+            continue
+        zones[apex] = zone.build_zone(
             apex,
             SOA,
             valid(rrs),
@@ -110,5 +122,4 @@ def build_zones(records: Records) -> dict[str, zone.Zone]:
             soa_ttl=SOA_TTL,
             ns_ttl=NS_TTL,
         )
-        for apex, rrs in records.items()
-    }
+    return zones

@@ -128,6 +128,10 @@ def run(
             service.stop()
 
     around = supervise(config) if supervise is not None else contextlib.nullcontext()
+    # Everything made so far (the imports, the app) is shared with the worker gunicorn forks;
+    # frozen, the worker's collections never write to those objects, so their pages stay
+    # shared instead of being copied into the worker (a daemon's PSS, docs/dns.md).
+    gc.freeze()
     with around:
         serve(
             app,

@@ -160,7 +160,12 @@ def _changed(old: RecordSet, new: RecordSet) -> set[str]:
 
 
 # Every type an owner can have an answer of (build_zone's), ANY included.
-_QTYPES = (wire.A, wire.AAAA, wire.SRV, wire.SOA, wire.NS, wire.ANY)
+_QTYPES = dns.OWNED_TYPES
+
+
+def _owns(answers: Mapping[tuple[bytes, int], dns.Answer], name: bytes) -> bool:
+    """Whether `name` owns records (an owner of one type has no ANY answer of its own)."""
+    return any((name, qtype) in answers for qtype in _QTYPES)
 
 
 def _patched(previous: Built, selection: _Selection) -> tuple[dns.Zone, dict[bytes, int]]:
@@ -198,9 +203,9 @@ def _patched(previous: Built, selection: _Selection) -> tuple[dns.Zone, dict[byt
         for qtype in _QTYPES:
             answers.pop((wire_name, qtype), None)
     answers.update((key, answer) for key, answer in sub.answers.items() if key[0] in rebuilt)
-    # Every owner has an ANY answer: which owners came, and which went.
-    old_owners = {n for n in rebuilt if (n, wire.ANY) in before}
-    new_owners = {n for n in rebuilt if (n, wire.ANY) in answers}
+    # Which owners came, and which went.
+    old_owners = {n for n in rebuilt if _owns(before, n)}
+    new_owners = {n for n in rebuilt if _owns(answers, n)}
     names, children = _names(previous, new_owners - old_owners, old_owners - new_owners, answers)
     return dns.Zone(apex, answers, names, sub.nodata, sub.nxdomain), children
 
@@ -232,12 +237,7 @@ def _names(
             children[parent] = children.get(parent, 0) + 1
             name = parent
     for name in went:
-        while (
-            name != apex
-            and exists(name)
-            and not children.get(name)
-            and (name, wire.ANY) not in answers
-        ):
+        while name != apex and exists(name) and not children.get(name) and not _owns(answers, name):
             removed.add(name)
             added.discard(name)
             parent = _parent(name)

@@ -31,6 +31,7 @@ from daemons.kit.dns.server import DnsServer
 from daemons.kit.dns.upstream import Forward
 from daemons.kit.dns.wire import Query
 from daemons.kit.dns.zone import Zone
+from daemons.kit.memory import release_free_memory
 from daemons.mesos_dns.dns_zone import Built, forwarding, zone_of
 from daemons.mesos_dns.follower import Follower
 from daemons.mesos_dns.records import RecordSet, mname_addresses
@@ -114,6 +115,9 @@ class MesosDnsService:
         if built.skipped:
             log.warning("records the DNS wire cannot carry were left out count=%s", built.skipped)
         self.loaded = Loaded(records, built.zone, time.time())
+        # The previous record set and zone, and the garbage of this rebuild (and of the state
+        # read before it), are freed by now: give their pages back (docs/dns.md, memory).
+        release_free_memory()
         if self.config.dns_on and self.dns is None:
             self._start_dns()
 

@@ -84,6 +84,8 @@ class SOA:
 
 
 Record = A | AAAA | SRV
+# Every type a name can own in a zone, ANY (several types) first.
+OWNED_TYPES = (wire.ANY, wire.A, wire.AAAA, wire.SRV, wire.SOA, wire.NS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,10 +119,25 @@ class Zone:
         answer = self.answers.get((qname, qtype))
         if answer is not None:
             return answer
+        if qtype == wire.ANY:
+            # An owner of one type answers ANY with that type's answer, not kept twice (≈ 7
+            # MiB of a 70,000-name zone); an owner of several has an ANY answer of its own.
+            answer = self.owned(qname)
+            if answer is not None:
+                return answer
         if qname in self.names:
             return self.nodata
         if wire.in_zone(qname, self.apex):
             return self.nxdomain
+        return None
+
+    def owned(self, qname: bytes) -> Answer | None:
+        """The ANY answer of a name that owns records; None for a name that owns none."""
+        answers = self.answers
+        for qtype in OWNED_TYPES:
+            answer = answers.get((qname, qtype))
+            if answer is not None:
+                return answer
         return None
 
     def reply(self, query: Query, rng: Sampler) -> bytes | None:
@@ -164,9 +181,12 @@ def build_zone(
     ValueError for a name outside the zone, a bad name or a bad address."""
     apex_wire = wire.name_to_wire(apex)
     flags = AA | (RA if recursion_available else 0)
-    # Every record as (owner, type, rdata), deduplicated in order.
+    # Every record as (owner, type, rdata), deduplicated in order; the key of each rrset is
+    # also its answer's. What is only needed while building is kept small (a 10,000-task
+    # Mesos-DNS zone holds ≈ 28 MiB, and every MiB its build touches stays in the daemon's
+    # RSS): an owner's types are one int (most have one), not a list of its rrsets.
     rrsets: dict[tuple[bytes, int], list[bytes]] = {}
-    targets: dict[bytes, list[bytes]] = {}  # owner -> its A and AAAA RRs written in full
+    types_of: dict[bytes, int | list[int]] = {}  # owner -> its types, in order
 
     def add(owner: bytes, rtype: int, rdata: bytes) -> None:
         rrset = rrsets.get((owner, rtype))
@@ -174,8 +194,21 @@ def build_zone(
             if not wire.in_zone(owner, apex_wire):
                 raise ValueError(f"{wire.wire_to_name(owner)} is not in the zone {apex}")
             rrsets[(owner, rtype)] = [rdata]
+            types = types_of.get(owner)
+            if types is None:
+                types_of[owner] = rtype
+            elif isinstance(types, int):
+                types_of[owner] = [types, rtype]
+            else:
+                types.append(rtype)
         elif rdata not in rrset:
             rrset.append(rdata)
+
+    def types(owner: bytes) -> list[int]:
+        found = types_of.get(owner)
+        if found is None:
+            return []
+        return [found] if isinstance(found, int) else found
 
     # Each name encoded once per build: a name owns several records and is the target of
     # others (a 10,000-task Mesos-DNS zone has ~5 records per name).
@@ -212,9 +245,19 @@ def build_zone(
             return ns_ttl
         return ttl
 
-    for (owner, rtype), rdatas in rrsets.items():
-        if rtype in (wire.A, wire.AAAA):
-            targets.setdefault(owner, []).extend(_rr(owner, rtype, ttl, rdata) for rdata in rdatas)
+    # A target's A and AAAA RRs written in full, made for the names that are targets only.
+    targets: dict[bytes, list[bytes]] = {}
+
+    def addresses_of(name: bytes) -> list[bytes]:
+        found = targets.get(name)
+        if found is None:
+            found = targets[name] = [
+                _rr(name, rtype, ttl, rdata)
+                for rtype in types(name)
+                if rtype in (wire.A, wire.AAAA)
+                for rdata in rrsets[(name, rtype)]
+            ]
+        return found
 
     def additional_for(rtype: int, rdatas: list[bytes]) -> list[bytes]:
         # SRV: its targets' addresses; NS: the name servers' (glue). Each target once.
@@ -226,7 +269,7 @@ def build_zone(
             return []
         out: list[bytes] = []
         for name in dict.fromkeys(names):
-            out.extend(targets.get(name, ()))
+            out.extend(addresses_of(name))
         return out
 
     # Equal answer records are one bytes object: owned by the question, a record is the same
@@ -241,21 +284,19 @@ def build_zone(
 
     answers: dict[tuple[bytes, int], Answer] = {}
     shared: dict[Answer, Answer] = {}
-    by_name: dict[bytes, list[tuple[int, list[bytes]]]] = {}
-    for (owner, rtype), rdatas in rrsets.items():
-        by_name.setdefault(owner, []).append((rtype, rdatas))
+    for key, rdatas in rrsets.items():
+        rtype = key[1]
         chunks = tuple(chunk(rtype, rdata) for rdata in rdatas)
         extra = additional_for(rtype, rdatas)
         # The answer holds no name of its owner: names with the same records share it (the
         # agent's address of every task on it; an app's _tcp and _udp SRV names).
         answer = Answer(flags, chunks, b"", 0, b"".join(extra), len(extra))
-        answers[(owner, rtype)] = shared.setdefault(answer, answer)
-    for owner, rrs in by_name.items():
-        if len(rrs) == 1:  # ANY is the answer of its one type (whose additional has no repeat)
-            answers[(owner, wire.ANY)] = answers[(owner, rrs[0][0])]
+        answers[key] = shared.setdefault(answer, answer)
+    for owner, found in types_of.items():
+        if isinstance(found, int):  # ANY is its one type's answer: found there (`lookup`)
             continue
-        chunks = tuple(c for rtype, _ in rrs for c in answers[(owner, rtype)].records)
-        extra = [chunk for rtype, rdatas in rrs for chunk in additional_for(rtype, rdatas)]
+        chunks = tuple(c for rtype in found for c in answers[(owner, rtype)].records)
+        extra = [c for rtype in found for c in additional_for(rtype, rrsets[(owner, rtype)])]
         extra = list(dict.fromkeys(extra))
         answers[(owner, wire.ANY)] = Answer(flags, chunks, b"", 0, b"".join(extra), len(extra))
 
@@ -263,7 +304,7 @@ def build_zone(
     return Zone(
         apex=apex_wire,
         answers=answers,
-        names=frozenset(with_ancestors(by_name, apex_wire)),
+        names=frozenset(with_ancestors(types_of, apex_wire)),
         nodata=Answer(flags | NOERROR, (), soa_rr, 1),
         nxdomain=Answer(flags | NXDOMAIN, (), soa_rr, 1),
     )

@@ -49,6 +49,19 @@ def test_srv_targets_are_renamed_too(body: dict[str, Any]) -> None:
     assert zone.SRV(f"_leader._tcp.{M}", f"leader.{M}", 5050) in srvs
 
 
+def test_a_name_and_an_address_are_one_string_in_every_record(body: dict[str, Any]) -> None:
+    copied = mesos_records(body)
+    names: dict[str, str] = {}
+    ips: dict[str, str] = {}
+    for r in copied:
+        assert names.setdefault(r.name, r.name) is r.name
+        if isinstance(r, zone.SRV):
+            assert names.setdefault(r.target, r.target) is r.target
+        else:
+            assert ips.setdefault(r.ip, r.ip) is r.ip
+    assert len(names) < len(copied)  # the fixture's names are owners and targets again
+
+
 def test_bad_entries_are_left_out_one_by_one() -> None:
     body = {
         "Domain": "mesos",

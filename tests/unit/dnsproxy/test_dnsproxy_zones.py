@@ -38,3 +38,19 @@ def wire_name(name: str) -> bytes:
     from daemons.kit.dns import wire
 
     return wire.name_to_wire(name)
+
+
+def test_a_zone_whose_records_did_not_change_is_kept() -> None:
+    mesos = (zone.A("a.marathon.mesos.thisdcos.directory", "10.0.0.9"),)
+    first = zones.local_records(["10.0.0.1"], (), mesos)
+    built = zones.build_zones(first)
+    task = (zone.A("a.marathon.autoip.dcos.thisdcos.directory", "10.0.0.2"),)
+    second = zones.local_records(["10.0.0.1"], task, mesos)
+    again = zones.build_zones(second, (first, built))
+    assert again["mesos.thisdcos.directory"] is built["mesos.thisdcos.directory"]
+    assert again["spartan"] is built["spartan"]  # equal records, made again: kept too
+    assert again["dcos.thisdcos.directory"] is not built["dcos.thisdcos.directory"]
+    whole = zones.build_zones(second)
+    assert {apex: z.answers for apex, z in again.items()} == {
+        apex: z.answers for apex, z in whole.items()
+    }
