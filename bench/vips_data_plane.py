@@ -6,8 +6,11 @@ VIPs and through HAProxy, in one run, on a topology of network namespaces made h
         | veth 198.18.0.1/30 - 198.18.0.2/30
     vipb-<pid>-node   "the node": our ruleset (`ruleset.full` of a VipTable with the VIP
                       198.19.0.10:80 -> 198.18.0.2:81, loaded through `minuteman.nft.Nft` in
-                      that namespace) and the daemon's `local 198.19.0.0/16 dev lo` route
-                      (`minuteman.service.ensure_local_route`); HAProxy on 127.0.0.1:8080, mode
+                      that namespace) and the daemon's `local 198.19.0.0/16 dev lo src
+                      198.18.0.1` route (`minuteman.service.ensure_local_route` with the role's
+                      `route_source`); the path "VIP, VIP as source" is VIP 198.19.0.12 routed
+                      `local` without `src` (a /32), as before `route_source`: its connections
+                      start from the VIP, so are masqueraded too; HAProxy on 127.0.0.1:8080, mode
                       tcp (the VIP is layer 4, so the fair comparison is a layer-4 proxy: it
                       relays bytes and parses no HTTP), 1 thread, to 198.18.0.2:82; and wrk,
                       which asks nginx directly on 198.18.0.2:80.
@@ -79,12 +82,16 @@ from tools import processes
 
 PREFIX = "vipb"
 BODY = "hello world"  # 11 bytes, as the local anchor's
+OLD_SOURCE = "VIP, VIP as source"
 PORT = 80  # the VIPs' port, and the port wrk asks nginx on directly
 # The port each path reaches nginx on: one tuple space each (see the module docstring).
-BACKEND_PORTS = {"direct": PORT, "VIP": 81, "HAProxy": 82, "VIP, 2 backends": 83}
+BACKEND_PORTS = {"direct": PORT, "VIP": 81, "HAProxy": 82, "VIP, 2 backends": 83, OLD_SOURCE: 84}
 HAPROXY = ("127.0.0.1", 8080)
 VIP_ONE = Service(ipaddress.IPv4Address("198.19.0.10"), "tcp", PORT)
 VIP_TWO = Service(ipaddress.IPv4Address("198.19.0.11"), "tcp", PORT)
+# Routed `local` without `src` (a /32 beside the pool's route): the kernel starts a connection to
+# it from the VIP itself, so it is masqueraded as well as DNATed, as before `route_source`.
+VIP_SELF = Service(ipaddress.IPv4Address("198.19.0.12"), "tcp", PORT)
 HZ = os.sysconf("SC_CLK_TCK")
 MODES = ("keep-alive", "close")
 # Anchors, performance.md §5 (local): HAProxy 2.6 tcp 54,821 / 96,742 keep-alive, 9,509 / 19,133
@@ -92,6 +99,7 @@ MODES = ("keep-alive", "close")
 ANCHORS = {
     "VIP": "VIP ≥ 0.9x direct (issue 14)",
     "VIP, 2 backends": "VIP ≥ 0.9x direct (issue 14)",
+    OLD_SOURCE: "before route_source: DNAT and masquerade",
     "HAProxy": "HAProxy 0.57x direct keep-alive, 0.50 close (performance.md)",
 }
 
@@ -104,7 +112,10 @@ def backend_addresses(index: int) -> tuple[str, str]:
 def vip_table(backends: list[str]) -> VipTable:
     """VIP_ONE on the first backend; with two backends, VIP_TWO on both (weight 1 each)."""
     one, two = BACKEND_PORTS["VIP"], BACKEND_PORTS["VIP, 2 backends"]
-    vips = {VIP_ONE: Vip(VIP_ONE, (), (Backend(backends[0], one, 1),))}
+    vips = {
+        VIP_ONE: Vip(VIP_ONE, (), (Backend(backends[0], one, 1),)),
+        VIP_SELF: Vip(VIP_SELF, (), (Backend(backends[0], BACKEND_PORTS[OLD_SOURCE], 1),)),
+    }
     if len(backends) > 1:
         vips[VIP_TWO] = Vip(VIP_TWO, (), tuple(Backend(b, two, 1) for b in backends))
     return VipTable(vips)
@@ -355,7 +366,8 @@ class Topology:
 def in_node(backends: list[str]) -> None:
     """Load our ruleset in this namespace as the daemon does, check the kernel holds exactly
     it, then ask each path once (waiting up to 10 s for the servers)."""
-    ensure_local_route(str(DEFAULT_POOL))
+    ensure_local_route(str(DEFAULT_POOL), backend_addresses(0)[0])
+    sh("ip", "route", "replace", "local", f"{VIP_SELF.address}/32", "dev", "lo", "table", "local")
     table = vip_table(backends)
     nft = Nft()
     nft.run(ruleset.full(table))
@@ -385,6 +397,7 @@ def paths(backends: int) -> dict[str, tuple[str, int]]:
     found = {
         "direct": (backend_addresses(0)[1], PORT),
         "VIP": (str(VIP_ONE.address), PORT),
+        OLD_SOURCE: (str(VIP_SELF.address), PORT),
         "HAProxy": HAPROXY,
     }
     if backends > 1:

@@ -18,6 +18,10 @@ class MinutemanConfig:
     # Route the named range `local` on lo, so that local connections to a VIP reach the output
     # hook (an IP VIP outside the range needs its own route, as in DC/OS's minuteman interface).
     route: bool = True
+    # The source address of a local connection to a VIP: this node's address (the role gives the
+    # node's cluster IP). Without it the kernel starts such a connection from the VIP itself
+    # (a `local` route's default), and every one is masqueraded as well as DNATed.
+    route_source: str = ""
     # The leading master: found in ZooKeeper (`zk://host:port,.../mesos`) when given, else the
     # `masters` in turn (a standby redirects to the leader).
     zk: str = ""
@@ -42,6 +46,11 @@ class MinutemanConfig:
                 problems.append("named_ip_range: needs at least 4 addresses")
         except ValueError as err:
             problems.append(f"named_ip_range: {err}")
+        if self.route_source:
+            try:
+                ipaddress.IPv4Address(self.route_source)
+            except ValueError:
+                problems.append(f"route_source: {self.route_source!r} is not an IPv4 address")
         for ip in self.masters:
             try:
                 ipaddress.ip_address(ip)

@@ -10,8 +10,10 @@ Our one table, `ip dcos_l4lb` (nothing outside it is ever named):
     chain output        nat, -100: the services map (locally originated traffic)
     chain postrouting   nat, srcnat: masquerades marked traffic, and traffic leaving the node
                         from a VIP address (a connection to a VIP routed `local` on the node
-                        starts with the VIP as its source; DNATed to a backend on another node,
-                        the backend's replies must come back to this node)
+                        without `route_source` starts with the VIP as its source; DNATed to a
+                        backend on another node, the backend's replies must come back to this
+                        node; with `route_source`, as the role configures, it starts from the
+                        node's address and needs only the DNAT)
     chain pick_<W>      DNAT to `backends[VIP . protocol . port . numgen random mod W]`
     chain refuse        TCP reset, or ICMP port unreachable for UDP
 

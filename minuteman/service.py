@@ -68,7 +68,7 @@ class MinutemanService:
             return
         if self.config.route:
             try:
-                ensure_local_route(str(self.config.pool()))
+                ensure_local_route(str(self.config.pool()), self.config.route_source)
             except (OSError, subprocess.CalledProcessError) as err:
                 self._on_fatal(f"cannot route {self.config.named_ip_range} on lo: {err}")
                 return
@@ -105,11 +105,14 @@ class MinutemanService:
                 log.error("minuteman: reconcile failed: %s", err)
 
 
-def ensure_local_route(prefix: str) -> None:
-    """`local <prefix> dev lo` in the local table (more specific than any route to the range
-    elsewhere, and idempotent)."""
+def ensure_local_route(prefix: str, source: str = "") -> None:
+    """`local <prefix> dev lo [src <source>]` in the local table (more specific than any route
+    to the range elsewhere, and idempotent). With `src`, a local connection to a VIP starts from
+    the node's address (the kernel's source for a `local` route is its prefsrc, else the
+    destination), so after the DNAT it needs no masquerade."""
+    via = ["src", source] if source else []
     subprocess.run(
-        ["ip", "route", "replace", "local", prefix, "dev", "lo", "table", "local"],
+        ["ip", "route", "replace", "local", prefix, "dev", "lo", *via, "table", "local"],
         check=True,
         capture_output=True,
         timeout=10,

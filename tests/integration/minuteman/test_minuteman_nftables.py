@@ -313,3 +313,33 @@ def test_a_backend_on_another_node_answers_through_masquerade(
 ) -> None:
     answers = answers_through(netns, table((remote_backend, 1), (ONE, 1)), 20)
     assert sorted(set(answers)) == [name(ONE), name(remote_backend)]
+
+
+# Connects to the VIP once and prints the connection's own address and who answered.
+SOURCE_CLIENT = textwrap.dedent(
+    """
+    import http.client, sys
+    c = http.client.HTTPConnection(sys.argv[1], 80, timeout=3)
+    c.connect()
+    mine = c.sock.getsockname()[0]
+    c.request("GET", "/", headers={"Connection": "close"})
+    print(mine, c.getresponse().read().decode())
+    """
+)
+
+
+def test_with_route_source_a_local_connection_starts_from_the_node_address(
+    netns: Namespace, remote_backend: tuple[str, int]
+) -> None:
+    """The daemon's route with `route_source`: a local connection to a VIP starts from the
+    node's address rather than from the VIP (the `local` route's default), so the backend on
+    another node answers it after the DNAT alone; without `src`, it starts from the VIP."""
+    netns.nft(ruleset.full(table((remote_backend, 1))))
+    ask = (sys.executable, "-c", SOURCE_CLIENT, str(VIP_ADDRESS))
+    assert netns.run(*ask).split() == [str(VIP_ADDRESS), name(remote_backend)]
+    route = (
+        "from minuteman.service import ensure_local_route as r; r('198.19.0.0/16', '198.18.0.61')"
+    )
+    netns.run(sys.executable, "-c", route)
+    assert "src 198.18.0.61" in netns.run("ip", "route", "show", "table", "local", "198.19.0.0/16")
+    assert netns.run(*ask).split() == ["198.18.0.61", name(remote_backend)]

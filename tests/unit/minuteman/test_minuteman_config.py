@@ -15,6 +15,8 @@ def test_defaults() -> None:
     assert config.pool() == ipaddress.IPv4Network("198.19.0.0/16")
     assert (config.ip, config.port, config.reconcile_interval) == ("127.0.0.1", 61421, 30.0)
     assert config.route is True
+    assert config.route_source == ""
+    assert from_mapping(MinutemanConfig, {"route_source": "198.18.0.21"}).route_source
 
 
 @pytest.mark.parametrize(
@@ -23,6 +25,8 @@ def test_defaults() -> None:
         ({"named_ip_range": "11.0.0.0/33"}, "named_ip_range"),
         ({"named_ip_range": "198.19.0.0/31"}, "named_ip_range"),
         ({"named_ip_range": "fd01:c::/64"}, "named_ip_range"),
+        ({"route_source": "node-1"}, "route_source"),
+        ({"route_source": "fd01::1"}, "route_source"),
         ({"masters": ["master-1"]}, "masters"),
         ({"masters": []}, "masters"),
         ({"zk": "127.0.0.1:2181/mesos"}, "zk"),
