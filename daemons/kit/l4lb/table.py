@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, NamedTuple
@@ -114,8 +114,7 @@ def build(
     return TableBuilder(pool).update(state, agent_ips)[0]
 
 
-@dataclass(frozen=True)
-class _Task:
+class _Task(NamedTuple):
     """One task as last seen: what it was made from, and what it gave."""
 
     source: Mapping[str, Any]
@@ -257,7 +256,8 @@ class TableBuilder:
                 backends = self._by_key[key].values()
                 reachable = [b for b, ok in backends if ok]
                 merged.update(reachable or [b for b, _ in backends])
-            self._set(service, Vip(service, tuple(sorted(keys)), tuple(sorted(merged))))
+            ordered = tuple(keys) if len(keys) == 1 else tuple(sorted(keys))
+            self._set(service, Vip(service, ordered, tuple(sorted(merged))))
         return touched
 
     def _set(self, service: Service, vip: Vip | None) -> None:
@@ -289,6 +289,11 @@ class TableBuilder:
         self._named, self._reserved_ips = named, ips
         reserved = {ipaddress.IPv4Address(ip) for ip in ips}
         allocation = named_ips.allocate(named, self.pool, reserved)
+        if not self._addresses and not self._service_of:
+            # The first allocation: every key is new this update, so already in `dirty`.
+            self._addresses = allocation.addresses
+            self._full = tuple(f"VIP {n}: the pool {self.pool} is full" for n in allocation.full)
+            return dirty
         moved = {
             n
             for n in named | set(self._addresses)
@@ -317,6 +322,13 @@ def _task(task: Mapping[str, Any], framework: str, agent: str | None) -> _Task:
 def _weight(task: Mapping[str, Any]) -> int:
     if task.get("state") == KILLING:
         return 0
-    statuses = task.get("statuses") or ()
-    latest = max(statuses, key=lambda s: s.get("timestamp", 0), default=None)
-    return 0 if latest is not None and latest.get("healthy") is False else 1
+    statuses: Sequence[Mapping[str, Any]] = task.get("statuses") or ()
+    if not statuses:
+        return 1
+    # One status (the usual case): nothing to compare.
+    latest = statuses[0] if len(statuses) == 1 else max(statuses, key=_timestamp)
+    return 0 if latest.get("healthy") is False else 1
+
+
+def _timestamp(status: Mapping[str, Any]) -> float:
+    return status.get("timestamp", 0)  # type: ignore[no-any-return]

@@ -141,7 +141,7 @@ def declarations(task: Mapping[str, Any], framework: str) -> tuple[list[Declarat
             problems.append(f"task {task.get('id')}: {err}")
             continue
         found.append(Declaration(key_of(vip, protocol, port), host_port))
-    return list(dict.fromkeys(found)), problems
+    return (found if len(found) < 2 else list(dict.fromkeys(found))), problems
 
 
 def _labels(task: Mapping[str, Any]) -> Iterator[tuple[str, str, int]]:
