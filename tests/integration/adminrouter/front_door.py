@@ -160,7 +160,29 @@ class FrontDoor:
         self.echo.shutdown()
 
 
-def start_front_door(daemons: Daemons, zk_url: str, tmp_path: Path) -> FrontDoor:
+UPSTREAMS = (
+    "marathon",
+    "metronome",
+    "exhibitor",
+    "mesos_dns",
+    "dns_api",
+    "minuteman",
+    "diagnostics",
+)
+
+
+def start_front_door(
+    daemons: Daemons,
+    zk_url: str,
+    tmp_path: Path,
+    *,
+    upstreams: dict[str, str] | None = None,
+    master: str | None = None,
+    marathon: str | None = None,
+) -> FrontDoor:
+    """The front door with every upstream the echo, but those named in `upstreams`
+    (`{"marathon": "127.0.0.1:8080"}`); the route cache reads `master` (`zk://…` or
+    `host:port`) and `marathon` (a URL), by default the echo's bodies."""
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     key_file = tmp_path / "iam-key.pem"
     key_file.write_bytes(keys.private_pem(private))
@@ -172,8 +194,8 @@ def start_front_door(daemons: Daemons, zk_url: str, tmp_path: Path) -> FrontDoor
         "daemons.adminrouter.main",
         {
             "iam": iam.url,
-            "master": echo.address,
-            "marathon": f"http://{echo.address}",
+            "master": master or echo.address,
+            "marathon": marathon or f"http://{echo.address}",
             "refresh_interval": 0.5,
             "max_age": 5.0,
             "agent_adminrouter_port": echo.server_address[1],
@@ -199,18 +221,8 @@ def start_front_door(daemons: Daemons, zk_url: str, tmp_path: Path) -> FrontDoor
         "dcos_adminrouter_iam": f"{HOST}:{iam.port}",
         "dcos_adminrouter_stream_timeout": "30s",
         **adminrouter.metadata_json("cluster-under-test"),
-        **{
-            f"dcos_adminrouter_{name}": echo.address
-            for name in (
-                "marathon",
-                "metronome",
-                "exhibitor",
-                "mesos_dns",
-                "dns_api",
-                "minuteman",
-                "diagnostics",
-            )
-        },
+        **{f"dcos_adminrouter_{name}": echo.address for name in UPSTREAMS},
+        **{f"dcos_adminrouter_{name}": address for name, address in (upstreams or {}).items()},
     }
     conf = adminrouter.write("master", settings, state_dir / "nginx.conf")
     checked = adminrouter.check(conf)
@@ -233,7 +245,7 @@ def start_front_door(daemons: Daemons, zk_url: str, tmp_path: Path) -> FrontDoor
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         probe = requests.get(
-            door.url(f"/agent/{AGENT_ID}/probe"), headers=door.auth(token), timeout=TIMEOUT
+            door.url("/mesos/master/state-summary"), headers=door.auth(token), timeout=TIMEOUT
         )
         if probe.status_code == 200:
             break

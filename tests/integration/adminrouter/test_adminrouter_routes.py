@@ -138,10 +138,12 @@ def test_protected_routes_refuse_without_a_valid_token(front_door: FrontDoor) ->
                     timeout=TIMEOUT,
                     allow_redirects=False,
                 )
-                if (response.status_code, response.headers.get("WWW-Authenticate")) != (
-                    401,
-                    "acsjwt",
-                ):
+                if (
+                    response.status_code,
+                    response.headers.get("WWW-Authenticate"),
+                    response.headers.get("Content-Type"),
+                    response.json().get("code") if response.status_code == 401 else None,
+                ) != (401, "acsjwt", "application/json", "ERR_MISSING_AUTH"):
                     failures.append((route.path, kind, method, response.status_code))
     assert failures == []
 
