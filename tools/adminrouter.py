@@ -19,8 +19,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import jinja2
-
 from tools import processes
 
 TEMPLATES = processes.REPO_ROOT / "roles" / "dcos_adminrouter" / "templates"
@@ -83,6 +81,8 @@ def local_user() -> str:
 
 def render(kind: str, settings: Mapping[str, Any]) -> str:
     """The nginx config of a `master` or an `agent` Admin Router."""
+    import jinja2  # here: `make local-stop` imports this module before `make deps` too
+
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         undefined=jinja2.StrictUndefined,

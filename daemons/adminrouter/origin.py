@@ -1,7 +1,7 @@
 """The CSRF rule Admin Router adds to DC/OS's (which had none). Pure.
 
 A request authenticated by the auth cookie (no `Authorization` header) that is not a read
-(`GET`, `HEAD`, `OPTIONS`) must come from a page of this same site: its `Origin`, or, when a
+(`GET`, `HEAD`) must come from a page of this same site: its `Origin`, or, when a
 browser sent none, its `Referer`, must name the host the request was sent to (`Host`). Neither
 header, or another host, is refused (403). A request carrying the token in `Authorization` is
 exempt: a browser never adds that header to a cross-site request by itself, so it proves the
@@ -11,7 +11,7 @@ it) this is two locks: either alone stops a cross-site form post.
 
 from __future__ import annotations
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 
 def _authority(url: str) -> str | None:

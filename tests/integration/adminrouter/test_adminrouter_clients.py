@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,12 +20,12 @@ import requests
 sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
 sys.path.insert(0, str(Path(__file__).parents[1] / "marathon"))
 sys.path.insert(0, str(Path(__file__).parents[1] / "metronome"))
-from marathon_cluster import start_cluster, wait_for  # noqa: E402
-from metronome_cluster import METRONOME_CONFIG, MetronomeProcess  # noqa: E402
+from marathon_cluster import start_cluster, wait_for
+from metronome_cluster import METRONOME_CONFIG, MetronomeProcess
 
-from tests.clients import marathon_module, metronome_module  # noqa: E402
-from tests.integration.adminrouter.front_door import TIMEOUT, FrontDoor, start_front_door  # noqa: E402
-from tests.integration.conftest import HOST, Daemons, free_port  # noqa: E402
+from tests.clients import marathon_module, metronome_module
+from tests.integration.adminrouter.front_door import TIMEOUT, FrontDoor, start_front_door
+from tests.integration.conftest import HOST, Daemons, free_port
 
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated create function")
 
@@ -39,7 +40,7 @@ def cluster_door(
     start_agent: Any,
     zk_url: str,
     tmp_path: Path,
-) -> Any:
+) -> Iterator[FrontDoor]:
     cluster = start_cluster(work_root, daemons, start_master, start_agent, zk_url)
     name = "metronome-1"
     state_dir = daemons.tmp_path / name
@@ -64,14 +65,13 @@ def cluster_door(
         marathon=cluster.marathons[0].url,
     )
     try:
-        yield cluster, door
+        yield door
     finally:
         door.stop()
 
 
-def test_real_clients_through_the_door(cluster_door: Any) -> None:
-    cluster, door = cluster_door
-    door: FrontDoor
+def test_real_clients_through_the_door(cluster_door: FrontDoor) -> None:
+    door = cluster_door
     token = door.login()
 
     # curl, as an operator would.

@@ -62,7 +62,7 @@ HOST = "master.example:8880"
     [
         ("GET", None, None, True),
         ("HEAD", "http://evil.example", None, True),
-        ("OPTIONS", None, None, True),
+        ("OPTIONS", None, None, False),
         ("POST", "http://master.example:8880", None, True),
         ("POST", "https://MASTER.example:8880", None, True),
         ("DELETE", None, "http://master.example:8880/services/app", True),
