@@ -6,6 +6,7 @@ the real nginx, dcos-adminrouter-auth and dcos-iam. marathon-python 0.13.0 and d
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -23,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "metronome"))
 from marathon_cluster import start_cluster, wait_for
 from metronome_cluster import METRONOME_CONFIG, MetronomeProcess
 
+from daemons.protocols import recordio
 from tests.clients import marathon_module, metronome_module
 from tests.integration.adminrouter.front_door import TIMEOUT, FrontDoor, start_front_door
 from tests.integration.conftest import HOST, Daemons, free_port
@@ -30,6 +32,14 @@ from tests.integration.conftest import HOST, Daemons, free_port
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated create function")
 
 marathon = marathon_module()
+
+
+def operator_events(response: requests.Response) -> Iterator[dict[str, Any]]:
+    """The RecordIO events of a streaming operator API response, as they arrive."""
+    decoder = recordio.Decoder()
+    for chunk in response.iter_content(chunk_size=None):
+        for record in decoder.decode(chunk):
+            yield json.loads(record)
 
 
 @pytest.fixture
@@ -108,6 +118,19 @@ def test_real_clients_through_the_door(cluster_door: FrontDoor) -> None:
     assert agent_state.status_code == 200, agent_state.text
     assert agent_state.json()["id"] == agent_id
 
+    # The master's operator event stream through the door, opened before the app below
+    # exists: its SUBSCRIBED, then the app's TASK_ADDED arrive while the stream stays open.
+    subscription = requests.post(
+        door.url("/mesos/api/v1"),
+        json={"type": "SUBSCRIBE"},
+        headers={**door.auth(token), "Accept": "application/json"},
+        stream=True,
+        timeout=TIMEOUT,
+    )
+    assert subscription.status_code == 200, subscription.text
+    events = operator_events(subscription)
+    assert next(events)["type"] == "SUBSCRIBED"
+
     # marathon-python with the token: an app labelled DCOS_SERVICE_NAME, then reached at
     # /service/<name>/ through the door.
     client = marathon.MarathonClient(door.url("/service/marathon"), auth_token=token)
@@ -130,6 +153,8 @@ def test_real_clients_through_the_door(cluster_door: FrontDoor) -> None:
         return page.status_code == 200 and page.text.strip() == "door-ok"
 
     wait_for(served, 30, "/service/hello/ through the door")
+    assert "TASK_ADDED" in (e["type"] for e in itertools.islice(events, 50))
+    subscription.close()
     anonymous = marathon.MarathonClient(door.url("/service/marathon"))
     with pytest.raises(marathon.exceptions.MarathonHttpError) as refused_client:
         anonymous.list_apps()
