@@ -24,7 +24,8 @@ help:
 	@echo "make cluster-destroy                     remove it, every node and trace"
 	@echo "make local | local-stop | local-status   a PyDCOS cluster on 127.0.0.1 (master :5050,"
 	@echo "                                         Mesos-DNS :61053/:8123, DNS proxy :8053,"
-	@echo "                                         Marathon :8080, Metronome :9000)"
+	@echo "                                         Marathon :8080, Metronome :9000, Admin Router"
+	@echo "                                         :8880, login bootstrapuser/deleteme)"
 	@echo "make test                               deps + lint + typecheck + unit and integration tests"
 	@echo "make deps | lint | format | typecheck | unit | integration | molecule | bench | release | clean"
 

@@ -1,5 +1,6 @@
 """`make local`: PyDCOS on loopback — ZooKeeper, one master, two agents, the DNS proxy, Mesos-DNS,
-Marathon and Metronome.
+Marathon, Metronome and the front door (IAM, Admin Router's auth daemon and nginx:
+tools/localfrontdoor.py).
 
     python -m tools.localcluster up       # start what is not running; wait until all of it serves
     python -m tools.localcluster status   # what runs, and the agents the master sees
@@ -8,7 +9,8 @@ Marathon and Metronome.
 Everything lives under one state folder (default `.local/` in the repo): configs, ZooKeeper data,
 work dirs, `pids/<name>.pid` and `logs/<name>.log`. Default ports: ZooKeeper 2181, master 5050,
 agents 5051 and 5052, the DNS proxy 8053 (DNS, UDP and TCP) and 8054 (HTTP), Mesos-DNS 61053
-(DNS, UDP and TCP) and 8123 (HTTP), Marathon 8080, Metronome 9000 (`--base-port` moves the
+(DNS, UDP and TCP) and 8123 (HTTP), Marathon 8080, Metronome 9000, IAM 8101, Admin Router's
+auth daemon 8102 and Admin Router (nginx) 8880 (`--base-port` moves the
 master and agents, and the others by the same offset, Mesos-DNS's DNS port to the one after its
 HTTP port; `--zk-port` moves ZooKeeper; so tests can run a second cluster beside a
 developer's). The DNS proxy sends `.mesos` to Mesos-DNS: `dig @127.0.0.1 -p 61053 leader.mesos`
@@ -34,7 +36,15 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from tools import processes
+from tools import localfrontdoor, processes
+from tools.localfrontdoor import (
+    ADMINROUTER,
+    ADMINROUTER_AUTH,
+    FRONT_DOOR,
+    FRONT_DOOR_PORTS,
+    IAM,
+    LOCAL_SUPERUSER,
+)
 
 DEFAULT_STATE_DIR = processes.REPO_ROOT / ".local"
 DEFAULT_BASE_PORT = 5050
@@ -58,10 +68,13 @@ MINUTEMAN = "minuteman"
 MINUTEMAN_PORT = 61421
 VIP_RANGE = "198.19.0.0/16"
 FRAMEWORK_PORTS = {"marathon": 8080, "metronome": 9000}
+
 DAEMON_MODULES = {
     "master": "daemons.master.main",
     DNS_PROXY: "dnsproxy.main",
     MINUTEMAN: "minuteman.main",
+    IAM: "daemons.iam.main",
+    ADMINROUTER_AUTH: "daemons.adminrouter.main",
 }
 FRAMEWORK_MODULES = {"marathon": "daemons.marathon.main", "metronome": "daemons.metronome.main"}
 LEADER_PATHS = {"marathon": "/v2/leader", "metronome": "/leader"}
@@ -86,7 +99,16 @@ class Cluster:
 
     @property
     def components(self) -> tuple[str, ...]:
-        return ("zookeeper", "master", DNS_PROXY, MINUTEMAN, *AGENTS, MESOS_DNS, *FRAMEWORKS)
+        return (
+            "zookeeper",
+            "master",
+            DNS_PROXY,
+            MINUTEMAN,
+            *AGENTS,
+            MESOS_DNS,
+            *FRAMEWORKS,
+            *FRONT_DOOR,
+        )
 
     @property
     def master_url(self) -> str:
@@ -124,6 +146,8 @@ class Cluster:
             return self.base_port
         if name in FRAMEWORKS:
             return FRAMEWORK_PORTS[name] + self.base_port - DEFAULT_BASE_PORT
+        if name in FRONT_DOOR:
+            return FRONT_DOOR_PORTS[name] + self.base_port - DEFAULT_BASE_PORT
         if name == DNS_PROXY:
             return DNS_PROXY_PORTS["http"] + self.base_port - DEFAULT_BASE_PORT
         if name == MESOS_DNS:
@@ -144,6 +168,8 @@ class Cluster:
     def config_file(self, name: str) -> Path:
         if name == "zookeeper":
             return self.state_dir / "zookeeper" / "zoo.cfg"
+        if name == ADMINROUTER:
+            return self.state_dir / name / "nginx.conf"
         return self.state_dir / name / f"{name}.toml"
 
     def config(self, name: str) -> dict[str, Any]:
@@ -180,6 +206,8 @@ class Cluster:
                 "master_port": self.base_port,
                 "named_ip_range": VIP_RANGE,
             }
+        if name in FRONT_DOOR:
+            return localfrontdoor.config(self, name)
         if name in FRAMEWORKS:
             address = {"ip": HOST, "port": self.port(name), "hostname": f"{HOST}:{self.port(name)}"}
             return {"zk": f"zk://{HOST}:{self.zk_port}/{name}", "master": self.zk_url, **address}
@@ -209,7 +237,11 @@ def running_pid(cluster: Cluster, name: str) -> int | None:
         pid = int(cluster.pid_file(name).read_text().strip())
     except (OSError, ValueError):
         return None
-    if processes.pid_alive(pid) and str(cluster.config_file(name)) in processes.cmdline(pid):
+    if not processes.pid_alive(pid):
+        return None
+    # nginx rewrites its command line into one string ("nginx: master process … -c <conf>").
+    config = str(cluster.config_file(name))
+    if any(arg == config or f" {config} " in f" {arg} " for arg in processes.cmdline(pid)):
         return pid
     return None
 
@@ -281,6 +313,8 @@ def start(cluster: Cluster, name: str) -> int:
         return start_framework(cluster, name)
     if name == MESOS_DNS:
         return start_mesos_dns(cluster)
+    if name == ADMINROUTER:
+        return localfrontdoor.start_nginx(cluster)
     if name == DNS_PROXY and processes.port_in_use(HOST, cluster.dns_proxy_port):
         raise processes.StartFailed(
             f"{name}: port {HOST}:{cluster.dns_proxy_port} is already in use by another program"
@@ -403,6 +437,8 @@ def up(cluster: Cluster) -> int:
         FRAMEWORKS,
     ):
         return 1
+    if not start_missing(cluster, FRONT_DOOR):
+        return 1
     print(f"PyDCOS is up: {len(AGENTS)} agents registered. Master: {cluster.master_url}")
     print(f"Marathon: {cluster.url('marathon')}  Metronome: {cluster.url('metronome')}")
     print(f"DNS proxy: dig @{HOST} -p {cluster.dns_proxy_port} leader.dcos.thisdcos.directory")
@@ -410,6 +446,8 @@ def up(cluster: Cluster) -> int:
     print(f"Mesos-DNS: dig @{HOST} -p {mesos_dns} leader.mesos  ({cluster.url(MESOS_DNS)})")
     print(f"Minuteman: VIPs of Marathon ports labelled VIP_0 (e.g. \"/web:80\"), listed at "
           f"{cluster.url(MINUTEMAN)}/v1/vips; nft list table ip dcos_l4lb")  # fmt: skip
+    print(f"Admin Router: {cluster.url(ADMINROUTER)}/  login {LOCAL_SUPERUSER[0]} / "
+          f"{LOCAL_SUPERUSER[1]} (token: POST /acs/api/v1/auth/login)")  # fmt: skip
     return 0
 
 

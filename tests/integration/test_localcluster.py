@@ -40,6 +40,7 @@ def _free_base_port() -> int:
         *(port - 5050 for port in localcluster.DNS_PROXY_PORTS.values()),
         localcluster.MESOS_DNS_HTTP_PORT - 5050,  # and its DNS port, the one after
         localcluster.MESOS_DNS_HTTP_PORT - 5050 + 1,
+        *(port - 5050 for port in localcluster.FRONT_DOOR_PORTS.values()),
     )
     for _ in range(200):
         base = random.randrange(20000, 27000)
@@ -148,7 +149,7 @@ def test_local_up_twice_then_stop_leaves_nothing(local_run: LocalRun) -> None:
     pids = local_run.recorded_pids()
     assert set(pids) == {
         "zookeeper", "master", "dns-proxy", "minuteman", "agent-1", "agent-2", "mesos-dns",
-        "marathon", "metronome",
+        "marathon", "metronome", "iam", "adminrouter-auth", "adminrouter",
     }  # fmt: skip
 
     # Marathon and Metronome lead (one instance each), registered with the master.
@@ -176,7 +177,7 @@ def test_local_up_twice_then_stop_leaves_nothing(local_run: LocalRun) -> None:
 
     again = local_run.make("local")
     assert again.returncode == 0, again.stdout + again.stderr
-    assert again.stdout.count("already running") == 9
+    assert again.stdout.count("already running") == len(local_run.cluster.components)
     assert local_run.recorded_pids() == pids
 
     status = local_run.make("local-status")
@@ -239,6 +240,27 @@ def test_local_up_twice_then_stop_leaves_nothing(local_run: LocalRun) -> None:
         except OSError:
             assert time.monotonic() < deadline, f"nothing answered through the VIP {address}"
             time.sleep(0.5)
+
+    # The front door: login through Admin Router, then the master's state with the token (the
+    # curl the README shows), and nothing without one.
+    door = local_run.cluster.url("adminrouter")
+    assert f"Admin Router: {door}/" in started.stdout
+    login = urllib.request.Request(
+        f"{door}/acs/api/v1/auth/login",
+        json.dumps({"uid": "bootstrapuser", "password": "deleteme"}).encode(),
+        {"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(login, timeout=30) as answer:
+        token = json.load(answer)["token"]
+    state = urllib.request.Request(
+        f"{door}/mesos/master/state", headers={"Authorization": f"token={token}"}
+    )
+    with urllib.request.urlopen(state, timeout=10) as answer:
+        assert len(json.load(answer)["slaves"]) == 2
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(f"{door}/mesos/master/state", timeout=10)
+    assert refused.value.code == 401
+    assert refused.value.headers["WWW-Authenticate"] == "acsjwt"
 
     stopped = local_run.make("local-stop", timeout=120)
     assert stopped.returncode == 0, stopped.stdout + stopped.stderr

@@ -107,6 +107,7 @@ CORES: dict[str, tuple[str, ...]] = {
     "exhibitor": ("ensemble", "properties", "rolling", "shared"),
     "dnsproxy": ("axfr", "config", "routing", "tasks", "views", "zones"),
     "minuteman": ("config", "ruleset", "views"),
+    "daemons.adminrouter": ("config", "cookies", "origin", "routes"),
     "daemons.iam": (
         "access",
         "accounts",
@@ -153,6 +154,9 @@ DAEMON_MODULES = frozenset(
         "minuteman.api",
         "minuteman.app",
         "minuteman.main",
+        "daemons.adminrouter.api",
+        "daemons.adminrouter.app",
+        "daemons.adminrouter.main",
         "daemons.iam.app",
         "daemons.iam.auth_api",
         "daemons.iam.http",
