@@ -47,6 +47,9 @@ def health() -> tuple[dict[str, Any], int]:
         "state_loaded": "tasks" in running.proxy.loaded,
         "mesos_loaded": "mesos" in running.proxy.loaded,
         "rebuilds": running.proxy.rebuilds,
+        # Reads of Mesos-DNS's /v1/axfr: taken, and answered 304 (the copy held is current).
+        "axfr_reads": running.axfr_poll.reads,
+        "axfr_unchanged": running.axfr_poll.unchanged,
         "counters": running.counters.snapshot(),
     }
     return body, 200 if running.serving else 503

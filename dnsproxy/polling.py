@@ -6,6 +6,10 @@ in turn); the master's state is followed through its event stream instead
 A failed read (no master answers, a body that is not JSON, a consumer refusing it with
 ValueError) is logged once per change of outcome and leaves the consumer with what it had:
 the last good records keep being served.
+
+Each read sends the ETag of the last body the consumer took (`If-None-Match`): a 304 means
+that body is still the document, and nothing is read, parsed or handed on (Mesos-DNS's
+`/v1/axfr` tags are a digest of the body, the same on every master).
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ class JsonPoller:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._failing: str | None = None
+        self.etag: str | None = None  # of the last body the consumer took
+        self.unchanged = 0  # reads answered 304
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name=f"poll-{self.name}", daemon=True)
@@ -65,10 +71,15 @@ class JsonPoller:
         """One read: True when a URL answered and the consumer took the body."""
         problems = []
         for url in self.urls:
+            headers = {"If-None-Match": self.etag} if self.etag else {}
             try:
-                response = self._session.get(url, timeout=self.timeout)
+                response = self._session.get(url, timeout=self.timeout, headers=headers)
                 response.raise_for_status()
-                self.on_body(response.json())
+                if response.status_code == 304 and self.etag:
+                    self.unchanged += 1
+                else:
+                    self.on_body(response.json())
+                    self.etag = response.headers.get("ETag")
             except (requests.RequestException, ValueError) as err:
                 problems.append(f"{url}: {err}")
                 continue

@@ -90,6 +90,8 @@ class MesosDnsService:
             zk_session_timeout=settings.zk_session_timeout,
         )
         self._built: Built | None = None  # the zone in use, what the next one is patched from
+        # `/v1/axfr`'s ETag of a record set (the API's: a digest of its body).
+        self.axfr_etag: tuple[RecordSet, str] | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------
 

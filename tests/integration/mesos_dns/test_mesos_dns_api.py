@@ -83,6 +83,32 @@ def test_the_http_api_answers_as_mesos_dns(mesos_dns_cluster: Any) -> None:
     assert int(soa[2]) == dns.http("/v1/axfr")["Serial"]
 
 
+def test_axfr_answers_304_while_the_records_are_the_same(mesos_dns_cluster: Any) -> None:
+    """`/v1/axfr`'s ETag is a digest of its body: asked again with it, a 304 and no body, until
+    the records change (what every node's DNS proxy does every 30 s)."""
+    env = mesos_dns_cluster()
+    dns = env.dns
+    framework = env.framework("etagtest")
+    first = framework.launch("one", port=0)
+    framework.wait(first, "TASK_RUNNING")
+    wait_until(lambda: dns.answers("one.etagtest.mesos") == ["127.0.0.1"], 5.0)
+    url = dns.url + "/v1/axfr"
+    full = requests.get(url, timeout=5)
+    tag = full.headers["ETag"]
+    assert full.status_code == 200 and tag.startswith('"') and full.json()["Records"]["As"]
+    assert requests.get(url, timeout=5).headers["ETag"] == tag  # the same records, the same tag
+    same = requests.get(url, headers={"If-None-Match": tag}, timeout=5)
+    assert (same.status_code, same.content, same.headers["ETag"]) == (304, b"", tag)
+    other = requests.get(url, headers={"If-None-Match": '"another"'}, timeout=5)
+    assert other.status_code == 200 and other.json() == full.json()
+    second = framework.launch("two", port=0)
+    framework.wait(second, "TASK_RUNNING")
+    wait_until(lambda: dns.answers("two.etagtest.mesos") == ["127.0.0.1"], 5.0)
+    changed = requests.get(url, headers={"If-None-Match": tag}, timeout=5)
+    assert changed.status_code == 200 and changed.headers["ETag"] != tag
+    assert "two.etagtest.mesos." in changed.json()["Records"]["As"]
+
+
 def test_without_enumeration_there_is_no_enumerate_or_axfr(mesos_dns_cluster: Any) -> None:
     env = mesos_dns_cluster(EnumerationOn=False)
     for path in ("/v1/enumerate", "/v1/axfr"):
