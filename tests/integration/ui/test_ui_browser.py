@@ -241,3 +241,107 @@ def test_one_state_read_per_interval_whatever_the_pages(
     assert not [u for u in seen if "/ui/api/v1/summary" in u or "/ui/api/v1/history" in u]
     for page in pages:
         page.context.close()
+
+
+def painted_ms(page: Page) -> float:
+    """Milliseconds since the page's navigation started."""
+    return float(page.evaluate("performance.now()"))
+
+
+def timed_ms(page: Page, action: Callable[[], None], done: Callable[[], None]) -> float:
+    started = painted_ms(page)
+    action()
+    done()
+    return painted_ms(page) - started
+
+
+SCALE = 1000
+
+
+def test_screens_stay_usable_at_1000_services_and_1000_nodes(
+    ui_stack: Callable[..., UiStack], page: Page, output_path: str
+) -> None:
+    """1,000 real Marathon apps (ten groups, no instances) and 1,000 node rows (generated in
+    the page's live store: this machine cannot run 1,000 agents) draw 50 rows at a time,
+    filter and page; the first-paint and filter times are printed for docs/ui.md."""
+    stack = ui_stack()
+    marathon = stack.cluster.leader_url()
+    # Ten groups of 100: one group of 1,000 apps is a write over ZooKeeper's 1 MB limit.
+    for g in range(SCALE // 100):
+        apps = [
+            {"id": f"/scale/g{g}/app-{i:04d}", "cmd": "sleep 1", "instances": 0, "mem": 8}
+            for i in range(g * 100, g * 100 + 100)
+        ]
+        created = requests.post(
+            marathon + "/v2/groups", json={"id": f"/scale/g{g}", "apps": apps}, timeout=120
+        )
+        assert created.status_code == 201, created.text[:2000]
+    wait_for(lambda: requests.get(marathon + "/v2/deployments", timeout=30).json() == [], 120)
+    page.context.add_cookies(stack.login_cookies(*SUPERUSER))
+    page.set_default_timeout(60_000)
+    times: dict[str, float] = {}
+
+    page.goto(stack.url + "/#/services")
+    group = page.get_by_role("button", name="scale")
+    expect(group).to_be_visible()
+    times["services first paint"] = painted_ms(page)
+    rows = page.locator("[data-testid=services-table] tbody tr")
+    group.click()
+    expect(rows).to_have_count(11)  # /scale and its ten groups
+    times["services filter by status, 1,000 match"] = timed_ms(
+        page,
+        lambda: page.get_by_label("Status", exact=True).select_option("Stopped"),
+        lambda: expect(page.get_by_test_id("service-count")).to_have_text(
+            f"{SCALE} of {SCALE} services match"
+        ),
+    )
+    expect(rows).to_have_count(50)
+    expect(page.get_by_test_id("pager-range")).to_have_text(f"Showing 1\u201350 of {SCALE}")
+    page.get_by_role("button", name="Next").click()
+    expect(rows.first).to_have_attribute("data-id", "/scale/g0/app-0050")
+    times["services filter by name"] = timed_ms(
+        page,
+        lambda: page.get_by_label("Filter", exact=True).fill("app-0999"),
+        lambda: expect(rows).to_have_count(1),
+    )
+    shot(page, output_path, "services-1000")
+
+    page.goto(stack.url + "/#/nodes")
+    expect(page.locator("[data-testid=nodes-table] tbody tr")).to_have_count(2)
+    times["nodes draw 1,000"] = page.evaluate(
+        """async (count) => {
+            const { live } = await import("/js/live.js");
+            const base = live.summary.nodes[0];
+            const nodes = Array.from({ length: count }, (_, i) => ({
+                ...base,
+                id: `${base.id}-gen${i}`,
+                hostname: `10.0.${Math.floor(i / 250)}.${i % 250}`,
+                ip: `10.0.${Math.floor(i / 250)}.${i % 250}`,
+                type: i % 10 === 0 ? "public" : "private",
+                tasks: i % 7,
+            }));
+            const started = performance.now();
+            live.summary = { ...live.summary, nodes };
+            live.emit("summary");
+            return performance.now() - started;
+        }""",
+        SCALE,
+    )
+    rows = page.locator("[data-testid=nodes-table] tbody tr")
+    expect(rows).to_have_count(50)
+    expect(page.get_by_test_id("node-count")).to_have_text(f"{SCALE} of {SCALE} nodes")
+    times["nodes sort 1,000"] = timed_ms(
+        page,
+        lambda: page.get_by_role("button", name="Tasks").click(),
+        lambda: expect(rows.first.locator("td").nth(2)).to_have_text("0"),
+    )
+    times["nodes filter"] = timed_ms(
+        page,
+        lambda: page.get_by_label("Type", exact=True).select_option("public"),
+        lambda: expect(page.get_by_test_id("node-count")).to_have_text(f"100 of {SCALE} nodes"),
+    )
+    shot(page, output_path, "nodes-1000")
+    print("\nUI times at 1,000 (ms): " + ", ".join(f"{k} {v:.0f}" for k, v in times.items()))
+    # Generous bounds on a shared 2-core machine: they catch a screen that draws every row.
+    assert times["services first paint"] < 10_000, times
+    assert max(v for k, v in times.items() if k != "services first paint") < 5_000, times

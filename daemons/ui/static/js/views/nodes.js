@@ -42,7 +42,7 @@ export function render(main) {
     const sorted = view.sort === key;
     return h(
       "th",
-      { scope: "col", "aria-sort": sorted ? (view.descending ? "descending" : "ascending") : null },
+      { scope: "col", class: key === "tasks" ? "num" : null, "aria-sort": sorted ? (view.descending ? "descending" : "ascending") : null },
       h(
         "button",
         {
@@ -56,7 +56,7 @@ export function render(main) {
           },
         },
         label,
-        sorted ? (view.descending ? " ▼" : " ▲") : "",
+        h("span", { "aria-hidden": "true" }, sorted ? (view.descending ? " ▼" : " ▲") : ""),
       ),
     );
   };

@@ -62,7 +62,7 @@ export function render(main) {
     const filtering = Boolean(view.text.trim() || view.status);
     const rows = filtering ? filteredApps(view.root, view.text, view.status) : treeRows(view.root, view.expanded);
     const apps = filteredApps(view.root, "", "").length;
-    count.textContent = filtering ? `${rows.length} of ${apps} services match` : `${apps} services`;
+    count.textContent = filtering ? `${rows.length} of ${apps} services match` : `${apps} service${apps === 1 ? "" : "s"}`;
     if (!apps) {
       body.replaceChildren(emptyState("No services yet.", "Apps created in Marathon appear here."));
       return;
@@ -76,7 +76,7 @@ export function render(main) {
       h(
         "thead",
         {},
-        h("tr", {}, ["Name", "Status", "Instances", "Health", "CPU", "Memory"].map((c) => h("th", { scope: "col" }, c))),
+        h("tr", {}, ["Name", "Status", "Instances", "Health", "CPU", "Memory"].map((c) => h("th", { scope: "col", class: ["Instances", "CPU", "Memory"].includes(c) ? "num" : null }, c))),
       ),
       h(
         "tbody",
