@@ -11,6 +11,7 @@ proxies it here unchanged), and `/health`:
 from __future__ import annotations
 
 import queue
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -70,12 +71,15 @@ def events() -> Response:
 
 
 def _stream(ui: UiService, subscriber: Subscriber, snapshot: Any) -> Iterator[bytes]:
+    """The snapshot, then events until the service stops or `max_stream_seconds` have passed
+    (the browser reconnects in 3 s, through Admin Router's authentication again)."""
     keepalive = ui.config.keepalive
+    deadline = time.monotonic() + ui.config.max_stream_seconds
     try:
         yield b"retry: 3000\n" + sse("snapshot", snapshot)
-        while True:
+        while (left := deadline - time.monotonic()) > 0:
             try:
-                kind, data = subscriber.queue.get(timeout=keepalive)
+                kind, data = subscriber.queue.get(timeout=min(keepalive, left))
             except queue.Empty:
                 yield b":\n\n"
                 continue

@@ -21,6 +21,10 @@ class UiConfig:
     read_timeout: float = 10.0
     # Browsers following the live stream at once; one more gets 503 (each holds a thread).
     max_streams: int = 24
+    # A stream ends after this long and the browser reconnects (EventSource does it by itself),
+    # so Admin Router checks its cookie again: an expired login stops receiving the cluster's
+    # state within this time even on a screen that makes no other request.
+    max_stream_seconds: float = 600.0
     # A comment line on an idle stream this often, so proxies and dead clients are noticed.
     keepalive: float = 15.0
     ip: str = "127.0.0.1"
@@ -51,6 +55,8 @@ class UiConfig:
             problems.append("max_streams: must be at least 1")
         if self.threads < self.max_streams + 4:
             problems.append("threads: must be at least max_streams + 4")
+        if not 10.0 <= self.max_stream_seconds <= 24 * 3600.0:
+            problems.append("max_stream_seconds: must be between 10 s and 24 h")
         if not 1.0 <= self.keepalive <= 300.0:
             problems.append("keepalive: must be between 1 and 300 s")
         if not 0 < self.port < 65536:

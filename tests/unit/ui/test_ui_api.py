@@ -5,6 +5,7 @@ number of streams, the ring's history, the SSE stream's events, and bad requests
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -172,3 +173,16 @@ def test_a_failed_read_is_reported_and_the_last_summary_kept(
 
 def test_health(client: FlaskClient) -> None:
     assert client.get("/health").get_json()["ready"] is True
+
+
+def test_a_stream_ends_after_max_stream_seconds(master: Master) -> None:
+    """So that the browser reconnects through Admin Router, which checks the cookie again."""
+    config = UiConfig(master="127.0.0.1:1", threads=8, max_streams=2, max_stream_seconds=0.2)
+    ui = UiService(config, lambda why: None, detector=StaticMaster, reader=master)
+    client = create_app(ui).test_client()
+    started = time.monotonic()
+    response = client.get(f"{API}/events", headers={"Accept": "text/event-stream"})
+    assert response.status_code == 200
+    assert [kind for kind, _ in events(iter([response.data]), 5)] == ["snapshot"]
+    assert 0.2 <= time.monotonic() - started < 5.0
+    assert ui.status()["streams"] == 0

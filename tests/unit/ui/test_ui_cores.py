@@ -139,11 +139,13 @@ def test_config_defaults_are_valid_and_bad_values_are_named() -> None:
         sample_interval=0.1,
         history_seconds=10,
         max_streams=40,
+        max_stream_seconds=1.0,
         threads=8,
         port=0,
         log_level="loud",
     ).validate()
-    for field in ("master", "sample_interval", "history_seconds", "threads", "port", "log_level"):
+    fields = ("master", "sample_interval", "history_seconds", "max_stream_seconds", "threads")
+    for field in (*fields, "port", "log_level"):
         assert any(p.startswith(field) for p in problems), field
     assert UiConfig(sample_interval=1.0, history_seconds=7 * 24 * 3600.0).validate() == [
         "history_seconds / sample_interval: at most 100,000 samples"
