@@ -14,9 +14,10 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
 sys.path.insert(0, str(Path(__file__).parents[1] / "marathon"))
 sys.path.insert(0, str(Path(__file__).parent))
 from marathon_cluster import start_cluster
-from ui_stack import CHROMIUM, Nginx, UiStack, start_backend, start_nginx
+from ui_stack import CHROMIUM, UiStack, start_backend, upstreams
 
-from tests.integration.iam.iam_daemon import iam_process
+from daemons.ui.main import static_dir
+from tests.integration.adminrouter.front_door import FrontDoor, start_front_door
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update"]
 
@@ -43,20 +44,26 @@ def ui_stack(
     tmp_path: Path,
     request: pytest.FixtureRequest,
 ) -> Iterator[Callable[..., UiStack]]:
-    started: list[Nginx] = []
+    doors: list[FrontDoor] = []
 
     def start(**backend_config: Any) -> UiStack:
         cluster = start_cluster(work_root, daemons, start_master, start_agent, zk_url)
-        iam = iam_process(daemons, zk_url)
-        iam.start()
         backend = start_backend(daemons, zk_url, **backend_config)
-        nginx = start_nginx(tmp_path / "nginx", cluster, iam, backend)
-        started.append(nginx)
-        return UiStack(cluster, iam, backend, nginx)
+        door = start_front_door(
+            daemons,
+            zk_url,
+            tmp_path,
+            upstreams=upstreams(cluster, backend),
+            master=zk_url,
+            marathon=cluster.url,
+            ui_dir=static_dir(),
+        )
+        doors.append(door)
+        return UiStack(cluster, door, backend)
 
     yield start
-    for nginx in started:
+    for door in doors:
         rep = getattr(request.node, "rep_call", None)
         if rep is not None and rep.failed:
-            print(f"\n--- nginx error log:\n{nginx.log_tail()}")
-        nginx.stop()
+            print(f"\n--- Admin Router's nginx log:\n{door.log_path.read_text()[-4000:]}")
+        door.stop()

@@ -1,7 +1,8 @@
-"""The web UI in Debian's chromium (Playwright), against real daemons behind a real nginx:
-log in through the form; the dashboard shows the master's real totals and keeps its chart
-over a reload; the nodes table lists the real agents; the services list shows an app created
-through Marathon's API, filtered; log out; an absent or expired cookie leads to the login page;
+"""The web UI in Debian's chromium (Playwright), against real daemons behind the real Admin
+Router (nginx, dcos-adminrouter-auth, IAM): log in through the form; the dashboard shows the
+master's real totals and keeps its chart over a reload; the nodes table lists the real
+agents; the services list shows an app created through Marathon's API, filtered; log out; an
+absent or expired cookie leads to the login page; the screens at 1,000 services and nodes;
 and the backend reads the master's state-summary once per interval with two pages open.
 
 Screenshots of each screen go to the test's output directory (pytest-playwright's
@@ -21,9 +22,6 @@ from playwright.sync_api import Browser, Page, expect
 from ui_stack import AUTH_COOKIE, UiStack
 
 from daemons.iam import tokens
-from daemons.iam.keypair import load_signing_key
-from daemons.iam.store import IamStore
-from daemons.kit import zk
 from tests.integration.iam.iam_daemon import SUPERUSER
 
 pytestmark = pytest.mark.timeout(300)
@@ -161,16 +159,9 @@ def test_login_dashboard_nodes_services_and_logout(
 
 
 def expired_token(stack: UiStack) -> str:
-    """A token signed by the cluster's real key (read from IAM's ZooKeeper state) that
-    expired an hour ago: what a browser left open for days holds."""
-    hosts, path = zk.parse_zk_url(stack.iam.config["zk"])
-    client = zk.connect(hosts)
-    try:
-        key = load_signing_key("", IamStore(client, path))
-    finally:
-        client.stop()
-        client.close()
-    return tokens.issue(key, SUPERUSER[0], time.time() - 7200, 3600)
+    """A token signed by the cluster's real key that expired an hour ago: what a browser
+    left open for days holds."""
+    return tokens.issue(stack.door.key, SUPERUSER[0], time.time() - 7200, 3600)
 
 
 def test_absent_or_expired_cookie_leads_to_login(
