@@ -91,5 +91,5 @@ local-status:
 	@$$( [ -x $(PY) ] && echo $(PY) || echo python3 ) -m tools.localcluster status $(LOCAL_ARGS)
 
 clean: local-stop
-	rm -rf .local .mypy_cache .ruff_cache .pytest_cache .hypothesis build dist *.egg-info
+	rm -rf .local .mypy_cache .ruff_cache .pytest_cache .hypothesis build dist *.egg-info test-results
 	find . -path ./.venv -prune -o -name __pycache__ -type d -prune -exec rm -rf {} +

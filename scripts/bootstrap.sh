@@ -11,8 +11,10 @@
 #     yardstick; -base is the binary alone, without a system service to start); wrk, haproxy
 #     and nginx (bench/vips.py's data plane: wrk to nginx direct, through a VIP and through
 #     HAProxy, each started there with its own config in a network namespace; nginx is also
-#     Admin Router's base). Services are not started by the install (policy-rc.d): this
-#     machine's sshd, ZooKeeper, nginx and HAProxy stay off; the test hosts start their own.
+#     Admin Router's base); chromium (the web UI's browser tests drive it through Playwright,
+#     which never downloads a browser of its own here). Services are not started by the
+#     install (policy-rc.d): this machine's sshd, ZooKeeper, nginx and HAProxy stay off; the
+#     test hosts start their own.
 #  2. .venv made with the machine's python3 (3.11), requirements-dev.txt, pymesos
 #     (scripts/install-pymesos.sh) and this project in editable mode.
 #
@@ -29,7 +31,7 @@ trap 'rm -f "$log"' EXIT
 
 debian_packages=(zookeeper util-linux procps iproute2 make python3-venv systemd-container
                  openssh-server openssh-client nftables openssl bind9-dnsutils dnsperf
-                 dnsmasq-base wrk haproxy nginx)
+                 dnsmasq-base wrk haproxy nginx chromium)
 
 run() {  # run a step quietly; on failure print its output and stop
     local what=$1

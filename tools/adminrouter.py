@@ -51,6 +51,7 @@ DEFAULTS: dict[str, Any] = {
     "dcos_adminrouter_dns_api": "127.0.0.1:62080",
     "dcos_adminrouter_minuteman": "127.0.0.1:61421",
     "dcos_adminrouter_diagnostics": "127.0.0.1:1050",
+    "dcos_adminrouter_ui_backend": "127.0.0.1:8107",
 }
 
 

@@ -44,6 +44,7 @@ from tools.localfrontdoor import (
     FRONT_DOOR_PORTS,
     IAM,
     LOCAL_SUPERUSER,
+    UI_BACKEND,
 )
 
 DEFAULT_STATE_DIR = processes.REPO_ROOT / ".local"
@@ -75,6 +76,7 @@ DAEMON_MODULES = {
     MINUTEMAN: "minuteman.main",
     IAM: "daemons.iam.main",
     ADMINROUTER_AUTH: "daemons.adminrouter.main",
+    UI_BACKEND: "daemons.ui.main",
 }
 FRAMEWORK_MODULES = {"marathon": "daemons.marathon.main", "metronome": "daemons.metronome.main"}
 LEADER_PATHS = {"marathon": "/v2/leader", "metronome": "/leader"}

@@ -1,10 +1,10 @@
-"""The front door of `make local` (tools/localcluster.py): dcos-iam, dcos-adminrouter-auth and
-nginx with the master Admin Router config the role renders (tools/adminrouter.py), all on
-loopback, started after the frameworks. nginx listens on 127.0.0.1:8880 (moved like the other
-ports by `--base-port`); IAM keeps its state under the local ZooKeeper's `/dcos/iam` and seeds
-DC/OS's development superuser `bootstrapuser` / `deleteme`. The UI directory is `ui_dir` in
-the state folder's `adminrouter/` (a placeholder page until the web UI is built) unless
-`PYDCOS_UI_DIR` names another.
+"""The front door of `make local` (tools/localcluster.py): dcos-iam, dcos-adminrouter-auth,
+dcos-ui-backend and nginx with the master Admin Router config the role renders
+(tools/adminrouter.py), all on loopback, started after the frameworks. nginx listens on
+127.0.0.1:8880 (moved like the other ports by `--base-port`); IAM keeps its state under the
+local ZooKeeper's `/dcos/iam` and seeds DC/OS's development superuser `bootstrapuser` /
+`deleteme`. nginx serves the web UI from this tree's `daemons/ui/static` (docs/ui.md) unless
+`PYDCOS_UI_DIR` names another directory (a placeholder page is put in one that does not exist).
 """
 
 from __future__ import annotations
@@ -23,9 +23,13 @@ if TYPE_CHECKING:
 
 HOST = "127.0.0.1"
 IAM, ADMINROUTER_AUTH, ADMINROUTER = "iam", "adminrouter-auth", "adminrouter"
-FRONT_DOOR = (IAM, ADMINROUTER_AUTH, ADMINROUTER)
+UI_BACKEND = "ui-backend"
+FRONT_DOOR = (IAM, ADMINROUTER_AUTH, UI_BACKEND, ADMINROUTER)
 # nginx on 8880: a cluster's :80 needs root, and 8080 is Marathon's.
-FRONT_DOOR_PORTS = {IAM: 8101, ADMINROUTER_AUTH: 8102, ADMINROUTER: 8880}
+FRONT_DOOR_PORTS = {IAM: 8101, ADMINROUTER_AUTH: 8102, UI_BACKEND: 8107, ADMINROUTER: 8880}
+# The web UI's static files in this tree (what `dcos-ui-backend static-dir` prints when it
+# runs from here; not imported, so that `make local-stop` works before `make deps`).
+UI_STATIC = processes.REPO_ROOT / "daemons" / "ui" / "static"
 # DC/OS's well-known development login; local only (a cluster's comes from the inventory).
 LOCAL_SUPERUSER = ("bootstrapuser", "deleteme")
 PLACEHOLDER = """<!doctype html>
@@ -62,6 +66,8 @@ def _cluster_id(cluster: Cluster) -> str:
 
 
 def config(cluster: Cluster, name: str) -> dict[str, Any]:
+    if name == UI_BACKEND:
+        return {"master": cluster.zk_url, "ip": HOST, "port": cluster.port(UI_BACKEND)}
     if name == IAM:
         return {
             "zk": f"zk://{HOST}:{cluster.zk_port}/dcos/iam",
@@ -84,7 +90,7 @@ def config(cluster: Cluster, name: str) -> dict[str, Any]:
 
 def nginx_settings(cluster: Cluster) -> dict[str, Any]:
     state_dir = cluster.config_file(ADMINROUTER).parent
-    ui_dir = Path(os.environ.get("PYDCOS_UI_DIR") or state_dir / "ui")
+    ui_dir = Path(os.environ.get("PYDCOS_UI_DIR") or UI_STATIC)
     if not ui_dir.exists():
         ui_dir.mkdir(parents=True)
         (ui_dir / "index.html").write_text(PLACEHOLDER)
@@ -111,6 +117,7 @@ def _upstream_ports(cluster: Cluster) -> dict[str, int]:
         "mesos_dns": cluster.mesos_dns_ports[1],
         "dns_api": cluster.port("dns-proxy"),
         "minuteman": cluster.port("minuteman"),
+        "ui_backend": cluster.port(UI_BACKEND),
     }
 
 

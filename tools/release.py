@@ -30,12 +30,14 @@ from tools.processes import REPO_ROOT
 
 DEFAULT_OUT = REPO_ROOT / "build" / "release"
 # What goes into a node's venv: the package's sources and what defines its dependencies.
-# Everything that goes into the pydcos wheel: the packages' code and Exhibitor's UI files.
+# Everything that goes into the pydcos wheel: the packages' code and the UI files (Exhibitor's
+# and the web UI's).
 SOURCE_GLOBS = (
     "daemons/**/*.py",
     "dnsproxy/**/*.py",
     "exhibitor/**/*.py",
     "exhibitor/static/*",
+    "daemons/ui/static/**/*",
     "pyproject.toml",
     "requirements.txt",
 )

@@ -149,7 +149,7 @@ def test_local_up_twice_then_stop_leaves_nothing(local_run: LocalRun) -> None:
     pids = local_run.recorded_pids()
     assert set(pids) == {
         "zookeeper", "master", "dns-proxy", "minuteman", "agent-1", "agent-2", "mesos-dns",
-        "marathon", "metronome", "iam", "adminrouter-auth", "adminrouter",
+        "marathon", "metronome", "iam", "adminrouter-auth", "ui-backend", "adminrouter",
     }  # fmt: skip
 
     # Marathon and Metronome lead (one instance each), registered with the master.
@@ -261,6 +261,20 @@ def test_local_up_twice_then_stop_leaves_nothing(local_run: LocalRun) -> None:
         urllib.request.urlopen(f"{door}/mesos/master/state", timeout=10)
     assert refused.value.code == 401
     assert refused.value.headers["WWW-Authenticate"] == "acsjwt"
+    # The web UI's page, and its backend's summary of this cluster through the door.
+    with urllib.request.urlopen(f"{door}/", timeout=10) as answer:
+        assert b'src="js/main.js"' in answer.read()
+    summary = urllib.request.Request(
+        f"{door}/ui/api/v1/summary", headers={"Authorization": f"token={token}"}
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        with urllib.request.urlopen(summary, timeout=10) as answer:
+            found = json.load(answer)["summary"]
+        if found and found["dashboard"]["nodes"]["total"] == 2:
+            break
+        assert time.monotonic() < deadline, found
+        time.sleep(0.5)
 
     stopped = local_run.make("local-stop", timeout=120)
     assert stopped.returncode == 0, stopped.stdout + stopped.stderr

@@ -118,6 +118,7 @@ CORES: dict[str, tuple[str, ...]] = {
         "passwords",
         "tokens",
     ),
+    "daemons.ui": ("config", "ring", "summary"),
 }
 
 # The HTTP face and the entry point of each daemon: blueprints, app factories, `main`.
@@ -162,6 +163,9 @@ DAEMON_MODULES = frozenset(
         "daemons.iam.http",
         "daemons.iam.main",
         "daemons.iam.users_api",
+        "daemons.ui.api",
+        "daemons.ui.app",
+        "daemons.ui.main",
     }
 )
 DAEMON_PREFIXES = ("daemons.marathon.api", "daemons.metronome.api_")

@@ -168,6 +168,7 @@ UPSTREAMS = (
     "dns_api",
     "minuteman",
     "diagnostics",
+    "ui_backend",
 )
 
 
@@ -179,10 +180,12 @@ def start_front_door(
     upstreams: dict[str, str] | None = None,
     master: str | None = None,
     marathon: str | None = None,
+    ui_dir: str | None = None,
 ) -> FrontDoor:
     """The front door with every upstream the echo, but those named in `upstreams`
     (`{"marathon": "127.0.0.1:8080"}`); the route cache reads `master` (`zk://…` or
-    `host:port`) and `marathon` (a URL), by default the echo's bodies."""
+    `host:port`) and `marathon` (a URL), by default the echo's bodies; `ui_dir` is the static
+    UI served at `/` (by default a one-line page)."""
     private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     key_file = tmp_path / "iam-key.pem"
     key_file.write_bytes(keys.private_pem(private))
@@ -207,14 +210,16 @@ def start_front_door(
     )
     auth_daemon.start()
     state_dir = tmp_path / "adminrouter"
-    ui_dir = state_dir / "ui"
-    ui_dir.mkdir(parents=True)
-    (ui_dir / "index.html").write_text("<!doctype html><title>DC/OS</title>\n")
+    state_dir.mkdir(parents=True)
+    if ui_dir is None:
+        (state_dir / "ui").mkdir()
+        (state_dir / "ui" / "index.html").write_text("<!doctype html><title>DC/OS</title>\n")
+        ui_dir = str(state_dir / "ui")
     port = free_port()
     settings = {
         "dcos_adminrouter_listen": [f"{HOST}:{port}"],
         "dcos_adminrouter_state_dir": str(state_dir),
-        "dcos_adminrouter_ui_dir": str(ui_dir),
+        "dcos_adminrouter_ui_dir": ui_dir,
         "dcos_adminrouter_worker_processes": 1,
         "dcos_adminrouter_user": adminrouter.local_user(),
         "dcos_adminrouter_auth": f"{HOST}:{auth_daemon.port}",

@@ -64,6 +64,7 @@ ROUTES = (
     Route(f"/slave/{AGENT_ID}/files/browse?path=/", "/files/browse?path=/"),
     Route(f"/system/v1/agent/{AGENT_ID}/logs/v2/component", "/system/v1/logs/v2/component"),
     Route("/system/health/v1/units", "/system/health/v1/units"),
+    Route("/ui/api/v1/summary", "/ui/api/v1/summary"),
     Route("/exhibitor/exhibitor/v1/config/get-state", "/exhibitor/v1/config/get-state"),
     Route("/mesos_dns/v1/version", "/v1/version"),
     Route("/net/v1/vips", "/v1/vips"),

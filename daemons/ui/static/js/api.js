@@ -1,0 +1,59 @@
+// The UI's one way to call the cluster's APIs: through Admin Router, with the browser's
+// cookie. Any 401 calls the handler main.js installs (back to the login page).
+
+export const LOGIN_PATH = "/acs/api/v1/auth/login";
+export const LOGOUT_PATH = "/acs/api/v1/auth/logout";
+
+export class HttpError extends Error {
+  constructor(status, message, body) {
+    super(message);
+    this.status = status;
+    this.body = body;
+  }
+}
+
+export class Unauthorized extends HttpError {
+  constructor() {
+    super(401, "not logged in", null);
+  }
+}
+
+let onUnauthorized = () => {};
+
+export function setUnauthorizedHandler(handler) {
+  onUnauthorized = handler;
+}
+
+function messageOf(body) {
+  if (body && typeof body === "object") {
+    return body.description || body.message || body.title || "";
+  }
+  return "";
+}
+
+export async function request(method, path, body) {
+  const init = { method, credentials: "same-origin", headers: { Accept: "application/json" } };
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const response = await fetch(path, init);
+  if (response.status === 401 && path !== LOGIN_PATH) {
+    onUnauthorized();
+    throw new Unauthorized();
+  }
+  const text = await response.text();
+  let data = null;
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    data = null;
+  }
+  if (!response.ok) {
+    throw new HttpError(response.status, messageOf(data) || `${response.status} ${response.statusText}`, data);
+  }
+  return data;
+}
+
+export const get = (path) => request("GET", path);
+export const post = (path, body) => request("POST", path, body);

@@ -1,0 +1,184 @@
+// Pure functions the screens share: formatting, the Marathon group tree as rows, a
+// service's status and health, filtering and paging. No DOM, no fetch (tests import this
+// module in the browser and call these directly).
+
+export const PAGE_SIZE = 50;
+
+/** 1.5 -> "1.5", 2 -> "2", 0.333333 -> "0.33" */
+export function formatNumber(n) {
+  return Number.isFinite(n) ? String(Math.round(n * 100) / 100) : "0";
+}
+
+/** Mesos counts memory and disk in MiB. */
+export function formatMiB(mib) {
+  if (!Number.isFinite(mib)) return "0 MiB";
+  if (mib >= 1024 * 1024) return `${formatNumber(mib / (1024 * 1024))} TiB`;
+  if (mib >= 1024) return `${formatNumber(mib / 1024)} GiB`;
+  return `${formatNumber(mib)} MiB`;
+}
+
+export function formatResource(name, value) {
+  return name === "mem" || name === "disk" ? formatMiB(value) : formatNumber(value);
+}
+
+export function percent(used, total) {
+  if (!(total > 0)) return 0;
+  return Math.max(0, Math.min(100, Math.round((used / total) * 1000) / 10));
+}
+
+// --- services ---------------------------------------------------------------------------
+
+export const SERVICE_STATUSES = ["Running", "Deploying", "Waiting", "Stopped"];
+
+/** DC/OS's service status, from Marathon's app with its counts and deployments. */
+export function appStatus(app) {
+  if ((app.deployments || []).length > 0) return "Deploying";
+  const target = app.instances || 0;
+  if (target === 0) return "Stopped";
+  if ((app.tasksRunning || 0) < target) return "Waiting";
+  return "Running";
+}
+
+/** "Healthy", "Unhealthy", "Unknown" (checks not yet passed) or "" (no health checks). */
+export function appHealth(app) {
+  if (!(app.healthChecks || []).length) return "";
+  if ((app.tasksUnhealthy || 0) > 0) return "Unhealthy";
+  if ((app.tasksHealthy || 0) > 0 && app.tasksHealthy >= (app.tasksRunning || 0)) return "Healthy";
+  return "Unknown";
+}
+
+export function appRow(app, depth) {
+  return {
+    kind: "app",
+    id: app.id,
+    name: app.id.split("/").pop(),
+    depth,
+    status: appStatus(app),
+    health: appHealth(app),
+    running: app.tasksRunning || 0,
+    target: app.instances || 0,
+    deploying: (app.deployments || []).length > 0,
+    cpus: app.cpus || 0,
+    mem: app.mem || 0,
+  };
+}
+
+/** Every app under a group (any depth). */
+export function groupApps(group) {
+  const apps = [...(group.apps || [])];
+  for (const child of group.groups || []) apps.push(...groupApps(child));
+  return apps;
+}
+
+function groupRow(group, depth) {
+  const rows = groupApps(group).map((app) => appRow(app, 0));
+  const statuses = new Set(rows.map((r) => r.status));
+  let status = "Running";
+  for (const s of ["Deploying", "Waiting", "Stopped"]) {
+    if (statuses.has(s) && (s !== "Stopped" || statuses.size === 1)) {
+      status = s;
+      break;
+    }
+  }
+  if (!rows.length) status = "Empty";
+  return {
+    kind: "group",
+    id: group.id,
+    name: group.id.split("/").pop(),
+    depth,
+    status,
+    health: rows.some((r) => r.health === "Unhealthy") ? "Unhealthy" : "",
+    running: rows.reduce((n, r) => n + r.running, 0),
+    target: rows.reduce((n, r) => n + r.target, 0),
+    deploying: rows.some((r) => r.deploying),
+    cpus: rows.reduce((n, r) => n + r.cpus * r.target, 0),
+    mem: rows.reduce((n, r) => n + r.mem * r.target, 0),
+    apps: rows.length,
+  };
+}
+
+/** The tree as rows in display order; a group whose id is not in `expanded` hides its
+ * children. Groups first, then apps, each sorted by id. */
+export function treeRows(root, expanded) {
+  const rows = [];
+  const walk = (group, depth) => {
+    const groups = [...(group.groups || [])].sort((a, b) => a.id.localeCompare(b.id));
+    const apps = [...(group.apps || [])].sort((a, b) => a.id.localeCompare(b.id));
+    for (const child of groups) {
+      const row = groupRow(child, depth);
+      row.expanded = expanded.has(child.id);
+      rows.push(row);
+      if (row.expanded) walk(child, depth + 1);
+    }
+    for (const app of apps) rows.push(appRow(app, depth));
+  };
+  walk(root, 0);
+  return rows;
+}
+
+/** With a filter, a flat list of the matching apps (their whole ids shown). */
+export function filteredApps(root, text, status) {
+  const needle = text.trim().toLowerCase();
+  return groupApps(root)
+    .map((app) => ({ ...appRow(app, 0), name: app.id }))
+    .filter((row) => !needle || row.id.toLowerCase().includes(needle))
+    .filter((row) => !status || row.status === status)
+    .sort((a, b) => a.id.localeCompare(b.id));
+}
+
+export function countByStatus(root) {
+  const counts = Object.fromEntries(SERVICE_STATUSES.map((s) => [s, 0]));
+  for (const app of groupApps(root)) counts[appStatus(app)] += 1;
+  return counts;
+}
+
+// --- nodes ------------------------------------------------------------------------------
+
+export function filterNodes(nodes, text, type, status) {
+  const needle = text.trim().toLowerCase();
+  return nodes.filter(
+    (n) =>
+      (!needle || [n.hostname, n.ip, n.id].some((v) => (v || "").toLowerCase().includes(needle))) &&
+      (!type || n.type === type) &&
+      (!status || n.status === status),
+  );
+}
+
+const NODE_KEYS = {
+  hostname: (n) => `${n.hostname} ${n.ip}`,
+  type: (n) => n.type,
+  status: (n) => n.status,
+  tasks: (n) => n.tasks,
+  cpus: (n) => percent(n.cpus.used, n.cpus.total),
+  mem: (n) => percent(n.mem.used, n.mem.total),
+  disk: (n) => percent(n.disk.used, n.disk.total),
+};
+
+export function sortNodes(nodes, key, descending) {
+  const of = NODE_KEYS[key] || NODE_KEYS.hostname;
+  const sorted = [...nodes].sort((a, b) => {
+    const x = of(a);
+    const y = of(b);
+    const order = typeof x === "number" ? x - y : String(x).localeCompare(String(y));
+    return order || a.id.localeCompare(b.id);
+  });
+  return descending ? sorted.reverse() : sorted;
+}
+
+// --- paging -----------------------------------------------------------------------------
+
+/** {items, page, pages, first, last, total} of page `page` (1-based, clamped). */
+export function paginate(items, page, size = PAGE_SIZE) {
+  const pages = Math.max(1, Math.ceil(items.length / size));
+  const current = Math.min(Math.max(1, page), pages);
+  const start = (current - 1) * size;
+  const slice = items.slice(start, start + size);
+  return {
+    items: slice,
+    page: current,
+    pages,
+    first: slice.length ? start + 1 : 0,
+    last: start + slice.length,
+    total: items.length,
+  };
+}

@@ -1,0 +1,113 @@
+// The nodes table: per-node CPU/memory/disk used vs total, type, status and tasks, from the
+// backend's live summary (no request of its own). Filtered, sorted and paged in the page.
+
+import { h } from "../dom.js";
+import { live } from "../live.js";
+import { filterNodes, paginate, sortNodes } from "../model.js";
+import { badge, emptyState, filterForm, pager, replaceKeepingFocus, usageBar } from "../widgets.js";
+
+const COLUMNS = [
+  ["hostname", "Node"],
+  ["type", "Type"],
+  ["status", "Status"],
+  ["tasks", "Tasks"],
+  ["cpus", "CPU"],
+  ["mem", "Memory"],
+  ["disk", "Disk"],
+];
+
+export function render(main) {
+  const view = { text: "", type: "", status: "", sort: "hostname", descending: false, page: 1 };
+  const count = h("p", { class: "count", role: "status", "aria-live": "polite", "data-testid": "node-count" });
+  const body = h("div", {});
+  main.append(
+    h("h1", {}, "Nodes"),
+    filterForm(
+      "Filter nodes",
+      "Host name, IP or id",
+      [
+        ["type", "Type", [["private", "Private"], ["public", "Public"]]],
+        ["status", "Status", [["active", "Active"], ["inactive", "Inactive"]]],
+      ],
+      (values) => {
+        Object.assign(view, values, { page: 1 });
+        draw();
+      },
+    ),
+    count,
+    body,
+  );
+
+  const header = ([key, label]) => {
+    const sorted = view.sort === key;
+    return h(
+      "th",
+      { scope: "col", class: key === "tasks" ? "num" : null, "aria-sort": sorted ? (view.descending ? "descending" : "ascending") : null },
+      h(
+        "button",
+        {
+          type: "button",
+          class: "sort",
+          "data-key": key,
+          onclick: () => {
+            view.descending = view.sort === key ? !view.descending : false;
+            view.sort = key;
+            draw();
+          },
+        },
+        label,
+        h("span", { "aria-hidden": "true" }, sorted ? (view.descending ? " ▼" : " ▲") : ""),
+      ),
+    );
+  };
+
+  const draw = () => {
+    const summary = live.summary;
+    if (!summary) {
+      count.textContent = "";
+      body.replaceChildren(emptyState("Waiting for the cluster's state…"));
+      return;
+    }
+    const all = summary.nodes;
+    const shown = sortNodes(filterNodes(all, view.text, view.type, view.status), view.sort, view.descending);
+    const paged = paginate(shown, view.page);
+    view.page = paged.page;
+    count.textContent = `${shown.length} of ${all.length} nodes`;
+    if (!all.length) {
+      body.replaceChildren(emptyState("No agents are registered with the master."));
+      return;
+    }
+    const rows = paged.items.map((n) =>
+      h(
+        "tr",
+        { "data-node-id": n.id },
+        h("th", { scope: "row" }, h("span", { class: "host" }, n.hostname || n.ip), n.ip && n.ip !== n.hostname ? h("span", { class: "sub" }, n.ip) : null, h("span", { class: "sub mono" }, n.id)),
+        h("td", {}, n.type === "public" ? "Public" : "Private"),
+        h("td", {}, badge(n.status)),
+        h("td", { class: "num" }, String(n.tasks)),
+        h("td", { "data-resource": "cpus" }, usageBar("cpus", "CPU", n.cpus)),
+        h("td", { "data-resource": "mem" }, usageBar("mem", "Memory", n.mem)),
+        h("td", { "data-resource": "disk" }, usageBar("disk", "Disk", n.disk)),
+      ),
+    );
+    replaceKeepingFocus(body, [
+      h(
+        "table",
+        { class: "table", "data-testid": "nodes-table" },
+        h("caption", { class: "visually-hidden" }, "Nodes, with allocated and total resources"),
+        h("thead", {}, h("tr", {}, COLUMNS.map(header))),
+        h("tbody", {}, rows),
+      ),
+      pager(paged, "Nodes", (page) => {
+        view.page = page;
+        draw();
+      }),
+    ]);
+  };
+
+  draw();
+  const unsubscribe = live.subscribe((kind) => {
+    if (kind === "summary" || kind === "snapshot") draw();
+  });
+  return unsubscribe;
+}
