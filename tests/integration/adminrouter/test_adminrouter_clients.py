@@ -22,12 +22,12 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
 sys.path.insert(0, str(Path(__file__).parents[1] / "marathon"))
 sys.path.insert(0, str(Path(__file__).parents[1] / "metronome"))
 from marathon_cluster import start_cluster, wait_for
-from metronome_cluster import METRONOME_CONFIG, MetronomeProcess
+from metronome_cluster import start_metronome
 
 from daemons.protocols import recordio
 from tests.clients import marathon_module, metronome_module
 from tests.integration.adminrouter.front_door import TIMEOUT, FrontDoor, start_front_door
-from tests.integration.conftest import HOST, Daemons, free_port
+from tests.integration.conftest import Daemons
 
 pytestmark = pytest.mark.filterwarnings("ignore:Call to deprecated create function")
 
@@ -52,19 +52,7 @@ def cluster_door(
     tmp_path: Path,
 ) -> Iterator[FrontDoor]:
     cluster = start_cluster(work_root, daemons, start_master, start_agent, zk_url)
-    name = "metronome-1"
-    state_dir = daemons.tmp_path / name
-    state_dir.mkdir(parents=True)
-    settings = {
-        "zk": zk_url.replace("/mesos-", "/metronome-"),
-        "master": zk_url,
-        "ip": HOST,
-        "port": free_port(),
-        **METRONOME_CONFIG,
-    }
-    metronome_process = MetronomeProcess(name, settings, state_dir)
-    daemons.started.append(metronome_process)
-    metronome_process.start()
+    metronome_process = start_metronome(daemons, zk_url)
     marathon_address = cluster.marathons[0].url.removeprefix("http://")
     door = start_front_door(
         daemons,

@@ -14,7 +14,7 @@ from typing import Any
 
 import requests
 
-from tests.integration.conftest import DaemonProcess
+from tests.integration.conftest import HOST, DaemonProcess, Daemons, free_port
 from tools import processes
 
 JSON = dict[str, Any]
@@ -55,6 +55,24 @@ class MetronomeProcess(DaemonProcess):
             time.sleep(0.1)
         self.stop()
         raise processes.StartFailed(f"dcos-metronome did not come up:\n{self.log_tail()}")
+
+
+def start_metronome(daemons: Daemons, zk_url: str, name: str = "metronome-1") -> MetronomeProcess:
+    """One dcos-metronome on the test's ZooKeeper (its own chroot) and master, returned once it
+    leads; stopped by the `daemons` fixture at teardown."""
+    state_dir = daemons.tmp_path / name
+    state_dir.mkdir(parents=True)
+    settings = {
+        "zk": zk_url.replace("/mesos-", "/metronome-"),
+        "master": zk_url,
+        "ip": HOST,
+        "port": free_port(),
+        **METRONOME_CONFIG,
+    }
+    process = MetronomeProcess(name, settings, state_dir)
+    daemons.started.append(process)
+    process.start()
+    return process
 
 
 def _status(url: str) -> int | None:

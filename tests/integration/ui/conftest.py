@@ -12,8 +12,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "e2e"))
 sys.path.insert(0, str(Path(__file__).parents[1] / "marathon"))
+sys.path.insert(0, str(Path(__file__).parents[1] / "metronome"))
 sys.path.insert(0, str(Path(__file__).parent))
 from marathon_cluster import start_cluster
+from metronome_cluster import start_metronome
 from ui_stack import CHROMIUM, UiStack, start_backend, upstreams
 
 from daemons.ui.main import static_dir
@@ -46,14 +48,16 @@ def ui_stack(
 ) -> Iterator[Callable[..., UiStack]]:
     doors: list[FrontDoor] = []
 
-    def start(**backend_config: Any) -> UiStack:
+    def start(metronome: bool = False, **backend_config: Any) -> UiStack:
+        """The stack; `metronome=True` adds a real dcos-metronome behind the door."""
         cluster = start_cluster(work_root, daemons, start_master, start_agent, zk_url)
         backend = start_backend(daemons, zk_url, **backend_config)
+        jobs = start_metronome(daemons, zk_url) if metronome else None
         door = start_front_door(
             daemons,
             zk_url,
             tmp_path,
-            upstreams=upstreams(cluster, backend),
+            upstreams=upstreams(cluster, backend, jobs),
             master=zk_url,
             marathon=cluster.url,
             ui_dir=static_dir(),

@@ -10,6 +10,7 @@ Screenshots of each screen go to the test's output directory (pytest-playwright'
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -156,6 +157,121 @@ def test_login_dashboard_nodes_services_and_logout(
     page.goto(stack.url + "/#/services")
     expect(page.get_by_role("heading", name="Log in to PyDCOS")).to_be_visible()
     assert errors == []  # no uncaught exception in any screen
+
+
+def editor_text(job: dict[str, Any]) -> str:
+    return json.dumps(job, indent=2)
+
+
+def test_jobs_create_with_422_run_now_history_edit_and_stop(
+    ui_stack: Callable[..., UiStack], page: Page, output_path: str
+) -> None:
+    """Screen 5, against a real dcos-metronome behind the door: create a job through the JSON
+    editor (Metronome's 422 placed at its line, then fixed), run it now through the
+    confirmation, see the run succeed in the history and the list; edit it into a long run,
+    start it and stop the active run (it ends failed)."""
+    stack = ui_stack(metronome=True)
+    page.set_default_timeout(TIMEOUT_MS)
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    page.context.add_cookies(stack.login_cookies(*SUPERUSER))
+    page.goto(stack.url + "/#/dashboard")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Jobs").click()
+    expect(page.get_by_role("heading", name="Jobs", exact=True)).to_be_visible()
+    expect(page.get_by_text("No jobs yet.")).to_be_visible()
+
+    # --- create: not JSON, then Metronome's 422 placed by line, then fixed -------------------
+    page.get_by_role("link", name="Create a job").click()
+    expect(page.get_by_role("heading", name="Create a job")).to_be_visible()
+    editor = page.get_by_label("Job definition (JSON)")
+    expect(editor).to_be_focused()
+    editor.fill("{")
+    page.get_by_role("button", name="Create job").click()
+    expect(page.get_by_test_id("editor-message")).to_contain_text("Not valid JSON")
+    bad = {"id": "ui-job", "run": {"cmd": "true", "cpus": 0, "mem": 8, "disk": 0}}
+    editor.fill(editor_text(bad))
+    page.get_by_role("button", name="Create job").click()
+    expect(page.get_by_test_id("editor-message")).to_contain_text("Object is not valid")
+    placed = page.get_by_test_id("field-errors")
+    cpus = placed.locator("li[data-path='/run/cpus']")
+    expect(cpus).to_contain_text("Line 5")
+    expect(cpus).to_contain_text("must be at least 0.01")
+    expect(placed.locator("li[data-path='/run/mem']")).to_contain_text("Line 6")
+    expect(editor).to_have_attribute("aria-invalid", "true")
+    shot(page, output_path, "job-create-422")
+    cpus.get_by_role("button").focus()
+    page.keyboard.press("Enter")  # the error's line button puts the caret on the field
+    expect(editor).to_be_focused()
+    caret = editor.evaluate("el => el.value.slice(el.selectionStart, el.selectionStart + 1)")
+    assert caret == "0"
+    assert requests.get(stack.url + "/service/metronome/v1/jobs", timeout=10).status_code == 401
+    good = {"id": "ui-job", "description": "says true", "run": {"cmd": "true", "cpus": 0.1}}
+    good["run"].update(mem=32, disk=0)
+    editor.fill(editor_text(good))
+    page.get_by_role("button", name="Create job").click()
+    expect(page.get_by_role("heading", name="ui-job")).to_be_visible()
+    expect(page).to_have_url(stack.url + "/#/jobs/detail/ui-job")
+    expect(page.get_by_test_id("history-summary")).to_have_text("0 succeeded · 0 failed")
+
+    # --- run now, with its confirmation; the run succeeds in the history ------------------
+    page.get_by_role("button", name="Run now").click()
+    dialog = page.get_by_role("dialog", name="Run ui-job now?")
+    expect(dialog).to_be_visible()
+    page.keyboard.press("Escape")  # cancelled: nothing starts
+    expect(dialog).to_have_count(0)
+    page.get_by_role("button", name="Run now").click()
+    dialog.get_by_role("button", name="Run now").click()
+    expect(page.get_by_role("alert").filter(has_text="Started run")).to_be_visible()
+    history = page.locator("[data-testid=history-table] tbody tr")
+    expect(history).to_have_count(1, timeout=90_000)
+    expect(history.first).to_contain_text("Success")
+    expect(page.get_by_test_id("history-summary")).to_have_text("1 succeeded · 0 failed")
+    shot(page, output_path, "job-detail")
+
+    # A scheduled job made through the API (the page's cookie, and its origin, which Admin
+    # Router asks of a write carried by a cookie): the list shows its cron.
+    session = requests.Session()
+    session.headers["Origin"] = stack.url
+    for cookie in page.context.cookies():
+        session.cookies.set(cookie["name"], cookie["value"])
+    nightly = {"id": "nightly", "run": {"cmd": "true", "cpus": 0.1, "mem": 32, "disk": 0}}
+    nightly["schedules"] = [{"id": "default", "cron": "0 3 * * *", "timezone": "UTC"}]
+    created = session.post(stack.url + "/service/metronome/v1/jobs", json=nightly, timeout=10)
+    assert created.status_code == 201, created.text
+    page.get_by_role("link", name="Jobs", exact=True).first.click()
+    row = page.locator("tr[data-job-id='ui-job']")
+    expect(row.get_by_test_id("last-run")).to_have_text("Success")
+    expect(row).to_contain_text("1 / 0")
+    expect(page.get_by_test_id("job-count")).to_have_text("2 jobs")
+    scheduled = page.locator("tr[data-job-id='nightly']")
+    expect(scheduled).to_contain_text("0 3 * * *")
+    expect(scheduled).to_contain_text("next ")
+    expect(scheduled.get_by_test_id("last-run")).to_have_text("Never run")
+    shot(page, output_path, "jobs")
+
+    # --- edit into a long run, start it, stop the active run ------------------------------
+    page.goto(stack.url + "/#/jobs/edit/ui-job")
+    expect(page.get_by_role("heading", name="Edit ui-job")).to_be_visible()
+    expect(editor).to_be_enabled()
+    shown = json.loads(editor.input_value())
+    assert shown["run"]["cmd"] == "true" and "history" not in shown
+    shown["run"]["cmd"] = "sleep 600"
+    editor.fill(editor_text(shown))
+    page.get_by_role("button", name="Save job").click()
+    expect(page).to_have_url(stack.url + "/#/jobs/detail/ui-job")
+    expect(page.locator(".job-detail")).to_contain_text("sleep 600")
+    page.get_by_role("button", name="Run now").click()
+    page.get_by_role("dialog").get_by_role("button", name="Run now").click()
+    active = page.locator("[data-testid=active-runs-table] tbody tr")
+    expect(active).to_have_count(1, timeout=60_000)
+    active.get_by_role("button", name="Stop run").click()
+    page.get_by_role("dialog").get_by_role("button", name="Stop run").click()
+    expect(active).to_have_count(0, timeout=60_000)
+    expect(page.get_by_test_id("history-summary")).to_have_text(
+        "1 succeeded · 1 failed", timeout=60_000
+    )
+    expect(history.filter(has_text="Failed")).to_have_count(1)
+    assert errors == []
 
 
 def expired_token(stack: UiStack) -> str:

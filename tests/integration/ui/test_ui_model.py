@@ -138,3 +138,68 @@ def test_paging_nodes_and_formatting(page: Page, static_url: str) -> None:
     assert got["byText"] == ["b"] and got["byType"] == ["a"]
     assert got["sorted"] == ["b", "a"] and got["byCpu"] == ["b", "a"]
     assert got["formats"] == ["512 MiB", "4 GiB", "3 TiB", "0.33", 33.3, 0]
+
+
+JOB = {
+    "id": "backup",
+    "description": "nightly",
+    "run": {"cmd": "true", "cpus": 0.1, "mem": 32, "disk": 0},
+    "activeRuns": [{"id": "r1"}],
+    "schedules": [{"id": "s", "cron": "0 3 * * *", "enabled": False}],
+    "historySummary": {
+        "successCount": 2,
+        "failureCount": 1,
+        "lastSuccessAt": "2026-12-06T10:00:00.000+0000",
+        "lastFailureAt": "2026-12-06T11:00:00.000+0000",
+    },
+}
+HISTORY = {
+    "successfulFinishedRuns": [{"id": "a", "finishedAt": "2026-12-06T10:00:00.000+0000"}],
+    "failedFinishedRuns": [{"id": "b", "finishedAt": "2026-12-06T11:00:00.000+0000"}],
+}
+# A job as the editor shows it, and Metronome's 422 details for it: a missing key is placed at
+# its parent, an unknown path at the document's first line.
+EDITED = '{\n  "id": "Bad_Id",\n  "run": {\n    "cpus": 0,\n    "env": {"a/b": 1}\n  }\n}'
+DETAILS = [
+    {"path": "/run/mem", "errors": ["missing"]},
+    {"path": "/run/cpus", "errors": ["must be at least 0.01"]},
+    {"path": "/id", "errors": ["bad id"]},
+    {"path": "/run/env/a~1b", "errors": ["must be a string"]},
+    {"path": "/", "errors": ["whole"]},
+]
+
+
+def test_job_rows_history_and_placed_errors(page: Page, static_url: str) -> None:
+    got = run(
+        page,
+        static_url,
+        """return {
+            row: m.jobRow(arg.job),
+            bare: m.jobRow({ id: "x" }),
+            ok: m.lastRunStatus({ lastSuccessAt: "2026-12-06T12:00:00.000+0000",
+                lastFailureAt: "2026-12-06T11:00:00.000+0000" }),
+            runs: m.finishedRuns(arg.history).map((r) => [r.id, r.status]),
+            noRuns: m.finishedRuns(undefined),
+            editable: Object.keys(m.editableJob(arg.job)),
+            placed: m.placeErrors(arg.text, arg.details).map((p) => [p.path, p.line]),
+            notJson: m.jsonPositions("{"),
+            pos: m.jsonPositions('{"a": [1, {"b": 2}]}'),
+        };""",
+        {"job": JOB, "history": HISTORY, "text": EDITED, "details": DETAILS},
+    )
+    row = got["row"]
+    assert row["schedule"] == "0 3 * * * (disabled)" and row["active"] == 1
+    assert (row["last"], row["successes"], row["failures"]) == ("Failed", 2, 1)
+    assert got["bare"]["last"] == "Never run" and got["bare"]["schedule"] == ""
+    assert got["ok"] == "Success"
+    assert got["runs"] == [["b", "Failed"], ["a", "Success"]] and got["noRuns"] == []
+    assert got["editable"] == ["id", "description", "run"]
+    assert got["placed"] == [
+        ["/", 1],
+        ["/id", 2],
+        ["/run/mem", 3],
+        ["/run/cpus", 4],
+        ["/run/env/a~1b", 5],
+    ]
+    assert got["notJson"] is None
+    assert got["pos"]["/a/1/b"] == {"line": 1, "column": 17, "offset": 16}

@@ -1,8 +1,9 @@
 """The web UI's test cluster: a master, two agents and Marathon (tests/integration/marathon),
-the UI backend, and the real Admin Router in front of them (tests/integration/adminrouter:
-nginx with the role's rendered config, dcos-adminrouter-auth and dcos-iam over the test's
-ZooKeeper), serving the UI's own static files at `/`. Everything on loopback, stopped by PID
-at teardown. Fixtures are in conftest.py; tests import these names from here."""
+optionally dcos-metronome (tests/integration/metronome), the UI backend, and the real Admin
+Router in front of them (tests/integration/adminrouter: nginx with the role's rendered config,
+dcos-adminrouter-auth and dcos-iam over the test's ZooKeeper), serving the UI's own static
+files at `/`. Everything on loopback, stopped by PID at teardown. Fixtures are in conftest.py;
+tests import these names from here."""
 
 from __future__ import annotations
 
@@ -56,11 +57,14 @@ def start_backend(daemons: Daemons, zk_url: str, **config: Any) -> DaemonProcess
     return backend
 
 
-def upstreams(cluster: Any, backend: DaemonProcess) -> dict[str, str]:
-    """Admin Router's upstreams: the real Marathon and backend; nothing listens where the
-    diagnostics daemon would (its route answers 502 here)."""
-    return {
+def upstreams(cluster: Any, backend: DaemonProcess, metronome: Any = None) -> dict[str, str]:
+    """Admin Router's upstreams: the real Marathon, backend and (when started) Metronome;
+    nothing listens where the diagnostics daemon would (its route answers 502 here)."""
+    found = {
         "marathon": f"{HOST}:{cluster.marathons[0].port}",
         "ui_backend": f"{HOST}:{backend.port}",
         "diagnostics": f"{HOST}:{free_port()}",
     }
+    if metronome is not None:
+        found["metronome"] = metronome.address
+    return found

@@ -57,3 +57,37 @@ export async function request(method, path, body) {
 
 export const get = (path) => request("GET", path);
 export const post = (path, body) => request("POST", path, body);
+
+/** Call `load` (async) now and again `ms` after each answer (a slow API gets no pile-up):
+ * `{stop, now}`; `now()` asks at once (after an action), `stop()` ends it (leaving a screen). */
+export function refreshing(ms, load) {
+  let timer = null;
+  let closed = false;
+  let busy = false;
+  let again = false;
+  const loop = async () => {
+    busy = true;
+    await load();
+    busy = false;
+    if (closed) return;
+    if (again) {
+      again = false;
+      loop();
+    } else timer = setTimeout(loop, ms);
+  };
+  loop();
+  return {
+    stop: () => {
+      closed = true;
+      clearTimeout(timer);
+    },
+    now: () => {
+      if (closed) return;
+      if (busy) again = true; // one more as soon as the current answer is in
+      else {
+        clearTimeout(timer);
+        loop();
+      }
+    },
+  };
+}

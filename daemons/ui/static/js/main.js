@@ -1,16 +1,17 @@
-// The single page: a hash router (#/login, #/dashboard, #/nodes, #/services), the top bar,
+// The single page: a hash router (#/login, #/dashboard, #/nodes, #/services, #/jobs…), the top bar,
 // and the one rule of authentication: no user or any 401 -> the login page.
 
 import { setUnauthorizedHandler } from "./api.js";
 import { currentUser, forgetUser, logout } from "./auth.js";
 import { live } from "./live.js";
 import * as dashboard from "./views/dashboard.js";
+import * as jobs from "./views/jobs.js";
 import * as login from "./views/login.js";
 import * as nodes from "./views/nodes.js";
 import * as services from "./views/services.js";
 
-const VIEWS = { login, dashboard, nodes, services };
-const TITLES = { login: "Log in", dashboard: "Dashboard", nodes: "Nodes", services: "Services" };
+const VIEWS = { login, dashboard, nodes, services, jobs };
+const TITLES = { login: "Log in", dashboard: "Dashboard", nodes: "Nodes", services: "Services", jobs: "Jobs" };
 const DEFAULT = "dashboard";
 
 const main = document.getElementById("main");

@@ -182,3 +182,142 @@ export function paginate(items, page, size = PAGE_SIZE) {
     total: items.length,
   };
 }
+
+// --- jobs (Metronome) -------------------------------------------------------------------
+
+/** A job's last run from its historySummary: "Success", "Failed" or "Never run". */
+export function lastRunStatus(summary) {
+  const success = summary?.lastSuccessAt || "";
+  const failure = summary?.lastFailureAt || "";
+  if (!success && !failure) return "Never run";
+  return success >= failure ? "Success" : "Failed";
+}
+
+/** One row of the jobs table from `/v1/jobs?embed=activeRuns&embed=schedules&embed=historySummary`. */
+export function jobRow(job) {
+  const schedule = (job.schedules || [])[0] || null;
+  const summary = job.historySummary || {};
+  return {
+    id: job.id,
+    description: job.description || "",
+    schedule: schedule ? `${schedule.cron}${schedule.enabled === false ? " (disabled)" : ""}` : "",
+    nextRunAt: schedule?.nextRunAt || "",
+    active: (job.activeRuns || []).length,
+    last: lastRunStatus(summary),
+    successes: summary.successCount || 0,
+    failures: summary.failureCount || 0,
+  };
+}
+
+/** A job's finished runs, newest first: [{id, status: "Success"|"Failed", createdAt, finishedAt, tasks}]. */
+export function finishedRuns(history) {
+  const runs = [
+    ...(history?.successfulFinishedRuns || []).map((r) => ({ ...r, status: "Success" })),
+    ...(history?.failedFinishedRuns || []).map((r) => ({ ...r, status: "Failed" })),
+  ];
+  return runs.sort((a, b) => (a.finishedAt < b.finishedAt ? 1 : a.finishedAt > b.finishedAt ? -1 : 0));
+}
+
+/** The JobSpec the editor shows for an existing job: what `/v1/jobs/<id>` answers without
+ * the embedded parts (Metronome refuses keys it does not know). */
+export function editableJob(job) {
+  const out = {};
+  for (const key of ["id", "description", "labels", "run"]) if (job[key] !== undefined) out[key] = job[key];
+  return out;
+}
+
+/** Where each value of a JSON text starts, by JSON pointer ("" the document, "/run/cpus"):
+ * {pointer: {line, column, offset}} (lines and columns from 1). Null if the text is not JSON. */
+export function jsonPositions(text) {
+  const positions = {};
+  let i = 0;
+  const fail = () => {
+    throw new SyntaxError("not JSON");
+  };
+  const space = () => {
+    while (i < text.length && " \t\r\n".includes(text[i])) i += 1;
+  };
+  const mark = (pointer) => {
+    const before = text.slice(0, i);
+    const line = before.split("\n").length;
+    positions[pointer] = { line, column: i - before.lastIndexOf("\n"), offset: i };
+  };
+  const string = () => {
+    const start = i;
+    i += 1;
+    while (i < text.length && text[i] !== '"') i += text[i] === "\\" ? 2 : 1;
+    if (i >= text.length) fail();
+    i += 1;
+    return JSON.parse(text.slice(start, i));
+  };
+  const value = (pointer) => {
+    space();
+    mark(pointer);
+    const c = text[i];
+    if (c === "{") {
+      i += 1;
+      space();
+      if (text[i] === "}") {
+        i += 1;
+        return;
+      }
+      for (;;) {
+        space();
+        if (text[i] !== '"') fail();
+        const key = string();
+        space();
+        if (text[i] !== ":") fail();
+        i += 1;
+        value(`${pointer}/${String(key).replace(/~/g, "~0").replace(/\//g, "~1")}`);
+        space();
+        if (text[i] === ",") i += 1;
+        else if (text[i] === "}") {
+          i += 1;
+          return;
+        } else fail();
+      }
+    } else if (c === "[") {
+      i += 1;
+      space();
+      if (text[i] === "]") {
+        i += 1;
+        return;
+      }
+      for (let n = 0; ; n += 1) {
+        value(`${pointer}/${n}`);
+        space();
+        if (text[i] === ",") i += 1;
+        else if (text[i] === "]") {
+          i += 1;
+          return;
+        } else fail();
+      }
+    } else if (c === '"') string();
+    else {
+      const m = /^(-?\d+(\.\d+)?([eE][+-]?\d+)?|true|false|null)/.exec(text.slice(i));
+      if (!m) fail();
+      i += m[0].length;
+    }
+  };
+  try {
+    JSON.parse(text);
+    value("");
+  } catch {
+    return null;
+  }
+  return positions;
+}
+
+/** Metronome's 422 `details` ([{path, errors}]) placed in the editor's text: each with the
+ * line of its field, or of the nearest enclosing field present (a missing key is reported at
+ * its parent), in the order of the text. */
+export function placeErrors(text, details) {
+  const positions = jsonPositions(text) || {};
+  const placed = (details || []).map((d) => {
+    let pointer = d.path === "/" ? "" : d.path || "";
+    while (pointer && !positions[pointer]) pointer = pointer.slice(0, pointer.lastIndexOf("/"));
+    const at = positions[pointer] || { line: 1, column: 1, offset: 0 };
+    return { path: d.path || "/", errors: d.errors || [], line: at.line, offset: at.offset };
+  });
+  return placed.sort((a, b) => a.line - b.line || (a.path < b.path ? -1 : 1));
+}

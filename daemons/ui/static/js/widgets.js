@@ -1,7 +1,7 @@
 // Pieces the screens share: a pager, a usage bar, a badge, an empty state, a chart.
 
 import { h, svg, uid } from "./dom.js";
-import { formatResource, percent } from "./model.js";
+import { formatResource, paginate, percent } from "./model.js";
 
 /** "Showing 1–50 of 1000" and previous/next buttons; `go(page)` changes the page. */
 export function pager(paged, label, go) {
@@ -67,6 +67,14 @@ const BADGE_CLASSES = {
   Empty: "muted",
   inactive: "warn",
   Unhealthy: "bad",
+  Success: "ok",
+  SUCCESS: "ok",
+  Failed: "bad",
+  FAILED: "bad",
+  ACTIVE: "info",
+  STARTING: "info",
+  INITIAL: "info",
+  "Never run": "muted",
 };
 
 export function badge(text) {
@@ -164,4 +172,56 @@ export function filterForm(label, placeholder, selects, onchange) {
     text,
     fields.map(([, title, id, select]) => [h("label", { for: id }, title), select]),
   );
+}
+
+/** A modal confirmation (the native <dialog>: focus inside, Escape cancels). Resolves true
+ * when `action` is pressed, false otherwise. */
+export function confirmDialog(title, text, action) {
+  return new Promise((resolve) => {
+    const titleId = uid("dialog-title");
+    const dialog = h(
+      "dialog",
+      { class: "confirm", "aria-labelledby": titleId },
+      h("h2", { id: titleId }, title),
+      h("p", {}, text),
+      h(
+        "form",
+        { method: "dialog", class: "dialog-buttons" },
+        h("button", { type: "submit", value: "cancel", class: "secondary" }, "Cancel"),
+        h("button", { type: "submit", value: "ok" }, action),
+      ),
+    );
+    dialog.addEventListener("close", () => {
+      dialog.remove();
+      resolve(dialog.returnValue === "ok");
+    });
+    document.body.append(dialog);
+    dialog.showModal();
+  });
+}
+
+/** A table of `rows` (<tr> elements) under a header row of `columns`, those named in
+ * `numeric` right-aligned; `caption` (for screen readers) when given. */
+export function dataTable(testid, caption, columns, numeric, rows) {
+  return h(
+    "table",
+    { class: "table", "data-testid": testid },
+    caption ? h("caption", { class: "visually-hidden" }, caption) : null,
+    h("thead", {}, h("tr", {}, columns.map((c) => h("th", { scope: "col", class: numeric.includes(c) ? "num" : null }, c)))),
+    h("tbody", {}, rows),
+  );
+}
+
+/** Page `view.page` of `rows` into `container`: the table `table(items)` makes of that page's
+ * rows and a pager whose buttons set `view.page` and call `redraw`. */
+export function drawPaged(container, view, label, rows, table, redraw) {
+  const paged = paginate(rows, view.page);
+  view.page = paged.page;
+  replaceKeepingFocus(container, [
+    table(paged.items),
+    pager(paged, label, (page) => {
+      view.page = page;
+      redraw();
+    }),
+  ]);
 }

@@ -2,10 +2,10 @@
 // deployment badge; filter by name and status (a flat list of the matching apps); paged.
 // Marathon is asked again every few seconds while the screen is open.
 
-import { get, Unauthorized } from "../api.js";
+import { get, refreshing, Unauthorized } from "../api.js";
 import { h } from "../dom.js";
-import { filteredApps, formatMiB, formatNumber, paginate, SERVICE_STATUSES, treeRows } from "../model.js";
-import { badge, emptyState, filterForm, pager, replaceKeepingFocus } from "../widgets.js";
+import { filteredApps, formatMiB, formatNumber, SERVICE_STATUSES, treeRows } from "../model.js";
+import { badge, dataTable, drawPaged, emptyState, filterForm } from "../widgets.js";
 import { GROUPS_PATH } from "./dashboard.js";
 
 const REFRESH_MS = 5000;
@@ -67,41 +67,32 @@ export function render(main) {
       body.replaceChildren(emptyState("No services yet.", "Apps created in Marathon appear here."));
       return;
     }
-    const paged = paginate(rows, view.page);
-    view.page = paged.page;
-    const table = h(
-      "table",
-      { class: "table", "data-testid": "services-table" },
-      h("caption", { class: "visually-hidden" }, "Services and groups"),
-      h(
-        "thead",
-        {},
-        h("tr", {}, ["Name", "Status", "Instances", "Health", "CPU", "Memory"].map((c) => h("th", { scope: "col", class: ["Instances", "CPU", "Memory"].includes(c) ? "num" : null }, c))),
-      ),
-      h(
-        "tbody",
-        {},
-        paged.items.map((row) =>
-          h(
-            "tr",
-            { "data-id": row.id, "data-kind": row.kind, class: row.kind },
-            nameCell(row, filtering),
-            h("td", {}, badge(row.status), row.deploying && row.status !== "Deploying" ? [" ", badge("Deploying")] : null),
-            h("td", { class: "num", "data-testid": "instances" }, `${row.running} / ${row.target}`),
-            h("td", {}, row.health ? badge(row.health) : h("span", { class: "sub" }, "—")),
-            h("td", { class: "num" }, formatNumber(row.cpus)),
-            h("td", { class: "num" }, formatMiB(row.mem)),
+    drawPaged(
+      body,
+      view,
+      "Services",
+      rows,
+      (items) =>
+        dataTable(
+          "services-table",
+          "Services and groups",
+          ["Name", "Status", "Instances", "Health", "CPU", "Memory"],
+          ["Instances", "CPU", "Memory"],
+          items.map((row) =>
+            h(
+              "tr",
+              { "data-id": row.id, "data-kind": row.kind, class: row.kind },
+              nameCell(row, filtering),
+              h("td", {}, badge(row.status), row.deploying && row.status !== "Deploying" ? [" ", badge("Deploying")] : null),
+              h("td", { class: "num", "data-testid": "instances" }, `${row.running} / ${row.target}`),
+              h("td", {}, row.health ? badge(row.health) : h("span", { class: "sub" }, "—")),
+              h("td", { class: "num" }, formatNumber(row.cpus)),
+              h("td", { class: "num" }, formatMiB(row.mem)),
+            ),
           ),
         ),
-      ),
+      draw,
     );
-    replaceKeepingFocus(body, [
-      table,
-      pager(paged, "Services", (page) => {
-        view.page = page;
-        draw();
-      }),
-    ]);
   };
 
   const load = async () => {
@@ -117,16 +108,5 @@ export function render(main) {
   };
 
   draw();
-  // The next refresh is asked once the last one answered: a slow Marathon gets no pile-up.
-  let timer = null;
-  let closed = false;
-  const loop = async () => {
-    await load();
-    if (!closed) timer = setTimeout(loop, REFRESH_MS);
-  };
-  loop();
-  return () => {
-    closed = true;
-    clearTimeout(timer);
-  };
+  return refreshing(REFRESH_MS, load).stop;
 }
