@@ -10,6 +10,10 @@ the timestamp of the terminal status the leading master recorded.
 
 - F25: one of 3 backends SIGKILLed under 60 s of load: ≥ 99 % of the connections succeed and
   the dead backend leaves the node's kernel ≤ 1 s after its status.
+- Scaling 2 → 3 → 1, an unhealthy backend and a restart of Minuteman: the node's kernel holds
+  the running tasks; a task a Mesos health check calls unhealthy gets weight 0 (no slot: no new
+  connection) while a connection kept to it works on; `systemctl restart dcos-minuteman` on
+  master1 under a kept connection and new ones: every request answered.
 - Agent partition: agent2 cut from the masters (tools.faults.drop) past the ping budget: the
   master marks it unreachable, and master1's kernel drops agent2's backend (agent1's remains),
   so every connection from master1 succeeds, on agent1's task; after the heal the backend is
@@ -42,12 +46,17 @@ LOAD_PERIOD = 0.02  # s between new connections: at most 3,000 in the 60 s
 REMOVAL_BOUND = 1.0  # s after the terminal status (issue 14)
 SUCCESS_BOUND = 0.99
 
-# Answers its task's id on a new connection each time (Connection: close from the client).
+# Answers its task's id, keeping connections alive (HTTP/1.1) unless the client closes. After
+# GET /sick, GET /health answers 503: a Mesos HTTP check then calls the task unhealthy.
 SERVER = """import http.server as s, os
+sick = []
 class H(s.BaseHTTPRequestHandler):
+    protocol_version = 'HTTP/1.1'
     def do_GET(self):
+        if self.path == '/sick':
+            sick.append(1)
         b = os.environ['MESOS_TASK_ID'].encode()
-        self.send_response(200)
+        self.send_response(503 if self.path == '/health' and sick else 200)
         self.send_header('Content-Length', str(len(b)))
         self.end_headers()
         self.wfile.write(b)
@@ -105,7 +114,49 @@ def marathon(c: FaultCluster) -> str:
     return f"http://{c.masters[CLIENT_NODE]}:8080"
 
 
-def app(instances: int, constraint: list[str]) -> dict[str, Any]:
+# Mesos' own HTTP check (`healthy` in the statuses), every second; it never kills.
+MESOS_CHECK = {
+    "protocol": "MESOS_HTTP",
+    "path": "/health",
+    "portIndex": 0,
+    "delaySeconds": 0,
+    "intervalSeconds": 1,
+    "timeoutSeconds": 1,
+    "gracePeriodSeconds": 30,
+    "maxConsecutiveFailures": 1000,
+}
+
+# Run on the client node: argv vip_ip seconds. One connection kept alive, asked every 0.2 s
+# for `seconds`, and a new connection each time beside it; prints one JSON object.
+KEPT = r"""
+import http.client, json, sys, time
+vip, seconds = sys.argv[1], float(sys.argv[2])
+out = {"kept": [], "new_ok": 0, "new_failed": 0}
+kept = http.client.HTTPConnection(vip, 80, timeout=3)
+kept.connect()
+sock = kept.sock
+end = time.monotonic() + seconds
+while time.monotonic() < end:
+    try:
+        assert kept.sock is sock, "the kept connection was opened again"
+        kept.request("GET", "/")
+        out["kept"].append(kept.getresponse().read().decode())
+    except (OSError, http.client.HTTPException, AssertionError) as err:
+        out["kept"].append("error " + type(err).__name__)
+    try:
+        c = http.client.HTTPConnection(vip, 80, timeout=3)
+        c.request("GET", "/", headers={"Connection": "close"})
+        c.getresponse().read()
+        c.close()
+        out["new_ok"] += 1
+    except (OSError, http.client.HTTPException):
+        out["new_failed"] += 1
+    time.sleep(0.2)
+print(json.dumps(out))
+"""
+
+
+def app(instances: int, constraint: list[str], **extra: Any) -> dict[str, Any]:
     return {
         "id": APP,
         "cmd": f'exec python3 -c "{SERVER}"',
@@ -116,6 +167,7 @@ def app(instances: int, constraint: list[str]) -> dict[str, Any]:
         "portDefinitions": [{"port": 0, "protocol": "tcp", "labels": {"VIP_0": f"{APP}:80"}}],
         # Stay through the partition (no replacement to place meanwhile).
         "unreachableStrategy": {"inactiveAfterSeconds": 600, "expungeAfterSeconds": 1200},
+        **extra,
     }
 
 
@@ -224,7 +276,7 @@ def kernel_slots_or_empty(c: FaultCluster) -> list[str]:
     return [str(v) for item in found["nftables"] for _, v in item.get("map", {}).get("elem", ())]
 
 
-@pytest.mark.timeout(300)
+@pytest.mark.timeout(900)  # as the first test: run alone, it waits for the cluster too
 def test_vip_agent_partition_drops_the_unreachable_backend(fault_cluster: FaultCluster) -> None:
     c = fault_cluster
     deploy(c, app(2, ["hostname", "UNIQUE"]))
@@ -258,4 +310,82 @@ def test_vip_agent_partition_drops_the_unreachable_backend(fault_cluster: FaultC
     finally:
         if cut is not None:
             faults.undrop(CLUSTER, cut)
+        remove(c)
+
+
+def scale(c: FaultCluster, instances: int) -> None:
+    answer = c.http.put(f"{marathon(c)}/v2/apps{APP}", json={"instances": instances}, timeout=10)
+    assert answer.status_code == 200, answer.text
+
+
+def healthy(c: FaultCluster, count: int) -> list[dict[str, Any]] | None:
+    """The app's tasks once exactly `count` run and Marathon counts them healthy, else None."""
+    answer = c.http.get(f"{marathon(c)}/v2/apps{APP}?embed=app.tasks", timeout=5)
+    if answer.status_code != 200:
+        return None
+    found = answer.json()["app"]
+    tasks = [t for t in found.get("tasks", []) if t["state"] == "TASK_RUNNING"]
+    return tasks if len(tasks) == count and found.get("tasksHealthy") == count else None
+
+
+@pytest.mark.timeout(900)  # as the first test: run alone, it waits for the cluster too
+def test_vip_scale_unhealthy_backend_and_minuteman_restart(fault_cluster: FaultCluster) -> None:
+    c = fault_cluster
+    deploy(c, app(2, ["hostname", "MAX_PER", "2"], healthChecks=[MESOS_CHECK]))
+    try:
+        vip = vip_ip()
+        for count in (2, 3):
+            if count == 3:
+                scale(c, 3)
+            tasks, _ = wait_for(lambda n=count: healthy(c, n), 120, f"{count} healthy tasks",
+                                interval=0.5)  # fmt: skip
+            expected = sorted(map(backend, tasks))
+            wait_for(lambda e=expected: kernel_slots(c, vip) == e, 20, f"{count} backends")
+
+        # One backend turns unhealthy (its established connections working on is the loopback
+        # test's: test_minuteman_faults.py).
+        sick = tasks[0]
+        c.on(CLIENT_NODE, f"curl -sf --max-time 2 http://{backend(sick)}/sick")
+        rest = sorted(backend(t) for t in tasks if t["id"] != sick["id"])
+        _, took = wait_for(lambda: kernel_slots(c, vip) == rest, 20, "the unhealthy backend's "
+                           "slots gone (weight 0)", interval=0.2)  # fmt: skip
+        FIGURES.measure("VIP health", "unhealthy backend at weight 0 after /sick", took, None)
+        answers = c.on(
+            CLIENT_NODE,
+            f"for i in $(seq 30); do curl -sf --max-time 2 http://{vip}/; echo; done",
+        ).split()
+        assert len(answers) == 30 and sick["id"] not in answers, answers
+        # Weight 0, not removed: the API (dcos-net's shape, no weights) still lists it.
+        listed = json.loads(c.on(CLIENT_NODE, "curl -sf http://127.0.0.1:61421/v1/vips"))
+        api = sorted(
+            f"{b['ip']}:{b['port']}"
+            for v in listed
+            if v["vip"].startswith("faultvip.")
+            for b in v["backend"]
+        )
+        assert api == sorted(map(backend, tasks)), listed
+
+        # Minuteman restarted on the client node under a kept connection and new ones.
+        script = f"python3 - {vip} 8 <<'EOF'\n{KEPT}\nEOF"
+        result: list[str] = []
+        load = threading.Thread(target=lambda: result.append(c.on(CLIENT_NODE, script, 60)))
+        load.start()
+        time.sleep(2)
+        c.on(CLIENT_NODE, "systemctl restart dcos-minuteman.service")
+        load.join(70)
+        out = json.loads(result[0])
+        errors = [a for a in out["kept"] if a.startswith("error")]
+        asked = out["new_ok"] + out["new_failed"]
+        FIGURES.check("VIP restart", "Minuteman restarted: kept and new connections answered",
+                      not errors and out["new_failed"] == 0,
+                      f"kept {len(out['kept'])}, new {out['new_ok']}/{asked}")  # fmt: skip
+        assert len(out["kept"]) >= 20 and not errors and out["new_failed"] == 0, out
+        assert len(set(out["kept"])) == 1, out  # one backend held the kept connection throughout
+        wait_for(lambda: c.on(CLIENT_NODE, "systemctl is-active dcos-minuteman.service").strip()
+                 == "active", 20, "Minuteman active again")  # fmt: skip
+
+        scale(c, 1)
+        (left,), _ = wait_for(lambda: running(c, 1), 60, "1 task running", interval=0.5)
+        wait_for(lambda: kernel_slots(c, vip) == [backend(left)], 20, "1 backend")
+    finally:
         remove(c)
