@@ -117,6 +117,7 @@ CORES: dict[str, tuple[str, ...]] = {
         "passwords",
         "tokens",
     ),
+    "daemons.diagnostics": ("cluster", "config", "units"),
 }
 
 # The HTTP face and the entry point of each daemon: blueprints, app factories, `main`.
@@ -158,6 +159,9 @@ DAEMON_MODULES = frozenset(
         "daemons.iam.http",
         "daemons.iam.main",
         "daemons.iam.users_api",
+        "daemons.diagnostics.api",
+        "daemons.diagnostics.app",
+        "daemons.diagnostics.main",
     }
 )
 DAEMON_PREFIXES = ("daemons.marathon.api", "daemons.metronome.api_")
