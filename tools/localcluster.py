@@ -1,5 +1,5 @@
 """`make local`: PyDCOS on loopback — ZooKeeper, one master, two agents, the DNS proxy, Mesos-DNS,
-Marathon and Metronome.
+Marathon, Metronome, IAM and diagnostics.
 
     python -m tools.localcluster up       # start what is not running; wait until all of it serves
     python -m tools.localcluster status   # what runs, and the agents the master sees
@@ -18,6 +18,13 @@ start after it, and keep their state in ZooKeeper (`/marathon`, `/metronome`). E
 containers go in cgroups under its own `cgroups_root`, `pydcos-local-<agent>`
 (`pydcos-local-<hash>-<agent>` for other state folders); `down` kills what is left in them after
 the agents stop, since an agent's own shutdown leaves its tasks running by design.
+
+IAM (8101, state in ZooKeeper `/dcos/iam`, its signing key made there by the first start) seeds
+the superuser `admin`, whose random password is made on the first `up` and kept only in
+`superuser.json` in the state folder (mode 0600; tools/superuser.py); `up` prints the login.
+Diagnostics (1050) has no systemd units to read on loopback: it watches each component by its
+pid file instead (`pid_files`: `dcos-<component>.service` -> `pids/<name>.pid`; healthy while
+the pid names a live process) and answers for this one node (docs/diagnostics.md).
 """
 
 from __future__ import annotations
@@ -34,7 +41,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from tools import processes
+from tools import processes, superuser
 
 DEFAULT_STATE_DIR = processes.REPO_ROOT / ".local"
 DEFAULT_BASE_PORT = 5050
@@ -58,6 +65,15 @@ MINUTEMAN = "minuteman"
 MINUTEMAN_PORT = 61421
 VIP_RANGE = "198.19.0.0/16"
 FRAMEWORK_PORTS = {"marathon": 8080, "metronome": 9000}
+# IAM (logins, tokens) and diagnostics (component health), on their DC/OS ports moved by
+# base_port - DEFAULT_BASE_PORT like the frameworks'.
+IAM, DIAGNOSTICS = "iam", "diagnostics"
+FRONT_PORTS = {IAM: 8101, DIAGNOSTICS: 1050}
+FRONT_MODULES = {IAM: "daemons.iam.main", DIAGNOSTICS: "daemons.diagnostics.main"}
+FRONT_PATHS = {IAM: "/health", DIAGNOSTICS: "/system/health/v1"}
+# The systemd unit each component would be on a node: the names diagnostics reports.
+UNIT_NAMES = {"master": "dcos-mesos-master", "agent-1": "dcos-mesos-agent-1",
+              "agent-2": "dcos-mesos-agent-2"}  # fmt: skip
 DAEMON_MODULES = {
     "master": "daemons.master.main",
     DNS_PROXY: "dnsproxy.main",
@@ -86,7 +102,21 @@ class Cluster:
 
     @property
     def components(self) -> tuple[str, ...]:
-        return ("zookeeper", "master", DNS_PROXY, MINUTEMAN, *AGENTS, MESOS_DNS, *FRAMEWORKS)
+        return (
+            "zookeeper",
+            "master",
+            DNS_PROXY,
+            MINUTEMAN,
+            *AGENTS,
+            MESOS_DNS,
+            *FRAMEWORKS,
+            IAM,
+            DIAGNOSTICS,
+        )
+
+    @property
+    def superuser_file(self) -> Path:
+        return self.state_dir / "superuser.json"
 
     @property
     def master_url(self) -> str:
@@ -124,6 +154,8 @@ class Cluster:
             return self.base_port
         if name in FRAMEWORKS:
             return FRAMEWORK_PORTS[name] + self.base_port - DEFAULT_BASE_PORT
+        if name in FRONT_PORTS:
+            return FRONT_PORTS[name] + self.base_port - DEFAULT_BASE_PORT
         if name == DNS_PROXY:
             return DNS_PROXY_PORTS["http"] + self.base_port - DEFAULT_BASE_PORT
         if name == MESOS_DNS:
@@ -180,6 +212,22 @@ class Cluster:
                 "master_port": self.base_port,
                 "named_ip_range": VIP_RANGE,
             }
+        if name == IAM:
+            login = superuser.ensure(self.superuser_file)
+            return {
+                "zk": f"zk://{HOST}:{self.zk_port}/dcos/iam",
+                "superuser_uid": login["dcos_superuser_username"],
+                "superuser_password_hash": login["dcos_superuser_password_hash"],
+                "ip": HOST,
+                "port": self.port(name),
+            }
+        if name == DIAGNOSTICS:
+            units = {
+                f"{UNIT_NAMES.get(c, 'dcos-' + c)}.service": str(self.pid_file(c))
+                for c in self.components
+            }
+            return {"role": "master", "node_ip": HOST, "pid_files": units, "check_interval": 1.0,
+                    "ip": HOST, "port": self.port(name)}  # fmt: skip
         if name in FRAMEWORKS:
             address = {"ip": HOST, "port": self.port(name), "hostname": f"{HOST}:{self.port(name)}"}
             return {"zk": f"zk://{HOST}:{self.zk_port}/{name}", "master": self.zk_url, **address}
@@ -279,6 +327,8 @@ def start(cluster: Cluster, name: str) -> int:
         )
     if name in FRAMEWORKS:
         return start_framework(cluster, name)
+    if name in FRONT_MODULES:
+        return start_answering(cluster, name, FRONT_MODULES[name], FRONT_PATHS[name], 30.0)
     if name == MESOS_DNS:
         return start_mesos_dns(cluster)
     if name == DNS_PROXY and processes.port_in_use(HOST, cluster.dns_proxy_port):
@@ -403,6 +453,9 @@ def up(cluster: Cluster) -> int:
         FRAMEWORKS,
     ):
         return 1
+    # Diagnostics last: it reports every other component.
+    if not start_missing(cluster, (IAM, DIAGNOSTICS)):
+        return 1
     print(f"PyDCOS is up: {len(AGENTS)} agents registered. Master: {cluster.master_url}")
     print(f"Marathon: {cluster.url('marathon')}  Metronome: {cluster.url('metronome')}")
     print(f"DNS proxy: dig @{HOST} -p {cluster.dns_proxy_port} leader.dcos.thisdcos.directory")
@@ -410,6 +463,11 @@ def up(cluster: Cluster) -> int:
     print(f"Mesos-DNS: dig @{HOST} -p {mesos_dns} leader.mesos  ({cluster.url(MESOS_DNS)})")
     print(f"Minuteman: VIPs of Marathon ports labelled VIP_0 (e.g. \"/web:80\"), listed at "
           f"{cluster.url(MINUTEMAN)}/v1/vips; nft list table ip dcos_l4lb")  # fmt: skip
+    login = superuser.ensure(cluster.superuser_file)
+    print(f"IAM: {cluster.url(IAM)}/acs/api/v1/auth/login  login: "
+          f"{login['dcos_superuser_username']} / {login['dcos_superuser_password']}"
+          f"  (kept only in {cluster.superuser_file})")  # fmt: skip
+    print(f"Component health: {cluster.url(DIAGNOSTICS)}/system/health/v1")
     return 0
 
 

@@ -40,6 +40,7 @@ def _free_base_port() -> int:
         *(port - 5050 for port in localcluster.DNS_PROXY_PORTS.values()),
         localcluster.MESOS_DNS_HTTP_PORT - 5050,  # and its DNS port, the one after
         localcluster.MESOS_DNS_HTTP_PORT - 5050 + 1,
+        *(port - 5050 for port in localcluster.FRONT_PORTS.values()),
     )
     for _ in range(200):
         base = random.randrange(20000, 27000)
@@ -148,8 +149,39 @@ def test_local_up_twice_then_stop_leaves_nothing(local_run: LocalRun) -> None:
     pids = local_run.recorded_pids()
     assert set(pids) == {
         "zookeeper", "master", "dns-proxy", "minuteman", "agent-1", "agent-2", "mesos-dns",
-        "marathon", "metronome",
+        "marathon", "metronome", "iam", "diagnostics",
     }  # fmt: skip
+
+    # Diagnostics reports every component healthy by its pid file; IAM logs the superuser in
+    # with the password `up` printed, which only the state folder's superuser.json keeps.
+    health_url = local_run.cluster.url("diagnostics") + "/system/health/v1"
+    assert health_url in started.stdout
+    # Its own pid file is written once it answers: the next reading (each second) has it.
+    deadline = time.monotonic() + 10
+    while True:
+        _, health = _get(health_url)
+        units = {u["id"]: u["health"] for u in health["units"]}  # type: ignore[index]
+        if all(h == 0 for h in units.values()) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert units == {
+        "dcos-zookeeper.service": 0, "dcos-mesos-master.service": 0, "dcos-dns-proxy.service": 0,
+        "dcos-minuteman.service": 0, "dcos-mesos-agent-1.service": 0,
+        "dcos-mesos-agent-2.service": 0, "dcos-mesos-dns.service": 0, "dcos-marathon.service": 0,
+        "dcos-metronome.service": 0, "dcos-iam.service": 0, "dcos-diagnostics.service": 0,
+    }  # fmt: skip
+    login = json.loads(local_run.cluster.superuser_file.read_text())
+    assert (local_run.cluster.superuser_file.stat().st_mode & 0o777) == 0o600
+    assert login["dcos_superuser_password"] in started.stdout
+    request = urllib.request.Request(
+        local_run.cluster.url("iam") + "/acs/api/v1/auth/login",
+        data=json.dumps(
+            {"uid": login["dcos_superuser_username"], "password": login["dcos_superuser_password"]}
+        ).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as resp:
+        assert resp.status == 200 and json.load(resp)["token"]
 
     # Marathon and Metronome lead (one instance each), registered with the master.
     marathon = local_run.cluster.url("marathon")
@@ -176,7 +208,7 @@ def test_local_up_twice_then_stop_leaves_nothing(local_run: LocalRun) -> None:
 
     again = local_run.make("local")
     assert again.returncode == 0, again.stdout + again.stderr
-    assert again.stdout.count("already running") == 9
+    assert again.stdout.count("already running") == 11
     assert local_run.recorded_pids() == pids
 
     status = local_run.make("local-status")
