@@ -2,7 +2,8 @@
 
 DC/OS's rule (services-api.md §7.1): `LoadState` must be `loaded`; `ActiveState` must be
 `active`, `inactive` or `activating`; `activating` in `auto-restart` (a crash loop) and
-`inactive` after a non-zero exit are unhealthy. A unit's `name` and `description` are its
+`inactive` after a non-zero exit are unhealthy (unless systemd judged that exit a success:
+`SuccessExitStatus=`, `Result=success`). A unit's `name` and `description` are its
 `Description=` split at the first `:` (no `:`: all of it is the name).
 """
 
@@ -110,7 +111,9 @@ def judge(props: Mapping[str, str]) -> tuple[int, str]:
         return UNHEALTHY, f"{unit} is {active or '?'} ({sub}, result {result}, status {status})"
     if active == "activating" and sub == "auto-restart":
         return UNHEALTHY, f"{unit} is restarting after a failure (result {result}, status {status})"
-    if active == "inactive" and status != "0":
+    # A non-zero status the unit declares a success (SuccessExitStatus=143 of a JVM stopped by
+    # SIGTERM) leaves Result=success: that stop is no failure.
+    if active == "inactive" and status != "0" and result != "success":
         return UNHEALTHY, f"{unit} is inactive after exit status {status} (result {result})"
     return HEALTHY, ""
 

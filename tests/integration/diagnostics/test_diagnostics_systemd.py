@@ -122,6 +122,8 @@ def node() -> Iterator[None]:
         on_node(
             "systemd-run --unit=dcos-diagnostics-itest"
             " --description='Diagnostics: the daemon under test'"
+            # The hardening of the role's unit (dcos-diagnostics.service).
+            " -p NoNewPrivileges=yes -p ProtectSystem=full -p ProtectHome=yes -p PrivateTmp=yes"
             f" -p Environment=PYTHONPATH={ROOT}/lib"
             f" /usr/bin/python3 -m daemons.diagnostics.main --config {ROOT}/diagnostics.toml"
         )

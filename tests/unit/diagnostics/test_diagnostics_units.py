@@ -35,7 +35,17 @@ def props(**kw: str) -> dict[str, str]:
             UNHEALTHY,
         ),
         ({"ActiveState": "failed", "SubState": "failed", "Result": "exit-code"}, UNHEALTHY),
-        ({"ActiveState": "inactive", "SubState": "dead", "ExecMainStatus": "3"}, UNHEALTHY),
+        (
+            {
+                "ActiveState": "inactive",
+                "SubState": "dead",
+                "ExecMainStatus": "3",
+                "Result": "exit-code",
+            },
+            UNHEALTHY,
+        ),
+        # SuccessExitStatus=143: a JVM stopped by SIGTERM, systemd says success.
+        ({"ActiveState": "inactive", "SubState": "dead", "ExecMainStatus": "143"}, HEALTHY),
         ({"ActiveState": "deactivating", "SubState": "stop-sigterm"}, UNHEALTHY),
         ({"ActiveState": "reloading"}, UNHEALTHY),
         ({"LoadState": "not-found", "ActiveState": "active"}, UNHEALTHY),
@@ -54,7 +64,8 @@ def test_the_rule(overrides: dict[str, str], health: int) -> None:
 
 def test_why_names_the_cause() -> None:
     assert "restarting" in units.judge(props(ActiveState="activating", SubState="auto-restart"))[1]
-    assert "status 3" in units.judge(props(ActiveState="inactive", ExecMainStatus="3"))[1]
+    inactive = props(ActiveState="inactive", ExecMainStatus="3", Result="exit-code")
+    assert "status 3" in units.judge(inactive)[1]
     assert "LoadState=not-found" in units.judge(props(LoadState="not-found"))[1]
 
 
