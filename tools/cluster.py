@@ -7,8 +7,12 @@
 `up` creates the test hosts (tools.testhosts: systemd-nspawn nodes on bridge dcosbr0, masters
 from 198.18.0.11, private agents from .21, public agents from .31), writes the inventory
 `inventory/local/hosts.yml` for them, runs `playbooks/site.yml` over SSH and prints the master's
-URL. Running it again changes nothing (the nodes exist; site.yml converges with changed=0).
-`down` destroys the nodes (and with them everything installed on them) and the inventory.
+URL, the UI's URL and the superuser's login. The superuser (name `admin`, a random password) is
+made on the first `up` and kept, with the password's hash IAM's config takes, only in
+`inventory/local/superuser.json` (mode 0600; tools/superuser.py), passed to site.yml with
+`-e @FILE`. Running it again changes nothing (the nodes exist; the superuser file is reused;
+site.yml converges with changed=0). `down` destroys the nodes (and with them everything
+installed on them), the inventory and the superuser file.
 """
 
 from __future__ import annotations
@@ -21,11 +25,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tools import testhosts
+from tools import superuser, testhosts
 from tools.processes import REPO_ROOT
 
 CLUSTER = "local"
 INVENTORY_DIR = REPO_ROOT / "inventory" / "local"
+SUPERUSER_FILE = INVENTORY_DIR / "superuser.json"
 SUBNET = "198.18.0"
 FIRST = {"masters": 11, "agents_private": 21, "agents_public": 31}
 NAMES = {"masters": "master", "agents_private": "agent", "agents_public": "public"}
@@ -74,6 +79,11 @@ class Layout:
     @property
     def master_url(self) -> str:
         return f"http://{next(iter(self.groups['masters'].values()))}:5050"
+
+    @property
+    def ui_url(self) -> str:
+        """The web UI, on the first master's Admin Router."""
+        return f"http://{next(iter(self.groups['masters'].values()))}/"
 
 
 def inventory_yaml(layout: Layout, key: Path, release_dir: Path, cluster: str = CLUSTER) -> str:
@@ -139,15 +149,16 @@ def up(layout: Layout) -> dict[str, float]:
     testhosts.up(CLUSTER, layout.nodes)
     phases["nodes"] = time.monotonic() - start
     inventory = write_inventory(layout, REPO_ROOT / "build" / "release")
+    superuser.ensure(SUPERUSER_FILE)
     start = time.monotonic()
-    playbook(inventory, "site.yml")
+    playbook(inventory, "site.yml", "-e", f"@{SUPERUSER_FILE}")
     phases["site.yml"] = time.monotonic() - start
     return phases
 
 
 def down() -> None:
     testhosts.down(CLUSTER)
-    for leftover in (INVENTORY_DIR / "hosts.yml",):
+    for leftover in (INVENTORY_DIR / "hosts.yml", SUPERUSER_FILE):
         leftover.unlink(missing_ok=True)
     if INVENTORY_DIR.is_dir() and not any(INVENTORY_DIR.iterdir()):
         INVENTORY_DIR.rmdir()
@@ -170,6 +181,12 @@ def main(argv: list[str] | None = None) -> int:
             timing = ", ".join(f"{name} {secs:.0f} s" for name, secs in phases.items())
             print(f"PyDCOS is up ({timing}): master {layout.master_url}")
             print(f"inventory: {INVENTORY_DIR / 'hosts.yml'}")
+            login = superuser.ensure(SUPERUSER_FILE)
+            print(f"UI: {layout.ui_url}")
+            print(
+                f"login: {login['dcos_superuser_username']} / {login['dcos_superuser_password']}"
+                f"  (kept only in {SUPERUSER_FILE}, root-only; make cluster-destroy removes it)"
+            )
         elif args.command == "down":
             down()
             print("cluster destroyed")

@@ -1,6 +1,6 @@
 """`make local`: PyDCOS on loopback — ZooKeeper, one master, two agents, the DNS proxy, Mesos-DNS,
-Marathon, Metronome and the front door (IAM, Admin Router's auth daemon and nginx:
-tools/localfrontdoor.py).
+Marathon, Metronome, diagnostics and the front door (IAM, Admin Router's auth daemon and
+nginx: tools/localfrontdoor.py).
 
     python -m tools.localcluster up       # start what is not running; wait until all of it serves
     python -m tools.localcluster status   # what runs, and the agents the master sees
@@ -10,7 +10,8 @@ Everything lives under one state folder (default `.local/` in the repo): configs
 work dirs, `pids/<name>.pid` and `logs/<name>.log`. Default ports: ZooKeeper 2181, master 5050,
 agents 5051 and 5052, the DNS proxy 8053 (DNS, UDP and TCP) and 8054 (HTTP), Mesos-DNS 61053
 (DNS, UDP and TCP) and 8123 (HTTP), Marathon 8080, Metronome 9000, IAM 8101, Admin Router's
-auth daemon 8102 and Admin Router (nginx) 8880 (`--base-port` moves the
+auth daemon 8102, the UI backend 8107, Admin Router (nginx) 8880 and diagnostics 1050
+(`--base-port` moves the
 master and agents, and the others by the same offset, Mesos-DNS's DNS port to the one after its
 HTTP port; `--zk-port` moves ZooKeeper; so tests can run a second cluster beside a
 developer's). The DNS proxy sends `.mesos` to Mesos-DNS: `dig @127.0.0.1 -p 61053 leader.mesos`
@@ -20,6 +21,10 @@ start after it, and keep their state in ZooKeeper (`/marathon`, `/metronome`). E
 containers go in cgroups under its own `cgroups_root`, `pydcos-local-<agent>`
 (`pydcos-local-<hash>-<agent>` for other state folders); `down` kills what is left in them after
 the agents stop, since an agent's own shutdown leaves its tasks running by design.
+
+Diagnostics (1050) has no systemd units to read on loopback: it watches each component by its
+pid file instead (`pid_files`: `dcos-<component>.service` -> `pids/<name>.pid`; healthy while
+the pid names a live process) and answers for this one node (docs/diagnostics.md).
 """
 
 from __future__ import annotations
@@ -69,6 +74,13 @@ MINUTEMAN = "minuteman"
 MINUTEMAN_PORT = 61421
 VIP_RANGE = "198.19.0.0/16"
 FRAMEWORK_PORTS = {"marathon": 8080, "metronome": 9000}
+# Diagnostics (component health), on its DC/OS port moved by base_port - DEFAULT_BASE_PORT
+# like the frameworks'.
+DIAGNOSTICS = "diagnostics"
+DIAGNOSTICS_PORT = 1050
+# The systemd unit each component would be on a node: the names diagnostics reports.
+UNIT_NAMES = {"master": "dcos-mesos-master", "agent-1": "dcos-mesos-agent-1",
+              "agent-2": "dcos-mesos-agent-2"}  # fmt: skip
 
 DAEMON_MODULES = {
     "master": "daemons.master.main",
@@ -110,6 +122,7 @@ class Cluster:
             MESOS_DNS,
             *FRAMEWORKS,
             *FRONT_DOOR,
+            DIAGNOSTICS,
         )
 
     @property
@@ -150,6 +163,8 @@ class Cluster:
             return FRAMEWORK_PORTS[name] + self.base_port - DEFAULT_BASE_PORT
         if name in FRONT_DOOR:
             return FRONT_DOOR_PORTS[name] + self.base_port - DEFAULT_BASE_PORT
+        if name == DIAGNOSTICS:
+            return DIAGNOSTICS_PORT + self.base_port - DEFAULT_BASE_PORT
         if name == DNS_PROXY:
             return DNS_PROXY_PORTS["http"] + self.base_port - DEFAULT_BASE_PORT
         if name == MESOS_DNS:
@@ -210,6 +225,13 @@ class Cluster:
             }
         if name in FRONT_DOOR:
             return localfrontdoor.config(self, name)
+        if name == DIAGNOSTICS:
+            units = {
+                f"{UNIT_NAMES.get(c, 'dcos-' + c)}.service": str(self.pid_file(c))
+                for c in self.components
+            }
+            return {"role": "master", "node_ip": HOST, "pid_files": units, "check_interval": 1.0,
+                    "ip": HOST, "port": self.port(name)}  # fmt: skip
         if name in FRAMEWORKS:
             address = {"ip": HOST, "port": self.port(name), "hostname": f"{HOST}:{self.port(name)}"}
             return {"zk": f"zk://{HOST}:{self.zk_port}/{name}", "master": self.zk_url, **address}
@@ -313,6 +335,10 @@ def start(cluster: Cluster, name: str) -> int:
         )
     if name in FRAMEWORKS:
         return start_framework(cluster, name)
+    if name == DIAGNOSTICS:
+        return start_answering(
+            cluster, name, "daemons.diagnostics.main", "/system/health/v1", 30.0
+        )
     if name == MESOS_DNS:
         return start_mesos_dns(cluster)
     if name == ADMINROUTER:
@@ -441,6 +467,9 @@ def up(cluster: Cluster) -> int:
         return 1
     if not start_missing(cluster, FRONT_DOOR):
         return 1
+    # Diagnostics last: it reports every other component.
+    if not start_missing(cluster, (DIAGNOSTICS,)):
+        return 1
     print(f"PyDCOS is up: {len(AGENTS)} agents registered. Master: {cluster.master_url}")
     print(f"Marathon: {cluster.url('marathon')}  Metronome: {cluster.url('metronome')}")
     print(f"DNS proxy: dig @{HOST} -p {cluster.dns_proxy_port} leader.dcos.thisdcos.directory")
@@ -450,6 +479,7 @@ def up(cluster: Cluster) -> int:
           f"{cluster.url(MINUTEMAN)}/v1/vips; nft list table ip dcos_l4lb")  # fmt: skip
     print(f"Admin Router: {cluster.url(ADMINROUTER)}/  login {LOCAL_SUPERUSER[0]} / "
           f"{LOCAL_SUPERUSER[1]} (token: POST /acs/api/v1/auth/login)")  # fmt: skip
+    print(f"Component health: {cluster.url(DIAGNOSTICS)}/system/health/v1")
     return 0
 
 

@@ -41,6 +41,7 @@ def _free_base_port() -> int:
         localcluster.MESOS_DNS_HTTP_PORT - 5050,  # and its DNS port, the one after
         localcluster.MESOS_DNS_HTTP_PORT - 5050 + 1,
         *(port - 5050 for port in localcluster.FRONT_DOOR_PORTS.values()),
+        localcluster.DIAGNOSTICS_PORT - 5050,
     )
     for _ in range(200):
         base = random.randrange(20000, 27000)
@@ -150,6 +151,27 @@ def test_local_up_twice_then_stop_leaves_nothing(local_run: LocalRun) -> None:
     assert set(pids) == {
         "zookeeper", "master", "dns-proxy", "minuteman", "agent-1", "agent-2", "mesos-dns",
         "marathon", "metronome", "iam", "adminrouter-auth", "ui-backend", "adminrouter",
+        "diagnostics",
+    }  # fmt: skip
+
+    # Diagnostics reports every component healthy by its pid file.
+    health_url = local_run.cluster.url("diagnostics") + "/system/health/v1"
+    assert health_url in started.stdout
+    # Its own pid file is written once it answers: the next reading (each second) has it.
+    deadline = time.monotonic() + 10
+    while True:
+        _, health = _get(health_url)
+        units = {u["id"]: u["health"] for u in health["units"]}  # type: ignore[index]
+        if all(h == 0 for h in units.values()) or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert units == {
+        "dcos-zookeeper.service": 0, "dcos-mesos-master.service": 0, "dcos-dns-proxy.service": 0,
+        "dcos-minuteman.service": 0, "dcos-mesos-agent-1.service": 0,
+        "dcos-mesos-agent-2.service": 0, "dcos-mesos-dns.service": 0, "dcos-marathon.service": 0,
+        "dcos-metronome.service": 0, "dcos-iam.service": 0, "dcos-diagnostics.service": 0,
+        "dcos-adminrouter-auth.service": 0, "dcos-ui-backend.service": 0,
+        "dcos-adminrouter.service": 0,
     }  # fmt: skip
 
     # Marathon and Metronome lead (one instance each), registered with the master.

@@ -119,6 +119,7 @@ CORES: dict[str, tuple[str, ...]] = {
         "tokens",
     ),
     "daemons.ui": ("config", "ring", "summary"),
+    "daemons.diagnostics": ("cluster", "config", "units"),
 }
 
 # The HTTP face and the entry point of each daemon: blueprints, app factories, `main`.
@@ -166,6 +167,9 @@ DAEMON_MODULES = frozenset(
         "daemons.ui.api",
         "daemons.ui.app",
         "daemons.ui.main",
+        "daemons.diagnostics.api",
+        "daemons.diagnostics.app",
+        "daemons.diagnostics.main",
     }
 )
 DAEMON_PREFIXES = ("daemons.marathon.api", "daemons.metronome.api_")
