@@ -336,9 +336,7 @@ def start(cluster: Cluster, name: str) -> int:
     if name in FRAMEWORKS:
         return start_framework(cluster, name)
     if name == DIAGNOSTICS:
-        return start_answering(
-            cluster, name, "daemons.diagnostics.main", "/system/health/v1", 30.0
-        )
+        return start_answering(cluster, name, "daemons.diagnostics.main", "/system/health/v1", 30.0)
     if name == MESOS_DNS:
         return start_mesos_dns(cluster)
     if name == ADMINROUTER:
