@@ -1,5 +1,5 @@
 """Admin Router's nginx configs rendered outside Ansible: the same Jinja2 templates the role
-`dcos_adminrouter` renders (roles/dcos_adminrouter/templates), with plain jinja2, for
+`dcos_adminrouter` renders (tools/adminrouter_templates), with plain jinja2, for
 `make local` and the tests. `DEFAULTS` are the role's variables with the values of one master
 on a cluster; callers override what differs (listen address, state dir, ports of a local
 cluster).
@@ -21,7 +21,7 @@ from typing import Any
 
 from tools import processes
 
-TEMPLATES = processes.REPO_ROOT / "roles" / "dcos_adminrouter" / "templates"
+TEMPLATES = processes.REPO_ROOT / "tools" / "adminrouter_templates"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 DCOS_VERSION = "2.1.0-pydcos"
 

@@ -27,6 +27,9 @@ SHARED = {
     "dcos_dns_forward_zones",
     "dcos_l4lb_enabled",
     "dcos_l4lb_named_ip_range",
+    # The superuser's names in the inventory, as issue 15 (and DC/OS's config) spell them.
+    "dcos_superuser_username",
+    "dcos_superuser_password_hash",
 }
 # The home of the values several roles share.
 CLUSTER = "dcos_cluster"
