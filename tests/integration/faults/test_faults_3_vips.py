@@ -12,12 +12,13 @@ the timestamp of the terminal status the leading master recorded.
   the dead backend leaves the node's kernel ≤ 1 s after its status.
 - Scaling 2 → 3 → 1, an unhealthy backend and a restart of Minuteman: the node's kernel holds
   the running tasks; a task a Mesos health check calls unhealthy gets weight 0 (no slot: no new
-  connection) while a connection kept to it works on; `systemctl restart dcos-minuteman` on
+  connection) and stays listed by `/v1/vips`; `systemctl restart dcos-minuteman` on
   master1 under a kept connection and new ones: every request answered.
-- Agent partition: agent2 cut from the masters (tools.faults.drop) past the ping budget: the
-  master marks it unreachable, and master1's kernel drops agent2's backend (agent1's remains),
-  so every connection from master1 succeeds, on agent1's task; after the heal the backend is
-  back. (Every backend unreachable, kept, is test_minuteman_faults.py's, on loopback.)
+- Agent partition (last: see the note in its `finally`): agent2 cut from the masters
+  (tools.faults.drop) past the ping budget: the master marks it unreachable, and master1's
+  kernel drops agent2's backend (agent1's remains), so every connection from master1
+  succeeds, on agent1's task; after the heal the backend is back. (Every backend
+  unreachable, kept, is test_minuteman_faults.py's, on loopback.)
 """
 
 from __future__ import annotations
@@ -276,43 +277,6 @@ def kernel_slots_or_empty(c: FaultCluster) -> list[str]:
     return [str(v) for item in found["nftables"] for _, v in item.get("map", {}).get("elem", ())]
 
 
-@pytest.mark.timeout(900)  # as the first test: run alone, it waits for the cluster too
-def test_vip_agent_partition_drops_the_unreachable_backend(fault_cluster: FaultCluster) -> None:
-    c = fault_cluster
-    deploy(c, app(2, ["hostname", "UNIQUE"]))
-    cut: str | None = None
-    try:
-        tasks, _ = wait_for(lambda: running(c, 2), 120, "2 tasks running", interval=0.5)
-        vip = vip_ip()
-        wait_for(lambda: kernel_slots(c, vip) == sorted(map(backend, tasks)), 20, "2 backends")
-        cut = "agent2"
-        kept = [t for t in tasks if t["host"] != c.agents[cut]]
-        assert len(kept) == 1, tasks
-        t0 = time.monotonic()
-        faults.drop(CLUSTER, cut, to=list(c.masters.values()), from_=list(c.masters.values()))
-        _, took = wait_for(
-            lambda: kernel_slots(c, vip) == [backend(kept[0])], PING_BUDGET + 15,
-            "agent2's backend dropped from master1's kernel", interval=0.2,
-        )  # fmt: skip
-        FIGURES.measure("VIP partition", "unreachable agent's backend dropped after the cut",
-                        took, None)  # fmt: skip
-        answers = c.on(
-            CLIENT_NODE, f"for i in $(seq 20); do curl -sf --max-time 2 http://{vip}/; echo; done"
-        )
-        assert answers.split() == [kept[0]["id"]] * 20, answers
-        faults.undrop(CLUSTER, cut)
-        cut = None
-        wait_for(lambda: kernel_slots(c, vip) == sorted(map(backend, tasks)), 90,
-                 "agent2's backend back after the heal", interval=0.5)  # fmt: skip
-        FIGURES.notes.append(
-            f"VIP partition: held {time.monotonic() - t0:.1f} s; master1 answered 20/20 from agent1"
-        )
-    finally:
-        if cut is not None:
-            faults.undrop(CLUSTER, cut)
-        remove(c)
-
-
 def scale(c: FaultCluster, instances: int) -> None:
     answer = c.http.put(f"{marathon(c)}/v2/apps{APP}", json={"instances": instances}, timeout=10)
     assert answer.status_code == 200, answer.text
@@ -389,3 +353,50 @@ def test_vip_scale_unhealthy_backend_and_minuteman_restart(fault_cluster: FaultC
         wait_for(lambda: kernel_slots(c, vip) == [backend(left)], 20, "1 backend")
     finally:
         remove(c)
+
+
+@pytest.mark.timeout(900)  # as the first test: run alone, it waits for the cluster too
+def test_vip_agent_partition_drops_the_unreachable_backend(fault_cluster: FaultCluster) -> None:
+    c = fault_cluster
+    deploy(c, app(2, ["hostname", "UNIQUE"]))
+    cut: str | None = None
+    try:
+        tasks, _ = wait_for(lambda: running(c, 2), 120, "2 tasks running", interval=0.5)
+        vip = vip_ip()
+        wait_for(lambda: kernel_slots(c, vip) == sorted(map(backend, tasks)), 20, "2 backends")
+        cut = "agent2"
+        kept = [t for t in tasks if t["host"] != c.agents[cut]]
+        assert len(kept) == 1, tasks
+        t0 = time.monotonic()
+        faults.drop(CLUSTER, cut, to=list(c.masters.values()), from_=list(c.masters.values()))
+        _, took = wait_for(
+            lambda: kernel_slots(c, vip) == [backend(kept[0])], PING_BUDGET + 15,
+            "agent2's backend dropped from master1's kernel", interval=0.2,
+        )  # fmt: skip
+        FIGURES.measure("VIP partition", "unreachable agent's backend dropped after the cut",
+                        took, None)  # fmt: skip
+        answers = c.on(
+            CLIENT_NODE, f"for i in $(seq 20); do curl -sf --max-time 2 http://{vip}/; echo; done"
+        )
+        assert answers.split() == [kept[0]["id"]] * 20, answers
+        faults.undrop(CLUSTER, cut)
+        cut = None
+        wait_for(lambda: kernel_slots(c, vip) == sorted(map(backend, tasks)), 90,
+                 "agent2's backend back after the heal", interval=0.5)  # fmt: skip
+        FIGURES.notes.append(
+            f"VIP partition: held {time.monotonic() - t0:.1f} s; master1 answered 20/20 from agent1"
+        )
+    finally:
+        if cut is not None:
+            faults.undrop(CLUSTER, cut)
+        remove(c)
+        # Recorded, not asserted (yet): when this test ran before the scaling one in CI, the
+        # next app's backends did not match master1's kernel within 20 s, as if a backend of
+        # this app had stayed. How long its backends take to leave the kernel after the app's
+        # removal, or "not reached" within 30 s (docs/vips.md, open question).
+        try:
+            _, gone = wait_for(lambda: not kernel_slots(c, vip_ip()), 30, "no backend left")
+        except AssertionError:
+            gone = None
+        FIGURES.measure("VIP partition", "the app's backends out of the kernel after its removal",
+                        gone, None)  # fmt: skip
