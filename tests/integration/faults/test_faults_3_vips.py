@@ -36,6 +36,7 @@ from faults_checks import FIGURES
 from faults_cluster import CLUSTER, FAULT_MARKS, PING_BUDGET, FaultCluster, wait_for
 
 from daemons.kit.l4lb.named_ips import allocate
+from tests.integration.vip_app import MESOS_CHECK, SERVER
 from tools import faults
 
 pytestmark = FAULT_MARKS
@@ -46,24 +47,6 @@ LOAD_SECONDS = 60.0
 LOAD_PERIOD = 0.02  # s between new connections: at most 3,000 in the 60 s
 REMOVAL_BOUND = 1.0  # s after the terminal status (issue 14)
 SUCCESS_BOUND = 0.99
-
-# Answers its task's id, keeping connections alive (HTTP/1.1) unless the client closes. After
-# GET /sick, GET /health answers 503: a Mesos HTTP check then calls the task unhealthy.
-SERVER = """import http.server as s, os
-sick = []
-class H(s.BaseHTTPRequestHandler):
-    protocol_version = 'HTTP/1.1'
-    def do_GET(self):
-        if self.path == '/sick':
-            sick.append(1)
-        b = os.environ['MESOS_TASK_ID'].encode()
-        self.send_response(503 if self.path == '/health' and sick else 200)
-        self.send_header('Content-Length', str(len(b)))
-        self.end_headers()
-        self.wfile.write(b)
-    def log_message(self, *a):
-        pass
-s.ThreadingHTTPServer(('0.0.0.0', int(os.environ['PORT0'])), H).serve_forever()"""
 
 # Run on the client node: argv vip_ip seconds period. Prints one JSON object.
 CLIENT = r"""
@@ -114,18 +97,6 @@ print(json.dumps(out))
 def marathon(c: FaultCluster) -> str:
     return f"http://{c.masters[CLIENT_NODE]}:8080"
 
-
-# Mesos' own HTTP check (`healthy` in the statuses), every second; it never kills.
-MESOS_CHECK = {
-    "protocol": "MESOS_HTTP",
-    "path": "/health",
-    "portIndex": 0,
-    "delaySeconds": 0,
-    "intervalSeconds": 1,
-    "timeoutSeconds": 1,
-    "gracePeriodSeconds": 30,
-    "maxConsecutiveFailures": 1000,
-}
 
 # Run on the client node: argv vip_ip seconds. One connection kept alive, asked every 0.2 s
 # for `seconds`, and a new connection each time beside it; prints one JSON object.

@@ -16,27 +16,10 @@ from marathon_cluster import MarathonCluster
 
 from daemons.kit.l4lb.named_ips import allocate
 from tests.integration.conftest import DaemonProcess
+from tests.integration.vip_app import SERVER
 
 WEB = allocate(["web.marathon"]).addresses["web.marathon"]
 NAME = "web.marathon.l4lb.thisdcos.directory:80"
-# Answers its task's id (the sandbox is not the test's to write in), keeping connections alive
-# (HTTP/1.1) unless asked to close. GET /sick makes GET /health answer 503 from then on: a
-# Mesos HTTP check on /health then reports the task unhealthy.
-SERVER = """import http.server as s, os
-sick = []
-class H(s.BaseHTTPRequestHandler):
-    protocol_version = 'HTTP/1.1'
-    def do_GET(self):
-        if self.path == '/sick':
-            sick.append(1)
-        b = os.environ['MESOS_TASK_ID'].encode()
-        self.send_response(503 if self.path == '/health' and sick else 200)
-        self.send_header('Content-Length', str(len(b)))
-        self.end_headers()
-        self.wfile.write(b)
-    def log_message(self, *a):
-        pass
-s.ThreadingHTTPServer(('0.0.0.0', int(os.environ['PORT0'])), H).serve_forever()"""
 # Marathon's own probe (not a Mesos check: the backends' weight stays 1), so that "healthy"
 # means the server listens.
 MARATHON_CHECK = {

@@ -39,6 +39,7 @@ from minuteman_cluster import (
     wait,
 )
 
+from tests.integration.vip_app import MESOS_CHECK
 from tools import processes
 
 LOAD_SECONDS = 60.0
@@ -114,20 +115,6 @@ def test_scaling_2_4_1_the_kernel_follows_the_running_tasks(
         # 10 new connections per backend: one is missed with p ≤ 4 x (3/4)^40 < 1e-4.
         answers = ask_vip(10 * count)
         assert set(answers) == set(at), (count, answers)
-
-
-# Mesos' own HTTP check (so that `healthy` is in the statuses), probing every second from the
-# start; it never kills (1,000 failures in a row would take 1,000 s).
-MESOS_CHECK = {
-    "protocol": "MESOS_HTTP",
-    "path": "/health",
-    "portIndex": 0,
-    "delaySeconds": 0,
-    "intervalSeconds": 1,
-    "timeoutSeconds": 1,
-    "gracePeriodSeconds": 30,
-    "maxConsecutiveFailures": 1000,
-}
 
 
 def test_an_unhealthy_backend_gets_no_new_connections(
