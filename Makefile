@@ -47,9 +47,10 @@ typecheck: deps
 	$(PY) -m mypy
 
 # pytest exits 5 when it collected no test: that fails `make test` (a suite that ran nothing).
+# The 25 slowest tests are listed at the end: where the suite's time goes.
 test: deps lint typecheck
-	@echo "$(PY) -m pytest tests/unit tests/integration -q $(PYTEST_ARGS)"
-	@rc=0; $(PY) -m pytest tests/unit tests/integration -q $(PYTEST_ARGS) || rc=$$?; \
+	@echo "$(PY) -m pytest tests/unit tests/integration -q --durations=25 $(PYTEST_ARGS)"
+	@rc=0; $(PY) -m pytest tests/unit tests/integration -q --durations=25 $(PYTEST_ARGS) || rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "make test: pytest collected no tests" >&2; fi; exit $$rc
 
 unit: deps

@@ -21,6 +21,7 @@ UNRESOLVED = {
     (404, "agent"): "404 Not Found: agent not found.",
     (503, "service"): "503 Service Unavailable: the route cache is stale.",
     (503, "agent"): "503 Service Unavailable: the route cache is stale.",
+    (503, "mesos_dns"): "503 Service Unavailable: the Mesos-DNS request failed.",
 }
 ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 

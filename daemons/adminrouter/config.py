@@ -24,6 +24,9 @@ class AdminRouterAuthConfig:
     master: str = "zk://127.0.0.1:2181/mesos"
     # Marathon's base URL (its apps with DCOS_SERVICE_NAME labels are `/service/<name>/`).
     marathon: str = "http://127.0.0.1:8080"
+    # Mesos-DNS's HTTP API: the SRV step of `/service/<name>` (a framework without a web UI
+    # URL) asks its `/v1/services/_<name>._tcp.marathon.mesos`.
+    mesos_dns: str = "http://127.0.0.1:8123"
     # The route cache is fetched every `refresh_interval` s (DC/OS: 25 s), first at start; a
     # table older than `max_age` s makes the dynamic routes answer 503 (DC/OS's soft age: 75 s).
     refresh_interval: float = 25.0
@@ -45,7 +48,7 @@ class AdminRouterAuthConfig:
 
     def validate(self) -> list[str]:
         problems: list[str] = []
-        for name in ("iam", "marathon"):
+        for name in ("iam", "marathon", "mesos_dns"):
             scheme, sep, rest = getattr(self, name).partition("://")
             if scheme not in ("http", "https") or not sep or not rest.strip("/"):
                 problems.append(f"{name}: expected http(s)://host:port")

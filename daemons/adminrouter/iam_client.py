@@ -8,12 +8,12 @@ an existing account, 401 otherwise. Anything else (IAM down, a 5xx, a timeout) i
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
 import requests
 
 from daemons.adminrouter.cookies import AUTH_COOKIE
+from daemons.adminrouter.sessions import ThreadSessions
 
 AUTHENTICATE = "/internal/v1/authenticate"
 
@@ -33,13 +33,7 @@ class IamClient:
     def __init__(self, base_url: str, timeout: float) -> None:
         self._url = base_url.rstrip("/") + AUTHENTICATE
         self._timeout = timeout
-        self._local = threading.local()
-
-    def _session(self) -> requests.Session:
-        session: requests.Session | None = getattr(self._local, "session", None)
-        if session is None:
-            session = self._local.session = requests.Session()
-        return session
+        self._sessions = ThreadSessions()
 
     def authenticate(self, authorization: str | None, cookie_token: str | None) -> Caller | None:
         """The caller of a valid token (header first, else the cookie's), None for a refused
@@ -52,9 +46,9 @@ class IamClient:
         else:
             return None
         try:
-            response = self._session().get(self._url, headers=headers, timeout=self._timeout)
+            response = self._sessions.get().get(self._url, headers=headers, timeout=self._timeout)
         except requests.RequestException as err:
-            self._local.session = None
+            self._sessions.drop()
             raise IamUnavailable(f"IAM {self._url}: {type(err).__name__}") from None
         if response.status_code == 401:
             return None

@@ -8,8 +8,10 @@ what the route cache fetched, and the clock comes in as `now`.
    host and its port at `DCOS_SERVICE_PORT_INDEX` (default 0), over `DCOS_SERVICE_SCHEME`
    (default http); `DCOS_SERVICE_REWRITE_REQUEST_URLS=false` keeps the `/service/<name>` prefix;
 2. a Mesos framework whose id, then whose name, is the candidate: a non-empty `webui_url` is
-   the upstream; an empty one goes on with the next candidate; a `null` one stops: not found.
-DC/OS's third step (a Mesos-DNS SRV lookup of `_<name>._tcp.marathon.mesos`) is not done.
+   the upstream; a `null` one stops: not found; an empty one asks
+3. Mesos-DNS for the SRV name of the framework's name (`_<name>._tcp.marathon.mesos`; a name
+   `a/b` is `_b.a`), through `srv`, the caller's lookup: its first address is the upstream over
+   http; no address goes on with the next candidate; a failed lookup is 503.
 Nothing found is 404 "service not found"; a table older than `max_age` (or none yet) is 503.
 `marathon` and `metronome` run on the masters and have static nginx locations; no app may take
 those names.
@@ -17,7 +19,7 @@ those names.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +46,8 @@ class RouteTable:
     # Framework id -> webui_url and name -> webui_url; None is a JSON null (stop), "" go on.
     framework_ids: Mapping[str, str | None] = field(default_factory=dict)
     framework_names: Mapping[str, str | None] = field(default_factory=dict)
+    # Framework id -> its name (the SRV lookup of a framework found by id uses its name).
+    framework_id_names: Mapping[str, str] = field(default_factory=dict)
     # Agent id -> `ip:port` of its agent API.
     agents: Mapping[str, str] = field(default_factory=dict)
     # `ip:port` of the leading master; None while there is none.
@@ -64,6 +68,23 @@ class Resolution:
 
 NOT_FOUND_SERVICE = Resolution(status=404, message="404 Not Found: service not found.")
 NOT_FOUND_AGENT = Resolution(status=404, message="404 Not Found: agent not found.")
+MESOS_DNS_FAILED = Resolution(
+    status=503, message="503 Service Unavailable: the Mesos-DNS request failed."
+)
+
+# The SRV step's lookup: an SRV name -> `ip:port` of its first answer, "" when it has none,
+# None when Mesos-DNS could not be asked.
+SrvLookup = Callable[[str], "str | None"]
+
+
+def _no_srv(name: str) -> str | None:
+    return ""
+
+
+def srv_name(service: str) -> str:
+    """The Mesos-DNS SRV name of a service path: `hello` -> `_hello._tcp.marathon.mesos`,
+    `a/b/c` -> `_c.b.a._tcp.marathon.mesos`."""
+    return "_" + ".".join(reversed(service.split("/"))) + "._tcp.marathon.mesos"
 
 
 def _split(uri: str) -> tuple[str, str]:
@@ -78,9 +99,15 @@ def is_dynamic(uri: str) -> bool:
 
 
 def resolve(
-    uri: str, table: RouteTable, now: float, max_age: float, agent_adminrouter_port: int
+    uri: str,
+    table: RouteTable,
+    now: float,
+    max_age: float,
+    agent_adminrouter_port: int,
+    srv: SrvLookup = _no_srv,
 ) -> Resolution | None:
-    """Where the raw request URI `uri` goes, or None when it is not a dynamic route."""
+    """Where the raw request URI `uri` goes, or None when it is not a dynamic route. `srv` is
+    asked only for a framework whose `webui_url` is empty (the third step above)."""
     if not is_dynamic(uri):
         return None
     if table.loaded_at is None or now - table.loaded_at > max_age:
@@ -91,7 +118,7 @@ def resolve(
             return Resolution(status=503, message="503 Service Unavailable: no leading master.")
         return Resolution(url=f"http://{table.leader}{path[len('/mesos') :]}{query}")
     if path.startswith("/service/"):
-        return _service(path, query, table)
+        return _service(path, query, table, srv)
     if path.startswith("/system/v1/agent/"):
         agent_id, rest = _first_segment(path[len("/system/v1/agent/") :])
         agent = table.agents.get(agent_id)
@@ -113,7 +140,7 @@ def _first_segment(tail: str) -> tuple[str, str]:
     return first, f"/{rest}" if sep else "/"
 
 
-def _service(path: str, query: str, table: RouteTable) -> Resolution:
+def _service(path: str, query: str, table: RouteTable, srv: SrvLookup) -> Resolution:
     segments = path[len("/service/") :].split("/")
     for count in range(1, min(len(segments), MAX_SERVICE_SEGMENTS) + 1):
         name = "/".join(segments[:count])
@@ -124,14 +151,23 @@ def _service(path: str, query: str, table: RouteTable) -> Resolution:
         if service is not None and name not in RESERVED_SERVICES:
             kept = path if not service.rewrite else rest
             return Resolution(url=f"{service.base_url}{kept}{query}")
-        for frameworks in (table.framework_ids, table.framework_names):
-            if name in frameworks:
-                webui = frameworks[name]
-                if webui is None:
-                    return NOT_FOUND_SERVICE
-                if webui:
-                    return Resolution(url=f"{webui.rstrip('/')}{rest}{query}")
-                break
+        if name in table.framework_ids:
+            webui, framework = table.framework_ids[name], table.framework_id_names.get(name, "")
+        elif name in table.framework_names:
+            webui, framework = table.framework_names[name], name
+        else:
+            continue
+        if webui is None:
+            return NOT_FOUND_SERVICE
+        if webui:
+            return Resolution(url=f"{webui.rstrip('/')}{rest}{query}")
+        if not framework:
+            continue
+        address = srv(srv_name(framework))
+        if address is None:
+            return MESOS_DNS_FAILED
+        if address:
+            return Resolution(url=f"http://{address}{rest}{query}")
     return NOT_FOUND_SERVICE
 
 
@@ -190,23 +226,28 @@ def _running_tasks(app: Mapping[str, Any]) -> list[Mapping[str, Any]]:
 
 def frameworks_from_summary(
     summary: object,
-) -> tuple[dict[str, str | None], dict[str, str | None]]:
-    """(id -> webui_url, name -> webui_url) from the master's `/master/state-summary`."""
+) -> tuple[dict[str, str | None], dict[str, str | None], dict[str, str]]:
+    """(id -> webui_url, name -> webui_url, id -> name) from the master's
+    `/master/state-summary`."""
     by_id: dict[str, str | None] = {}
     by_name: dict[str, str | None] = {}
+    names: dict[str, str] = {}
     if not isinstance(summary, Mapping) or not isinstance(summary.get("frameworks"), list):
-        return by_id, by_name
+        return by_id, by_name, names
     for framework in summary["frameworks"]:
         if not isinstance(framework, Mapping):
             continue
         webui = framework.get("webui_url", "")
         if webui is not None and not isinstance(webui, str):
             continue
+        name = framework.get("name")
         if isinstance(framework.get("id"), str):
             by_id[framework["id"]] = webui
-        if isinstance(framework.get("name"), str):
-            by_name.setdefault(framework["name"], webui)
-    return by_id, by_name
+            if isinstance(name, str):
+                names[framework["id"]] = name
+        if isinstance(name, str):
+            by_name.setdefault(name, webui)
+    return by_id, by_name, names
 
 
 def agents_from_summary(summary: object) -> dict[str, str]:
@@ -227,11 +268,12 @@ def agents_from_summary(summary: object) -> dict[str, str]:
 
 
 def build_table(apps: object, summary: object, leader: str | None, loaded_at: float) -> RouteTable:
-    by_id, by_name = frameworks_from_summary(summary)
+    by_id, by_name, names = frameworks_from_summary(summary)
     return RouteTable(
         services=services_from_apps(apps),
         framework_ids=by_id,
         framework_names=by_name,
+        framework_id_names=names,
         agents=agents_from_summary(summary),
         leader=leader,
         loaded_at=loaded_at,

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from daemons.adminrouter import cookies, origin, routes
 from daemons.adminrouter.config import AdminRouterAuthConfig
 from daemons.adminrouter.iam_client import IamClient, IamUnavailable
+from daemons.adminrouter.mesos_dns_client import MesosDnsClient
 from daemons.adminrouter.route_cache import RouteCache
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,7 @@ class AdminRouterAuth:
         self.config = config
         self._clock = clock
         self._iam = IamClient(config.iam, config.request_timeout)
+        self._mesos_dns = MesosDnsClient(config.mesos_dns, config.request_timeout)
         self.cache = RouteCache(config, clock)
 
     def start(self) -> None:
@@ -65,7 +67,10 @@ class AdminRouterAuth:
         self.cache.stop()
 
     def unresolved_url(self, resolution: routes.Resolution) -> str:
-        kind = "agent" if "agent" in resolution.message else "service"
+        if resolution == routes.MESOS_DNS_FAILED:
+            kind = "mesos_dns"
+        else:
+            kind = "agent" if "agent" in resolution.message else "service"
         return (
             f"http://{self.config.ip}:{self.config.port}/v1/unresolved/{resolution.status}/{kind}"
         )
@@ -97,6 +102,7 @@ class AdminRouterAuth:
             self._clock(),
             self.config.max_age,
             self.config.agent_adminrouter_port,
+            self._mesos_dns.first_address,
         )
         if resolution is not None:
             url = resolution.url if resolution.status == 200 else self.unresolved_url(resolution)

@@ -99,6 +99,7 @@ def deploy(
         all_writes.append(Put("deployments", plan.id, stored_plan))
     if groups_after is not None and groups_after != m.explicit_groups:
         all_writes.append(PutGroups(tuple(sorted(groups_after))))
+    m.check_transaction(all_writes)
     m.commit(all_writes)
     # Durable: now apply.
     _apply_cancel(m, all_writes)
@@ -125,14 +126,18 @@ def deploy(
     return Result(deployment_id, at)
 
 
-def create_app(m: Marathon, raw: Any) -> Result:
+def create_app(m: Marathon, raw: Any, *, force: bool = False) -> Result:
+    """A new app. 409 while a deployment still touches its id (the stop of a deleted app of
+    the same id, whose instances are still being killed: Marathon rejects a deployment that
+    would change an app another one is changing) unless `force`, which cancels it."""
     with m.lock:
         at = m.now()
         app = _prepare(m, raw, at=at, old=None)
         if app.id in m.apps:
             raise Conflict(f"An app with id [{app.id}] already exists.")
         _check_tree(m, app.id)
-        result = deploy(m, {}, {app.id: app}, at=at, writes=[])
+        cancel = _locked(m, [app.id], force)
+        result = deploy(m, {}, {app.id: app}, at=at, writes=cancel)
         m.bus.publish("api_post_event", clientIp=None, uri=f"/v2/apps{app.id}", appDefinition=None)
         return replace(result, app=app, created=True)
 
@@ -146,7 +151,7 @@ def update_app(m: Marathon, app_id: str, raw: Any, *, force: bool, partial: bool
         body = dict(raw)
         body["id"] = app_id
         if old is None:
-            return create_app(m, body)
+            return create_app(m, body, force=force)
         at = m.now()
         if set(raw) == {"version"} or set(raw) == {"id", "version"}:
             body = _rollback_body(m, app_id, raw["version"])

@@ -37,6 +37,7 @@ from daemons.marathon.placement import SHORT_REFUSE
 from daemons.marathon.store import (
     Delete,
     Put,
+    PutVersion,
     Snapshot,
     Write,
     encode,
@@ -91,6 +92,10 @@ class Driver(Protocol):
 def ms(seconds: float) -> int:
     return round(seconds * 1000)
 
+
+# What a transaction's operation costs ZooKeeper besides its data (its path, its header): a
+# generous round figure, so that a change refused as too big never comes near the limit.
+TRANSACTION_OP_BYTES = 256
 
 # Counters of `/metrics` (Marathon's names). Only a leader counts (a standby handles no offer
 # or update), so they count what happened since this process became the leader.
@@ -238,6 +243,30 @@ class Marathon:
                         }
                     ]
                 )
+
+    def check_transaction(self, writes: Iterable[Write]) -> None:
+        """Refuse a change whose one transaction ZooKeeper could not take: jute.maxbuffer
+        bounds the whole request, not only each node (a group of 1,000 apps, each stored
+        with its version and in the deployment plan, is over 1 MiB; ZooKeeper answered it by
+        dropping the connection, a 503). Before writing anything."""
+        size = sum(
+            len(encode(w.value)) + TRANSACTION_OP_BYTES
+            for w in writes
+            if isinstance(w, Put | PutVersion)
+        )
+        if size > self.config.zk_max_node_size:
+            raise Invalid(
+                [
+                    {
+                        "path": "/",
+                        "errors": [
+                            f"this change would be stored in one ZooKeeper transaction of about"
+                            f" {size} bytes, over its limit of {self.config.zk_max_node_size}"
+                            " bytes: make it in smaller steps (e.g. fewer apps per group)"
+                        ],
+                    }
+                ]
+            )
 
     # --- plans: the one applier -----------------------------------------------------------------
 

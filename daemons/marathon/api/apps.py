@@ -59,7 +59,7 @@ def _label_matches(labels: Any, selector: str) -> bool:
 @bp.post("/v2/apps")
 def create_app() -> Response:
     m = marathon()
-    result = changes.create_app(m, body())
+    result = changes.create_app(m, body(), force=args.flag("force"))
     m.flush()
     with m.lock:
         assert result.app is not None

@@ -29,6 +29,8 @@ from tools import adminrouter, processes
 TIMEOUT = 15
 AGENT_ID = "a1b2c3d4-0000-4000-8000-000000000001-S0"
 FRAMEWORK_ID = "a1b2c3d4-0000-4000-8000-000000000001-0007"
+# The SRV name the echo answers as Mesos-DNS (the framework `srv-fw`, which has no web UI URL).
+SRV_NAME = "_srv-fw._tcp.marathon.mesos"
 # The echo's SSE stream: one event at once, the next after this long, then the end.
 SSE_PAUSE = 2.0
 
@@ -36,7 +38,8 @@ SSE_PAUSE = 2.0
 class Echo(BaseHTTPRequestHandler):
     """Answers every request with `{"method", "path", "headers"}`; `/master/state-summary` and
     `/v2/apps?…` with bodies naming itself as an agent, a framework and a labelled app;
-    `…/v2/events` as a Server-Sent Events stream."""
+    `/v1/services/<srv name>` as Mesos-DNS (`_srv-fw._tcp.marathon.mesos` is itself, any other
+    name the all-empty answer); `…/v2/events` as a Server-Sent Events stream."""
 
     protocol_version = "HTTP/1.1"
     server: EchoServer
@@ -55,6 +58,8 @@ class Echo(BaseHTTPRequestHandler):
             payload: Any = self.server.state_summary()
         elif path.startswith("/v2/apps?"):
             payload = self.server.apps()
+        elif path.startswith("/v1/services/_"):
+            payload = self.server.services(path[len("/v1/services/") :])
         else:
             payload = {
                 "method": self.command,
@@ -98,8 +103,17 @@ class EchoServer(ThreadingHTTPServer):
             "frameworks": [
                 {"id": FRAMEWORK_ID, "name": "webui-fw", "webui_url": f"http://{self.address}/ui"},
                 {"id": "no-ui", "name": "no-ui", "webui_url": None},
+                # No web UI URL: found through Mesos-DNS's SRV records (DC/OS's third step).
+                {"id": "srv-fw-id", "name": "srv-fw", "webui_url": ""},
+                {"id": "srv-none-id", "name": "srv-none", "webui_url": ""},
             ],
         }
+
+    def services(self, name: str) -> list[dict[str, str]]:
+        if name == SRV_NAME:
+            host, port = self.address.rsplit(":", 1)
+            return [{"service": name, "host": "srv-fw.marathon.mesos.", "ip": host, "port": port}]
+        return [{"service": "", "host": "", "ip": "", "port": ""}]
 
     def apps(self) -> dict[str, Any]:
         port = self.server_address[1]
@@ -199,6 +213,7 @@ def start_front_door(
             "iam": iam.url,
             "master": master or echo.address,
             "marathon": marathon or f"http://{echo.address}",
+            "mesos_dns": f"http://{echo.address}",
             "refresh_interval": 0.5,
             "max_age": 5.0,
             "agent_adminrouter_port": echo.server_address[1],

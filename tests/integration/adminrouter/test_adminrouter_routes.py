@@ -60,6 +60,8 @@ ROUTES = (
     Route("/service/echoapp/hello/there?x=1", "/hello/there?x=1"),
     Route(f"/service/{FRAMEWORK_ID}/frameworkpage", "/ui/frameworkpage"),
     Route("/service/webui-fw/page", "/ui/page"),
+    Route("/service/srv-fw/srvpage?y=2", "/srvpage?y=2"),  # through Mesos-DNS's SRV record
+    Route("/service/srv-fw-id/byid", "/byid"),  # by id: the SRV name of the framework's name
     Route(f"/agent/{AGENT_ID}/slave(1)/state", "/slave(1)/state"),
     Route(f"/slave/{AGENT_ID}/files/browse?path=/", "/files/browse?path=/"),
     Route(f"/system/v1/agent/{AGENT_ID}/logs/v2/component", "/system/v1/logs/v2/component"),
@@ -208,6 +210,9 @@ def test_metadata_capabilities_and_redirects(front_door: FrontDoor) -> None:
     assert unknown.text.strip() == "404 Not Found: service not found."
     no_ui = requests.get(door.url("/service/no-ui/x"), headers=auth, timeout=TIMEOUT)
     assert no_ui.status_code == 404
+    # No web UI URL and no SRV record in Mesos-DNS: not found either.
+    no_srv = requests.get(door.url("/service/srv-none/x"), headers=auth, timeout=TIMEOUT)
+    assert no_srv.status_code == 404, no_srv.text
     unknown_agent = requests.get(door.url("/agent/nope/state"), headers=auth, timeout=TIMEOUT)
     assert unknown_agent.status_code == 404
 

@@ -167,6 +167,32 @@ def test_locked_app_409_then_force_and_deployment_cancel(marathon_cluster: Any) 
     assert api.put("/v2/apps/locked", {"instances": 2}).status_code == 200
     api.wait_deployed(30)
 
+    # Deleted, its stop still killing its task (which ignores SIGTERM: 3 s of grace before
+    # the SIGKILL): an app of the same id is refused with 409 (it would take the old task for
+    # its own), and accepted once the stop has ended.
+    stubborn = sleeper("/stopping", cmd="trap '' TERM; sleep 600", taskKillGracePeriodSeconds=3)
+    assert api.post("/v2/apps", stubborn).status_code == 201
+    wait_for(lambda: api.app("/stopping")["tasksRunning"] == 1, 30, "/stopping running")
+    api.wait_deployed(30)
+    deleted = api.delete("/v2/apps/stopping")
+    assert deleted.status_code == 200, deleted.text
+    stop = deleted.json()["deploymentId"]
+    conflict = assert_error(api.post("/v2/apps", sleeper("/stopping")), 409)
+    assert conflict == {"message": LOCK_MESSAGE.format(stop), "deployments": [{"id": stop}]}
+    api.wait_deployed(30)
+    assert api.post("/v2/apps", sleeper("/stopping")).status_code == 201
+    api.wait_deployed(30)
+
+    # A group whose apps each fit a node but whose one transaction is over ZooKeeper's 1 MiB
+    # (jute.maxbuffer): 422 with the reason, nothing created (ZooKeeper dropped the
+    # connection before: a 503).
+    tree_before = zk_tree(cluster)
+    many = {"id": "/many", "apps": [sleeper(f"app{i}") for i in range(1000)]}
+    refused = assert_error(api.post("/v2/groups", many), 422)
+    assert "one ZooKeeper transaction" in json.dumps(refused), refused
+    assert zk_tree(cluster) == tree_before
+    assert api.call("GET", "/v2/groups/many").status_code == 404
+
 
 # --- 404s ------------------------------------------------------------------------------------
 

@@ -109,7 +109,7 @@ def test_resolved(uri: str, url: str) -> None:
         ("/service/nothing/x", routes.NOT_FOUND_SERVICE),
         ("/service/F2/x", routes.NOT_FOUND_SERVICE),  # webui_url null: stop
         ("/service/hidden/x", routes.NOT_FOUND_SERVICE),
-        ("/service/blank/x", routes.NOT_FOUND_SERVICE),  # "" goes on; nothing further
+        ("/service/blank/x", routes.NOT_FOUND_SERVICE),  # "": no SRV record; nothing further
         ("/service/staging/x", routes.NOT_FOUND_SERVICE),  # no running task
         ("/service/noport/x", routes.NOT_FOUND_SERVICE),
         ("/service/badindex/x", routes.NOT_FOUND_SERVICE),
@@ -121,6 +121,42 @@ def test_resolved(uri: str, url: str) -> None:
 )
 def test_not_found(uri: str, expected: routes.Resolution) -> None:
     assert resolve(uri) == expected
+
+
+def test_a_framework_without_a_web_ui_url_is_found_through_its_srv_record() -> None:
+    """DC/OS's third step: `webui_url` "" asks Mesos-DNS for `_<name>._tcp.marathon.mesos` (by
+    id: the framework's name); its first address over http; none: the next candidate; a
+    failed lookup: 503. Nobody else is asked for SRV records."""
+    asked: list[str] = []
+
+    def srv(answers: dict[str, str | None]) -> routes.SrvLookup:
+        def lookup(name: str) -> str | None:
+            asked.append(name)
+            return answers.get(name, "")
+
+        return lookup
+
+    found = srv({"_blank._tcp.marathon.mesos": "10.0.0.12:31500"})
+    for uri in ("/service/blank/a/b?c=d", "/service/F3/a/b?c=d"):
+        assert routes.resolve(uri, TABLE, NOW, MAX_AGE, 61001, found) == routes.Resolution(
+            url="http://10.0.0.12:31500/a/b?c=d"
+        )
+    assert asked == ["_blank._tcp.marathon.mesos"] * 2
+    asked.clear()
+    # No address: the next candidate (`blank/a`), nothing there: not found.
+    empty = srv({})
+    assert routes.resolve("/service/blank/a", TABLE, NOW, MAX_AGE, 61001, empty) == (
+        routes.NOT_FOUND_SERVICE
+    )
+    failed = srv({"_blank._tcp.marathon.mesos": None})
+    assert routes.resolve("/service/blank/a", TABLE, NOW, MAX_AGE, 61001, failed) == (
+        routes.MESOS_DNS_FAILED
+    )
+    asked.clear()
+    for uri in ("/service/web/x", "/service/F1/x", "/service/F2/x", "/service/nothing/x"):
+        routes.resolve(uri, TABLE, NOW, MAX_AGE, 61001, failed)
+    assert asked == []
+    assert routes.srv_name("a/b/c") == "_c.b.a._tcp.marathon.mesos"
 
 
 def test_more_segments_than_searched_are_not_found() -> None:

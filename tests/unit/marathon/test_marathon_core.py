@@ -216,6 +216,22 @@ def test_an_app_over_the_node_size_limit_is_refused_before_any_write() -> None:
     assert store.commits == [] and m.apps == {}
 
 
+def test_a_group_whose_one_transaction_is_over_the_limit_is_refused_before_any_write() -> None:
+    """Every app is under the node limit, but the change is one transaction (each app, its
+    version, the plan): ZooKeeper's limit bounds the whole request. 422, nothing written;
+    the same apps in two steps are accepted."""
+    store = MemoryStore()
+    m, _, _ = make(store, zk_max_node_size=16 * 1024)
+    apps = [app(f"a{i}", env={"PAD": "x" * 100}) for i in range(10)]
+    with pytest.raises(Invalid) as err:
+        changes.put_group(m, "/big", {"id": "/big", "apps": apps}, force=False, create=True)
+    assert "one ZooKeeper transaction" in err.value.details[0]["errors"][0]
+    assert store.commits == [] and m.apps == {} and m.deployments == {}
+    changes.put_group(m, "/one", {"id": "/one", "apps": apps[:5]}, force=False, create=True)
+    changes.put_group(m, "/two", {"id": "/two", "apps": apps[5:]}, force=False, create=True)
+    assert len(store.commits) == 2 and len(m.apps) == 10
+
+
 def test_a_failed_store_write_leaves_memory_unchanged() -> None:
     store = MemoryStore()
     m, _, _ = make(store)
@@ -496,3 +512,46 @@ def test_a_new_deployment_revives_offers_that_were_declined_for_long() -> None:
     changes.create_app(m, app("/third", instances=1))
     m.flush()
     assert driver.of("revive") == [None]
+
+
+def test_an_app_of_the_id_of_one_still_being_stopped_answers_409_unless_forced() -> None:
+    """A deleted app's instances are killed by a deployment; an app created with the same id
+    meanwhile would take them for its own (a VIP kept the old task as a backend): 409, as
+    Marathon rejects a deployment that changes an app another deployment is changing."""
+    store = MemoryStore()
+    m, driver, _ = make(store)
+    changes.create_app(m, app(instances=2))
+    scheduling.handle_offers(m, [offer()])
+    old = run_all(m, driver)
+    scheduling.tick(m)
+    assert not m.deployments
+    stop = changes.delete_app(m, "/web", force=False)
+    scheduling.tick(m)
+    assert sorted(driver.of("kill")) == sorted(old) and "/web" not in m.apps
+    commits = len(store.commits)
+    for create in (
+        lambda: changes.create_app(m, app(instances=1)),
+        lambda: changes.update_app(m, "/web", app(instances=1), force=False, partial=False),
+    ):
+        with pytest.raises(Locked) as err:
+            create()
+        assert err.value.deployment_ids == [stop.deployment_id]
+    assert len(store.commits) == commits and "/web" not in m.apps
+    # Once the old instances are gone, the id is free.
+    for task_id in old:
+        update(m, task_id, "TASK_KILLED")
+    scheduling.tick(m)
+    assert not m.deployments
+    assert changes.create_app(m, app(instances=1)).created
+
+
+def test_a_forced_create_cancels_the_stop_of_the_same_id() -> None:
+    m, driver, _ = make()
+    changes.create_app(m, app(instances=1))
+    scheduling.handle_offers(m, [offer()])
+    run_all(m, driver)
+    scheduling.tick(m)
+    stop = changes.delete_app(m, "/web", force=False)
+    created = changes.create_app(m, app(instances=1), force=True)
+    assert stop.deployment_id not in m.deployments
+    assert list(m.deployments) == [created.deployment_id] and "/web" in m.apps
