@@ -28,13 +28,19 @@ pytestmark = pytest.mark.timeout(300)
 
 TALKER = {
     "id": "/ui-test/talker",
-    "cmd": 'i=0; while true; do i=$((i+1)); echo "line $i"; echo "err $i" >&2; sleep 0.5; done',
+    "cmd": "mkdir -p data && echo hello > data/note.txt && "
+    'i=0; while true; do i=$((i+1)); echo "line $i"; echo "err $i" >&2; sleep 0.5; done',
     "cpus": 0.1,
     "mem": 32.0,
     "instances": 1,
     "portDefinitions": [{"port": 0, "name": "http"}],
 }
 LINE = re.compile(r"line (\d+)")
+# The page's visibility as a browser reports it for a background tab, and back.
+HIDE = """() => { Object.defineProperty(document, "visibilityState", {value: "hidden",
+  configurable: true}); document.dispatchEvent(new Event("visibilitychange")); }"""
+SHOW = """() => { Object.defineProperty(document, "visibilityState", {value: "visible",
+  configurable: true}); document.dispatchEvent(new Event("visibilitychange")); }"""
 
 
 def last_line(page: Page) -> int:
@@ -107,6 +113,11 @@ def test_task_detail_logs_files_node_components_and_networking(
     downloaded = Path(download.path()).read_text()
     assert "line 1\n" in downloaded, downloaded[:200]
     shot(page, output_path, "task-files")
+    page.get_by_role("button", name="data/").click()  # a directory opens in place
+    expect(page.locator("tr[data-name='note.txt']")).to_have_count(1)
+    expect(page.get_by_role("navigation", name="Sandbox path")).to_contain_text("sandbox / data")
+    page.get_by_role("button", name=".. (parent directory)").click()
+    expect(page.locator("tr[data-name=stdout]")).to_have_count(1)
 
     # --- logs: the output, and new lines arriving while following -----------------------------
     page.get_by_role("navigation", name="Task").get_by_role("link", name="Logs").click()
@@ -122,6 +133,15 @@ def test_task_detail_logs_files_node_components_and_networking(
     assert per_second <= 2.5, per_second
     expect(page.get_by_test_id("log-status")).to_contain_text("following")
     shot(page, output_path, "task-logs")
+    # A hidden page asks nothing (what a browser says of a background tab), and catches up
+    # once visible again.
+    page.evaluate(HIDE)
+    page.wait_for_timeout(1500)  # a read under way ends
+    hidden_reads, hidden_line = len(reads), last_line(page)
+    page.wait_for_timeout(2500)
+    assert len(reads) == hidden_reads, reads[hidden_reads:]
+    page.evaluate(SHOW)
+    expect(output).to_contain_text(f"line {hidden_line + 5}\n")
     page.get_by_role("button", name="stderr").click()
     expect(output).to_contain_text("err 1\n")
     expect(output).not_to_contain_text("line 1\n")

@@ -187,7 +187,12 @@ function files(ctx) {
       }),
     ];
     replaceKeepingFocus(ctx.body, [
-      h("nav", { class: "crumbs path", "aria-label": "Sandbox path" }, crumbs),
+      h(
+        "div",
+        { class: "log-bar" },
+        h("nav", { class: "crumbs path", "aria-label": "Sandbox path" }, crumbs),
+        h("button", { type: "button", class: "secondary", onclick: () => go(path) }, "Refresh"),
+      ),
       h("p", { class: "count", role: "status", "data-testid": "file-count" }, `${rows.length} ${rows.length === 1 ? "entry" : "entries"}`),
       rows.length || where
         ? dataTable(
