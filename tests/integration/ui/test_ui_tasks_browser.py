@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 from playwright.sync_api import Page, expect
-from test_ui_browser import TIMEOUT_MS, shot
+from test_ui_browser import TIMEOUT_MS, shot, timed_ms
 from ui_stack import ABSENT_UNIT, UiStack
 
 from tests.integration.iam.iam_daemon import SUPERUSER
@@ -64,11 +64,16 @@ def test_task_detail_logs_files_node_components_and_networking(
     reads: list[str] = []
     page.on("request", lambda r: reads.append(r.url) if "/files/read" in r.url else None)
     page.context.add_cookies(stack.login_cookies(*SUPERUSER))
+    times: dict[str, float] = {}
 
     # --- nodes table -> node detail: its facts and its tasks --------------------------------
     page.goto(stack.url + "/#/nodes")
     row = page.locator(f"tr[data-node-id='{agent}']")
-    row.get_by_role("link").click()
+    times["node detail"] = timed_ms(
+        page,
+        lambda: row.get_by_role("link").click(),
+        lambda: expect(page.locator("[data-testid=node-tasks-table] tbody tr")).to_have_count(1),
+    )
     expect(page).to_have_url(stack.url + f"/#/nodes/detail/{agent}")
     expect(page.get_by_role("heading", level=1)).to_have_text(task["host"])
     facts = page.get_by_test_id("node-facts")
@@ -90,9 +95,13 @@ def test_task_detail_logs_files_node_components_and_networking(
     # --- task detail: state history, host, ports ----------------------------------------
     link = tasks.first.get_by_role("link")
     link.focus()
-    page.keyboard.press("Enter")  # the keyboard, not the mouse
-    expect(page.get_by_role("heading", level=1)).to_have_text("talker.ui-test")
     task_facts = page.get_by_test_id("task-facts")
+    times["task detail"] = timed_ms(
+        page,
+        lambda: page.keyboard.press("Enter"),  # the keyboard, not the mouse
+        lambda: expect(task_facts.locator("dd[data-key=state]")).to_be_visible(),
+    )
+    expect(page.get_by_role("heading", level=1)).to_have_text("talker.ui-test")
     expect(task_facts.locator("dd[data-key=state]")).to_have_text("TASK_RUNNING")
     expect(task_facts.locator("dd[data-key=host]")).to_have_text(task["host"])
     expect(task_facts.locator("dd[data-key=ports]")).to_have_text(str(port))
@@ -103,8 +112,13 @@ def test_task_detail_logs_files_node_components_and_networking(
     shot(page, output_path, "task-detail")
 
     # --- files: the sandbox lists stdout and stderr; a download is the real file --------------
-    page.get_by_role("navigation", name="Task").get_by_role("link", name="Files").click()
-    expect(page.locator("tr[data-name=stdout]")).to_have_count(1)
+    times["files"] = timed_ms(
+        page,
+        lambda: (
+            page.get_by_role("navigation", name="Task").get_by_role("link", name="Files").click()
+        ),
+        lambda: expect(page.locator("tr[data-name=stdout]")).to_have_count(1),
+    )
     expect(page.locator("tr[data-name=stderr]")).to_have_count(1)
     with page.expect_download() as download_info:
         page.get_by_role("link", name="Download stdout").click()
@@ -120,9 +134,14 @@ def test_task_detail_logs_files_node_components_and_networking(
     expect(page.locator("tr[data-name=stdout]")).to_have_count(1)
 
     # --- logs: the output, and new lines arriving while following -----------------------------
-    page.get_by_role("navigation", name="Task").get_by_role("link", name="Logs").click()
     output = page.get_by_test_id("log-output")
-    expect(output).to_contain_text("line 1\n")
+    times["logs"] = timed_ms(
+        page,
+        lambda: (
+            page.get_by_role("navigation", name="Task").get_by_role("link", name="Logs").click()
+        ),
+        lambda: expect(output).to_contain_text("line 1\n"),
+    )
     expect(page.get_by_role("button", name="stdout")).to_have_attribute("aria-pressed", "true")
     seen = last_line(page)
     expect(output).to_contain_text(f"line {seen + 3}\n", timeout=TIMEOUT_MS)  # live
@@ -161,9 +180,17 @@ def test_task_detail_logs_files_node_components_and_networking(
     expect(output).to_contain_text("err 1\n")
 
     # --- components: the stack's units from dcos-diagnostics ------------------------------
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Components").click()
-    expect(page.get_by_role("heading", name="Components")).to_be_visible()
     units = page.locator("[data-testid=units-table] tbody tr")
+    times["components"] = timed_ms(
+        page,
+        lambda: (
+            page.get_by_role("navigation", name="Main")
+            .get_by_role("link", name="Components")
+            .click()
+        ),
+        lambda: expect(units).to_have_count(9),
+    )
+    expect(page.get_by_role("heading", name="Components")).to_be_visible()
     expect(units.first).to_have_attribute("data-unit", ABSENT_UNIT)  # worst first
     expect(units.first.locator("td[data-health]")).to_have_attribute("data-health", "Unhealthy")
     master_unit = page.locator("tr[data-unit='dcos-mesos-master.service'] td[data-health]")
@@ -193,12 +220,21 @@ def test_task_detail_logs_files_node_components_and_networking(
     shot(page, output_path, "components-node")
 
     # --- networking: Minuteman is not in this stack -------------------------------------
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Networking").click()
+    times["networking"] = timed_ms(
+        page,
+        lambda: (
+            page.get_by_role("navigation", name="Main")
+            .get_by_role("link", name="Networking")
+            .click()
+        ),
+        lambda: expect(page.get_by_text("No VIPs to show.")).to_be_visible(),
+    )
     expect(page.get_by_role("heading", name="Networking")).to_be_visible()
-    expect(page.get_by_text("No VIPs to show.")).to_be_visible()
     expect(page.locator(".empty")).to_contain_text("Minuteman does not answer at /net/v1/vips")
     shot(page, output_path, "networking")
     assert errors == []
+    print("\nUI times, click to drawn (ms): " + ", ".join(f"{k} {v:.0f}" for k, v in times.items()))
+    assert max(times.values()) < 5_000, times  # generous on a shared 2-core machine
 
 
 def unit_nodes_ip(stack: UiStack) -> str:
