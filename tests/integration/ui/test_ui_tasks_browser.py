@@ -219,6 +219,13 @@ def test_task_detail_logs_files_node_components_and_networking(
     expect(absent).to_contain_text("no pid")
     shot(page, output_path, "components-node")
 
+    # The dashboard's component panel links an unhealthy unit to its page.
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()
+    panel = page.get_by_test_id("components-unhealthy")
+    panel.get_by_role("link", name=ABSENT_UNIT).click()
+    expect(page).to_have_url(stack.url + f"/#/components/unit/{ABSENT_UNIT}")
+    expect(unit_nodes).to_have_count(1)
+
     # --- networking: Minuteman is not in this stack -------------------------------------
     times["networking"] = timed_ms(
         page,
