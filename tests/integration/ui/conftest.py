@@ -16,10 +16,19 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "metronome"))
 sys.path.insert(0, str(Path(__file__).parent))
 from marathon_cluster import start_cluster
 from metronome_cluster import start_metronome
-from ui_stack import CHROMIUM, UiStack, start_backend, upstreams
+from ui_stack import (
+    CHROMIUM,
+    UiStack,
+    stack_units,
+    start_backend,
+    start_diagnostics,
+    upstreams,
+)
 
 from daemons.ui.main import static_dir
 from tests.integration.adminrouter.front_door import FrontDoor, start_front_door
+from tests.integration.conftest import HOST, free_port
+from tools import processes
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update"]
 
@@ -47,25 +56,40 @@ def ui_stack(
     request: pytest.FixtureRequest,
 ) -> Iterator[Callable[..., UiStack]]:
     doors: list[FrontDoor] = []
+    pids: list[int] = []
 
-    def start(metronome: bool = False, **backend_config: Any) -> UiStack:
-        """The stack; `metronome=True` adds a real dcos-metronome behind the door."""
-        cluster = start_cluster(work_root, daemons, start_master, start_agent, zk_url)
+    def agent_at_its_host(**config: Any) -> Any:
+        """An agent listening on the address it advertises (127.0.0.2 for the second), as on
+        a cluster: Admin Router's `/agent/<id>/` goes to the address in the agent's pid."""
+        return start_agent(**{**config, "ip": config.get("hostname", HOST)})
+
+    def start(metronome: bool = False, diagnostics: bool = False, **backend_config: Any) -> UiStack:
+        """The stack; `metronome=True` adds a real dcos-metronome behind the door,
+        `diagnostics=True` dcos-diagnostics watching the stack's processes."""
+        cluster = start_cluster(work_root, daemons, start_master, agent_at_its_host, zk_url)
         backend = start_backend(daemons, zk_url, **backend_config)
         jobs = start_metronome(daemons, zk_url) if metronome else None
+        health_port = free_port() if diagnostics else 0
         door = start_front_door(
             daemons,
             zk_url,
             tmp_path,
-            upstreams=upstreams(cluster, backend, jobs),
+            upstreams=upstreams(cluster, backend, jobs, health_port),
             master=zk_url,
             marathon=cluster.url,
             ui_dir=static_dir(),
         )
         doors.append(door)
-        return UiStack(cluster, door, backend)
+        stack = UiStack(cluster, door, backend)
+        if diagnostics:
+            units = stack_units(cluster, door, backend)
+            stack.diagnostics = start_diagnostics(tmp_path / "diagnostics", health_port, units)
+            pids.append(stack.diagnostics)
+        return stack
 
     yield start
+    for pid in pids:
+        processes.stop_pid(pid)
     for door in doors:
         rep = getattr(request.node, "rep_call", None)
         if rep is not None and rep.failed:

@@ -9,9 +9,14 @@ import * as jobs from "./views/jobs.js";
 import * as login from "./views/login.js";
 import * as nodes from "./views/nodes.js";
 import * as services from "./views/services.js";
+import * as components from "./views/components.js";
+import * as networking from "./views/networking.js";
+import * as tasks from "./views/task.js";
 
 const VIEWS = { login, dashboard, nodes, services, jobs };
 const TITLES = { login: "Log in", dashboard: "Dashboard", nodes: "Nodes", services: "Services", jobs: "Jobs" };
+Object.assign(VIEWS, { tasks, components, networking });
+Object.assign(TITLES, { tasks: "Task", components: "Components", networking: "Networking" });
 const DEFAULT = "dashboard";
 
 const main = document.getElementById("main");

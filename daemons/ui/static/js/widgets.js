@@ -77,6 +77,22 @@ const BADGE_CLASSES = {
   "Never run": "muted",
 };
 
+// Mesos task states (task and node detail) and the health API's names (components).
+Object.assign(BADGE_CLASSES, {
+  TASK_RUNNING: "ok",
+  TASK_FINISHED: "ok",
+  TASK_STAGING: "info",
+  TASK_STARTING: "info",
+  TASK_KILLING: "warn",
+  TASK_FAILED: "bad",
+  TASK_ERROR: "bad",
+  TASK_LOST: "bad",
+  TASK_DROPPED: "bad",
+  TASK_UNREACHABLE: "warn",
+  TASK_GONE: "bad",
+  TASK_KILLED: "muted",
+});
+
 export function badge(text) {
   return h("span", { class: `badge ${BADGE_CLASSES[text] || "muted"}` }, text);
 }

@@ -162,6 +162,6 @@ function componentBody(state) {
   return h(
     "ul",
     { class: "unit-list", "data-testid": "components-unhealthy" },
-    unhealthy.map((u) => h("li", {}, badge("Unhealthy"), " ", u.name || u.id, u.description ? ` — ${u.description}` : "")),
+    unhealthy.map((u) => h("li", {}, badge("Unhealthy"), " ", h("a", { href: `#/components/unit/${encodeURIComponent(u.id)}` }, u.name || u.id), u.description ? ` — ${u.description}` : "")),
   );
 }

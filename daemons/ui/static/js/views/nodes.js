@@ -5,6 +5,7 @@ import { h } from "../dom.js";
 import { live } from "../live.js";
 import { filterNodes, paginate, sortNodes } from "../model.js";
 import { badge, emptyState, filterForm, pager, replaceKeepingFocus, usageBar } from "../widgets.js";
+import * as node from "./node.js";
 
 const COLUMNS = [
   ["hostname", "Node"],
@@ -17,6 +18,14 @@ const COLUMNS = [
 ];
 
 export function render(main) {
+  const [, what = "", id = ""] = location.hash.replace(/^#\/?/, "").split("/");
+  let agent = "";
+  try {
+    agent = what === "detail" ? decodeURIComponent(id) : "";
+  } catch {
+    agent = ""; // a malformed %-escape typed in the address bar: the table
+  }
+  if (agent) return node.render(main, agent);
   const view = { text: "", type: "", status: "", sort: "hostname", descending: false, page: 1 };
   const count = h("p", { class: "count", role: "status", "aria-live": "polite", "data-testid": "node-count" });
   const body = h("div", {});
@@ -81,7 +90,7 @@ export function render(main) {
       h(
         "tr",
         { "data-node-id": n.id },
-        h("th", { scope: "row" }, h("span", { class: "host" }, n.hostname || n.ip), n.ip && n.ip !== n.hostname ? h("span", { class: "sub" }, n.ip) : null, h("span", { class: "sub mono" }, n.id)),
+        h("th", { scope: "row" }, h("a", { class: "host", href: `#/nodes/detail/${encodeURIComponent(n.id)}` }, n.hostname || n.ip), n.ip && n.ip !== n.hostname ? h("span", { class: "sub" }, n.ip) : null, h("span", { class: "sub mono" }, n.id)),
         h("td", {}, n.type === "public" ? "Public" : "Private"),
         h("td", {}, badge(n.status)),
         h("td", { class: "num" }, String(n.tasks)),
