@@ -10,6 +10,8 @@ a body that is not that shape at all raises `ValueError` (keep the previous copy
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -21,13 +23,25 @@ APEX = "mesos.thisdcos.directory"
 
 def mesos_records(body: Any) -> tuple[zone.Record, ...]:
     """The records of `mesos.thisdcos.directory` from a parsed `/v1/axfr` body."""
+    return tuple(dict.fromkeys(iter_mesos_records(body)))
+
+
+def iter_mesos_records(body: Any) -> Iterator[zone.Record]:
+    """The same records, one at a time (repeats included), for a zone built without a list
+    of them (each record is garbage as soon as the zone has taken it). The body's shape is
+    checked before this returns: ValueError."""
     if not isinstance(body, Mapping):
         raise ValueError("the /v1/axfr body is not an object")
     domain, records = body.get("Domain"), body.get("Records")
     if not isinstance(domain, str) or not domain or not isinstance(records, Mapping):
         raise ValueError("the /v1/axfr body has no Domain or no Records")
-    renamed = _Renamed(f".{domain.strip('.').lower()}.")
-    return tuple(dict.fromkeys(_records(records, renamed)))
+    return _records(records, _Renamed(f".{domain.strip('.').lower()}."))
+
+
+def digest(body: Mapping[str, Any]) -> bytes:
+    """A digest of a checked body's domain and records: equal digests, the same copy."""
+    text = json.dumps([body["Domain"], body["Records"]], sort_keys=True, separators=(",", ":"))
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
 
 
 class _Renamed(dict[object, str | None]):

@@ -17,7 +17,7 @@ has TTL 5 (`TTL`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 
 from daemons.kit.dns import wire, zone
@@ -83,10 +83,9 @@ def local_records(
     )
 
 
-def valid(records: Iterable[zone.Record]) -> list[zone.Record]:
-    """The records whose names (and SRV targets) are valid DNS names: one bad name from the
-    state never costs the others their zone."""
-    out = []
+def valid(records: Iterable[zone.Record]) -> Iterator[zone.Record]:
+    """The records whose names (and SRV targets) are valid DNS names, as they come: one bad
+    name from the state never costs the others their zone."""
     for record in records:
         try:
             wire.name_to_wire(record.name)
@@ -94,8 +93,7 @@ def valid(records: Iterable[zone.Record]) -> list[zone.Record]:
                 wire.name_to_wire(record.target)
         except (ValueError, UnicodeError):
             continue
-        out.append(record)
-    return out
+        yield record
 
 
 def build_zones(
@@ -113,13 +111,18 @@ def build_zones(
         if kept is not None and before is not None and (before is rrs or before == rrs):
             zones[apex] = kept
             continue
-        zones[apex] = zone.build_zone(
-            apex,
-            SOA,
-            valid(rrs),
-            ttl=TTL,
-            nameservers=[NAMESERVER],
-            soa_ttl=SOA_TTL,
-            ns_ttl=NS_TTL,
-        )
+        zones[apex] = build_zone(apex, rrs)
     return zones
+
+
+def build_zone(apex: str, records: Iterable[zone.Record]) -> zone.Zone:
+    """One local zone of `records` (the valid ones), TTL 5, SOA and NS as dcos-net."""
+    return zone.build_zone(
+        apex,
+        SOA,
+        valid(records),
+        ttl=TTL,
+        nameservers=[NAMESERVER],
+        soa_ttl=SOA_TTL,
+        ns_ttl=NS_TTL,
+    )

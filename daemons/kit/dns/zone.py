@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import ipaddress
 import struct
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol, TypeVar
@@ -308,6 +308,27 @@ def build_zone(
         nodata=Answer(flags | NOERROR, (), soa_rr, 1),
         nxdomain=Answer(flags | NXDOMAIN, (), soa_rr, 1),
     )
+
+
+def records_of(built: Zone) -> Iterator[Record]:
+    """The A, AAAA and SRV records `built` answers, read back from its answers: each owner's
+    and type's in the order they were given, duplicates once (the apex's SOA and NS are not
+    records). What a holder of a zone needs when it keeps no list of its records."""
+    header = len(_QUESTION_NAME) + _RR.size
+    for (owner, rtype), answer in built.answers.items():
+        if rtype != wire.A and rtype != wire.AAAA and rtype != wire.SRV:
+            continue
+        name = wire.wire_to_name(owner).rstrip(".")
+        for chunk in answer.records:
+            rdata = chunk[header:]
+            if rtype == wire.A:
+                yield A(name, str(ipaddress.IPv4Address(rdata)))
+            elif rtype == wire.AAAA:
+                yield AAAA(name, str(ipaddress.IPv6Address(rdata)))
+            else:
+                priority, weight, port = _SRV.unpack_from(rdata)
+                target = wire.wire_to_name(rdata[_SRV.size :]).rstrip(".")
+                yield SRV(name, target, port, priority, weight)
 
 
 @lru_cache(maxsize=65536)

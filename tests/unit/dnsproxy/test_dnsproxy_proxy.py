@@ -13,7 +13,10 @@ import pytest
 from daemons.kit.dns import wire
 from daemons.kit.dns.upstream import Upstream
 from daemons.kit.l4lb.named_ips import allocate
+from dnsproxy import zones
+from dnsproxy.axfr import mesos_records
 from dnsproxy.proxy import DnsProxy
+from dnsproxy.views import all_records
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "mesos_dns" / "master_state.json"
 NAME = "web.marathon.agentip.dcos.thisdcos.directory"
@@ -61,6 +64,37 @@ def test_the_mesos_copy() -> None:
     assert proxy.loaded == {"mesos"}
     assert ask(proxy, "leader.mesos.thisdcos.directory") == ["10.0.4.11"]
     assert ask(proxy, "leader.mesos.thisdcos.global") == ["10.0.4.11"]
+
+
+def test_the_mesos_copy_is_kept_as_its_zone_and_rebuilt_only_when_it_changed(
+    state: dict[str, Any],
+) -> None:
+    """Only the zone of the copy is held; the API's records are read back from it, the same
+    as the body's; the same records again rebuild nothing; a task's change elsewhere keeps
+    the copy's zone as it was."""
+    proxy = DnsProxy(["10.0.4.11"], [], [])
+    records = {
+        "As": {"web.marathon.mesos.": ["10.0.6.21", "10.0.6.22"], "leader.mesos.": ["10.0.4.11"]},
+        "SRVs": {"_web._tcp.marathon.mesos.": ["web-s0.marathon.mesos.:31000"]},
+    }
+    body = {"Domain": "mesos", "Records": records}
+    assert proxy.update_mesos(body) is True
+    held = proxy.table
+    assert set(proxy.records[zones.MESOS]) == set(mesos_records(body))
+    assert all_records(proxy.records)[-1] == {
+        "name": "_web._tcp.marathon.mesos.thisdcos.directory.",
+        "host": "web-s0.marathon.mesos.thisdcos.directory.:31000",
+        "rtype": "SRV",
+    }
+    assert proxy.update_mesos(json.loads(json.dumps(body))) is False
+    assert proxy.table is held and proxy.rebuilds == 1
+    mesos_zone = proxy._zones[zones.MESOS]
+    assert proxy.update_state(state) is True
+    assert proxy._zones[zones.MESOS] is mesos_zone
+    assert ask(proxy, "web.marathon.mesos.thisdcos.directory") == ["10.0.6.21", "10.0.6.22"]
+    records["As"]["web.marathon.mesos."] = ["10.0.6.21"]
+    assert proxy.update_mesos(body) is True
+    assert ask(proxy, "web.marathon.mesos.thisdcos.directory") == ["10.0.6.21"]
 
 
 def test_named_vips_are_served_in_l4lb_with_its_aliases(state: dict[str, Any]) -> None:

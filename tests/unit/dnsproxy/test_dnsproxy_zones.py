@@ -29,7 +29,7 @@ def test_a_bad_name_is_left_out_alone() -> None:
         zone.A("caf\u00e9.marathon.autoip.dcos.thisdcos.directory", "10.0.0.3"),
         zone.SRV("_s._tcp.dcos.thisdcos.directory", "a..b", 80),
     ]
-    assert zones.valid([bad[0], good, *bad[1:]]) == [good]
+    assert list(zones.valid([bad[0], good, *bad[1:]])) == [good]
     built = zones.build_zones(zones.local_records([], [*bad, good]))
     assert (wire_name(good.name), 1) in built["dcos.thisdcos.directory"].answers
 

@@ -219,6 +219,31 @@ def test_truncation_drops_the_additional_section_first() -> None:
     assert (tcp.header.tc, len(tcp.rr), len(tcp.ar)) == (0, 30, 30)
 
 
+def test_a_zones_records_are_read_back_from_its_answers() -> None:
+    """`records_of`: every A, AAAA and SRV record the zone was built from (duplicates once,
+    names as given without the trailing dot, SRV priority and weight kept), none of the
+    apex's SOA and NS."""
+    given = [
+        zone.A("web.marathon.mesos", "10.0.0.1"),
+        zone.SRV("_web._tcp.marathon.mesos", "web-a1.marathon.mesos", 31000, 3, 7),
+        zone.A("web.marathon.mesos", "10.0.0.2"),
+        zone.AAAA("web.marathon.mesos", "fd00::1"),
+        zone.A("web-a1.marathon.mesos", "10.0.0.1"),
+        zone.A("web.marathon.mesos", "10.0.0.1"),
+        zone.SRV("_web._tcp.marathon.mesos", "web-a1.marathon.mesos", 31001),
+    ]
+    built = zone.build_zone("mesos", SOA, given, ttl=60, nameservers=["ns1.mesos"])
+    found = list(zone.records_of(built))
+    assert found == [
+        zone.A("web.marathon.mesos", "10.0.0.1"),
+        zone.A("web.marathon.mesos", "10.0.0.2"),
+        zone.SRV("_web._tcp.marathon.mesos", "web-a1.marathon.mesos", 31000, 3, 7),
+        zone.SRV("_web._tcp.marathon.mesos", "web-a1.marathon.mesos", 31001),
+        zone.AAAA("web.marathon.mesos", "fd00::1"),
+        zone.A("web-a1.marathon.mesos", "10.0.0.1"),
+    ]
+
+
 def test_bad_records_are_refused_at_build() -> None:
     with pytest.raises(ValueError, match="not in the zone"):
         zone.build_zone("mesos", SOA, [zone.A("app.example.com", "10.0.0.1")], ttl=60)
