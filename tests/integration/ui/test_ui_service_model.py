@@ -84,6 +84,7 @@ def test_editable_app_versions_and_stop_resume(page: Page, static_url: str) -> N
             parsed: ["3", " 0 ", "-1", "1.5", "", "abc", "100001"].map(m.parseInstances),
             path: [m.appPath("/a/b"), m.appPath("c")],
             href: m.detailHref("/a/b"),
+            when: [m.when("2026-12-06T10:00:00.123Z"), m.when("")],
         };""",
         APP,
     )
@@ -103,6 +104,7 @@ def test_editable_app_versions_and_stop_resume(page: Page, static_url: str) -> N
     assert got["parsed"] == [3, 0, None, None, None, None, None]
     assert got["path"] == ["/service/marathon/v2/apps/a/b", "/service/marathon/v2/apps/c"]
     assert got["href"] == "#/services/detail/%2Fa%2Fb"
+    assert got["when"] == ["2026-12-06 10:00:00 UTC", "\u2014"]
 
 
 DEPLOYMENT = {

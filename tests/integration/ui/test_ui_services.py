@@ -106,7 +106,7 @@ def test_service_create_422_scale_restart_stop_resume_versions_rollback_delete(
     expect(page.get_by_test_id("app-status")).to_contain_text("Running")
 
     # --- scale, from the keyboard: the field has the focus, Enter confirms ------------------
-    page.get_by_role("button", name="Scale").click()
+    page.get_by_role("button", name="Scale", exact=True).click()
     scale = dialog(page, f"Scale {APP_ID}")
     field = scale.get_by_label("Instances")
     expect(field).to_be_focused()
@@ -121,14 +121,16 @@ def test_service_create_422_scale_restart_stop_resume_versions_rollback_delete(
 
     # --- restart: Escape cancels; Tab to the action and Enter confirms ----------------------
     before = task_ids(page)
-    page.get_by_role("button", name="Restart").click()
+    page.get_by_role("button", name="Restart", exact=True).click()
     restart = dialog(page, f"Restart {APP_ID}?")
     expect(restart.get_by_role("button", name="Cancel")).to_be_focused()
     page.keyboard.press("Escape")
     expect(restart).to_have_count(0)
-    expect(page.get_by_role("button", name="Restart")).to_be_focused()  # focus given back
+    expect(
+        page.get_by_role("button", name="Restart", exact=True)
+    ).to_be_focused()  # focus given back
     assert requests.get(marathon + "/v2/deployments", timeout=10).json() == []
-    page.get_by_role("button", name="Restart").click()
+    page.get_by_role("button", name="Restart", exact=True).click()
     dialog(page, f"Restart {APP_ID}?")
     page.keyboard.press("Tab")
     expect(restart.get_by_role("button", name="Restart")).to_be_focused()
@@ -145,12 +147,12 @@ def test_service_create_422_scale_restart_stop_resume_versions_rollback_delete(
     no_deployment(page)
 
     # --- stop, then resume with the instances it had -----------------------------------------
-    page.get_by_role("button", name="Stop").click()
+    page.get_by_role("button", name="Stop", exact=True).click()
     dialog(page, f"Stop {APP_ID}?").get_by_role("button", name="Stop").click()
     expect(instances).to_have_text("0 / 0", timeout=DEPLOY_MS)
     expect(page.get_by_test_id("app-status")).to_contain_text("Stopped")
     no_deployment(page)
-    page.get_by_role("button", name="Resume").click()
+    page.get_by_role("button", name="Resume", exact=True).click()
     resume = dialog(page, f"Resume {APP_ID}")
     expect(resume.get_by_label("Instances")).to_have_value("2")  # remembered by Stop
     page.keyboard.press("Enter")
@@ -225,16 +227,28 @@ def test_service_create_422_scale_restart_stop_resume_versions_rollback_delete(
     app = requests.get(marathon + f"/v2/apps{APP_ID}", timeout=10).json()["app"]
     assert app["cpus"] == 0.1 and app["cmd"] == "sleep 7200" and app["tasksRunning"] == 2
 
+    # Another one, stopped without a rollback (force): the app keeps its new definition.
+    changed = requests.put(marathon + f"/v2/apps{APP_ID}", json={"cpus": 48}, timeout=10)
+    assert changed.status_code == 200, changed.text
+    again = page.locator(f"tr[data-deployment-id='{changed.json()['deploymentId']}']")
+    expect(again).to_have_count(1, timeout=DEPLOY_MS)
+    again.get_by_role("button", name="without a rollback").click()
+    stop = dialog(page, "without a rollback?")
+    stop.get_by_role("button", name="Stop deployment").click()
+    expect(again).to_have_count(0, timeout=DEPLOY_MS)
+    assert requests.get(marathon + "/v2/deployments", timeout=10).json() == []
+    assert requests.get(marathon + f"/v2/apps{APP_ID}", timeout=10).json()["app"]["cpus"] == 48
+
     # --- delete ------------------------------------------------------------------------------
     page.get_by_role("link", name="Services", exact=True).first.click()
     page.get_by_role("button", name="ui-svc").click()
     page.get_by_role("link", name="web").click()
     expect(page.get_by_role("heading", name=APP_ID)).to_be_visible()
-    page.get_by_role("button", name="Delete").click()
+    page.get_by_role("button", name="Delete", exact=True).click()
     delete = dialog(page, f"Delete {APP_ID}?")
     page.keyboard.press("Escape")
     expect(delete).to_have_count(0)
-    page.get_by_role("button", name="Delete").click()
+    page.get_by_role("button", name="Delete", exact=True).click()
     dialog(page, f"Delete {APP_ID}?").get_by_role("button", name="Delete").click()
     expect(page).to_have_url(stack.url + "/#/services")
     expect(page.get_by_text("No services yet.")).to_be_visible(timeout=DEPLOY_MS)

@@ -22,6 +22,8 @@ const READ_ONLY = [
   "taskStats",
 ];
 
+/** An ISO time as "2026-12-06 10:00:00 UTC"; "—" for none. */
+export const when = (iso) => (iso ? iso.replace("T", " ").replace(/\.\d+/, "").replace(/Z$/, " UTC") : "—");
 export const detailHref = (id) => `#/services/detail/${encodeURIComponent(id)}`;
 export const appPath = (id) => `${MARATHON}/apps${id.startsWith("/") ? id : `/${id}`}`;
 

@@ -5,12 +5,11 @@
 
 import { get, refreshView } from "../api.js";
 import { h } from "../dom.js";
-import { deploymentRow, detailHref, MARATHON } from "../servicemodel.js";
+import { deploymentRow, detailHref, MARATHON, when } from "../servicemodel.js";
 import { dataTable, drawPaged, emptyState } from "../widgets.js";
-import { rollBack } from "./service_actions.js";
+import { deploymentButtons } from "./service_actions.js";
 
 const REFRESH_MS = 3000;
-const when = (iso) => (iso ? iso.replace("T", " ").replace(/\.\d+/, "").replace(/Z$/, " UTC") : "—");
 
 export function renderDeployments(main) {
   const view = { deployments: null, error: "", page: 1 };
@@ -51,7 +50,7 @@ export function renderDeployments(main) {
               h("td", {}, row.apps.map((id, i) => [i ? ", " : "", h("a", { href: detailHref(id) }, id)])),
               h("td", {}, row.step),
               h("td", {}, row.actions.join(", ") || "—"),
-              h("td", {}, h("button", { type: "button", class: "secondary", "data-key": `rollback-${row.id}`, "aria-label": `Roll back deployment ${row.id}`, onclick: () => rollBack(d, note, refresh.now) }, "Roll back")),
+              h("td", {}, deploymentButtons(d, note, refresh.now)),
             );
           }),
         ),

@@ -8,6 +8,7 @@ import { get, post, refreshView, request, Unauthorized } from "../api.js";
 import { h, uid } from "../dom.js";
 import { jsonEditor } from "../jsoneditor.js";
 import { editableJob, finishedRuns, jobRow } from "../model.js";
+import { subRoute } from "../route.js";
 import { badge, confirmDialog, dataTable, drawPaged, emptyState, replaceKeepingFocus } from "../widgets.js";
 
 const REFRESH_MS = 5000;
@@ -18,24 +19,10 @@ const NEW_JOB = { id: "", description: "", run: { cmd: "", cpus: 0.1, mem: 32, d
 const jobPath = (id) => `${JOBS_API}/${encodeURIComponent(id)}`;
 const when = (iso) => (iso ? iso.replace("T", " ").replace(/\.\d+/, "").replace(/\+0000$|Z$/, " UTC") : "—");
 
-function parseRoute() {
-  const [, what = "", id = ""] = location.hash.replace(/^#\/?/, "").split("/");
-  let job = "";
-  try {
-    job = decodeURIComponent(id);
-  } catch {
-    return { kind: "list" }; // a malformed %-escape typed in the address bar
-  }
-  if (what === "new") return { kind: "editor", job: "" };
-  if (what === "edit" && job) return { kind: "editor", job };
-  if (what === "detail" && job) return { kind: "detail", job };
-  return { kind: "list" };
-}
-
 export function render(main) {
-  const route = parseRoute();
-  if (route.kind === "editor") return editor(main, route.job);
-  if (route.kind === "detail") return detail(main, route.job);
+  const route = subRoute();
+  if (route.kind === "editor") return editor(main, route.id);
+  if (route.kind === "detail") return detail(main, route.id);
   return list(main);
 }
 

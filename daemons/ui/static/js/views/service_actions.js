@@ -107,3 +107,21 @@ export async function rollBack(deployment, note, done) {
   if (!(await confirmDialog(`Roll back deployment ${deployment.id}?`, text, "Roll back"))) return false;
   return act(note, done, `Rolling back ${deployment.id}`, () => request("DELETE", `${MARATHON}/deployments/${encodeURIComponent(deployment.id)}`));
 }
+
+export async function stopDeployment(deployment, note, done) {
+  const apps = (deployment.affectedApps || []).join(", ") || "its apps";
+  const text = `Marathon forgets deployment ${deployment.id} where it is, without undoing what it did: ${apps} keep their new definition and the tasks they have now.`;
+  if (!(await confirmDialog(`Stop deployment ${deployment.id} without a rollback?`, text, "Stop deployment"))) return false;
+  return act(note, done, `Stopped ${deployment.id}`, () => request("DELETE", `${MARATHON}/deployments/${encodeURIComponent(deployment.id)}?force=true`));
+}
+
+/** A deployment's two buttons: Roll back and Stop (force, no rollback). */
+export function deploymentButtons(deployment, note, done) {
+  const button = (key, label, text, handler) => h("button", { type: "button", class: "secondary", "data-key": `${key}-${deployment.id}`, "aria-label": label, onclick: () => handler(deployment, note, done) }, text);
+  return h(
+    "div",
+    { class: "title-row-actions" },
+    button("rollback", `Roll back deployment ${deployment.id}`, "Roll back", rollBack),
+    button("stop", `Stop deployment ${deployment.id} without a rollback`, "Stop", stopDeployment),
+  );
+}

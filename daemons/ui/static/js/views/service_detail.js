@@ -7,13 +7,12 @@
 import { get, refreshView, Unauthorized } from "../api.js";
 import { h, uid } from "../dom.js";
 import { appHealth, appStatus, formatMiB, formatNumber } from "../model.js";
-import { appPath, deploymentRow, deploymentsOf, diffStats, lineDiff, MARATHON, REASON_TEXT, versionText, waitingReasons } from "../servicemodel.js";
+import { appPath, deploymentRow, deploymentsOf, diffStats, lineDiff, MARATHON, REASON_TEXT, versionText, waitingReasons, when } from "../servicemodel.js";
 import { badge, dataTable, emptyState, replaceKeepingFocus } from "../widgets.js";
-import { deleteApp, restartApp, resumeApp, rollBack, scaleApp, stopApp } from "./service_actions.js";
+import { deleteApp, deploymentButtons, restartApp, resumeApp, scaleApp, stopApp } from "./service_actions.js";
 
 const REFRESH_MS = 3000;
 const EMBED = "embed=app.counts&embed=app.deployments&embed=app.tasks&embed=app.lastTaskFailure";
-const when = (iso) => (iso ? iso.replace("T", " ").replace(/\.\d+/, "").replace(/Z$/, " UTC") : "—");
 
 function section(title, testid, ...content) {
   const id = uid("section");
@@ -123,7 +122,7 @@ export function renderDetail(main, id) {
                 h("th", { scope: "row", class: "mono" }, row.id, h("span", { class: "sub" }, `started ${when(row.version)}`)),
                 h("td", {}, row.step),
                 h("td", {}, row.actions.join(", ") || "—"),
-                h("td", {}, h("button", { type: "button", class: "secondary", "data-key": `rollback-${row.id}`, "aria-label": `Roll back deployment ${row.id}`, onclick: () => rollBack(d, note, done) }, "Roll back")),
+                h("td", {}, deploymentButtons(d, note, done)),
               ),
             ),
           )

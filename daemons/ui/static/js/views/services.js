@@ -7,6 +7,7 @@
 import { get, refreshing, Unauthorized } from "../api.js";
 import { h } from "../dom.js";
 import { filteredApps, formatMiB, formatNumber, SERVICE_STATUSES, treeRows } from "../model.js";
+import { subRoute } from "../route.js";
 import { detailHref } from "../servicemodel.js";
 import { badge, dataTable, drawPaged, emptyState, filterForm } from "../widgets.js";
 import { GROUPS_PATH } from "./dashboard.js";
@@ -16,25 +17,10 @@ import { renderEditor } from "./service_editor.js";
 
 const REFRESH_MS = 5000;
 
-function parseRoute() {
-  const [, what = "", id = ""] = location.hash.replace(/^#\/?/, "").split("/");
-  let app = "";
-  try {
-    app = decodeURIComponent(id);
-  } catch {
-    return { kind: "list" }; // a malformed %-escape typed in the address bar
-  }
-  if (what === "new") return { kind: "editor", app: "" };
-  if (what === "deployments") return { kind: "deployments" };
-  if (what === "edit" && app) return { kind: "editor", app };
-  if (what === "detail" && app) return { kind: "detail", app };
-  return { kind: "list" };
-}
-
 export function render(main) {
-  const route = parseRoute();
-  if (route.kind === "editor") return renderEditor(main, route.app);
-  if (route.kind === "detail") return renderDetail(main, route.app);
+  const route = subRoute(["deployments"]);
+  if (route.kind === "editor") return renderEditor(main, route.id);
+  if (route.kind === "detail") return renderDetail(main, route.id);
   if (route.kind === "deployments") return renderDeployments(main);
   return list(main);
 }
