@@ -195,7 +195,7 @@ def test_deployments_and_why_it_waits(page: Page, static_url: str) -> None:  # n
             "agentId": "a1",
             "at": "2026-12-06T10:01:00.000Z",
             "reasons": ["InsufficientCpus"],
-            "resources": "cpus 2 · mem 512",
+            "resources": "cpus 2 · mem 512 MiB",
         }
     ]
     assert got["other"]["reasons"] == [] and got["other"]["offers"] == []

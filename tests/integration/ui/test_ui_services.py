@@ -253,4 +253,7 @@ def test_service_create_422_scale_restart_stop_resume_versions_rollback_delete(
     expect(page).to_have_url(stack.url + "/#/services")
     expect(page.get_by_text("No services yet.")).to_be_visible(timeout=DEPLOY_MS)
     assert requests.get(marathon + f"/v2/apps{APP_ID}", timeout=10).status_code == 404
+    page.goto(f"{stack.url}/#/services/detail/%2Fui-svc%2Fweb")  # Marathon's 404, said
+    expect(page.get_by_text(f"No service {APP_ID}.")).to_be_visible()
+    expect(page.get_by_role("button", name="Delete", exact=True)).to_have_count(0)
     assert errors == []

@@ -176,7 +176,7 @@ function offerResources(resources) {
   for (const r of resources) if (typeof r.scalar === "number") scalars[r.name] = (scalars[r.name] || 0) + r.scalar;
   return ["cpus", "mem", "disk", "gpus"]
     .filter((name) => name in scalars)
-    .map((name) => `${name} ${Math.round(scalars[name] * 100) / 100}`)
+    .map((name) => `${name} ${Math.round(scalars[name] * 100) / 100}${name === "mem" || name === "disk" ? " MiB" : ""}`)
     .join(" · ");
 }
 

@@ -16,8 +16,9 @@ const EMBED = "embed=app.counts&embed=app.deployments&embed=app.tasks&embed=app.
 
 function section(title, testid, ...content) {
   const id = uid("section");
-  const wide = testid === "app-tasks" || testid === "versions";
-  return h("section", { class: `panel${wide ? " wide" : ""}`, "aria-labelledby": id, "data-testid": testid }, h("h2", { id }, title), ...content);
+  // Status beside "why is it waiting" (two columns); the tables under them, full width.
+  const width = { waiting: " span2", "app-status": "" }[testid] ?? " wide";
+  return h("section", { class: `panel${width}`, "aria-labelledby": id, "data-testid": testid }, h("h2", { id }, title), ...content);
 }
 
 function pairs(items) {
@@ -254,7 +255,10 @@ export function renderDetail(main, id) {
       view.deployments = deployments || [];
     },
     () => {
-      if (view.missing) view.app = null;
+      if (view.missing) {
+        view.app = null;
+        versions.replaceChildren();
+      }
       draw();
       if (view.app && view.app.version !== view.versionsOf) loadVersions();
     },
