@@ -45,6 +45,7 @@ from daemons.marathon.store import (
 from daemons.marathon.timestamps import marathon_ts, parse_marathon_ts
 from daemons.mesos_client.calls import LEFTOVER_REFUSE_SECONDS
 from daemons.protocols import JSON
+from daemons.protocols.models import Offer
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,9 @@ class OfferStats:
     last_unused_at: float | None = None
     last_used_at: float | None = None
     reasons: dict[str, int] = field(default_factory=dict)
+    # As Marathon's OfferMatchStatistics: the last offer each agent made that the app could not
+    # use, with why and when (`?embed=lastUnusedOffers`); one per agent, so it stays bounded.
+    last_unused: dict[str, tuple[Offer, tuple[str, ...], float]] = field(default_factory=dict)
 
     def count(self, use: planning.OfferUse, at: float) -> None:
         self.processed += 1
@@ -126,6 +130,8 @@ class OfferStats:
         self.last_unused_at = at
         for reason in use.reasons:
             self.reasons[reason] = self.reasons.get(reason, 0) + 1
+        if use.offer is not None:
+            self.last_unused[use.offer.agent_id] = (use.offer, use.reasons, at)
 
 
 @dataclass(frozen=True)

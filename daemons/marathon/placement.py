@@ -78,7 +78,7 @@ def place(
                     version_label=marathon_ts(app.version),
                 )
                 if isinstance(found, offers.NoMatch):
-                    uses.append(OfferUse(app_id, found.reasons))
+                    uses.append(OfferUse(app_id, found.reasons, offer))
                     break
                 uses.append(OfferUse(app_id))
                 available = offers.subtract(available, found.consumed)

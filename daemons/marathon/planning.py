@@ -39,7 +39,7 @@ from daemons.marathon.model import (
     with_state,
 )
 from daemons.protocols import JSON
-from daemons.protocols.models import AttributeValue
+from daemons.protocols.models import AttributeValue, Offer
 
 # A kill not confirmed by a terminal status is sent again after this long (Mesos may lose one).
 KILL_RETRY_SECONDS = 30.0
@@ -106,6 +106,7 @@ class OfferUse:
 
     app_id: str
     reasons: tuple[str, ...] = ()
+    offer: Offer | None = field(default=None, compare=False)  # the queue's lastUnusedOffers
 
     @property
     def used(self) -> bool:

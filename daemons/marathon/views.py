@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from daemons.marathon import appjson, backoff, deployment, groups, health, planning
-from daemons.marathon.marathon import Marathon
+from daemons.marathon.marathon import Marathon, OfferStats
 from daemons.marathon.model import AppDefinition, Instance
 from daemons.marathon.timestamps import marathon_ts
 from daemons.protocols import JSON
+from daemons.protocols.models import AttributeValue, Offer
 
 # Marathon's embed names: `apps.tasks` on the list, `app.tasks` on one app; clients mix them.
 EMBEDS = ("tasks", "counts", "deployments", "readiness", "lastTaskFailure", "failures", "taskStats")
@@ -126,6 +127,49 @@ def queue_view(m: Marathon, *, last_unused_offers: bool) -> JSON:
             },
         }
         if last_unused_offers:
-            item["lastUnusedOffers"] = []
+            item["lastUnusedOffers"] = unused_offers_json(stats)
         items.append(item)
     return {"queue": items}
+
+
+def unused_offers_json(stats: OfferStats | None) -> list[JSON]:
+    """`lastUnusedOffers`: each agent's last offer the app could not use, newest first, in
+    Marathon's UnusedOffer shape (`{offer: {id, agentId, hostname, resources, attributes},
+    timestamp, reason: [NoOfferMatchReason…]}`)."""
+    if stats is None:
+        return []
+    found = sorted(stats.last_unused.values(), key=lambda entry: -entry[2])
+    return [
+        {"offer": offer_json(offer), "timestamp": marathon_ts(at), "reason": list(reasons)}
+        for offer, reasons, at in found
+    ]
+
+
+def offer_json(offer: Offer) -> JSON:
+    """Marathon's Offer (RAML): resources by name and role, attributes by name."""
+    resources: list[JSON] = []
+    for role, res in sorted(offer.resources.items()):
+        for name, value in sorted(res.scalars.items()):
+            resources.append({"name": name, "role": role, "scalar": value})
+        for name, ranges in sorted(res.ranges.items()):
+            spans = [{"begin": b, "end": e} for b, e in ranges]
+            resources.append({"name": name, "role": role, "ranges": spans})
+        for name, items in sorted(res.sets.items()):
+            resources.append({"name": name, "role": role, "set": sorted(items)})
+    return {
+        "id": offer.id,
+        "agentId": offer.agent_id,
+        "hostname": offer.hostname,
+        "resources": resources,
+        "attributes": [attribute_json(k, v) for k, v in sorted(offer.attributes.items())],
+    }
+
+
+def attribute_json(name: str, value: AttributeValue) -> JSON:
+    if isinstance(value, str):
+        return {"name": name, "text": value}
+    if isinstance(value, float | int):
+        return {"name": name, "scalar": value}
+    if isinstance(value, frozenset):
+        return {"name": name, "set": sorted(value)}
+    return {"name": name, "ranges": [{"begin": b, "end": e} for b, e in value]}

@@ -276,6 +276,11 @@ def test_queue_shows_an_app_waiting_for_resources(marathon_cluster: Any) -> None
     assert queue[0].delay.overdue is True
     embedded = marathon.MarathonClient(api.url).list_queue(embed_last_unused_offers=True)
     assert embedded[0].app.id == "/hungry"
+    # Each agent's last offer it could not use, with why (the UI's "why is it waiting").
+    unused = api.get("/v2/queue", embed="lastUnusedOffers")["queue"][0]["lastUnusedOffers"]
+    assert unused and all("InsufficientCpus" in u["reason"] for u in unused), unused
+    assert len({u["offer"]["agentId"] for u in unused}) == len(unused)
+    assert embedded[0].last_unused_offers and unused[0]["offer"]["hostname"]
     # The app is not delayed: resetting its delay is a 404.
     assert_error(api.delete("/v2/queue/hungry/delay"), 404)
     # Its deployment never finishes: deleting it needs force.

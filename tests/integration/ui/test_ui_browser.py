@@ -412,6 +412,11 @@ def test_screens_stay_usable_at_1000_services_and_1000_nodes(
         lambda: expect(rows).to_have_count(1),
     )
     shot(page, output_path, "services-1000")
+    times["service detail"] = timed_ms(
+        page,
+        lambda: rows.first.get_by_role("link").click(),
+        lambda: expect(page.get_by_test_id("app-status")).to_contain_text("Stopped"),
+    )
 
     page.goto(stack.url + "/#/nodes")
     expect(page.locator("[data-testid=nodes-table] tbody tr")).to_have_count(2)

@@ -469,6 +469,36 @@ def test_the_queue_is_the_plan_of_the_moment_without_applying_it() -> None:
     assert plan.current_step == 0 and len(store.commits) == commits and driver.calls == []
 
 
+def test_the_queue_says_why_offers_went_unused_one_last_offer_per_agent() -> None:
+    """`?embed=lastUnusedOffers` (the UI's "why is it waiting"): each agent's last offer the
+    app could not use, newest first, with Marathon's reasons; the summary counts them all."""
+    from daemons.marathon.views import queue_view
+
+    m, _, clock = make()
+    changes.create_app(m, app(cpus=8, mem=16, instances=1))
+    scheduling.handle_offers(m, [offer("h1", "a1", cpus=1)])
+    clock.now += 1
+    scheduling.handle_offers(m, [offer("h1", "a1", cpus=2, mem=8), offer("h2", "a2", cpus=4)])
+    (item,) = queue_view(m, last_unused_offers=True)["queue"]
+    summary = item["processedOffersSummary"]
+    assert (summary["processedOffersCount"], summary["unusedOffersCount"]) == (3, 3)
+    assert {r["reason"]: r["declined"] for r in summary["rejectSummaryLastOffers"]} == {
+        "InsufficientCpus": 3,
+        "InsufficientMemory": 1,
+    }
+    unused = item["lastUnusedOffers"]
+    assert [u["offer"]["agentId"] for u in unused] == ["a1", "a2"]  # one per agent
+    first = unused[0]
+    assert first["reason"] == ["InsufficientCpus", "InsufficientMemory"]
+    assert first["timestamp"] == "2023-11-14T22:13:21.000Z"
+    assert first["offer"]["hostname"] == "h1"
+    resources = {r["name"]: r for r in first["offer"]["resources"]}
+    assert resources["cpus"] == {"name": "cpus", "role": "*", "scalar": 2.0}
+    assert resources["ports"]["ranges"] == [{"begin": 31000, "end": 31100}]
+    assert first["offer"]["attributes"] == []
+    assert "lastUnusedOffers" not in queue_view(m, last_unused_offers=False)["queue"][0]
+
+
 def test_an_unreachable_instance_that_returns_after_its_replacement_is_one_too_many() -> None:
     m, driver, clock = make()
     changes.create_app(

@@ -58,6 +58,24 @@ export async function request(method, path, body) {
 export const get = (path) => request("GET", path);
 export const post = (path, body) => request("POST", path, body);
 
+/** `refreshing(ms, …)` for a screen's view: `read()` (async) stores what it read in `view`;
+ * then `view.error` is "" or the failure's message, `view.missing` true after a 404 (a 401
+ * does nothing more: the page is going to the login form), and `draw()` is called. */
+export function refreshView(ms, view, read, draw) {
+  return refreshing(ms, async () => {
+    try {
+      await read();
+      view.error = "";
+      view.missing = false;
+    } catch (err) {
+      if (err instanceof Unauthorized) return;
+      view.error = err.message;
+      view.missing = err instanceof HttpError && err.status === 404;
+    }
+    draw();
+  });
+}
+
 /** Call `load` (async) now and again `ms` after each answer (a slow API gets no pile-up):
  * `{stop, now}`; `now()` asks at once (after an action), `stop()` ends it (leaving a screen). */
 export function refreshing(ms, load) {

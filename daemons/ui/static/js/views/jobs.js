@@ -4,9 +4,11 @@
 // #/jobs/edit/<id>. Metronome is asked again every few seconds while a list or a detail is
 // open (the editor is not refreshed: it would overwrite what is typed).
 
-import { get, HttpError, post, refreshing, request, Unauthorized } from "../api.js";
+import { get, post, refreshView, request, Unauthorized } from "../api.js";
 import { h, uid } from "../dom.js";
-import { editableJob, finishedRuns, jobRow, placeErrors } from "../model.js";
+import { jsonEditor } from "../jsoneditor.js";
+import { editableJob, finishedRuns, jobRow } from "../model.js";
+import { subRoute } from "../route.js";
 import { badge, confirmDialog, dataTable, drawPaged, emptyState, replaceKeepingFocus } from "../widgets.js";
 
 const REFRESH_MS = 5000;
@@ -17,24 +19,10 @@ const NEW_JOB = { id: "", description: "", run: { cmd: "", cpus: 0.1, mem: 32, d
 const jobPath = (id) => `${JOBS_API}/${encodeURIComponent(id)}`;
 const when = (iso) => (iso ? iso.replace("T", " ").replace(/\.\d+/, "").replace(/\+0000$|Z$/, " UTC") : "—");
 
-function parseRoute() {
-  const [, what = "", id = ""] = location.hash.replace(/^#\/?/, "").split("/");
-  let job = "";
-  try {
-    job = decodeURIComponent(id);
-  } catch {
-    return { kind: "list" }; // a malformed %-escape typed in the address bar
-  }
-  if (what === "new") return { kind: "editor", job: "" };
-  if (what === "edit" && job) return { kind: "editor", job };
-  if (what === "detail" && job) return { kind: "detail", job };
-  return { kind: "list" };
-}
-
 export function render(main) {
-  const route = parseRoute();
-  if (route.kind === "editor") return editor(main, route.job);
-  if (route.kind === "detail") return detail(main, route.job);
+  const route = subRoute();
+  if (route.kind === "editor") return editor(main, route.id);
+  if (route.kind === "detail") return detail(main, route.id);
   return list(main);
 }
 
@@ -104,16 +92,14 @@ function list(main) {
     );
   };
 
-  const refresh = refreshing(REFRESH_MS, async () => {
-    try {
+  const refresh = refreshView(
+    REFRESH_MS,
+    view,
+    async () => {
       view.jobs = await get(LIST_PATH);
-      view.error = "";
-    } catch (err) {
-      if (err instanceof Unauthorized) return;
-      view.error = err.message;
-    }
-    draw();
-  });
+    },
+    draw,
+  );
   draw();
   return refresh.stop;
 }
@@ -155,7 +141,7 @@ function detail(main, id) {
   };
 
   const draw = () => {
-    if (!view.job) {
+    if (!view.job || view.missing) {
       body.replaceChildren(emptyState(view.missing ? `No job ${id}.` : view.error ? "Metronome cannot be reached." : "Loading the job…", view.missing ? "" : view.error));
       return;
     }
@@ -239,74 +225,33 @@ function detail(main, id) {
     ]);
   };
 
-  const refresh = refreshing(REFRESH_MS, async () => {
-    try {
+  const refresh = refreshView(
+    REFRESH_MS,
+    view,
+    async () => {
       view.job = await get(`${jobPath(id)}?embed=activeRuns&embed=schedules&embed=history`);
-      view.error = "";
-      view.missing = false;
-    } catch (err) {
-      if (err instanceof Unauthorized) return;
-      view.error = err.message;
-      view.missing = err instanceof HttpError && err.status === 404;
-      if (view.missing) view.job = null;
-    }
-    draw();
-  });
+    },
+    draw,
+  );
   draw();
   return refresh.stop;
 }
 
 function editor(main, id) {
   const creating = !id;
-  const textId = uid("job-json");
-  const helpId = uid("job-json-help");
-  const errorsId = uid("job-json-errors");
-  const text = h("textarea", {
-    id: textId,
-    class: "json-editor",
-    rows: 18,
-    spellcheck: "false",
-    "aria-describedby": `${helpId} ${errorsId}`,
-    disabled: !creating,
-  });
-  const message = h("p", { class: "form-error", role: "alert", "data-testid": "editor-message" });
-  const errors = h("ul", { id: errorsId, class: "field-errors", "data-testid": "field-errors" });
+  const help = creating
+    ? "Metronome's JobSpec: id, description, labels, run (cmd, cpus, mem, disk, …) and optionally schedules."
+    : "Metronome's JobSpec: id, description, labels and run. Saving changes the job; its schedule is kept as it is.";
+  const json = jsonEditor("job", "Job definition (JSON)", help, 18);
+  const { text, message } = json;
+  text.disabled = !creating;
   const save = h("button", { type: "submit", disabled: !creating }, creating ? "Create job" : "Save job");
-
-  const jumpTo = (offset) => {
-    text.focus();
-    text.setSelectionRange(offset, offset);
-  };
-
-  const showDetails = (details) => {
-    const placed = placeErrors(text.value, details);
-    errors.replaceChildren(
-      ...placed.map((p) =>
-        h(
-          "li",
-          { "data-path": p.path },
-          h("button", { type: "button", class: "link", onclick: () => jumpTo(p.offset), "aria-label": `Go to line ${p.line}, ${p.path}` }, `Line ${p.line}`),
-          " ",
-          h("code", {}, p.path),
-          `: ${p.errors.join("; ")}`,
-        ),
-      ),
-    );
-    text.setAttribute("aria-invalid", placed.length ? "true" : "false");
-  };
 
   const submit = async (event) => {
     event.preventDefault();
-    message.textContent = "";
-    errors.replaceChildren();
-    let doc;
-    try {
-      doc = JSON.parse(text.value);
-    } catch (err) {
-      message.textContent = `Not valid JSON: ${err.message}`;
-      text.setAttribute("aria-invalid", "true");
-      return;
-    }
+    json.clear();
+    const doc = json.parse();
+    if (!doc) return;
     save.disabled = true;
     try {
       const saved = creating ? await post(JOBS_API, doc) : await request("PUT", jobPath(id), doc);
@@ -314,9 +259,7 @@ function editor(main, id) {
       return;
     } catch (err) {
       if (err instanceof Unauthorized) return;
-      message.textContent = `Metronome refused the job: ${err.message}`;
-      if (err instanceof HttpError && Array.isArray(err.body?.details)) showDetails(err.body.details);
-      else text.setAttribute("aria-invalid", "true");
+      json.refused("Metronome refused the job", err);
     } finally {
       save.disabled = false;
     }
@@ -327,18 +270,8 @@ function editor(main, id) {
     h("h1", {}, creating ? "Create a job" : `Edit ${id}`),
     h(
       "form",
-      { class: "job-editor", onsubmit: submit, "aria-label": creating ? "Create a job" : `Edit ${id}` },
-      h("label", { for: textId }, "Job definition (JSON)"),
-      h(
-        "p",
-        { id: helpId, class: "sub" },
-        creating
-          ? "Metronome's JobSpec: id, description, labels, run (cmd, cpus, mem, disk, …) and optionally schedules."
-          : "Metronome's JobSpec: id, description, labels and run. Saving changes the job; its schedule is kept as it is.",
-      ),
-      text,
-      message,
-      errors,
+      { class: "job-editor app-editor", onsubmit: submit, "aria-label": creating ? "Create a job" : `Edit ${id}` },
+      json.field,
       h("div", { class: "dialog-buttons" }, h("a", { href: creating ? "#/jobs" : `#/jobs/detail/${encodeURIComponent(id)}`, class: "button secondary" }, "Cancel"), save),
     ),
   );

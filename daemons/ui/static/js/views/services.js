@@ -1,22 +1,43 @@
 // Services: Marathon's group tree with status, running/target instances, health and a
 // deployment badge; filter by name and status (a flat list of the matching apps); paged.
-// Marathon is asked again every few seconds while the screen is open.
+// Marathon is asked again every few seconds while the screen is open. Routes: #/services,
+// #/services/new, #/services/edit/<id>, #/services/detail/<id>, #/services/deployments
+// (service_detail.js, service_editor.js, deployments.js).
 
 import { get, refreshing, Unauthorized } from "../api.js";
 import { h } from "../dom.js";
 import { filteredApps, formatMiB, formatNumber, SERVICE_STATUSES, treeRows } from "../model.js";
+import { subRoute } from "../route.js";
+import { detailHref } from "../servicemodel.js";
 import { badge, dataTable, drawPaged, emptyState, filterForm } from "../widgets.js";
 import { GROUPS_PATH } from "./dashboard.js";
+import { renderDeployments } from "./deployments.js";
+import { renderDetail } from "./service_detail.js";
+import { renderEditor } from "./service_editor.js";
 
 const REFRESH_MS = 5000;
 
 export function render(main) {
+  const route = subRoute(["deployments"]);
+  if (route.kind === "editor") return renderEditor(main, route.id);
+  if (route.kind === "detail") return renderDetail(main, route.id);
+  if (route.kind === "deployments") return renderDeployments(main);
+  return list(main);
+}
+
+function list(main) {
   const view = { text: "", status: "", page: 1, expanded: new Set(), root: null, error: "", loadedOnce: false };
   const count = h("p", { class: "count", role: "status", "aria-live": "polite", "data-testid": "service-count" });
   const note = h("p", { class: "form-error", role: "alert" });
   const body = h("div", {});
   main.append(
-    h("h1", {}, "Services"),
+    h(
+      "div",
+      { class: "title-row" },
+      h("h1", {}, "Services"),
+      h("a", { href: "#/services/deployments", class: "button secondary" }, "Deployments"),
+      h("a", { href: "#/services/new", class: "button" }, "Create a service"),
+    ),
     filterForm("Filter services", "Service name or id", [["status", "Status", SERVICE_STATUSES.map((s) => [s, s])]], (values) => {
       Object.assign(view, values, { page: 1 });
       draw();
@@ -49,7 +70,7 @@ export function render(main) {
         ),
       );
     }
-    return h("th", { scope: "row" }, indent, h("span", { class: "service-name" }, filtering ? row.id : row.name));
+    return h("th", { scope: "row" }, indent, h("a", { class: "service-name", href: detailHref(row.id) }, filtering ? row.id : row.name));
   };
 
   const draw = () => {
