@@ -117,6 +117,14 @@ def test_service_create_422_scale_restart_stop_resume_versions_rollback_delete(
     expect(instances).to_have_text("2 / 2", timeout=DEPLOY_MS)
     no_deployment(page)
     expect(page.locator("[data-testid=app-tasks-table] tbody tr")).to_have_count(2)
+    # Each task links to its detail (agent id and task id in the route).
+    links = page.locator("[data-testid=app-tasks-table] tbody tr th a")
+    expect(links).to_have_count(2)
+    for i in range(2):
+        href = links.nth(i).get_attribute("href") or ""
+        assert href.startswith("#/tasks/") and href.endswith(
+            "/" + (links.nth(i).text_content() or "-")
+        ), href
     shot(page, output_path, "service-detail")
 
     # --- restart: Escape cancels; Tab to the action and Enter confirms ----------------------

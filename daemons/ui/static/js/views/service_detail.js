@@ -10,6 +10,7 @@ import { appHealth, appStatus, formatMiB, formatNumber } from "../model.js";
 import { appPath, deploymentRow, deploymentsOf, diffStats, lineDiff, MARATHON, REASON_TEXT, versionText, waitingReasons, when } from "../servicemodel.js";
 import { badge, dataTable, emptyState, replaceKeepingFocus } from "../widgets.js";
 import { deleteApp, deploymentButtons, restartApp, resumeApp, scaleApp, stopApp } from "./service_actions.js";
+import { taskHref } from "./task.js";
 
 const REFRESH_MS = 3000;
 const EMBED = "embed=app.counts&embed=app.deployments&embed=app.tasks&embed=app.lastTaskFailure";
@@ -142,7 +143,7 @@ export function renderDetail(main, id) {
             "Tasks of this service",
             ["Task", "Host", "Ports", "State", "Started"],
             [],
-            tasks.map((t) => h("tr", { "data-task-id": t.id }, h("th", { scope: "row", class: "mono" }, t.id), h("td", {}, t.host || "—"), h("td", {}, (t.ports || []).join(", ") || "—"), h("td", {}, t.state || "—"), h("td", { class: "when" }, when(t.startedAt)))),
+            tasks.map((t) => h("tr", { "data-task-id": t.id }, h("th", { scope: "row", class: "mono" }, t.slaveId ? h("a", { href: taskHref(t.slaveId, t.id) }, t.id) : t.id), h("td", {}, t.host || "—"), h("td", {}, (t.ports || []).join(", ") || "—"), h("td", {}, t.state || "—"), h("td", { class: "when" }, when(t.startedAt)))),
           )
         : h("p", { class: "sub" }, "No tasks."),
       view.app.lastTaskFailure ? h("p", { class: "sub" }, `Last failure: ${view.app.lastTaskFailure.state} on ${view.app.lastTaskFailure.host || "?"} at ${when(view.app.lastTaskFailure.timestamp)}: ${view.app.lastTaskFailure.message || ""}`) : null,
