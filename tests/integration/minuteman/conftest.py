@@ -8,7 +8,6 @@ removes both at the end."""
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,20 +20,8 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "marathon"))
 from marathon_cluster import MarathonCluster, start_cluster
 
 from tests.integration.conftest import HOST, DaemonProcess, free_port
-
-POOL = "198.19.0.0/16"
-
-
-def _table_exists() -> bool:
-    listed = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True, check=True)
-    return "table ip dcos_l4lb" in listed.stdout
-
-
-def _clean() -> None:
-    subprocess.run(["nft", "delete", "table", "ip", "dcos_l4lb"], capture_output=True)
-    subprocess.run(
-        ["ip", "route", "del", "local", POOL, "dev", "lo", "table", "local"], capture_output=True
-    )
+from tests.integration.minuteman import minuteman_daemon
+from tests.integration.minuteman.minuteman_daemon import POOL
 
 
 @pytest.fixture
@@ -49,26 +36,15 @@ def vip_cluster(
 
 @pytest.fixture
 def start_minuteman(daemons: Any) -> Iterator[Callable[..., DaemonProcess]]:
-    if _table_exists():
+    if minuteman_daemon.table_exists():
         pytest.fail("this machine already has an `ip dcos_l4lb` nftables table: not touching it")
 
     started: list[DaemonProcess] = []
 
     def start(**config: Any) -> DaemonProcess:
-        settings = {
-            "ip": HOST,
-            "port": free_port(),
-            "named_ip_range": POOL,
-            "reconcile_interval": 1.0,
-            **config,
-        }
         name = f"minuteman-{len(started) + 1}"
-        state_dir = daemons.tmp_path / name
-        state_dir.mkdir(parents=True)
-        process = DaemonProcess(name, "minuteman.main", settings, state_dir)
-        daemons.started.append(process)
+        process = minuteman_daemon.minuteman_process(daemons, name, **config)
         started.append(process)
-        process.start()
         return process
 
     try:
@@ -76,7 +52,7 @@ def start_minuteman(daemons: Any) -> Iterator[Callable[..., DaemonProcess]]:
     finally:
         for process in started:  # first, or its reconcile would load the table again
             process.stop()
-        _clean()
+        minuteman_daemon.clean()
 
 
 @pytest.fixture

@@ -27,7 +27,8 @@ from ui_stack import (
 
 from daemons.ui.main import static_dir
 from tests.integration.adminrouter.front_door import FrontDoor, start_front_door
-from tests.integration.conftest import HOST, free_port
+from tests.integration.conftest import HOST, DaemonProcess, free_port
+from tests.integration.minuteman import minuteman_daemon
 from tools import processes
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update"]
@@ -57,30 +58,47 @@ def ui_stack(
 ) -> Iterator[Callable[..., UiStack]]:
     doors: list[FrontDoor] = []
     pids: list[int] = []
+    vips: list[DaemonProcess] = []
 
     def agent_at_its_host(**config: Any) -> Any:
         """An agent listening on the address it advertises (127.0.0.2 for the second), as on
         a cluster: Admin Router's `/agent/<id>/` goes to the address in the agent's pid."""
         return start_agent(**{**config, "ip": config.get("hostname", HOST)})
 
-    def start(metronome: bool = False, diagnostics: bool = False, **backend_config: Any) -> UiStack:
+    def start(
+        metronome: bool = False,
+        diagnostics: bool = False,
+        minuteman: bool = False,
+        **backend_config: Any,
+    ) -> UiStack:
         """The stack; `metronome=True` adds a real dcos-metronome behind the door,
-        `diagnostics=True` dcos-diagnostics watching the stack's processes."""
+        `diagnostics=True` dcos-diagnostics watching the stack's processes, `minuteman=True`
+        a real dcos-minuteman following the master (it programs this machine's nftables:
+        tests/integration/minuteman/minuteman_daemon.py)."""
         cluster = start_cluster(work_root, daemons, start_master, agent_at_its_host, zk_url)
         backend = start_backend(daemons, zk_url, **backend_config)
         jobs = start_metronome(daemons, zk_url) if metronome else None
         health_port = free_port() if diagnostics else 0
+        routes = upstreams(cluster, backend, jobs, health_port)
+        if minuteman:
+            minuteman_daemon.guard()
+            vips.append(
+                minuteman_daemon.minuteman_process(
+                    daemons, "minuteman", masters=[HOST], master_port=cluster.master.port
+                )
+            )
+            routes["minuteman"] = f"{HOST}:{vips[-1].port}"
         door = start_front_door(
             daemons,
             zk_url,
             tmp_path,
-            upstreams=upstreams(cluster, backend, jobs, health_port),
+            upstreams=routes,
             master=zk_url,
             marathon=cluster.url,
             ui_dir=static_dir(),
         )
         doors.append(door)
-        stack = UiStack(cluster, door, backend)
+        stack = UiStack(cluster, door, backend, minuteman=vips[-1] if minuteman else None)
         if diagnostics:
             units = stack_units(cluster, door, backend)
             stack.diagnostics = start_diagnostics(tmp_path / "diagnostics", health_port, units)
@@ -90,6 +108,9 @@ def ui_stack(
     yield start
     for pid in pids:
         processes.stop_pid(pid)
+    for process in vips:  # first, or its reconcile would load the table again
+        process.stop()
+        minuteman_daemon.clean()
     for door in doors:
         rep = getattr(request.node, "rep_call", None)
         if rep is not None and rep.failed:

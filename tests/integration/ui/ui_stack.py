@@ -30,6 +30,7 @@ class UiStack:
     door: FrontDoor
     backend: DaemonProcess
     diagnostics: int | None = None  # its pid, when started
+    minuteman: DaemonProcess | None = None  # when started
 
     @property
     def url(self) -> str:
