@@ -80,6 +80,7 @@ def config(cluster: Cluster, name: str) -> dict[str, Any]:
         "iam": cluster.url(IAM),
         "master": cluster.zk_url,
         "marathon": cluster.url("marathon"),
+        "mesos_dns": f"http://{HOST}:{cluster.mesos_dns_ports[1]}",
         "cluster_id": _cluster_id(cluster),
         "public_ipv4": HOST,
         "capabilities": ["METRONOME"],
