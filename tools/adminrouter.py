@@ -1,8 +1,8 @@
-"""Admin Router's nginx configs rendered outside Ansible: the same Jinja2 templates the role
-`dcos_adminrouter` renders (tools/adminrouter_templates), with plain jinja2, for
-`make local` and the tests. `DEFAULTS` are the role's variables with the values of one master
-on a cluster; callers override what differs (listen address, state dir, ports of a local
-cluster).
+"""Admin Router's nginx configs rendered outside Ansible: the templates of the role
+`dcos_adminrouter` (roles/dcos_adminrouter/templates), with plain jinja2, for `make local` and
+the tests. `defaults()` are the role's own defaults (roles/dcos_adminrouter/defaults/main.yml,
+read here: one source), resolved as on a master whose address is 127.0.0.1; callers override
+what differs (listen address, state dir, ports of a local cluster).
 
     conf = render("master", {"dcos_adminrouter_listen": ["127.0.0.1:8880"], ...})
     check(conf_path)          # nginx -t, as the role's `validate:`
@@ -11,6 +11,7 @@ cluster).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -21,45 +22,52 @@ from typing import Any
 
 from tools import processes
 
-TEMPLATES = processes.REPO_ROOT / "tools" / "adminrouter_templates"
+ROLE = processes.REPO_ROOT / "roles" / "dcos_adminrouter"
+TEMPLATES = ROLE / "templates"
+CLUSTER_DEFAULTS = processes.REPO_ROOT / "roles" / "dcos_cluster" / "defaults" / "main.yml"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-DCOS_VERSION = "2.1.0-pydcos"
+# The node's address the role's defaults name (its daemons' upstreams), here loopback.
+NODE_IP = "127.0.0.1"
+# A default names another value at most this deep (`a: "{{ b }}"`, `b: "{{ c }}/x"`).
+_DEPTH = 5
 
-DEFAULTS: dict[str, Any] = {
-    # nginx `listen` values: the master's :80, the agent's :61001.
-    "dcos_adminrouter_listen": ["80"],
-    "dcos_adminrouter_agent_listen": ["61001"],
-    "dcos_adminrouter_server_names": [],
-    # Pid file and temp dirs (writable by nginx's master process).
-    "dcos_adminrouter_state_dir": "/run/dcos-adminrouter",
-    "dcos_adminrouter_error_log": "stderr",
-    "dcos_adminrouter_access_log": "off",
-    "dcos_adminrouter_worker_processes": "auto",
-    # The workers' user when nginx starts as root ("": nginx's default, nobody).
-    "dcos_adminrouter_user": "",
-    # A DNS server nginx asks for hostnames the auth daemon returns ("" = none: IPs only).
-    "dcos_adminrouter_resolver": "",
-    # How long an event stream may stay silent before nginx closes it.
-    "dcos_adminrouter_stream_timeout": "3600s",
-    "dcos_adminrouter_ui_dir": "/opt/dcos/ui",
-    "dcos_adminrouter_auth": "127.0.0.1:8102",
-    "dcos_adminrouter_iam": "127.0.0.1:8101",
-    "dcos_adminrouter_marathon": "127.0.0.1:8080",
-    "dcos_adminrouter_metronome": "127.0.0.1:9000",
-    "dcos_adminrouter_exhibitor": "127.0.0.1:8181",
-    "dcos_adminrouter_mesos_dns": "127.0.0.1:8123",
-    "dcos_adminrouter_dns_api": "127.0.0.1:62080",
-    "dcos_adminrouter_minuteman": "127.0.0.1:61421",
-    "dcos_adminrouter_diagnostics": "127.0.0.1:1050",
-    "dcos_adminrouter_ui_backend": "127.0.0.1:8107",
-}
+
+@functools.cache
+def defaults() -> dict[str, Any]:
+    """The role's defaults, Jinja2 resolved against themselves, dcos_cluster's defaults and
+    dcos_node_ip = 127.0.0.1. Values that need Ansible's own filters (the role's gate URL)
+    are left out: no template of the nginx configs uses them."""
+    import jinja2  # here: `make local-stop` imports this module before `make deps` too
+    import yaml  # type: ignore[import-untyped]
+
+    role = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
+    cluster = yaml.safe_load(CLUSTER_DEFAULTS.read_text())
+    context: dict[str, Any] = {
+        **cluster,
+        **role,
+        "dcos_node_ip": NODE_IP,
+        "playbook_dir": str(processes.REPO_ROOT / "playbooks"),
+    }
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    for _ in range(_DEPTH):
+        for name, value in list(context.items()):
+            if isinstance(value, str) and "{{" in value:
+                try:
+                    context[name] = env.from_string(value).render(context)
+                except jinja2.TemplateError:
+                    context[name] = value
+    return {
+        name: value
+        for name, value in context.items()
+        if name in role and not (isinstance(value, str) and "{{" in value)
+    }
 
 
 def metadata_json(cluster_id: str) -> dict[str, str]:
     """The bodies of `/dcos-metadata/dcos-version.json` and `/ui-config.json` (DC/OS's shapes),
     as the one-line JSON the templates `return`."""
     version = {
-        "version": DCOS_VERSION,
+        "version": defaults()["dcos_adminrouter_dcos_version"],
         "dcos-variant": "open",
         "dcos-image-commit": "",
         "bootstrap-id": "",
@@ -90,7 +98,7 @@ def render(kind: str, settings: Mapping[str, Any]) -> str:
         keep_trailing_newline=True,
         trim_blocks=True,
     )
-    variables = {**DEFAULTS, **metadata_json(""), **settings}
+    variables = {**defaults(), **metadata_json(""), **settings}
     return env.get_template(f"adminrouter-{kind}.conf.j2").render(**variables)
 
 

@@ -182,10 +182,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"PyDCOS is up ({timing}): master {layout.master_url}")
             print(f"inventory: {INVENTORY_DIR / 'hosts.yml'}")
             login = superuser.ensure(SUPERUSER_FILE)
-            print(
-                f"UI: {layout.ui_url} (served once Admin Router's role lands; `make local` serves"
-                " the UI today)"
-            )
+            print(f"UI: {layout.ui_url}")
             print(
                 f"login: {login['dcos_superuser_username']} / {login['dcos_superuser_password']}"
                 f"  (kept only in {SUPERUSER_FILE}, root-only; make cluster-destroy removes it)"

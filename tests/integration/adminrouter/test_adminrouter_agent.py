@@ -37,7 +37,7 @@ def test_agent_adminrouter_serves_its_node_without_auth(tmp_path: Path) -> None:
             assert time.monotonic() < deadline, processes.log_tail(tmp_path / "nginx.log")
             time.sleep(0.1)
         version = requests.get(f"{base}/dcos-metadata/dcos-version.json", timeout=TIMEOUT)
-        assert version.json()["version"] == adminrouter.DCOS_VERSION
+        assert version.json()["version"] == adminrouter.defaults()["dcos_adminrouter_dcos_version"]
         health = requests.get(
             f"{base}/system/health/v1/units",
             headers={"Cookie": "dcos-acs-auth-cookie=x; a=b", "Authorization": "token=x"},
