@@ -35,6 +35,7 @@ DEFAULT_OUT = REPO_ROOT / "build" / "release"
 SOURCE_GLOBS = (
     "daemons/**/*.py",
     "dnsproxy/**/*.py",
+    "minuteman/**/*.py",
     "exhibitor/**/*.py",
     "exhibitor/static/*",
     "daemons/ui/static/**/*",

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 
 from tools.release import current, release_id, source_hash, version_of
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def make_source(root: Path, body: str = "x = 1\n") -> Path:
@@ -37,6 +40,22 @@ def test_hash_covers_exhibitor_and_its_ui(tmp_path: Path) -> None:
     after_code = source_hash(src)
     (src / "exhibitor" / "static" / "index.html").write_text("<p>2</p>\n")
     assert len({before, after_code, source_hash(src)}) == 3
+
+
+def test_hash_covers_every_package_the_wheel_ships(tmp_path: Path) -> None:
+    """A change to any package of pyproject's `packages.find` makes a new release id (a
+    Minuteman-only change once did not: an upgrade would not have rolled it out)."""
+    shipped = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "packages"
+    ]["find"]["include"]
+    src = make_source(tmp_path)
+    for pattern in shipped:
+        package = pattern.rstrip("*")
+        (src / package).mkdir(exist_ok=True)
+        (src / package / "probe.py").write_text("x = 1\n")
+        before = source_hash(src)
+        (src / package / "probe.py").write_text("x = 2\n")
+        assert source_hash(src) != before, package
 
 
 def test_version_and_id(tmp_path: Path) -> None:
