@@ -64,12 +64,15 @@ class Resolution:
     url: str = ""
     status: int = 200
     message: str = ""
+    # What an unresolved answer is about (the auth daemon's `/v1/unresolved/<status>/<kind>`
+    # has its text): "service", "agent" or "mesos_dns".
+    kind: str = "service"
 
 
 NOT_FOUND_SERVICE = Resolution(status=404, message="404 Not Found: service not found.")
-NOT_FOUND_AGENT = Resolution(status=404, message="404 Not Found: agent not found.")
+NOT_FOUND_AGENT = Resolution(status=404, message="404 Not Found: agent not found.", kind="agent")
 MESOS_DNS_FAILED = Resolution(
-    status=503, message="503 Service Unavailable: the Mesos-DNS request failed."
+    status=503, message="503 Service Unavailable: the Mesos-DNS request failed.", kind="mesos_dns"
 )
 
 # The SRV step's lookup: an SRV name -> `ip:port` of its first answer, "" when it has none,

@@ -67,12 +67,9 @@ class AdminRouterAuth:
         self.cache.stop()
 
     def unresolved_url(self, resolution: routes.Resolution) -> str:
-        if resolution == routes.MESOS_DNS_FAILED:
-            kind = "mesos_dns"
-        else:
-            kind = "agent" if "agent" in resolution.message else "service"
         return (
-            f"http://{self.config.ip}:{self.config.port}/v1/unresolved/{resolution.status}/{kind}"
+            f"http://{self.config.ip}:{self.config.port}"
+            f"/v1/unresolved/{resolution.status}/{resolution.kind}"
         )
 
     def decide(self, request: Request) -> Decision:
