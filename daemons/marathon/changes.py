@@ -16,7 +16,7 @@ from typing import Any
 from daemons.kit.errors import Conflict, NotFound
 from daemons.marathon import appdef, backoff, deployment, groups, pathid, planning
 from daemons.marathon.errors import Invalid, Locked
-from daemons.marathon.marathon import Marathon, Result, ms
+from daemons.marathon.marathon import TRANSACTION_OP_BYTES, Marathon, Result, ms
 from daemons.marathon.model import AppDefinition, Instance
 from daemons.marathon.store import Delete, Put, PutGroups, PutVersion, Write, key_of
 from daemons.marathon.timestamps import parse_marathon_ts
@@ -84,10 +84,12 @@ def deploy(
     except deployment.DependencyCycle as err:
         raise Invalid([{"path": "/dependencies", "errors": [str(err)]}]) from None
     all_writes = list(writes)
+    size = 0  # of the transaction's data, for m.check_transaction
     changed = [a for i, a in target.items() if original.get(i) != a]
     for app in changed:
         stored = appdef.stored_json(app)
-        m.check_size(stored)
+        # Stored twice: the app and its version.
+        size += 2 * (m.check_size(stored) + TRANSACTION_OP_BYTES)
         all_writes.append(Put("apps", key_of(app.id), stored))
         all_writes.append(PutVersion(app.id, ms(app.version), stored))
     removed = [i for i in original if i not in target]
@@ -95,11 +97,11 @@ def deploy(
     all_writes += [Delete("delays", key_of(i)) for i in removed if i in m.delays]
     if plan is not None:
         stored_plan = deployment.stored_json(plan, appdef.stored_json)
-        m.check_size(stored_plan)
+        size += m.check_size(stored_plan) + TRANSACTION_OP_BYTES
         all_writes.append(Put("deployments", plan.id, stored_plan))
     if groups_after is not None and groups_after != m.explicit_groups:
         all_writes.append(PutGroups(tuple(sorted(groups_after))))
-    m.check_transaction(all_writes)
+    m.check_transaction(size)
     m.commit(all_writes)
     # Durable: now apply.
     _apply_cancel(m, all_writes)

@@ -37,7 +37,6 @@ from daemons.marathon.placement import SHORT_REFUSE
 from daemons.marathon.store import (
     Delete,
     Put,
-    PutVersion,
     Snapshot,
     Write,
     encode,
@@ -97,6 +96,11 @@ def ms(seconds: float) -> int:
 # What a transaction's operation costs ZooKeeper besides its data (its path, its header): a
 # generous round figure, so that a change refused as too big never comes near the limit.
 TRANSACTION_OP_BYTES = 256
+
+
+def _over_limit(reason: str) -> Invalid:
+    return Invalid([{"path": "/", "errors": [reason]}])
+
 
 # Counters of `/metrics` (Marathon's names). Only a leader counts (a standby handles no offer
 # or update), so they count what happened since this process became the leader.
@@ -233,45 +237,28 @@ class Marathon:
         (its `on_fenced`) before it raises."""
         self.store.commit(writes)
 
-    def check_size(self, *values: JSON) -> None:
-        """Refuse what ZooKeeper could not store (jute.maxbuffer), before writing anything."""
-        for value in values:
-            size = len(encode(value))
-            if size > self.config.zk_max_node_size:
-                raise Invalid(
-                    [
-                        {
-                            "path": "/",
-                            "errors": [
-                                f"the stored state would be {size} bytes, over ZooKeeper's"
-                                f" node limit of {self.config.zk_max_node_size} bytes"
-                            ],
-                        }
-                    ]
-                )
-
-    def check_transaction(self, writes: Iterable[Write]) -> None:
-        """Refuse a change whose one transaction ZooKeeper could not take: jute.maxbuffer
-        bounds the whole request, not only each node (a group of 1,000 apps, each stored
-        with its version and in the deployment plan, is over 1 MiB; ZooKeeper answered it by
-        dropping the connection, a 503). Before writing anything."""
-        size = sum(
-            len(encode(w.value)) + TRANSACTION_OP_BYTES
-            for w in writes
-            if isinstance(w, Put | PutVersion)
-        )
+    def check_size(self, value: JSON) -> int:
+        """The stored size of `value` in bytes; refused (422) when ZooKeeper could not store it
+        (jute.maxbuffer), before anything is written."""
+        size = len(encode(value))
         if size > self.config.zk_max_node_size:
-            raise Invalid(
-                [
-                    {
-                        "path": "/",
-                        "errors": [
-                            f"this change would be stored in one ZooKeeper transaction of about"
-                            f" {size} bytes, over its limit of {self.config.zk_max_node_size}"
-                            " bytes: make it in smaller steps (e.g. fewer apps per group)"
-                        ],
-                    }
-                ]
+            raise _over_limit(
+                f"the stored state would be {size} bytes, over ZooKeeper's"
+                f" node limit of {self.config.zk_max_node_size} bytes"
+            )
+        return size
+
+    def check_transaction(self, size: int) -> None:
+        """Refuse a change whose one transaction ZooKeeper could not take (`size`: its data
+        and `TRANSACTION_OP_BYTES` per operation): jute.maxbuffer bounds the whole request,
+        not only each node (a group of 1,000 apps, each stored with its version and in the
+        deployment plan, is over 1 MiB; ZooKeeper answered it by dropping the connection, a
+        503). Before anything is written."""
+        if size > self.config.zk_max_node_size:
+            raise _over_limit(
+                f"this change would be stored in one ZooKeeper transaction of about {size}"
+                f" bytes, over its limit of {self.config.zk_max_node_size} bytes: make it in"
+                " smaller steps (e.g. fewer apps per group)"
             )
 
     # --- plans: the one applier -----------------------------------------------------------------
