@@ -36,8 +36,7 @@ def vip_cluster(
 
 @pytest.fixture
 def start_minuteman(daemons: Any) -> Iterator[Callable[..., DaemonProcess]]:
-    if minuteman_daemon.table_exists():
-        pytest.fail("this machine already has an `ip dcos_l4lb` nftables table: not touching it")
+    minuteman_daemon.guard()
 
     started: list[DaemonProcess] = []
 

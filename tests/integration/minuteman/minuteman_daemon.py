@@ -8,6 +8,8 @@ from __future__ import annotations
 import subprocess
 from typing import Any
 
+import pytest
+
 from tests.integration.conftest import HOST, DaemonProcess, Daemons, free_port
 
 POOL = "198.19.0.0/16"
@@ -19,10 +21,9 @@ def table_exists() -> bool:
 
 
 def guard() -> None:
+    """Fail the test when the machine already has the table: not ours to touch."""
     if table_exists():
-        raise RuntimeError(
-            "this machine already has an `ip dcos_l4lb` nftables table: not touching it"
-        )
+        pytest.fail("this machine already has an `ip dcos_l4lb` nftables table: not touching it")
 
 
 def clean() -> None:

@@ -39,6 +39,11 @@ def shot(page: Page, output_path: str, name: str) -> Path:
     return path
 
 
+def go_to(page: Page, screen: str) -> None:
+    """Open a screen from the main navigation bar, as a user does."""
+    page.get_by_role("navigation", name="Main").get_by_role("link", name=screen).click()
+
+
 def totals(summary: dict[str, Any], kind: str, name: str) -> float:
     return round(sum(s.get(kind, {}).get(name, 0.0) for s in summary["slaves"]), 3)
 
@@ -108,7 +113,7 @@ def test_login_dashboard_nodes_services_and_logout(
     wait_for(lambda: int(chart.get_attribute("data-samples") or 0) >= before, 5, "the history")
 
     # --- nodes ----------------------------------------------------------------------------
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Nodes").click()
+    go_to(page, "Nodes")
     expect(page.get_by_role("heading", name="Nodes")).to_be_visible()
     rows = page.locator("[data-testid=nodes-table] tbody tr")
     expect(rows).to_have_count(2)
@@ -130,7 +135,7 @@ def test_login_dashboard_nodes_services_and_logout(
     shot(page, output_path, "nodes")
 
     # --- services -------------------------------------------------------------------------
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Services").click()
+    go_to(page, "Services")
     expect(page.get_by_role("heading", name="Services")).to_be_visible()
     group = page.get_by_role("button", name="ui-test")
     expect(group).to_have_attribute("aria-expanded", "false")
@@ -176,7 +181,7 @@ def test_jobs_create_with_422_run_now_history_edit_and_stop(
     page.on("pageerror", lambda err: errors.append(str(err)))
     page.context.add_cookies(stack.login_cookies(*SUPERUSER))
     page.goto(stack.url + "/#/dashboard")
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Jobs").click()
+    go_to(page, "Jobs")
     expect(page.get_by_role("heading", name="Jobs", exact=True)).to_be_visible()
     expect(page.get_by_text("No jobs yet.")).to_be_visible()
 

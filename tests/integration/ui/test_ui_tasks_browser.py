@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import requests
 from playwright.sync_api import Page, expect
-from test_ui_browser import TIMEOUT_MS, shot, timed_ms
+from test_ui_browser import TIMEOUT_MS, go_to, shot, timed_ms
 from ui_stack import ABSENT_UNIT, UiStack
 
 from tests.integration.iam.iam_daemon import SUPERUSER
@@ -183,11 +183,7 @@ def test_task_detail_logs_files_node_components_and_networking(
     units = page.locator("[data-testid=units-table] tbody tr")
     times["components"] = timed_ms(
         page,
-        lambda: (
-            page.get_by_role("navigation", name="Main")
-            .get_by_role("link", name="Components")
-            .click()
-        ),
+        lambda: go_to(page, "Components"),
         lambda: expect(units).to_have_count(9),
     )
     expect(page.get_by_role("heading", name="Components")).to_be_visible()
@@ -220,7 +216,7 @@ def test_task_detail_logs_files_node_components_and_networking(
     shot(page, output_path, "components-node")
 
     # The dashboard's component panel links an unhealthy unit to its page.
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Dashboard").click()
+    go_to(page, "Dashboard")
     panel = page.get_by_test_id("components-unhealthy")
     panel.get_by_role("link", name=ABSENT_UNIT).click()
     expect(page).to_have_url(stack.url + f"/#/components/unit/{ABSENT_UNIT}")
@@ -229,11 +225,7 @@ def test_task_detail_logs_files_node_components_and_networking(
     # --- networking: Minuteman is not in this stack -------------------------------------
     times["networking"] = timed_ms(
         page,
-        lambda: (
-            page.get_by_role("navigation", name="Main")
-            .get_by_role("link", name="Networking")
-            .click()
-        ),
+        lambda: go_to(page, "Networking"),
         lambda: expect(page.get_by_text("No VIPs to show.")).to_be_visible(),
     )
     expect(page.get_by_role("heading", name="Networking")).to_be_visible()
