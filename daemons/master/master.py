@@ -141,6 +141,7 @@ class Master:
             f"agent {agent_id} {entry.state}", lambda: self.registry.put_agent(agent_id, entry)
         )
         self.registry_state.agents[agent_id] = entry
+        self.changed()  # the state-summary lists the unreachable and gone agents
 
     def persist_framework(self, framework_id: str, entry: Entry) -> None:
         self._persist(

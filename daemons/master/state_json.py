@@ -18,11 +18,12 @@ from typing import Any
 
 from daemons.master.model import VERSION, Agent, Executor, Framework, Offer, Task
 from daemons.master.rawjson import Raw
+from daemons.master.registry import GONE, UNREACHABLE, Entry
 from daemons.master.view import ConfigView, MasterView
 from daemons.protocols import JSON
 from daemons.protocols import resources as res
 from daemons.protocols.ids import id_json
-from daemons.protocols.models import TaskInfo, TaskStatus
+from daemons.protocols.models import AgentInfo, TaskInfo, TaskStatus
 
 BUILD = {"build_date": "2026-11-25", "build_time": 1795996800.0, "build_user": "pydcos"}
 
@@ -189,16 +190,16 @@ def framework_json(framework: Framework, full: bool = True, raw: bool = False) -
     return body
 
 
-def _attributes(agent: Agent) -> JSON:
+def _attributes(info: AgentInfo) -> JSON:
     """The agent's attributes as a flat map, their values as the agent sent them (the text,
     the number, the set's items in order) and ranges as Mesos writes them."""
     out: JSON = {}
-    for attribute in agent.info.raw.get("attributes") or []:
+    for attribute in info.raw.get("attributes") or []:
         name, kind = attribute["name"], attribute.get("type", "TEXT")
         if kind == "SCALAR":
             out[name] = attribute["scalar"].get("value")
         elif kind == "RANGES":
-            out[name] = res.format_ranges(_ranges(agent.info.attributes[name]))
+            out[name] = res.format_ranges(_ranges(info.attributes[name]))
         elif kind == "SET":
             out[name] = "{" + ",".join(str(i) for i in attribute["set"].get("item") or []) + "}"
         else:
@@ -224,7 +225,7 @@ def agent_json(agent: Agent, offers: Mapping[str, Offer]) -> JSON:
         "hostname": agent.hostname,
         "port": agent.port,
         "pid": agent.pid,
-        "attributes": _attributes(agent),
+        "attributes": _attributes(agent.info),
         "registered_time": agent.registered_time,
         "resources": _state_map(total),
         "used_resources": _state_map(used),
@@ -344,9 +345,45 @@ _SUMMARY_STATES = (
 )
 
 
+def removed_agent_json(agent_id: str, entry: Entry) -> JSON:
+    """An agent the registry holds as unreachable or gone, from the info it was admitted with:
+    enough for a nodes table to show it (the host, its public or private role) and when it was
+    removed. An info that no longer parses still gives the id, the state and the time."""
+    body: JSON = {"id": agent_id, "state": entry.state, "time": entry.time}
+    try:
+        info = AgentInfo.parse(entry.info)
+    except (KeyError, TypeError, ValueError):  # ProtocolError is a ValueError
+        return body
+    body.update(
+        hostname=info.hostname,
+        port=info.port,
+        attributes=_attributes(info),
+        resources=_state_map(res.flatten(info.resources)),
+        reserved_resources={
+            r: _state_map(v) for r, v in info.resources.items() if r != res.UNRESERVED
+        },
+    )
+    return body
+
+
+def removed_agents(master: MasterView) -> list[JSON]:
+    """The agents the registry marks unreachable or gone, oldest removal first (PyDCOS: Mesos
+    shows them nowhere but in its registry)."""
+    found = [
+        (entry.time, agent_id, entry)
+        for agent_id, entry in master.registry_state.agents.items()
+        if entry.state in (UNREACHABLE, GONE)
+    ]
+    return [removed_agent_json(agent_id, entry) for _, agent_id, entry in sorted(found)]
+
+
 def state_summary(master: MasterView) -> JSON:
+    """`/master/state-summary`: the registered agents and the frameworks with their task counts
+    (Mesos), and `removed_slaves`, the unreachable and gone agents (PyDCOS)."""
     slaves = []
     for agent in master.agents.values():
+        if agent.unreachable_since is not None:
+            continue
         body = agent_json(agent, master.offers)
         body.update(_task_counts(agent.tasks.values()))
         body["framework_ids"] = sorted({t.framework_id for t in agent.tasks.values()})
@@ -362,6 +399,7 @@ def state_summary(master: MasterView) -> JSON:
         "cluster": master.config.cluster,
         "slaves": slaves,
         "frameworks": frameworks,
+        "removed_slaves": removed_agents(master),
     }
 
 

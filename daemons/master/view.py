@@ -1,9 +1,9 @@
 """What the renderers (`state_json`, `metrics`) read of the master: a narrow, read-only view.
 
 `Master` is one; a test may hand in any record with these attributes. The view names only the
-records (`model.py`) and plain values, so a renderer needs neither the `Master` (its lock, its
-allocator, its registry) nor `config.py` (which brings in the ZooKeeper client to check URLs).
-Pure: imports only `model` and the wire layer.
+records (`model.py`, the registry's `RegistryState`) and plain values, so a renderer needs neither
+the `Master` (its lock, its allocator, its registry store) nor `config.py` (which brings in the
+ZooKeeper client to check URLs). Pure: imports only `model`, `registry` and the wire layer.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from daemons.master.model import Agent, Framework, Offer
+from daemons.master.registry import RegistryState
 from daemons.protocols import JSON
 
 
@@ -90,3 +91,6 @@ class MasterView(Protocol):
 
     @property
     def counters(self) -> Mapping[str, int]: ...
+
+    @property
+    def registry_state(self) -> RegistryState: ...

@@ -21,6 +21,9 @@ TASK_STATES = ALL_TASK_STATES
 LIVE_STATES = ("TASK_STAGING", "TASK_STARTING", "TASK_RUNNING", "TASK_KILLING")
 # DC/OS marks a public agent by reserving its resources to this role.
 PUBLIC_ROLE = "slave_public"
+# A node's status in the table: registered (active or inactive) or removed by the master.
+REMOVED_STATES = ("unreachable", "gone")
+STATUSES = ("active", "inactive", *REMOVED_STATES)
 
 
 class SummaryProblem(ValueError):
@@ -88,17 +91,43 @@ def node_row(agent: Mapping[str, Any]) -> JSON | None:
     }
 
 
+def removed_row(agent: Mapping[str, Any]) -> JSON | None:
+    """One row for an agent the master lists in `removed_slaves`: its status is the registry's
+    (unreachable or gone), its resources the total it was admitted with, nothing in use; None
+    for an entry without an id."""
+    row = node_row({**agent, "used_resources": {}})
+    if row is None:
+        return None
+    state = agent.get("state")
+    row["status"] = state if state in REMOVED_STATES else "gone"
+    row["tasks"] = 0
+    since = agent.get("time")
+    row["since"] = _number(since)
+    return row
+
+
 def nodes(summary: Mapping[str, Any]) -> list[JSON]:
-    """The nodes table's rows, sorted by hostname then id."""
+    """The nodes table's rows, the registered agents' and the removed ones' (an id listed in
+    both is shown as registered), sorted by hostname then id."""
     rows = [row for agent in _list(summary, "slaves") if (row := node_row(agent)) is not None]
+    seen = {row["id"] for row in rows}
+    for agent in _list(summary, "removed_slaves"):
+        row = removed_row(agent)
+        if row is not None and row["id"] not in seen:
+            seen.add(row["id"])
+            rows.append(row)
     rows.sort(key=lambda r: (r["hostname"], r["id"]))
     return rows
 
 
 def dashboard(summary: Mapping[str, Any], node_rows: list[JSON] | None = None) -> JSON:
-    """Allocated vs total resources, the nodes by status and type, frameworks, and tasks by
-    state (over every framework, finished ones included, as the master counts them)."""
+    """Allocated vs total resources and the nodes by type (over the registered agents), the
+    nodes by status (unreachable and gone included), frameworks, and tasks by state (over every
+    framework, finished ones included, as the master counts them)."""
     rows = nodes(summary) if node_rows is None else node_rows
+    counts = {status: sum(1 for r in rows if r["status"] == status) for status in STATUSES}
+    # The cluster's resources are its registered agents' (removed agents offer nothing).
+    pooled = [r for r in rows if r["status"] not in REMOVED_STATES]
     frameworks = _list(summary, "frameworks")
     tasks = {state: sum(_count(f.get(state)) for f in frameworks) for state in TASK_STATES}
     cluster = summary.get("cluster")
@@ -108,17 +137,16 @@ def dashboard(summary: Mapping[str, Any], node_rows: list[JSON] | None = None) -
         "leader": hostname if isinstance(hostname, str) else "",
         "resources": {
             name: {
-                "used": round(sum(r[name]["used"] for r in rows), 3),
-                "total": round(sum(r[name]["total"] for r in rows), 3),
+                "used": round(sum(r[name]["used"] for r in pooled), 3),
+                "total": round(sum(r[name]["total"] for r in pooled), 3),
             }
             for name in RESOURCES
         },
         "nodes": {
-            "total": len(rows),
-            "active": sum(1 for r in rows if r["status"] == "active"),
-            "inactive": sum(1 for r in rows if r["status"] != "active"),
-            "public": sum(1 for r in rows if r["type"] == "public"),
-            "private": sum(1 for r in rows if r["type"] == "private"),
+            "total": len(pooled),
+            **counts,
+            "public": sum(1 for r in pooled if r["type"] == "public"),
+            "private": sum(1 for r in pooled if r["type"] == "private"),
         },
         "frameworks": len(frameworks),
         "tasks": tasks,

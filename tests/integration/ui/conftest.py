@@ -69,13 +69,17 @@ def ui_stack(
         metronome: bool = False,
         diagnostics: bool = False,
         minuteman: bool = False,
+        master_config: dict[str, Any] | None = None,
         **backend_config: Any,
     ) -> UiStack:
         """The stack; `metronome=True` adds a real dcos-metronome behind the door,
         `diagnostics=True` dcos-diagnostics watching the stack's processes, `minuteman=True`
         a real dcos-minuteman following the master (it programs this machine's nftables:
-        tests/integration/minuteman/minuteman_daemon.py)."""
-        cluster = start_cluster(work_root, daemons, start_master, agent_at_its_host, zk_url)
+        tests/integration/minuteman/minuteman_daemon.py); `master_config` adds to the master's
+        settings (e.g. a short agent ping budget)."""
+        cluster = start_cluster(
+            work_root, daemons, start_master, agent_at_its_host, zk_url, master_config=master_config
+        )
         backend = start_backend(daemons, zk_url, **backend_config)
         jobs = start_metronome(daemons, zk_url) if metronome else None
         health_port = free_port() if diagnostics else 0

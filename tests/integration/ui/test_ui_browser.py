@@ -123,7 +123,7 @@ def test_login_dashboard_nodes_services_and_logout(
         row = page.locator(f"tr[data-node-id='{agent['id']}']")
         expect(row.locator("th")).to_contain_text(agent["hostname"])
         live = sum(agent.get(k, 0) for k in ("TASK_STAGING", "TASK_STARTING", "TASK_RUNNING"))
-        expect(row.locator("td").nth(2)).to_have_text(str(live))
+        expect(row.locator("td").nth(3)).to_have_text(str(live))
         cpus = row.locator("td[data-resource=cpus] .usage")
         assert float(cpus.get_attribute("data-total") or 0) == agent["resources"]["cpus"]
     expect(page.get_by_test_id("node-count")).to_have_text("2 of 2 nodes")
@@ -450,7 +450,7 @@ def test_screens_stay_usable_at_1000_services_and_1000_nodes(
     times["nodes sort 1,000"] = timed_ms(
         page,
         lambda: page.get_by_role("button", name="Tasks").click(),
-        lambda: expect(rows.first.locator("td").nth(2)).to_have_text("0"),
+        lambda: expect(rows.first.locator("td").nth(3)).to_have_text("0"),
     )
     times["nodes filter"] = timed_ms(
         page,

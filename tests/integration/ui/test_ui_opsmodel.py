@@ -201,6 +201,32 @@ def test_unit_health_rows(page: Page, static_url: str) -> None:
     assert got["names"] == ["Healthy", "Unhealthy", "Unknown", "Unknown"]
 
 
+def test_node_rows_take_their_health_by_ip_then_host_name(page: Page, static_url: str) -> None:
+    got = run(
+        page,
+        static_url,
+        """const row = (id, ip, hostname) => ({ id, ip, hostname, type: "private",
+            status: "active", tasks: 0, cpus: { used: 0, total: 1 }, mem: { used: 0, total: 1 },
+            disk: { used: 0, total: 1 } });
+        const rows = [row("a", "10.0.0.1", "a.lan"), row("b", "", "10.0.0.2"),
+                      row("c", "10.0.0.3", "c.lan"), row("d", "10.0.0.4", "d.lan")];
+        const api = [{host_ip: "10.0.0.1", health: 0}, {host_ip: "10.0.0.2", health: 1},
+                     {host_ip: "10.0.0.3", health: 3}];
+        const model = await import("/js/model.js");
+        const joined = m.withNodeHealth(rows, api);
+        return {
+          health: joined.map((n) => n.health),
+          noAnswer: m.withNodeHealth(rows, null).map((n) => n.health),
+          unhealthy: model.filterNodes(joined, "", "", "", "Unhealthy").map((n) => n.id),
+          worstFirst: model.sortNodes(joined, "health", false).map((n) => n.id),
+        };""",
+    )
+    assert got["health"] == ["Healthy", "Unhealthy", "Unknown", ""]
+    assert got["noAnswer"] == ["", "", "", ""]
+    assert got["unhealthy"] == ["b"]
+    assert got["worstFirst"] == ["b", "c", "a", "d"]
+
+
 def test_vip_rows_of_minutemans_real_body(page: Page, static_url: str) -> None:
     master_state = state(
         task("t1", "a1", 31000),

@@ -9,10 +9,10 @@ import pytest
 
 from daemons.kit.errors import NotFound
 from daemons.kit.streams import EventStream
-from daemons.master import agent_calls, operator_api
+from daemons.master import agent_calls, operator_api, state_json
 from daemons.master.master import Master
 from daemons.master.memory_registry import MemoryRegistry
-from daemons.master.registry import ADMITTED, GONE, UNREACHABLE
+from daemons.master.registry import ADMITTED, GONE, UNREACHABLE, Entry
 from daemons.protocols import JSON
 from tests.unit.master.factories import (
     AWARE,
@@ -76,3 +76,40 @@ def test_an_unknown_agent_cannot_be_marked_gone() -> None:
     master, *_ = start_cluster(MemoryRegistry(), agents=1)
     with pytest.raises(NotFound, match="not known"):
         mark_gone(master, "nobody")
+
+
+def summary_agents(master: Master) -> tuple[dict[str, JSON], dict[str, JSON]]:
+    """The state-summary's registered agents and removed ones, by id."""
+    with master.lock:
+        body = state_json.state_summary(master)
+    return (
+        {a["id"]: a for a in body["slaves"]},
+        {a["id"]: a for a in body["removed_slaves"]},
+    )
+
+
+def test_the_state_summary_lists_unreachable_and_gone_agents_apart_from_the_registered() -> None:
+    registry = MemoryRegistry()
+    old, clock, streams, *_ = start_cluster(registry, agents=3, tasks_per_agent=1)
+    back, silent, removed = sorted(streams)
+    hostnames = {a: old.agents[a].hostname for a in streams}
+    registered, gone = summary_agents(old)
+    assert set(registered) == set(streams) and gone == {}
+    mark_gone(old, removed)
+    advance(old, clock, 6.5, pong={back: streams[back]})  # `silent` misses the ping budget
+
+    for master in (old, make_master(registry, clock, master_id="m2", **PROFILE)[0]):
+        registered, gone = summary_agents(master)
+        assert set(registered) <= {back}  # a new leader lists `back` once it re-registers
+        assert {a: (g["state"], g["hostname"]) for a, g in gone.items()} == {
+            silent: (UNREACHABLE, hostnames[silent]),
+            removed: (GONE, hostnames[removed]),
+        }
+        assert gone[removed]["time"] <= gone[silent]["time"]
+        assert gone[silent]["resources"]["cpus"] == 4
+    assert list(summary_agents(old)[1]) == [removed, silent]  # oldest removal first
+
+
+def test_a_removed_agent_whose_info_no_longer_parses_still_shows_its_id_state_and_time() -> None:
+    body = state_json.removed_agent_json("a9", Entry(GONE, {"hostname": 7}, 12.0))
+    assert body == {"id": "a9", "state": GONE, "time": 12.0}

@@ -67,6 +67,26 @@ SUMMARY: dict[str, Any] = {
         {"hostname": "no id"},
         "not an object",
     ],
+    "removed_slaves": [
+        {
+            "id": "S4",
+            "state": "gone",
+            "time": 5.0,
+            "hostname": "10.0.0.4",
+            "resources": {"cpus": 2.0},
+            "reserved_resources": {"slave_public": {"cpus": 2.0}},
+        },
+        {
+            "id": "S3",
+            "state": "unreachable",
+            "time": 9.0,
+            "hostname": "10.0.0.3",
+            "resources": {"cpus": 4.0, "mem": 1024.0},
+        },
+        {"id": "S9", "state": "gone", "time": 1.0},  # its info no longer parsed at the master
+        {"id": "S2", "state": "unreachable", "time": 2.0, "hostname": "10.0.0.2"},
+        {"state": "gone"},
+    ],
     "frameworks": [
         {"id": "F1", "TASK_RUNNING": 2, "TASK_FAILED": 3},
         {"id": "F2", "TASK_RUNNING": 1, "TASK_STAGING": 1, "TASK_FINISHED": "x"},
@@ -76,8 +96,13 @@ SUMMARY: dict[str, Any] = {
 
 def test_node_rows_sum_live_tasks_and_tell_public_from_private() -> None:
     rows = summary.nodes(SUMMARY)
-    assert [r["id"] for r in rows] == ["S1", "S2"]  # by hostname; entries without an id skipped
-    s1, s2 = rows
+    # By hostname; entries without an id skipped; S2 is registered, so its stale removal is not.
+    assert [r["id"] for r in rows] == ["S9", "S1", "S2", "S3", "S4"]
+    s9, s1, s2, s3, s4 = rows
+    assert (s3["status"], s3["since"], s3["tasks"]) == ("unreachable", 9.0, 0)
+    assert s3["cpus"] == {"used": 0.0, "total": 4.0} and s3["type"] == "private"
+    assert (s4["status"], s4["type"]) == ("gone", "public")
+    assert (s9["status"], s9["hostname"], s9["cpus"]["total"]) == ("gone", "", 0.0)
     assert s1["status"] == "inactive" and s2["status"] == "active"
     assert s1["type"] == "private" and s2["type"] == "public"
     assert s2["ip"] == "10.0.0.2"
@@ -95,9 +120,18 @@ def test_public_ip_attribute_makes_a_public_node() -> None:
 def test_dashboard_totals_node_counts_and_tasks_by_state() -> None:
     board = summary.dashboard(SUMMARY)
     assert board["cluster"] == "test" and board["leader"] == "m1"
+    # Removed agents pool nothing: the totals and the types are the registered agents'.
     assert board["resources"]["cpus"] == {"used": 1.5, "total": 8.0}
     assert board["resources"]["mem"] == {"used": 512.0, "total": 8192.0}
-    assert board["nodes"] == {"total": 2, "active": 1, "inactive": 1, "public": 1, "private": 1}
+    assert board["nodes"] == {
+        "total": 2,
+        "active": 1,
+        "inactive": 1,
+        "unreachable": 1,
+        "gone": 2,
+        "public": 1,
+        "private": 1,
+    }
     assert board["frameworks"] == 2
     assert board["tasks"]["TASK_RUNNING"] == 3
     assert board["tasks"]["TASK_FAILED"] == 3

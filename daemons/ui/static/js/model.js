@@ -134,13 +134,14 @@ export function countByStatus(root) {
 
 // --- nodes ------------------------------------------------------------------------------
 
-export function filterNodes(nodes, text, type, status) {
+export function filterNodes(nodes, text, type, status, health = "") {
   const needle = text.trim().toLowerCase();
   return nodes.filter(
     (n) =>
       (!needle || [n.hostname, n.ip, n.id].some((v) => (v || "").toLowerCase().includes(needle))) &&
       (!type || n.type === type) &&
-      (!status || n.status === status),
+      (!status || n.status === status) &&
+      (!health || n.health === health),
   );
 }
 
@@ -148,6 +149,8 @@ const NODE_KEYS = {
   hostname: (n) => `${n.hostname} ${n.ip}`,
   type: (n) => n.type,
   status: (n) => n.status,
+  // Worst first when ascending: unhealthy, unknown, healthy, then not reported.
+  health: (n) => ({ Unhealthy: 0, Unknown: 1, Healthy: 2 })[n.health] ?? 3,
   tasks: (n) => n.tasks,
   cpus: (n) => percent(n.cpus.used, n.cpus.total),
   mem: (n) => percent(n.mem.used, n.mem.total),

@@ -162,6 +162,18 @@ export function healthRows(items, key, text, health) {
     .sort((a, b) => (rank[a.health] ?? 1) - (rank[b.health] ?? 1) || String(a[key]).localeCompare(String(b[key])));
 }
 
+/** The nodes table's rows with `health` set from the health API's `/nodes` answer
+ * ([{host_ip, health, role}]), matched by IP (a removed agent's row has only its host name,
+ * which is its IP on DC/OS clusters): "Healthy", "Unhealthy", "Unknown", or "" when the API
+ * does not list the node or did not answer (`healthNodes` null). */
+export function withNodeHealth(nodes, healthNodes) {
+  const byIp = new Map((healthNodes || []).map((n) => [n.host_ip, n.health]));
+  return nodes.map((n) => {
+    const code = byIp.has(n.ip) ? byIp.get(n.ip) : byIp.get(n.hostname);
+    return { ...n, health: code === undefined ? "" : healthName(code) };
+  });
+}
+
 /** {Healthy, Unhealthy, Unknown} counts of the health API's units or nodes. */
 export function healthCounts(items) {
   const counts = { Healthy: 0, Unhealthy: 0, Unknown: 0 };

@@ -66,6 +66,8 @@ const BADGE_CLASSES = {
   Stopped: "muted",
   Empty: "muted",
   inactive: "warn",
+  unreachable: "bad",
+  gone: "muted",
   Unhealthy: "bad",
   Success: "ok",
   SUCCESS: "ok",

@@ -84,6 +84,8 @@ export function render(main) {
             ["Total", board.nodes.total, "total"],
             ["Active", board.nodes.active, "active"],
             ["Inactive", board.nodes.inactive, "inactive"],
+            ["Unreachable", board.nodes.unreachable ?? 0, "unreachable"],
+            ["Gone", board.nodes.gone ?? 0, "gone"],
             ["Private", board.nodes.private, "private"],
             ["Public", board.nodes.public, "public"],
           ],

@@ -12,6 +12,8 @@ import { badge, dataTable, drawPaged, emptyState, filterForm, usageBar } from ".
 import { agentPath, taskHref } from "./task.js";
 
 const REFRESH_MS = 5000;
+// A node the master removed (summary.py's REMOVED_STATES).
+const REMOVED = ["unreachable", "gone"];
 
 export function render(main, agent) {
   const view = { text: "", state: "", page: 1 };
@@ -52,6 +54,7 @@ export function render(main, agent) {
         fact("type", "Type", row ? (row.type === "public" ? "Public" : "Private") : "—"),
         fact("status", "Status", row ? badge(row.status) : badge("Unknown")),
         fact("tasks", "Live tasks", row ? String(row.tasks) : "—"),
+        row && row.since ? fact("since", `${row.status === "gone" ? "Gone" : "Unreachable"} since`, new Date(row.since * 1000).toLocaleString()) : null,
         fact("version", "Agent version", state?.version || "—"),
         fact("attributes", "Attributes", attributes.length ? attributes.join(", ") : "—"),
       ),
@@ -118,6 +121,15 @@ export function render(main, agent) {
   drawFacts(null);
   drawTasks();
   const timer = refreshing(REFRESH_MS, async () => {
+    const row = (live.summary?.nodes || []).find((n) => n.id === agent);
+    if (row && REMOVED.includes(row.status)) {
+      // The master took it out of the cluster: Admin Router no longer routes to it.
+      tasks = null;
+      failure = `The master marked this agent ${row.status}: its tasks cannot be read from it.`;
+      drawFacts(lastState);
+      drawTasks();
+      return;
+    }
     try {
       lastState = await get(`${agentPath(agent)}/state`);
       tasks = agentTasks(lastState);

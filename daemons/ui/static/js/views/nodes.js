@@ -1,16 +1,24 @@
-// The nodes table: per-node CPU/memory/disk used vs total, type, status and tasks, from the
-// backend's live summary (no request of its own). Filtered, sorted and paged in the page.
+// The nodes table: per-node CPU/memory/disk used vs total, type, status (active, inactive,
+// unreachable, gone) and tasks, from the backend's live summary; health from the diagnostics'
+// `/system/health/v1/nodes` (every 15 s while the table is open: not the master). Filtered,
+// sorted and paged in the page.
 
+import { get, refreshView } from "../api.js";
 import { h } from "../dom.js";
 import { live } from "../live.js";
 import { filterNodes, paginate, sortNodes } from "../model.js";
+import { withNodeHealth } from "../opsmodel.js";
 import { badge, emptyState, filterForm, pager, replaceKeepingFocus, usageBar } from "../widgets.js";
 import * as node from "./node.js";
+
+const HEALTH_PATH = "/system/health/v1/nodes";
+const HEALTH_REFRESH_MS = 15000;
 
 const COLUMNS = [
   ["hostname", "Node"],
   ["type", "Type"],
   ["status", "Status"],
+  ["health", "Health"],
   ["tasks", "Tasks"],
   ["cpus", "CPU"],
   ["mem", "Memory"],
@@ -26,7 +34,9 @@ export function render(main) {
     agent = ""; // a malformed %-escape typed in the address bar: the table
   }
   if (agent) return node.render(main, agent);
-  const view = { text: "", type: "", status: "", sort: "hostname", descending: false, page: 1 };
+  const view = { text: "", type: "", status: "", health: "", sort: "hostname", descending: false, page: 1 };
+  // The health API's nodes; null until it answered (or while it does not).
+  const health = { nodes: null, error: "", missing: false };
   const count = h("p", { class: "count", role: "status", "aria-live": "polite", "data-testid": "node-count" });
   const body = h("div", {});
   main.append(
@@ -36,7 +46,17 @@ export function render(main) {
       "Host name, IP or id",
       [
         ["type", "Type", [["private", "Private"], ["public", "Public"]]],
-        ["status", "Status", [["active", "Active"], ["inactive", "Inactive"]]],
+        [
+          "status",
+          "Status",
+          [
+            ["active", "Active"],
+            ["inactive", "Inactive"],
+            ["unreachable", "Unreachable"],
+            ["gone", "Gone"],
+          ],
+        ],
+        ["health", "Health", [["Healthy", "Healthy"], ["Unhealthy", "Unhealthy"], ["Unknown", "Unknown"]]],
       ],
       (values) => {
         Object.assign(view, values, { page: 1 });
@@ -77,8 +97,8 @@ export function render(main) {
       body.replaceChildren(emptyState("Waiting for the cluster's state…"));
       return;
     }
-    const all = summary.nodes;
-    const shown = sortNodes(filterNodes(all, view.text, view.type, view.status), view.sort, view.descending);
+    const all = withNodeHealth(summary.nodes, health.nodes);
+    const shown = sortNodes(filterNodes(all, view.text, view.type, view.status, view.health), view.sort, view.descending);
     const paged = paginate(shown, view.page);
     view.page = paged.page;
     count.textContent = `${shown.length} of ${all.length} nodes`;
@@ -93,6 +113,7 @@ export function render(main) {
         h("th", { scope: "row" }, h("a", { class: "host", href: `#/nodes/detail/${encodeURIComponent(n.id)}` }, n.hostname || n.ip), n.ip && n.ip !== n.hostname ? h("span", { class: "sub" }, n.ip) : null, h("span", { class: "sub mono" }, n.id)),
         h("td", {}, n.type === "public" ? "Public" : "Private"),
         h("td", {}, badge(n.status)),
+        h("td", { "data-key": "health" }, n.health ? badge(n.health) : h("span", { class: "muted", title: health.error || "The health API does not list this node" }, "—")),
         h("td", { class: "num" }, String(n.tasks)),
         h("td", { "data-resource": "cpus" }, usageBar("cpus", "CPU", n.cpus)),
         h("td", { "data-resource": "mem" }, usageBar("mem", "Memory", n.mem)),
@@ -118,5 +139,21 @@ export function render(main) {
   const unsubscribe = live.subscribe((kind) => {
     if (kind === "summary" || kind === "snapshot") draw();
   });
-  return unsubscribe;
+  const timer = refreshView(
+    HEALTH_REFRESH_MS,
+    health,
+    async () => {
+      try {
+        health.nodes = (await get(HEALTH_PATH)).nodes || [];
+      } catch (err) {
+        health.nodes = null;
+        throw err;
+      }
+    },
+    draw,
+  );
+  return () => {
+    timer.stop();
+    unsubscribe();
+  };
 }
