@@ -17,11 +17,12 @@ AGENTS ?= 2
 PUBLIC_AGENTS ?= 0
 
 .PHONY: help deps lint format typecheck test unit integration molecule bench local local-stop \
-	local-status clean release cluster cluster-destroy
+	local-status clean release cluster cluster-destroy ui-tour
 
 help:
 	@echo "make cluster [MASTERS=1|3] [AGENTS=N]     a cluster on nspawn test hosts, via ansible-playbook"
 	@echo "make cluster-destroy                     remove it, every node and trace"
+	@echo "make ui-tour                             walk make cluster's web UI in chromium (screenshots)"
 	@echo "make local | local-stop | local-status   a PyDCOS cluster on 127.0.0.1 (master :5050,"
 	@echo "                                         Mesos-DNS :61053/:8123, DNS proxy :8053,"
 	@echo "                                         Marathon :8080, Metronome :9000, Admin Router"
@@ -69,6 +70,11 @@ release: deps
 
 cluster: deps
 	$(PY) -m tools.cluster up --masters $(MASTERS) --agents $(AGENTS) --public-agents $(PUBLIC_AGENTS)
+
+# The web UI of `make cluster`'s cluster walked in chromium (tools/ui_tour.py): screenshots
+# and first-paint times in test-results/ui-tour.
+ui-tour: deps
+	$(PY) -m tools.ui_tour --url http://198.18.0.11
 
 # Needs only the standard library and the host tools: works before `make deps` too.
 cluster-destroy:
