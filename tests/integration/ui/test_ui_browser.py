@@ -253,6 +253,14 @@ def test_jobs_create_with_422_run_now_history_edit_and_stop(
     expect(scheduled).to_contain_text("next ")
     expect(scheduled.get_by_test_id("last-run")).to_have_text("Never run")
     shot(page, output_path, "jobs")
+    page.get_by_label("Filter", exact=True).fill("NIGHT")
+    expect(page.get_by_test_id("job-count")).to_have_text("1 of 2 jobs")
+    expect(page.locator("[data-testid=jobs-table] tbody tr")).to_have_count(1)
+    page.get_by_label("Filter", exact=True).fill("")
+    page.get_by_label("Last run", exact=True).select_option("Failed")
+    expect(page.get_by_text("No job matches the filter.")).to_be_visible()
+    page.get_by_label("Last run", exact=True).select_option("")
+    expect(page.get_by_test_id("job-count")).to_have_text("2 jobs")
 
     # --- edit into a long run, start it, stop the active run ------------------------------
     page.goto(stack.url + "/#/jobs/edit/ui-job")

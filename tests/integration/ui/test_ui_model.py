@@ -184,9 +184,14 @@ def test_job_rows_history_and_placed_errors(page: Page, static_url: str) -> None
             placed: m.placeErrors(arg.text, arg.details).map((p) => [p.path, p.line]),
             notJson: m.jsonPositions("{"),
             pos: m.jsonPositions('{"a": [1, {"b": 2}]}'),
+            filtered: [["", ""], ["NIGHT", ""], ["", "Never run"], ["backup", "Success"]].map(
+                ([text, last]) => m.filterJobs([m.jobRow(arg.job), m.jobRow({ id: "x" })],
+                    text, last).map((r) => r.id)),
         };""",
         {"job": JOB, "history": HISTORY, "text": EDITED, "details": DETAILS},
     )
+    # By id or description (any case) and by the last run's status.
+    assert got["filtered"] == [["backup", "x"], ["backup"], ["x"], []]
     row = got["row"]
     assert row["schedule"] == "0 3 * * * (disabled)" and row["active"] == 1
     assert (row["last"], row["successes"], row["failures"]) == ("Failed", 2, 1)

@@ -212,6 +212,15 @@ export function jobRow(job) {
   };
 }
 
+/** Job rows whose id or description holds `text` (any case) and whose last run is `last`
+ * ("Success", "Failed", "Never run"; "" for any). */
+export function filterJobs(rows, text, last) {
+  const needle = (text || "").trim().toLowerCase();
+  return rows.filter(
+    (r) => (!needle || r.id.toLowerCase().includes(needle) || r.description.toLowerCase().includes(needle)) && (!last || r.last === last),
+  );
+}
+
 /** A job's finished runs, newest first: [{id, status: "Success"|"Failed", createdAt, finishedAt, tasks}]. */
 export function finishedRuns(history) {
   const runs = [

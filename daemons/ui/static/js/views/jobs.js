@@ -7,9 +7,9 @@
 import { get, post, refreshView, request, Unauthorized } from "../api.js";
 import { h, uid } from "../dom.js";
 import { jsonEditor } from "../jsoneditor.js";
-import { editableJob, finishedRuns, jobRow } from "../model.js";
+import { editableJob, filterJobs, finishedRuns, jobRow } from "../model.js";
 import { subRoute } from "../route.js";
-import { badge, confirmDialog, dataTable, drawPaged, emptyState, replaceKeepingFocus } from "../widgets.js";
+import { badge, confirmDialog, dataTable, drawPaged, emptyState, filterForm, replaceKeepingFocus } from "../widgets.js";
 
 const REFRESH_MS = 5000;
 export const JOBS_API = "/service/metronome/v1/jobs";
@@ -41,12 +41,21 @@ async function runNow(id, note, done) {
 }
 
 function list(main) {
-  const view = { jobs: null, error: "", page: 1 };
+  const view = { jobs: null, error: "", page: 1, text: "", last: "" };
   const count = h("p", { class: "count", role: "status", "aria-live": "polite", "data-testid": "job-count" });
   const note = h("p", { class: "form-error", role: "alert" });
   const body = h("div", {});
   main.append(
     h("div", { class: "title-row" }, h("h1", {}, "Jobs"), h("a", { href: "#/jobs/new", class: "button" }, "Create a job")),
+    filterForm(
+      "Filter jobs",
+      "Job id or description",
+      [["last", "Last run", [["Success", "Success"], ["Failed", "Failed"], ["Never run", "Never run"]]]],
+      (values) => {
+        Object.assign(view, values, { page: 1 });
+        draw();
+      },
+    ),
     count,
     note,
     body,
@@ -58,10 +67,16 @@ function list(main) {
       body.replaceChildren(emptyState(view.error ? "Metronome cannot be reached." : "Loading jobs…", view.error));
       return;
     }
-    const rows = view.jobs.map(jobRow);
-    count.textContent = `${rows.length} job${rows.length === 1 ? "" : "s"}${view.error ? ` · Metronome did not answer the last refresh: ${view.error}` : ""}`;
-    if (!rows.length) {
+    const all = view.jobs.map(jobRow);
+    const rows = filterJobs(all, view.text, view.last);
+    const shown = rows.length === all.length ? "" : `${rows.length} of `;
+    count.textContent = `${shown}${all.length} job${all.length === 1 ? "" : "s"}${view.error ? ` · Metronome did not answer the last refresh: ${view.error}` : ""}`;
+    if (!all.length) {
       body.replaceChildren(emptyState("No jobs yet.", "Create one to run a command once, now or on a schedule."));
+      return;
+    }
+    if (!rows.length) {
+      body.replaceChildren(emptyState("No job matches the filter."));
       return;
     }
     drawPaged(
