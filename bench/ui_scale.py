@@ -48,9 +48,8 @@ from bench.simagents import FleetProcess  # noqa: E402
 from tools import localcluster, processes  # noqa: E402
 from tools.localfrontdoor import ADMINROUTER, UI_BACKEND  # noqa: E402
 from tools.machine import machine_line  # noqa: E402
+from tools.ui_tour import chromium_page  # noqa: E402
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-component-update"]
 LOGIN = ("bootstrapuser", "deleteme")  # make local's development login
 ANCHOR = "every screen usable at 1,000 (issue 15); DC/OS UI: a state-summary read per tab every 2 s"
 
@@ -97,7 +96,7 @@ def make_services_and_jobs(marathon: str, metronome: str, size: int) -> None:
 
 
 def browse(door: str, nodes: int, size: int) -> dict[str, float]:
-    from playwright.sync_api import Page, expect, sync_playwright
+    from playwright.sync_api import Page, expect
 
     count_text = f"{nodes} of {nodes} nodes"
     times: dict[str, float] = {}
@@ -111,130 +110,120 @@ def browse(door: str, nodes: int, size: int) -> dict[str, float]:
         done()
         times[name] = now(page) - started
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page(viewport={"width": 1366, "height": 768})
-            page.set_default_timeout(60_000)
-            errors: list[str] = []
-            page.on("pageerror", lambda err: errors.append(str(err)))
-            page.goto(door + "/")
-            page.get_by_label("User name").fill(LOGIN[0])
-            page.get_by_label("Password").fill(LOGIN[1])
-            total = page.get_by_test_id("node-counts").locator("dd[data-key=total]")
-            timed(
-                page,
-                "log in -> dashboard drawn",
-                lambda: page.get_by_role("button", name="Log in").click(),
-                lambda: expect(total).to_have_text(str(nodes)),
-            )
-            page.goto(door + "/#/dashboard")
-            page.reload()
-            expect(total).to_have_text(str(nodes))
-            times["dashboard: load -> drawn"] = now(page)
+    with chromium_page(60_000) as (page, errors):
+        page.goto(door + "/")
+        page.get_by_label("User name").fill(LOGIN[0])
+        page.get_by_label("Password").fill(LOGIN[1])
+        total = page.get_by_test_id("node-counts").locator("dd[data-key=total]")
+        timed(
+            page,
+            "log in -> dashboard drawn",
+            lambda: page.get_by_role("button", name="Log in").click(),
+            lambda: expect(total).to_have_text(str(nodes)),
+        )
+        page.goto(door + "/#/dashboard")
+        page.reload()
+        expect(total).to_have_text(str(nodes))
+        times["dashboard: load -> drawn"] = now(page)
 
-            rows = page.locator("[data-testid=nodes-table] tbody tr")
-            count = page.get_by_test_id("node-count")
+        rows = page.locator("[data-testid=nodes-table] tbody tr")
+        count = page.get_by_test_id("node-count")
 
-            def table_drawn() -> None:
-                expect(count).to_have_text(count_text)
-                expect(rows).to_have_count(50)
-
-            timed(
-                page,
-                "nodes: navigation -> table drawn",
-                lambda: (
-                    page.get_by_role("navigation", name="Main")
-                    .get_by_role("link", name="Nodes")
-                    .click()
-                ),
-                table_drawn,
-            )
-            page.reload()
-            table_drawn()
-            times["nodes: load -> table drawn"] = now(page)
-            timed(
-                page,
-                "nodes: sort by CPU",
-                lambda: page.get_by_role("button", name="CPU").click(),
-                lambda: expect(page.locator("th[aria-sort] button[data-key=cpus]")).to_be_visible(),
-            )
-            timed(
-                page,
-                "nodes: filter by text",
-                lambda: page.get_by_label("Filter", exact=True).fill("10.0.3."),
-                lambda: expect(count).not_to_have_text(count_text),
-            )
-            page.get_by_label("Filter", exact=True).fill("")
+        def table_drawn() -> None:
             expect(count).to_have_text(count_text)
-            timed(
-                page,
-                "nodes: filter by status (none)",
-                lambda: page.get_by_label("Status", exact=True).select_option("inactive"),
-                lambda: expect(count).to_have_text(f"0 of {nodes} nodes"),
-            )
-            page.get_by_label("Status", exact=True).select_option("")
             expect(rows).to_have_count(50)
-            first = rows.first.get_attribute("data-node-id")
-            timed(
-                page,
-                "nodes: next page",
-                lambda: page.get_by_role("button", name="Next").click(),
-                lambda: expect(rows.first).not_to_have_attribute("data-node-id", first or ""),
-            )
 
-            def screen(name: str, ready: Callable[[], Any]) -> None:
-                timed(page, f"{name.lower()}: navigation -> drawn", lambda: nav(name), ready)
+        timed(
+            page,
+            "nodes: navigation -> table drawn",
+            lambda: (
+                page.get_by_role("navigation", name="Main")
+                .get_by_role("link", name="Nodes")
+                .click()
+            ),
+            table_drawn,
+        )
+        page.reload()
+        table_drawn()
+        times["nodes: load -> table drawn"] = now(page)
+        timed(
+            page,
+            "nodes: sort by CPU",
+            lambda: page.get_by_role("button", name="CPU").click(),
+            lambda: expect(page.locator("th[aria-sort] button[data-key=cpus]")).to_be_visible(),
+        )
+        timed(
+            page,
+            "nodes: filter by text",
+            lambda: page.get_by_label("Filter", exact=True).fill("10.0.3."),
+            lambda: expect(count).not_to_have_text(count_text),
+        )
+        page.get_by_label("Filter", exact=True).fill("")
+        expect(count).to_have_text(count_text)
+        timed(
+            page,
+            "nodes: filter by status (none)",
+            lambda: page.get_by_label("Status", exact=True).select_option("inactive"),
+            lambda: expect(count).to_have_text(f"0 of {nodes} nodes"),
+        )
+        page.get_by_label("Status", exact=True).select_option("")
+        expect(rows).to_have_count(50)
+        first = rows.first.get_attribute("data-node-id")
+        timed(
+            page,
+            "nodes: next page",
+            lambda: page.get_by_role("button", name="Next").click(),
+            lambda: expect(rows.first).not_to_have_attribute("data-node-id", first or ""),
+        )
 
-            def nav(name: str) -> None:
-                page.get_by_role("navigation", name="Main").get_by_role("link", name=name).click()
+        def screen(name: str, ready: Callable[[], Any]) -> None:
+            timed(page, f"{name.lower()}: navigation -> drawn", lambda: nav(name), ready)
 
-            services = page.locator("[data-testid=services-table] tbody tr")
-            service_count = page.get_by_test_id("service-count")
-            screen(
-                "Services", lambda: expect(page.get_by_role("button", name="scale")).to_be_visible()
-            )
-            timed(
-                page,
-                f"services: filter by status, {size} match",
-                lambda: page.get_by_label("Status", exact=True).select_option("Stopped"),
-                lambda: expect(service_count).to_have_text(f"{size} of {size} services match"),
-            )
-            expect(services).to_have_count(50)
-            timed(
-                page,
-                "services: filter by name",
-                lambda: page.get_by_label("Filter", exact=True).fill(f"app-{size - 1:04d}"),
-                lambda: expect(services).to_have_count(1),
-            )
-            jobs = page.locator("[data-testid=jobs-table] tbody tr")
-            job_count = page.get_by_test_id("job-count")
+        def nav(name: str) -> None:
+            page.get_by_role("navigation", name="Main").get_by_role("link", name=name).click()
 
-            def jobs_drawn() -> None:
-                expect(job_count).to_have_text(f"{size} jobs")
-                expect(jobs).to_have_count(50)
+        services = page.locator("[data-testid=services-table] tbody tr")
+        service_count = page.get_by_test_id("service-count")
+        screen("Services", lambda: expect(page.get_by_role("button", name="scale")).to_be_visible())
+        timed(
+            page,
+            f"services: filter by status, {size} match",
+            lambda: page.get_by_label("Status", exact=True).select_option("Stopped"),
+            lambda: expect(service_count).to_have_text(f"{size} of {size} services match"),
+        )
+        expect(services).to_have_count(50)
+        timed(
+            page,
+            "services: filter by name",
+            lambda: page.get_by_label("Filter", exact=True).fill(f"app-{size - 1:04d}"),
+            lambda: expect(services).to_have_count(1),
+        )
+        jobs = page.locator("[data-testid=jobs-table] tbody tr")
+        job_count = page.get_by_test_id("job-count")
 
-            screen("Jobs", jobs_drawn)
-            timed(
-                page,
-                "jobs: filter by text",
-                lambda: page.get_by_label("Filter", exact=True).fill(f"job-{size - 1:04d}"),
-                lambda: expect(jobs).to_have_count(1),
-            )
-            page.goto(door + "/#/services/deployments")
-            expect(page.get_by_test_id("deployment-count")).to_be_visible()
-            times["deployments: load -> drawn"] = now(page)
-            screen(
-                "Components",
-                lambda: expect(
-                    page.locator("[data-testid=units-table] tbody tr").first
-                ).to_be_visible(),
-            )
-            screen("Networking", lambda: expect(page.get_by_test_id("vip-count")).to_be_visible())
-            if errors:
-                raise RuntimeError(f"uncaught errors in the page: {errors}")
-        finally:
-            browser.close()
+        def jobs_drawn() -> None:
+            expect(job_count).to_have_text(f"{size} jobs")
+            expect(jobs).to_have_count(50)
+
+        screen("Jobs", jobs_drawn)
+        timed(
+            page,
+            "jobs: filter by text",
+            lambda: page.get_by_label("Filter", exact=True).fill(f"job-{size - 1:04d}"),
+            lambda: expect(jobs).to_have_count(1),
+        )
+        page.goto(door + "/#/services/deployments")
+        expect(page.get_by_test_id("deployment-count")).to_be_visible()
+        times["deployments: load -> drawn"] = now(page)
+        screen(
+            "Components",
+            lambda: expect(
+                page.locator("[data-testid=units-table] tbody tr").first
+            ).to_be_visible(),
+        )
+        screen("Networking", lambda: expect(page.get_by_test_id("vip-count")).to_be_visible())
+        if errors:
+            raise RuntimeError(f"uncaught errors in the page: {errors}")
     return times
 
 

@@ -24,12 +24,13 @@ Exits 1 with the step that failed; prints the times. Only the cluster's own addr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -230,35 +231,42 @@ class Tour:
             raise AssertionError("the auth cookie survived the logout")
 
 
-def tour(url: str, user: str, password: str, out: Path) -> dict[str, float]:
-    out.mkdir(parents=True, exist_ok=True)
+@contextlib.contextmanager
+def chromium_page(timeout_ms: float) -> Iterator[tuple[Page, list[str]]]:
+    """A page of Debian's chromium on a laptop's screen, and the uncaught errors it throws."""
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1366, "height": 768})
-            page.set_default_timeout(30_000)
+            page.set_default_timeout(timeout_ms)
             errors: list[str] = []
             page.on("pageerror", lambda err: errors.append(str(err)))
-            walk = Tour(page, url, out)
-            walk.log_in(user, password)
-            try:
-                walk.nodes(walk.dashboard())
-                walk.components()
-                walk.services()
-                walk.task_logs()
-                walk.job()
-                walk.networking()
-            except Exception:
-                walk.shot("failed")
-                raise
-            finally:
-                walk.clean_up()
-            walk.log_out()
-            if errors:
-                raise AssertionError(f"uncaught errors in the page: {errors}")
-            return walk.times
+            yield page, errors
         finally:
             browser.close()
+
+
+def tour(url: str, user: str, password: str, out: Path) -> dict[str, float]:
+    out.mkdir(parents=True, exist_ok=True)
+    with chromium_page(30_000) as (page, errors):
+        walk = Tour(page, url, out)
+        walk.log_in(user, password)
+        try:
+            walk.nodes(walk.dashboard())
+            walk.components()
+            walk.services()
+            walk.task_logs()
+            walk.job()
+            walk.networking()
+        except Exception:
+            walk.shot("failed")
+            raise
+        finally:
+            walk.clean_up()
+        walk.log_out()
+        if errors:
+            raise AssertionError(f"uncaught errors in the page: {errors}")
+        return walk.times
 
 
 def main(argv: list[str] | None = None) -> int:
