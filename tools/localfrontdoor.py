@@ -108,8 +108,8 @@ def nginx_settings(cluster: Cluster) -> dict[str, Any]:
 
 
 def _upstream_ports(cluster: Cluster) -> dict[str, int]:
-    """Where each upstream of Admin Router listens in this local cluster (Exhibitor and the
-    diagnostics daemon do not run locally: those routes answer 502)."""
+    """Where each upstream of Admin Router listens in this local cluster (Exhibitor does not
+    run locally: its route answers 502). Diagnostics moves with the base port."""
     return {
         "auth": cluster.port(ADMINROUTER_AUTH),
         "iam": cluster.port(IAM),
@@ -119,6 +119,7 @@ def _upstream_ports(cluster: Cluster) -> dict[str, int]:
         "dns_api": cluster.port("dns-proxy"),
         "minuteman": cluster.port("minuteman"),
         "ui_backend": cluster.port(UI_BACKEND),
+        "diagnostics": cluster.port("diagnostics"),
     }
 
 

@@ -283,6 +283,13 @@ def test_local_up_twice_then_stop_leaves_nothing(local_run: LocalRun) -> None:
         urllib.request.urlopen(f"{door}/mesos/master/state", timeout=10)
     assert refused.value.code == 401
     assert refused.value.headers["WWW-Authenticate"] == "acsjwt"
+    # Component health through the door, from this cluster's diagnostics (its port moves
+    # with the base port, as the route's upstream does).
+    health = urllib.request.Request(
+        f"{door}/system/health/v1/units", headers={"Authorization": f"token={token}"}
+    )
+    with urllib.request.urlopen(health, timeout=10) as answer:
+        assert "dcos-mesos-master.service" in {u["id"] for u in json.load(answer)["units"]}
     # The web UI's page, and its backend's summary of this cluster through the door.
     with urllib.request.urlopen(f"{door}/", timeout=10) as answer:
         assert b'src="js/main.js"' in answer.read()
